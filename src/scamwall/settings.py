@@ -1,0 +1,126 @@
+"""The one settings object.
+
+Every setting is declared once below, with its default and its help text; ``scamwall settings``
+and ``docs/settings.md`` are generated from this list. A value is looked up in this order, the first
+found wins:
+
+1. keyword arguments given to :class:`Settings` (tests, embedding code);
+2. environment variables ``SCAMWALL_<NAME>`` (e.g. ``SCAMWALL_DATABASE_URL``);
+3. a ``.env`` file in the current directory, same names;
+4. the default declared here.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from scamwall.errors import ConfigurationError
+
+__all__ = ["ENV_PREFIX", "Settings", "get_settings", "settings_table"]
+
+ENV_PREFIX = "SCAMWALL_"
+
+
+class Settings(BaseSettings):
+    """scamwall's settings; see the module docstring for the lookup order."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    database_url: str = Field(
+        default="sqlite:///scamwall.db",
+        description=(
+            "SQLAlchemy URL of the database every command uses: `sqlite:///path/file.db` "
+            "(embedded, the default, in the current directory) or "
+            "`postgresql+psycopg://user@host:5432/dbname`."
+        ),
+    )
+    default_region: str | None = Field(
+        default=None,
+        description=(
+            "ISO 3166 alpha-2 region used to read local phone numbers when neither the command, "
+            "the record nor the reporting agency gives one."
+        ),
+    )
+    default_tlp: Literal["clear", "green", "amber", "amber+strict", "red"] = Field(
+        default="amber",
+        description="TLP 2.0 marking of an ingested sighting that names none.",
+    )
+    default_confidence: int = Field(
+        default=50,
+        ge=0,
+        le=100,
+        description="Confidence (0-100) of an ingested sighting that gives none.",
+    )
+    intake_batch_size: int = Field(
+        default=5000,
+        ge=1,
+        le=100_000,
+        description=(
+            "Rows written per transaction during bulk intake; a crash loses at most one batch "
+            "of work, which the next run redoes."
+        ),
+    )
+    reject_dir: str = Field(
+        default=".",
+        description="Folder where bulk intake writes its reject files (`<input>.rejects.jsonl`).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="WARNING", description="Level of the log lines the CLI writes to stderr."
+    )
+
+    @field_validator("default_region")
+    @classmethod
+    def _region_upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else None
+
+    @field_validator("default_tlp", mode="before")
+    @classmethod
+    def _tlp_lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+def get_settings() -> Settings:
+    """The settings as the environment gives them now; a bad value raises
+    :class:`ConfigurationError` naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid setting: {problems}") from exc
+
+
+def _shown(name: str, value: object) -> object:
+    if name == "database_url" and isinstance(value, str):
+        from sqlalchemy.engine import make_url  # noqa: PLC0415 - only this view needs it
+
+        try:
+            return make_url(value).render_as_string(hide_password=True)
+        except Exception:  # an unparsable URL is shown as given, nothing to hide in it
+            return value
+    return value
+
+
+def settings_table(settings: Settings) -> list[dict[str, object]]:
+    """Every setting with its variable, current value (passwords hidden), default and help."""
+    return [
+        {
+            "name": name,
+            "variable": f"{ENV_PREFIX}{name.upper()}",
+            "value": _shown(name, getattr(settings, name)),
+            "default": info.default,
+            "help": info.description or "",
+        }
+        for name, info in Settings.model_fields.items()
+    ]
