@@ -1,0 +1,55 @@
+"""Indicator kinds, the canonical indicator record and its deterministic id."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+__all__ = ["INDICATOR_NAMESPACE", "Indicator", "IndicatorKind", "indicator_id"]
+
+#: UUIDv5 namespace of indicator ids. Never change it: ids are shared with other instances.
+INDICATOR_NAMESPACE = uuid.UUID("5c0b3a4e-6a4f-5d2e-9b7e-2f1d0c9a8e71")
+
+
+class IndicatorKind(StrEnum):
+    """The kinds of indicator scamwall pools, each with one canonical form."""
+
+    PHONE = "phone"
+    SMS_SENDER = "sms_sender"
+    URL = "url"
+    DOMAIN = "domain"
+    IP = "ip"
+    CIDR = "cidr"
+    EMAIL = "email"
+    BANK_ACCOUNT = "bank_account"
+    CRYPTO_WALLET = "crypto_wallet"
+    HANDLE = "handle"
+    FILE_HASH = "file_hash"
+
+
+def indicator_id(kind: IndicatorKind | str, canonical: str) -> str:
+    """The indicator's id: UUIDv5 over ``kind:canonical``, identical on every instance."""
+    return str(uuid.uuid5(INDICATOR_NAMESPACE, f"{kind}:{canonical}"))
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """One indicator in canonical form.
+
+    ``registered_domain`` is the domain a registrant controls (``scam-bank.co.th`` for
+    ``pay.scam-bank.co.th``), set for domains, URLs and e-mail addresses.
+    """
+
+    kind: IndicatorKind
+    canonical: str
+    registered_domain: str | None = field(default=None, compare=False)
+    #: Deterministic id, see :func:`indicator_id`.
+    id: str = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "id", indicator_id(self.kind, self.canonical))
+
+    def as_dict(self) -> dict[str, str]:
+        """``{"kind", "canonical", "id"}`` as the CLI and API print it."""
+        return {"kind": self.kind.value, "canonical": self.canonical, "id": self.id}

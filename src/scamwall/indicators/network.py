@@ -1,0 +1,197 @@
+"""Domains, URLs, IP addresses, CIDR blocks and e-mail addresses in canonical form.
+
+Registered domains come from the public suffix list shipped inside ``publicsuffixlist``: nothing is
+fetched at run time. Besides the TLDs on that list, the names reserved for documentation and
+testing by RFC 2606 / RFC 6761 (``.example``, ``.test``, ``.invalid``) are accepted, so examples and
+tests never point at somebody's real site.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import lru_cache
+from urllib.parse import SplitResult, urlsplit
+
+import idna
+import rfc3986
+from email_validator import EmailNotValidError, validate_email
+from publicsuffixlist import PublicSuffixList
+
+from scamwall.errors import InvalidIndicator
+
+__all__ = [
+    "canonical_cidr",
+    "canonical_domain",
+    "canonical_email",
+    "canonical_ip",
+    "canonical_url",
+    "is_known_tld",
+    "registered_domain",
+]
+
+RESERVED_TLDS = frozenset({"example", "test", "invalid"})
+URL_SCHEMES = {"http": 80, "https": 443, "ftp": 21}
+MAX_URL_LENGTH = 2048
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_UNRESERVED_ESCAPE = re.compile(r"%(2[DdEe]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|5[Ff]|7[Ee])")
+
+
+@lru_cache(maxsize=1)
+def _suffix_list() -> PublicSuffixList:
+    return PublicSuffixList()
+
+
+def is_known_tld(tld: str) -> bool:
+    """True for a top-level domain on the public suffix list or reserved for examples."""
+    tld = tld.lower()
+    return (
+        tld in RESERVED_TLDS or _suffix_list().publicsuffix(tld, accept_unknown=False) is not None
+    )
+
+
+def registered_domain(domain: str) -> str | None:
+    """The registrable part of a canonical domain (``scam.co.th`` for ``pay.scam.co.th``)."""
+    labels = domain.rsplit(".", 2)
+    if labels[-1] in RESERVED_TLDS:
+        return ".".join(labels[-2:]) if len(labels) >= 2 else None
+    result = _suffix_list().privatesuffix(domain)
+    return str(result) if result else None
+
+
+def _host_to_ascii(host: str, kind: str) -> str:
+    if host.isascii():
+        ascii_host = host.lower()
+        if "xn--" in ascii_host:
+            try:  # a punycode label must decode, or it is junk dressed as IDN
+                idna.decode(ascii_host)
+            except idna.IDNAError as exc:
+                raise InvalidIndicator(kind, f"bad punycode label ({exc})") from None
+        return ascii_host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        raise InvalidIndicator(kind, f"not a valid internationalised name ({exc})") from None
+
+
+def canonical_domain(value: str, kind: str = "domain") -> str:
+    """Lower-case ASCII (punycode) form of a domain name, without a trailing dot."""
+    text = value.strip().rstrip(".")
+    if not text:
+        raise InvalidIndicator(kind, "empty name")
+    if "/" in text or "@" in text or ":" in text:
+        raise InvalidIndicator(kind, "contains '/', '@' or ':'; give a URL or e-mail as such")
+    host = _host_to_ascii(text, kind)
+    if len(host) > 253:
+        raise InvalidIndicator(kind, "longer than 253 characters")
+    labels = host.split(".")
+    if len(labels) < 2:
+        raise InvalidIndicator(kind, "needs at least two labels (name.tld)")
+    for label in labels:
+        if not _LABEL.match(label):
+            raise InvalidIndicator(
+                kind, f"label {label!r} must be 1-63 letters, digits or inner hyphens"
+            )
+    if not is_known_tld(labels[-1]):
+        raise InvalidIndicator(kind, f"unknown top-level domain .{labels[-1]}")
+    if registered_domain(host) is None:
+        raise InvalidIndicator(kind, f"{host} is a public suffix, not a registrable domain")
+    return host
+
+
+def canonical_ip(value: str) -> str:
+    """Compressed form of an IPv4 or IPv6 address; IPv4-mapped IPv6 becomes IPv4."""
+    text = value.strip().removeprefix("[").removesuffix("]")
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        raise InvalidIndicator("ip", f"{text!r} is not an IPv4 or IPv6 address") from None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def canonical_cidr(value: str) -> tuple[str, bool]:
+    """``(network/prefix, is_single_host)``; host bits are cleared (``10.1.2.3/8`` -> ``10/8``)."""
+    text = value.strip()
+    if "/" not in text:
+        raise InvalidIndicator("cidr", "needs a prefix length, e.g. 203.0.113.0/24")
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError as exc:
+        raise InvalidIndicator("cidr", str(exc)) from None
+    return str(network), network.prefixlen == network.max_prefixlen
+
+
+def _decode_unreserved(component: str) -> str:
+    return _UNRESERVED_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), component)
+
+
+def _canonical_authority(parts: SplitResult) -> str:
+    try:
+        hostname = parts.hostname
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidIndicator("url", f"bad host or port ({exc})") from None
+    if not hostname:
+        raise InvalidIndicator("url", "has no host")
+    try:
+        host = canonical_ip(hostname)
+        if ":" in host:
+            host = f"[{host}]"
+    except InvalidIndicator:
+        host = canonical_domain(hostname, kind="url")
+    if port is not None and port != URL_SCHEMES[parts.scheme.lower()]:
+        host = f"{host}:{port}"
+    netloc = parts.netloc
+    if "@" in netloc:  # keep the userinfo: "bank.com@evil.example" is how phishing links hide
+        host = f"{netloc.rsplit('@', 1)[0]}@{host}"
+    return host
+
+
+def canonical_url(value: str) -> str:
+    """RFC 3986 normal form: lower-case scheme and host, punycode, no default port or fragment,
+    dot-segments resolved, percent-encoding normalised. A missing scheme means ``http``."""
+    text = value.strip()
+    if not text:
+        raise InvalidIndicator("url", "empty")
+    if any(ch.isspace() for ch in text):
+        raise InvalidIndicator("url", "contains whitespace")
+    if "://" not in text:
+        text = "http:" + text if text.startswith("//") else "http://" + text
+    if len(text) > MAX_URL_LENGTH:
+        raise InvalidIndicator("url", f"longer than {MAX_URL_LENGTH} characters")
+    try:
+        parts = urlsplit(text)
+    except ValueError as exc:
+        raise InvalidIndicator("url", str(exc)) from None
+    scheme = parts.scheme.lower()
+    if scheme not in URL_SCHEMES:
+        raise InvalidIndicator("url", f"scheme {scheme!r} is not one of http, https, ftp")
+    authority = _canonical_authority(parts)
+    reference = rfc3986.URIReference(
+        scheme, authority, parts.path or "/", parts.query or None, None
+    ).normalize()
+    path = _decode_unreserved(reference.path or "/")
+    query = _decode_unreserved(reference.query) if reference.query is not None else None
+    result = f"{scheme}://{authority}{path}"
+    if query is not None:
+        result += f"?{query}"
+    return result
+
+
+def url_host(canonical: str) -> str:
+    """The host of a canonical URL, without userinfo, port or IPv6 brackets."""
+    return urlsplit(canonical).hostname or ""
+
+
+def canonical_email(value: str) -> str:
+    """Lower-case ``local@domain`` with the domain in punycode; syntax only, no DNS look-up."""
+    text = value.strip().removeprefix("mailto:")
+    try:
+        checked = validate_email(text, check_deliverability=False, allow_smtputf8=True)
+    except EmailNotValidError as exc:
+        raise InvalidIndicator("email", str(exc)) from None
+    domain = canonical_domain(checked.domain, kind="email")
+    return f"{checked.local_part.lower()}@{domain}"

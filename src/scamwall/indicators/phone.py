@@ -1,0 +1,88 @@
+"""Phone numbers in E.164, read with Google's libphonenumber metadata (``phonenumbers``)."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
+
+from scamwall.errors import InvalidIndicator
+
+__all__ = ["canonical_phone", "check_region", "phone_region", "valid_phone_in_text"]
+
+KIND = "phone"
+_ALLOWED = re.compile(r"^(?:tel:)?[\s+\d().\-/]+$", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[\s().\-/]")
+
+_PARSE_REASONS = {
+    NumberParseException.INVALID_COUNTRY_CODE: "unknown country calling code",
+    NumberParseException.NOT_A_NUMBER: "not a phone number",
+    NumberParseException.TOO_SHORT_AFTER_IDD: "too short after the international prefix",
+    NumberParseException.TOO_SHORT_NSN: "too short",
+    NumberParseException.TOO_LONG: "too long",
+}
+
+
+def check_region(region: str | None) -> str | None:
+    """Upper-case a region code and check phonenumbers knows it (``TH``, ``CN``, ``MM``…)."""
+    if region is None or region == "":
+        return None
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidIndicator(
+            KIND, f"unknown region {region!r}; give an ISO 3166 alpha-2 code such as TH or CN"
+        )
+    return code
+
+
+def _parse(text: str, region: str | None) -> PhoneNumber:
+    compact = _SEPARATORS.sub("", text.removeprefix("tel:").removeprefix("TEL:"))
+    if compact.startswith("00") and region is None:
+        compact = "+" + compact[2:]  # international prefix of most of the world
+    if not compact.startswith("+") and region is None:
+        raise InvalidIndicator(
+            KIND,
+            "a local number needs a region: give --region (e.g. TH) or write it with +country code",
+        )
+    try:
+        return phonenumbers.parse(compact, region)
+    except NumberParseException as exc:
+        raise InvalidIndicator(KIND, _PARSE_REASONS.get(exc.error_type, str(exc))) from None
+
+
+def canonical_phone(value: str, region: str | None = None) -> str:
+    """The E.164 form of ``value`` (``+66812345678``).
+
+    Numbers the length of the country's plan are accepted even where the range is not allocated:
+    a spoofed caller ID is an indicator too. ``region`` reads local numbers (``081 234 5678``).
+    """
+    text = value.strip()
+    if not _ALLOWED.match(text):
+        raise InvalidIndicator(KIND, "only digits, +, spaces, dashes, dots and brackets may appear")
+    number = _parse(text, check_region(region))
+    if not phonenumbers.is_possible_number(number):
+        where = phonenumbers.region_code_for_number(number) or f"+{number.country_code}"
+        raise InvalidIndicator(KIND, f"wrong length for a number of {where}")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def valid_phone_in_text(candidate: str, region: str | None) -> str | None:
+    """E.164 of a number found in free text, or None; stricter than :func:`canonical_phone`.
+
+    Text is full of digit runs (amounts, codes, dates), so only numbers valid for an allocated
+    range count here.
+    """
+    try:
+        number = _parse(candidate, region)
+    except InvalidIndicator:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+def phone_region(e164: str) -> str | None:
+    """The region (``TH``) a canonical number belongs to, or None for non-geographic codes."""
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    return None if region in (None, "ZZ", "001") else str(region)

@@ -1,0 +1,125 @@
+"""Undo the disguises scam texts put on indicators, keeping a map back to the original text.
+
+Three steps, in this order:
+
+1. *fold*: every Unicode decimal digit (Thai ``๐``, Burmese ``၀``, Lao, Khmer, full-width,
+   mathematical bold…) becomes its ASCII digit; full-width and mathematical Latin letters and
+   punctuation become ASCII; ideographic full stops become ``.``; Unicode dashes become ``-``.
+   One character in, one out, so offsets do not move.
+2. *strip* invisible characters (zero-width space and joiners, word joiner, BOM, soft hyphen).
+3. *refang* the defanging analysts and scammers use: ``hxxp`` -> ``http``, ``[.]``/``(.)``/
+   ``[dot]`` -> ``.``, ``[:]`` -> ``:``, ``[at]``/``[@]`` -> ``@``.
+
+Steps 2 and 3 change lengths, so :class:`NormalizedText` keeps, for each character it holds, where
+it came from in the input; extraction reports spans in the caller's text, not ours.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["NormalizedText", "normalize_for_matching"]
+
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u034f\u2061\u2062\u2063\u2064"
+
+_REWRITE = re.compile(
+    "|".join(
+        [
+            rf"(?P<invisible>[{_INVISIBLE}]+)",
+            r"(?P<hxxp>\bh[xX]{2}p(?=s?(?:://|\[:\]//|\[://\])))",
+            r"(?P<fxp>\bf[xX]p(?=(?:://|\[:\]//)))",
+            r"(?P<dot>\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\\\.)\s?)",
+            r"(?P<colon>\[:\](?=//)|\[://\])",
+            r"(?P<at>\s?(?:\[at\]|\(at\)|\{at\}|\[@\]|\(@\))\s?)",
+        ]
+    ),
+    re.IGNORECASE,
+)
+_REPLACEMENT = {"invisible": "", "hxxp": "http", "fxp": "ftp", "dot": ".", "at": "@"}
+
+# Letters and punctuation outside these ranges are left alone: folding CJK, Thai or Burmese text
+# would gain nothing (indicators are written in ASCII) and cost time.
+_FOLD_RANGES = (
+    (0xFF01, 0xFF5E),  # full-width ASCII
+    (0x2460, 0x24FF),  # enclosed alphanumerics
+    (0x1D400, 0x1D7FF),  # mathematical alphanumeric symbols
+)
+_DOTS = "\u3002\uff61\u2024\ufe52"  # ideographic / half-width full stops, one-dot leader
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63"
+
+
+@lru_cache(maxsize=1)
+def _fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for codepoint in range(0x80, sys.maxunicode + 1):
+        if 0xD800 <= codepoint <= 0xF8FF or 0x20000 <= codepoint <= 0xDFFFF:
+            continue  # surrogates, private use and the CJK ideograph planes hold no digits
+        digit = unicodedata.decimal(chr(codepoint), None)
+        if digit is not None:
+            table[codepoint] = str(digit)
+    for low, high in _FOLD_RANGES:
+        for codepoint in range(low, high + 1):
+            if codepoint in table:
+                continue
+            folded = unicodedata.normalize("NFKC", chr(codepoint))
+            if len(folded) == 1 and folded.isascii():
+                table[codepoint] = folded
+    table.update({ord(ch): "." for ch in _DOTS})
+    table.update({ord(ch): "-" for ch in _DASHES})
+    table[0x3000] = " "  # ideographic space
+    table[0x00A0] = " "  # no-break space
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedText:
+    """Text ready for matching, and the way back to the caller's offsets."""
+
+    text: str
+    _starts: tuple[int, ...] | None = None
+    _ends: tuple[int, ...] | None = None
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map ``text[start:end]`` back to the ``[start, end)`` it came from in the input."""
+        if self._starts is None or self._ends is None:
+            return start, end
+        if end <= start:
+            return self._starts[start], self._starts[start]
+        return self._starts[start], self._ends[end - 1]
+
+
+def normalize_for_matching(text: str) -> NormalizedText:
+    """Fold, strip and refang ``text`` (see the module docstring)."""
+    folded = text if text.isascii() else text.translate(_fold_table())
+    first = _REWRITE.search(folded)
+    if first is None:
+        return NormalizedText(folded)
+    parts: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    position = 0
+    match: re.Match[str] | None = first
+    while match is not None:
+        begin, finish = match.span()
+        if begin > position:
+            parts.append(folded[position:begin])
+            starts.extend(range(position, begin))
+            ends.extend(range(position + 1, begin + 1))
+        group = match.lastgroup or ""
+        if group == "colon":
+            replacement = "://" if match.group().endswith("//]") else ":"
+        else:
+            replacement = _REPLACEMENT[group]
+        parts.append(replacement)
+        starts.extend([begin] * len(replacement))
+        ends.extend([finish] * len(replacement))
+        position = finish
+        match = _REWRITE.search(folded, position)
+    parts.append(folded[position:])
+    starts.extend(range(position, len(folded)))
+    ends.extend(range(position + 1, len(folded) + 1))
+    return NormalizedText("".join(parts), tuple(starts), tuple(ends))
