@@ -1,0 +1,17 @@
+"""The store: schema, migrations and the one repository everything reads and writes through."""
+
+from scamwall.store.database import connect, migrate
+from scamwall.store.records import Agency, Sighting, sighting_id
+from scamwall.store.repository import ImportRecord, Store, StoreCounts, WriteResult
+
+__all__ = [
+    "Agency",
+    "ImportRecord",
+    "Sighting",
+    "Store",
+    "StoreCounts",
+    "WriteResult",
+    "connect",
+    "migrate",
+    "sighting_id",
+]

@@ -1,0 +1,84 @@
+"""Fast bulk writes that skip rows already present, counting what was really stored.
+
+SQLAlchemy's generic executemany costs ~15 µs a row in Python; intake needs less than half of
+that. So bulk writes go to the driver directly, each backend its fastest way:
+
+* SQLite: ``INSERT OR IGNORE`` through ``executemany`` (its rowcount is the number stored);
+* PostgreSQL: ``COPY`` into a temporary staging table, then ``INSERT … SELECT … ON CONFLICT DO
+  NOTHING`` (its rowcount is the number stored).
+
+Values are converted by the columns' own SQLAlchemy type processors, so rows written here read back
+through SQLAlchemy exactly like rows it wrote itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+__all__ = ["insert_ignoring_known"]
+
+_Processor = Callable[[Any], Any] | None
+
+
+def _processors(table: Table, columns: Sequence[str], connection: Connection) -> list[_Processor]:
+    dialect = connection.dialect
+    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+
+
+def _sqlite(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Any]
+) -> int:
+    processors = _processors(table, columns, connection)
+    converted = [
+        tuple(value if p is None else p(value) for p, value in zip(processors, row, strict=True))
+        for row in rows
+    ]
+    names = ", ".join(columns)
+    marks = ", ".join("?" * len(columns))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        statement = f"INSERT OR IGNORE INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
+        cursor.executemany(statement, converted)
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def _postgresql(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Any]
+) -> int:
+    names = ", ".join(columns)
+    stage = f"scamwall_stage_{table.name}"
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} "
+            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage} "  # noqa: S608
+            "ON CONFLICT DO NOTHING"
+        )
+        stored = int(cursor.rowcount)
+        cursor.execute(f"TRUNCATE {stage}")
+        return stored
+    finally:
+        cursor.close()
+
+
+def insert_ignoring_known(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Any]
+) -> int:
+    """Insert ``rows`` (tuples in ``columns`` order), skip those whose key exists; return how
+    many were stored. Runs in ``connection``'s current transaction."""
+    if not rows:
+        return 0
+    if connection.dialect.name == "postgresql":
+        return _postgresql(connection, table, columns, rows)
+    return _sqlite(connection, table, columns, rows)

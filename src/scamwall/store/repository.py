@@ -1,0 +1,268 @@
+"""Reading and writing the store. Everything above this module speaks records, not SQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from scamwall.errors import AlreadyExists, InvalidInput, NotFound
+from scamwall.indicators.phone import check_region
+from scamwall.store.bulk import insert_ignoring_known
+from scamwall.store.database import connect, migrate, require_current_schema
+from scamwall.store.records import Agency, Sighting
+from scamwall.store.schema import agencies, imports, indicators, sightings
+from scamwall.vocabulary import AgencyKind
+
+__all__ = ["ImportRecord", "Store", "StoreCounts", "WriteResult"]
+
+log = logging.getLogger(__name__)
+
+INDICATOR_COLUMNS = ("id", "kind", "canonical", "registered_domain", "created_at")
+SIGHTING_COLUMNS = (
+    "id",
+    "indicator_id",
+    "agency_id",
+    "observed_at",
+    "reported_at",
+    "source_kind",
+    "confidence",
+    "tlp",
+    "note",
+    "evidence_ref",
+    "import_id",
+)
+AGENCY_CODE_RULE = "2-32 letters, digits, '-' or '_', starting with a letter"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What a batch of sightings did: stored anew, or already known."""
+
+    inserted: int
+    duplicates: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRecord:
+    """One file handed to bulk intake by one agency; its start time stands in for 'now'."""
+
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCounts:
+    """Totals for a dashboard: nothing here reveals a sighting's content."""
+
+    agencies: int
+    indicators_by_kind: dict[str, int]
+    sightings: int
+    sightings_by_tlp: dict[str, int]
+
+
+def _normalise_agency_code(code: str) -> str:
+    text = code.strip().upper()
+    if not (2 <= len(text) <= 32 and text[0].isalpha() and text.isascii()) or not all(
+        ch.isalnum() or ch in "-_" for ch in text
+    ):
+        raise InvalidInput(f"agency code {code!r} must be {AGENCY_CODE_RULE}", field="code")
+    return text
+
+
+class Store:
+    """The database behind scamwall, SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, database_url: str, *, require_schema: bool = True) -> Store:
+        """Connect to ``database_url``; unless told otherwise, insist it is initialised."""
+        store = cls(connect(database_url))
+        if require_schema:
+            require_current_schema(store.engine)
+        return store
+
+    def initialise(self) -> None:
+        """Create or upgrade the schema (what ``scamwall init`` does)."""
+        migrate(self.engine)
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection inside one transaction, committed on success."""
+        with self.engine.begin() as connection:
+            yield connection
+
+    # agencies -------------------------------------------------------------------------------
+
+    def add_agency(self, code: str, *, name: str, country: str, kind: AgencyKind) -> Agency:
+        """Register an agency; its code is its stable name across instances."""
+        code = _normalise_agency_code(code)
+        region = check_region(country)
+        if region is None:
+            raise InvalidInput("an agency needs a country (ISO 3166 alpha-2)", field="country")
+        full_name = name.strip() or code
+        row = {
+            "code": code,
+            "name": full_name,
+            "country": region,
+            "kind": kind.value,
+            "created_at": datetime.now(UTC),
+        }
+        try:
+            with self.transaction() as connection:
+                new_id = connection.execute(agencies.insert().values(**row)).inserted_primary_key
+        except IntegrityError:
+            raise AlreadyExists(f"agency {code} exists already", code=code) from None
+        assert new_id is not None
+        return Agency(new_id[0], code, full_name, region, kind)
+
+    def get_agency(self, code: str) -> Agency:
+        """The agency with this code, or :class:`NotFound` naming the fix."""
+        normalised = code.strip().upper()
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(agencies).where(agencies.c.code == normalised)
+            ).one_or_none()
+        if row is None:
+            raise NotFound(
+                f"no agency with code {normalised}; add it with `scamwall agency add {normalised}`",
+                code=normalised,
+            )
+        return Agency(row.id, row.code, row.name, row.country, AgencyKind(row.kind))
+
+    def list_agencies(self) -> list[Agency]:
+        """Every agency, by code."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(agencies).order_by(agencies.c.code)).all()
+        return [Agency(r.id, r.code, r.name, r.country, AgencyKind(r.kind)) for r in rows]
+
+    # sightings ------------------------------------------------------------------------------
+
+    def record_sightings(
+        self,
+        batch: Sequence[Sighting],
+        *,
+        import_id: int | None = None,
+        connection: Connection | None = None,
+    ) -> WriteResult:
+        """Store a batch of sightings and their indicators; known facts are counted, not stored."""
+        if connection is None:
+            with self.transaction() as own:
+                return self.record_sightings(batch, import_id=import_id, connection=own)
+        if not batch:
+            return WriteResult(0, 0)
+        now = datetime.now(UTC)
+        indicator_rows = {
+            s.indicator.id: (
+                s.indicator.id,
+                s.indicator.kind.value,
+                s.indicator.canonical,
+                s.indicator.registered_domain,
+                now,
+            )
+            for s in batch
+        }
+        sighting_rows = {}
+        for s in batch:
+            if s.id not in sighting_rows:
+                sighting_rows[s.id] = (
+                    s.id,
+                    s.indicator.id,
+                    s.agency.id,
+                    s.observed_at,
+                    now,
+                    s.source_kind.value,
+                    s.confidence,
+                    s.tlp.value,
+                    s.note,
+                    s.evidence_ref,
+                    import_id,
+                )
+        insert_ignoring_known(
+            connection, indicators, INDICATOR_COLUMNS, list(indicator_rows.values())
+        )
+        stored = insert_ignoring_known(
+            connection, sightings, SIGHTING_COLUMNS, list(sighting_rows.values())
+        )
+        return WriteResult(inserted=stored, duplicates=len(batch) - stored)
+
+    # imports --------------------------------------------------------------------------------
+
+    def start_import(
+        self, agency: Agency, *, file_name: str, file_sha256: str, file_format: str
+    ) -> ImportRecord:
+        """The import of this file by this agency, created on first sight, found again after."""
+        query = select(imports.c.id, imports.c.started_at, imports.c.finished_at).where(
+            imports.c.file_sha256 == file_sha256, imports.c.agency_id == agency.id
+        )
+        with self.transaction() as connection:
+            row = connection.execute(query).one_or_none()
+            if row is None:
+                started = datetime.now(UTC)
+                result = connection.execute(
+                    imports.insert().values(
+                        agency_id=agency.id,
+                        file_name=file_name,
+                        file_sha256=file_sha256,
+                        format=file_format,
+                        started_at=started,
+                        accepted=0,
+                        duplicates=0,
+                        rejected=0,
+                    )
+                )
+                assert result.inserted_primary_key is not None
+                return ImportRecord(result.inserted_primary_key[0], started, None)
+        return ImportRecord(row.id, row.started_at, row.finished_at)
+
+    def count_import_progress(
+        self,
+        connection: Connection,
+        import_id: int,
+        *,
+        accepted: int,
+        duplicates: int,
+        rejected: int,
+        finished: bool = False,
+    ) -> None:
+        """Add a batch's counts to its import, in the batch's own transaction."""
+        values: dict[str, Any] = {
+            "accepted": imports.c.accepted + accepted,
+            "duplicates": imports.c.duplicates + duplicates,
+            "rejected": imports.c.rejected + rejected,
+        }
+        if finished:
+            values["finished_at"] = datetime.now(UTC)
+        connection.execute(update(imports).where(imports.c.id == import_id).values(**values))
+
+    # reading --------------------------------------------------------------------------------
+
+    def counts(self) -> StoreCounts:
+        """Totals per indicator kind and per TLP."""
+        with self.engine.connect() as connection:
+            agency_count = connection.execute(select(func.count()).select_from(agencies)).scalar()
+            by_kind = connection.execute(
+                select(indicators.c.kind, func.count()).group_by(indicators.c.kind)
+            ).all()
+            by_tlp = connection.execute(
+                select(sightings.c.tlp, func.count()).group_by(sightings.c.tlp)
+            ).all()
+        return StoreCounts(
+            agencies=int(agency_count or 0),
+            indicators_by_kind={kind: int(n) for kind, n in sorted(by_kind)},
+            sightings=sum(int(n) for _, n in by_tlp),
+            sightings_by_tlp={tlp: int(n) for tlp, n in sorted(by_tlp)},
+        )

@@ -1,0 +1,123 @@
+"""The database schema, one definition for SQLite and PostgreSQL (SQLAlchemy Core).
+
+Migrations in ``migrations/versions`` must produce exactly these tables; a test compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+__all__ = ["UTCDateTime", "agencies", "imports", "indicators", "metadata", "sightings"]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TLP_VALUES = ("clear", "green", "amber", "amber+strict", "red")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every backend (SQLite has no time zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; attach a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+indicators = Table(
+    "indicators",
+    metadata,
+    Column("id", Uuid(as_uuid=False), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("canonical", String(2048), nullable=False),
+    Column("registered_domain", String(253), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index(None, "kind", "canonical"),
+    Index(None, "registered_domain"),
+)
+
+imports = Table(
+    "imports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", String(64), nullable=False),
+    Column("format", String(8), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("accepted", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    UniqueConstraint("file_sha256", "agency_id"),
+)
+
+sightings = Table(
+    "sightings",
+    metadata,
+    Column("id", Uuid(as_uuid=False), primary_key=True),
+    Column("indicator_id", Uuid(as_uuid=False), ForeignKey("indicators.id"), nullable=False),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("observed_at", UTCDateTime(), nullable=False),
+    Column("reported_at", UTCDateTime(), nullable=False),
+    Column("source_kind", String(32), nullable=False),
+    Column("confidence", SmallInteger, nullable=False),
+    Column("tlp", String(16), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("evidence_ref", String(500), nullable=True),
+    Column("import_id", Integer, ForeignKey("imports.id"), nullable=True),
+    CheckConstraint("confidence BETWEEN 0 AND 100", name="confidence_range"),
+    CheckConstraint("tlp IN (" + ", ".join(f"'{t}'" for t in TLP_VALUES) + ")", name="tlp_value"),
+    Index(None, "indicator_id"),
+    Index(None, "agency_id", "observed_at"),
+)
