@@ -1,0 +1,138 @@
+"""Turning one raw intake record into a :class:`~scamwall.store.Sighting`, or saying why not.
+
+The record's fields (CSV columns or JSON keys):
+
+============== ========= ======================================================================
+field          required  meaning
+============== ========= ======================================================================
+value          yes       the indicator as reported (a number, a link, a wallet…)
+kind           no        its kind; guessed from the value's shape when absent
+observed_at    no        ISO 8601 time it was seen; naive times are UTC; default: the time the
+                         file was first ingested (so running the file again adds nothing)
+confidence     no        0-100
+tlp            no        clear, green, amber, amber+strict, red (TLP 2.0; ``TLP:`` prefix ok)
+source_kind    no        victim_report, telecom_detection, police_case, partner_feed, …
+note           no        free text, at most 2,000 characters
+region         no        ISO 3166 alpha-2 region to read a local phone number
+evidence_ref   no        a reference to the evidence (case number, report id), at most 500
+============== ========= ======================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scamwall.errors import InvalidIndicator, InvalidRecord
+from scamwall.indicators import parse_indicator
+from scamwall.indicators.phone import check_region
+from scamwall.store import Agency, Sighting
+from scamwall.vocabulary import SourceKind, Tlp, parse_tlp
+
+__all__ = ["KNOWN_FIELDS", "RecordDefaults", "sighting_from_record"]
+
+KNOWN_FIELDS = frozenset(
+    {
+        "value",
+        "kind",
+        "observed_at",
+        "confidence",
+        "tlp",
+        "source_kind",
+        "note",
+        "region",
+        "evidence_ref",
+    }
+)
+MAX_NOTE = 2000
+MAX_EVIDENCE_REF = 500
+CLOCK_SKEW = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordDefaults:
+    """What a record that is silent on a field gets."""
+
+    observed_at: datetime
+    tlp: Tlp
+    source_kind: SourceKind
+    confidence: int
+    region: str | None
+
+
+def _text(fields: dict[str, Any], name: str) -> str | None:
+    value = fields.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidRecord(f"expected text, got {type(value).__name__}", field=name)
+    text = str(value).strip()
+    return text or None
+
+
+def _observed_at(text: str | None, default: datetime, now: datetime) -> datetime:
+    if text is None:
+        return default
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidRecord(
+            f"{text!r} is not an ISO 8601 time such as 2026-11-30T08:15:00+07:00",
+            field="observed_at",
+        ) from None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment > now + CLOCK_SKEW:
+        raise InvalidRecord(f"{text} is in the future", field="observed_at")
+    return moment
+
+
+def _confidence(value: Any, default: int) -> int:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number.is_integer() or not 0 <= number <= 100:
+        raise InvalidRecord(
+            f"must be a whole number from 0 to 100, got {value!r}", field="confidence"
+        )
+    return int(number)
+
+
+def _bounded(fields: dict[str, Any], name: str, limit: int) -> str | None:
+    text = _text(fields, name)
+    if text is not None and len(text) > limit:
+        raise InvalidRecord(f"longer than {limit} characters", field=name)
+    return text
+
+
+def sighting_from_record(
+    fields: dict[str, Any], *, agency: Agency, defaults: RecordDefaults, now: datetime
+) -> Sighting:
+    """The sighting a record describes; :class:`InvalidRecord` names the first bad field."""
+    value = _text(fields, "value")
+    if value is None:
+        raise InvalidRecord("is required and empty", field="value")
+    try:
+        region = check_region(_text(fields, "region")) or defaults.region or agency.country
+    except InvalidIndicator as exc:
+        raise InvalidRecord(exc.reason, field="region") from None
+    try:
+        indicator = parse_indicator(value, _text(fields, "kind"), region)
+    except InvalidIndicator as exc:
+        field = "kind" if exc.kind is None and "unknown kind" in exc.reason else "value"
+        raise InvalidRecord(exc.message, field=field) from None
+    tlp_text = _text(fields, "tlp")
+    source_text = _text(fields, "source_kind")
+    return Sighting(
+        indicator=indicator,
+        agency=agency,
+        observed_at=_observed_at(_text(fields, "observed_at"), defaults.observed_at, now),
+        source_kind=SourceKind.parse(source_text) if source_text else defaults.source_kind,
+        confidence=_confidence(fields.get("confidence"), defaults.confidence),
+        tlp=parse_tlp(tlp_text) if tlp_text else defaults.tlp,
+        note=_bounded(fields, "note", MAX_NOTE),
+        evidence_ref=_bounded(fields, "evidence_ref", MAX_EVIDENCE_REF),
+    )
