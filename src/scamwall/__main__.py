@@ -1,0 +1,5 @@
+"""``python -m scamwall`` runs the command line."""
+
+from scamwall.cli import run
+
+run()

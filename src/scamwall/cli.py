@@ -1,0 +1,303 @@
+"""The ``scamwall`` command line: one entry point for people and for scripts.
+
+Commands that print data take ``--json`` and then write one JSON object per line on stdout and
+nothing else there; messages and progress go to stderr. Errors end the command with the exit code
+of their class in :mod:`scamwall.errors`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from scamwall import __version__
+from scamwall.demo import run_demo
+from scamwall.errors import ScamwallError
+from scamwall.indicators import extract_indicators, parse_indicator
+from scamwall.intake import FORMATS, IntakeOptions, ingest_file
+from scamwall.settings import Settings, get_settings, settings_table
+from scamwall.store import Store
+from scamwall.vocabulary import AgencyKind, SourceKind, parse_tlp
+
+__all__ = ["app", "main", "run"]
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(
+    name="scamwall",
+    help="Pool, screen and block cross-border fraud signals across agencies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+agency_app = typer.Typer(help="Agencies that report and read sightings.", no_args_is_help=True)
+app.add_typer(agency_app, name="agency")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON object per line on stdout.")]
+RegionOption = Annotated[
+    str | None,
+    typer.Option("--region", "-r", help="ISO 3166 alpha-2 region for local phone numbers."),
+]
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _open_store(*, require_schema: bool = True) -> Store:
+    return Store.open(get_settings().database_url, require_schema=require_schema)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"scamwall {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+    ] = False,
+) -> None:
+    """scamwall: pool, screen and block cross-border fraud signals across agencies.
+
+    Settings come from SCAMWALL_* environment variables, then a .env file, then defaults
+    (see `scamwall settings`).
+    """
+
+
+@app.command()
+def init() -> None:
+    """Create the database, or upgrade it to this version's schema."""
+    store = _open_store(require_schema=False)
+    store.initialise()
+    err.print(f"database ready: {store.engine.url.render_as_string(hide_password=True)}")
+
+
+@app.command()
+def settings(as_json: JsonFlag = False) -> None:
+    """Show every setting, its value here, its environment variable and what it does."""
+    rows = settings_table(get_settings())
+    if as_json:
+        for row in rows:
+            _emit(row)
+        return
+    table = Table("variable", "value", "help")
+    for row in rows:
+        table.add_row(str(row["variable"]), str(row["value"]), str(row["help"]))
+    out.print(table)
+
+
+@agency_app.command("add")
+def agency_add(
+    code: Annotated[str, typer.Argument(help="Stable short code, e.g. TH-CCIB.")],
+    country: Annotated[str, typer.Option(help="ISO 3166 alpha-2 country, e.g. TH.")],
+    kind: Annotated[AgencyKind, typer.Option(help="What kind of organisation it is.")],
+    name: Annotated[str, typer.Option(help="Full name; defaults to the code.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Register an agency."""
+    agency = _open_store().add_agency(code, name=name, country=country, kind=kind)
+    if as_json:
+        _emit(
+            {
+                "code": agency.code,
+                "name": agency.name,
+                "country": agency.country,
+                "kind": agency.kind.value,
+            }
+        )
+    else:
+        err.print(f"added agency {agency.code} ({agency.country}, {agency.kind.value})")
+
+
+@agency_app.command("list")
+def agency_list(as_json: JsonFlag = False) -> None:
+    """List the agencies."""
+    agencies = _open_store().list_agencies()
+    if as_json:
+        for a in agencies:
+            _emit({"code": a.code, "name": a.name, "country": a.country, "kind": a.kind.value})
+        return
+    table = Table("code", "name", "country", "kind")
+    for a in agencies:
+        table.add_row(a.code, a.name, a.country, a.kind.value)
+    out.print(table)
+
+
+@app.command()
+def parse(
+    values: Annotated[list[str], typer.Argument(help="Raw values: numbers, links, wallets…")],
+    kind: Annotated[
+        str | None, typer.Option("--kind", "-k", help="Kind; guessed if absent.")
+    ] = None,
+    region: RegionOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Canonicalise values: kind, canonical form and deterministic id (exit 0 even if invalid)."""
+    region = region or get_settings().default_region
+    table = Table("input", "kind", "canonical", "id / error")
+    for value in values:
+        try:
+            indicator = parse_indicator(value, kind, region)
+        except ScamwallError as exc:
+            if as_json:
+                _emit({"input": value, "error": exc.message})
+            else:
+                table.add_row(value, "", "", f"[red]{exc.message}[/red]")
+            continue
+        if as_json:
+            _emit({"input": value, **indicator.as_dict()})
+        else:
+            table.add_row(value, indicator.kind.value, indicator.canonical, indicator.id)
+    if not as_json:
+        out.print(table)
+
+
+@app.command()
+def extract(
+    source: Annotated[
+        str, typer.Argument(help="File of messages, one a line; '-' reads standard input.")
+    ] = "-",
+    region: RegionOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Find the indicators in each message (one message a line)."""
+    region = region or get_settings().default_region
+    stream = sys.stdin if source == "-" else Path(source).open(encoding="utf-8", errors="replace")  # noqa: SIM115
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            text = line.rstrip("\r\n")
+            found = [f.as_dict() for f in extract_indicators(text, region)]
+            if as_json:
+                _emit({"line": number, "indicators": found})
+            elif found:
+                listed = ", ".join(f"{f['kind']} {f['canonical']}" for f in found)
+                out.print(f"{number}: {listed}")
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="CSV (with a header row), JSON array or NDJSON.")],
+    agency: Annotated[str, typer.Option("--agency", "-a", help="Code of the reporting agency.")],
+    file_format: Annotated[
+        str | None, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")
+    ] = None,
+    tlp: Annotated[
+        str | None, typer.Option(help="TLP of records that name none [default: setting].")
+    ] = None,
+    source_kind: Annotated[
+        SourceKind, typer.Option(help="Source kind of records that name none.")
+    ] = SourceKind.AGENCY_UPLOAD,
+    confidence: Annotated[
+        int | None, typer.Option(min=0, max=100, help="Confidence of records that give none.")
+    ] = None,
+    region: RegionOption = None,
+    rejects: Annotated[
+        Path | None, typer.Option(help="Folder for the reject file [default: setting].")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Bulk-load sightings reported by one agency; bad rows go to a reject file."""
+    config = get_settings()
+    store = _open_store()
+    reporter = store.get_agency(agency)
+    options = IntakeOptions(
+        file_format=file_format,
+        tlp=parse_tlp(tlp or config.default_tlp),
+        source_kind=source_kind,
+        confidence=config.default_confidence if confidence is None else confidence,
+        region=region or config.default_region,
+        batch_size=config.intake_batch_size,
+        reject_dir=rejects or Path(config.reject_dir),
+    )
+    columns = (
+        *Progress.get_default_columns()[:1],
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        task = bar.add_task(f"ingesting {file.name}", total=None)
+        report = ingest_file(
+            store,
+            file,
+            reporter,
+            options,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        _emit(report.as_dict())
+        return
+    out.print(
+        f"accepted {report.accepted}, duplicates {report.duplicates}, rejected {report.rejected}"
+    )
+    if report.rejected:
+        out.print(f"rejects: {report.reject_path}")
+    if report.ignored_fields:
+        err.print(f"ignored unknown fields: {', '.join(sorted(report.ignored_fields))}")
+
+
+@app.command()
+def stats(as_json: JsonFlag = False) -> None:
+    """Totals: agencies, indicators per kind, sightings per TLP."""
+    counts = _open_store().counts()
+    if as_json:
+        _emit(
+            {
+                "agencies": counts.agencies,
+                "indicators": counts.indicators_by_kind,
+                "sightings": counts.sightings,
+                "sightings_by_tlp": counts.sightings_by_tlp,
+            }
+        )
+        return
+    table = Table("what", "count")
+    table.add_row("agencies", str(counts.agencies))
+    for kind, n in counts.indicators_by_kind.items():
+        table.add_row(f"indicators: {kind}", str(n))
+    for tlp, n in counts.sightings_by_tlp.items():
+        table.add_row(f"sightings: TLP:{tlp.upper()}", str(n))
+    out.print(table)
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo sample (synthetic, written for scamwall) and show what to try next."""
+    run_demo(_open_store(require_schema=False), out)
+
+
+def _configure_logging(settings: Settings) -> None:
+    handler = RichHandler(console=err, show_path=False, show_time=False)
+    logging.basicConfig(level=settings.log_level, handlers=[handler], format="%(message)s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; errors become one line on stderr."""
+    try:
+        _configure_logging(get_settings())
+        app(args=argv, prog_name="scamwall")
+    except ScamwallError as exc:
+        err.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+        return exc.exit_code
+    except SystemExit as exc:  # how the command-line parser ends, with usage errors too
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

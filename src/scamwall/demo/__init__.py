@@ -1,0 +1,81 @@
+"""The demo: a small synthetic sample written for scamwall, loaded into the configured database.
+
+Nothing here is real: phone numbers are drawn from the numbering plans of the region, wallets
+are derived from hashes of fixed strings, and domains sit under ``.example`` / ``.test`` (reserved
+for documentation by RFC 2606). ``scripts/make_demo_data.py`` writes these files.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from importlib.resources import as_file, files
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from scamwall.errors import NotFound
+from scamwall.indicators import extract_indicators
+from scamwall.intake import IntakeOptions, ingest_file
+from scamwall.store import Agency, Store
+from scamwall.vocabulary import AgencyKind
+
+__all__ = ["DEMO_AGENCIES", "DEMO_FILES", "run_demo"]
+
+DEMO_AGENCIES = (
+    ("CN-MPS", "Anti-fraud centre, Ministry of Public Security (demo)", "CN", AgencyKind.POLICE),
+    ("TH-CCIB", "Cyber Crime Investigation Bureau (demo)", "TH", AgencyKind.POLICE),
+    ("TH-NBTC", "Telecom regulator (demo)", "TH", AgencyKind.TELECOM_REGULATOR),
+    ("MM-MPF", "Police force anti-trafficking unit (demo)", "MM", AgencyKind.POLICE),
+    ("LA-MPS", "Ministry of Public Security (demo)", "LA", AgencyKind.POLICE),
+)
+#: Which agency reports which file; one file per format.
+DEMO_FILES = (("th-ccib.csv", "TH-CCIB"), ("cn-mps.ndjson", "CN-MPS"), ("mm-police.json", "MM-MPF"))
+
+
+def _agency(store: Store, code: str, name: str, country: str, kind: AgencyKind) -> Agency:
+    try:
+        return store.get_agency(code)
+    except NotFound:
+        return store.add_agency(code, name=name, country=country, kind=kind)
+
+
+def run_demo(store: Store, console: Console) -> None:
+    """Initialise ``store``, load the demo sample into it and print what was loaded."""
+    store.initialise()
+    agencies = {row[0]: _agency(store, *row) for row in DEMO_AGENCIES}
+    demo = files("scamwall.demo")
+    reject_dir = Path(tempfile.mkdtemp(prefix="scamwall-demo-rejects-"))
+
+    loaded = Table("file", "agency", "accepted", "duplicates", "rejected", title="Demo sample")
+    for name, code in DEMO_FILES:
+        with as_file(demo / name) as path:
+            report = ingest_file(store, path, agencies[code], IntakeOptions(reject_dir=reject_dir))
+        loaded.add_row(
+            name, code, str(report.accepted), str(report.duplicates), str(report.rejected)
+        )
+    console.print(loaded)
+    console.print(f"rejected rows and their reasons: {reject_dir}/")
+
+    counts = store.counts()
+    totals = Table("indicator kind", "indicators", title="In the database")
+    for kind, n in counts.indicators_by_kind.items():
+        totals.add_row(kind, str(n))
+    console.print(totals)
+
+    found = Table(
+        "region", "message (synthetic)", "indicators found", title="Extraction", show_lines=True
+    )
+    for line in (demo / "messages.tsv").read_text(encoding="utf-8").splitlines():
+        region, text = line.split("\t", 1)
+        hits = extract_indicators(text, region=region)
+        listed = "\n".join(f"{f.indicator.kind.value}: {f.indicator.canonical}" for f in hits)
+        found.add_row(region, text[:70] + ("…" if len(text) > 70 else ""), listed or "-")
+    console.print(found)
+    console.print(
+        "Try next:\n"
+        "  scamwall parse '０８１-２３４-５６７８' 'hxxps://Pay.Example[.]com:443/a/../b' -r TH\n"
+        "  echo '加微信 kefu_2026 或致电 138 0013 8000' | scamwall extract --region CN --json\n"
+        "  scamwall stats\n"
+        "  scamwall agency list"
+    )
