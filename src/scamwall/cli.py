@@ -8,6 +8,8 @@ of their class in :mod:`scamwall.errors`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 import logging
 import sys
 from pathlib import Path
@@ -24,7 +26,7 @@ from scamwall.demo import run_demo
 from scamwall.errors import ScamwallError
 from scamwall.indicators import extract_indicators, parse_indicator
 from scamwall.intake import FORMATS, IntakeOptions, ingest_file
-from scamwall.settings import Settings, get_settings, settings_table
+from scamwall.settings import Settings, get_settings, render_settings_markdown, settings_table
 from scamwall.store import Store
 from scamwall.vocabulary import AgencyKind, SourceKind, parse_tlp
 
@@ -56,8 +58,13 @@ def _emit(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
-def _open_store(*, require_schema: bool = True) -> Store:
-    return Store.open(get_settings().database_url, require_schema=require_schema)
+@contextmanager
+def _opened_store(*, require_schema: bool = True) -> Iterator[Store]:
+    store = Store.open(get_settings().database_url, require_schema=require_schema)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _version(value: bool) -> None:
@@ -82,14 +89,23 @@ def _main(
 @app.command()
 def init() -> None:
     """Create the database, or upgrade it to this version's schema."""
-    store = _open_store(require_schema=False)
-    store.initialise()
-    err.print(f"database ready: {store.engine.url.render_as_string(hide_password=True)}")
+    with _opened_store(require_schema=False) as store:
+        store.initialise()
+        where = store.engine.url.render_as_string(hide_password=True)
+    err.print(f"database ready: {where}")
 
 
 @app.command()
-def settings(as_json: JsonFlag = False) -> None:
+def settings(
+    as_json: JsonFlag = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print docs/settings.md, generated.")
+    ] = False,
+) -> None:
     """Show every setting, its value here, its environment variable and what it does."""
+    if markdown:
+        sys.stdout.write(render_settings_markdown())
+        return
     rows = settings_table(get_settings())
     if as_json:
         for row in rows:
@@ -110,7 +126,8 @@ def agency_add(
     as_json: JsonFlag = False,
 ) -> None:
     """Register an agency."""
-    agency = _open_store().add_agency(code, name=name, country=country, kind=kind)
+    with _opened_store() as store:
+        agency = store.add_agency(code, name=name, country=country, kind=kind)
     if as_json:
         _emit(
             {
@@ -127,7 +144,8 @@ def agency_add(
 @agency_app.command("list")
 def agency_list(as_json: JsonFlag = False) -> None:
     """List the agencies."""
-    agencies = _open_store().list_agencies()
+    with _opened_store() as store:
+        agencies = store.list_agencies()
     if as_json:
         for a in agencies:
             _emit({"code": a.code, "name": a.name, "country": a.country, "kind": a.kind.value})
@@ -213,8 +231,6 @@ def ingest(
 ) -> None:
     """Bulk-load sightings reported by one agency; bad rows go to a reject file."""
     config = get_settings()
-    store = _open_store()
-    reporter = store.get_agency(agency)
     options = IntakeOptions(
         file_format=file_format,
         tlp=parse_tlp(tlp or config.default_tlp),
@@ -230,12 +246,15 @@ def ingest(
         DownloadColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+    with (
+        _opened_store() as store,
+        Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar,
+    ):
         task = bar.add_task(f"ingesting {file.name}", total=None)
         report = ingest_file(
             store,
             file,
-            reporter,
+            store.get_agency(agency),
             options,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
@@ -254,7 +273,8 @@ def ingest(
 @app.command()
 def stats(as_json: JsonFlag = False) -> None:
     """Totals: agencies, indicators per kind, sightings per TLP."""
-    counts = _open_store().counts()
+    with _opened_store() as store:
+        counts = store.counts()
     if as_json:
         _emit(
             {
@@ -277,7 +297,8 @@ def stats(as_json: JsonFlag = False) -> None:
 @app.command()
 def demo() -> None:
     """Load the demo sample (synthetic, written for scamwall) and show what to try next."""
-    run_demo(_open_store(require_schema=False), out)
+    with _opened_store(require_schema=False) as store:
+        run_demo(store, out)
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -3,7 +3,8 @@
 SQLAlchemy's generic executemany costs ~15 µs a row in Python; intake needs less than half of
 that. So bulk writes go to the driver directly, each backend its fastest way:
 
-* SQLite: ``INSERT OR IGNORE`` through ``executemany`` (its rowcount is the number stored);
+* SQLite: ``INSERT … ON CONFLICT (key) DO NOTHING`` through ``executemany`` (its rowcount is the
+  number stored; not ``INSERT OR IGNORE``, which would also swallow CHECK and NOT NULL failures);
 * PostgreSQL: ``COPY`` into a temporary staging table, then ``INSERT … SELECT … ON CONFLICT DO
   NOTHING`` (its rowcount is the number stored).
 
@@ -17,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
 
 __all__ = ["insert_ignoring_known"]
 
@@ -38,9 +40,13 @@ def _sqlite(
     ]
     names = ", ".join(columns)
     marks = ", ".join("?" * len(columns))
+    key = ", ".join(c.name for c in table.primary_key.columns)
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        statement = f"INSERT OR IGNORE INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
+        statement = (
+            f"INSERT INTO {table.name} ({names}) VALUES ({marks}) "  # noqa: S608
+            f"ON CONFLICT ({key}) DO NOTHING"
+        )
         cursor.executemany(statement, converted)
         return int(cursor.rowcount)
     finally:
@@ -61,9 +67,10 @@ def _postgresql(
         with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+        key = ", ".join(c.name for c in table.primary_key.columns)
         cursor.execute(
             f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage} "  # noqa: S608
-            "ON CONFLICT DO NOTHING"
+            f"ON CONFLICT ({key}) DO NOTHING"
         )
         stored = int(cursor.rowcount)
         cursor.execute(f"TRUNCATE {stage}")
@@ -79,6 +86,11 @@ def insert_ignoring_known(
     many were stored. Runs in ``connection``'s current transaction."""
     if not rows:
         return 0
-    if connection.dialect.name == "postgresql":
-        return _postgresql(connection, table, columns, rows)
-    return _sqlite(connection, table, columns, rows)
+    write = _postgresql if connection.dialect.name == "postgresql" else _sqlite
+    driver_error = connection.dialect.loaded_dbapi.Error
+    try:
+        return write(connection, table, columns, rows)
+    except driver_error as exc:  # surface driver errors as SQLAlchemy's, like every other write
+        raise DBAPIError.instance(
+            f"bulk insert into {table.name}", None, exc, driver_error
+        ) from exc

@@ -65,7 +65,7 @@ def connect(database_url: str, **engine_options: Any) -> Engine:
     return engine
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(files("scamwall.store") / "migrations"))
     config.attributes["engine"] = engine
@@ -74,7 +74,7 @@ def _alembic_config(engine: Engine) -> Config:
 
 def head_revision() -> str:
     """The newest migration this version of scamwall knows."""
-    script = ScriptDirectory.from_config(_alembic_config(create_engine("sqlite://")))
+    script = ScriptDirectory.from_config(_alembic_config())
     head = script.get_current_head()
     assert head is not None
     return head

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from scamwall.errors import InvalidRecord
 from scamwall.indicators import Indicator
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 
@@ -60,6 +61,10 @@ class Sighting:
     id: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.confidence, bool) or not 0 <= self.confidence <= 100:
+            raise InvalidRecord(f"must be 0-100, got {self.confidence!r}", field="confidence")
+        if self.observed_at.tzinfo is None:
+            raise InvalidRecord("needs a time zone", field="observed_at")
         fact = sighting_id(
             self.indicator.id,
             self.agency.code,

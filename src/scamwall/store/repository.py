@@ -88,7 +88,11 @@ class Store:
         """Connect to ``database_url``; unless told otherwise, insist it is initialised."""
         store = cls(connect(database_url))
         if require_schema:
-            require_current_schema(store.engine)
+            try:
+                require_current_schema(store.engine)
+            except Exception:
+                store.close()
+                raise
         return store
 
     def initialise(self) -> None:

@@ -1,0 +1,210 @@
+"""Bulk intake end to end, on every backend: formats, rejects, re-runs, and a real SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from scamwall.errors import UsageError
+from scamwall.intake import IntakeOptions, ingest_file
+from scamwall.store import Agency, Store
+from scamwall.vocabulary import AgencyKind, Tlp
+
+CSV_ROWS = """value,kind,observed_at,confidence,tlp,source_kind,note,extra
+081-234-5678,,2026-11-02T09:15:00+07:00,90,green,victim_report,"fake parcel, paid",x
+hxxps://kbank-refund[.]example/verify,,2026-11-02T10:00:00Z,95,clear,,smishing,
+0812,phone,2026-11-02T10:00:00Z,50,green,,too short,
+TN3W4H6rK2ce4vX9YnFQHwKENnHjoxb3m9,,2026-11-03T10:00:00,70,amber+strict,police_case,,
++66 92 555 0101,,not-a-date,50,,,,
++66 92 555 0101,,2026-11-03T10:00:00Z,500,,,,
++66 92 555 0102,,2026-11-03T10:00:00Z,50,purple,,,
++66 92 555 0103,,2026-11-03T10:00:00Z,50,,jokes,,
+,,,,,,,
+"multi
+line",,2026-11-03T10:00:00Z,50,,,,
+"""
+
+
+@pytest.fixture
+def agency(store: Store) -> Agency:
+    return store.add_agency("TH-CCIB", name="CCIB", country="TH", kind=AgencyKind.POLICE)
+
+
+def _rejects(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_csv_good_rows_go_in_and_bad_rows_are_explained(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    source = tmp_path / "reports.csv"
+    source.write_text(CSV_ROWS, encoding="utf-8")
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path / "rej"))
+    assert (report.accepted, report.duplicates, report.rejected) == (3, 0, 6)
+    assert report.ignored_fields == {"extra"}
+    rejects = {r["line"]: (r["field"], r["error"]) for r in _rejects(report.reject_path)}
+    assert rejects[4][0] == "value"
+    assert "wrong length" in str(rejects[4][1])
+    assert rejects[6] == ("observed_at", rejects[6][1])
+    assert "ISO 8601" in str(rejects[6][1])
+    assert rejects[7][0] == "confidence"
+    assert rejects[8][0] == "tlp"
+    assert rejects[9][0] == "source_kind"
+    assert rejects[11][0] == "value"  # the quoted two-line value starts on line 11
+    assert 10 not in rejects  # a blank row is skipped, not rejected
+    counts = store.counts()
+    assert counts.indicators_by_kind == {"crypto_wallet": 1, "phone": 1, "url": 1}
+    assert counts.sightings_by_tlp == {"amber+strict": 1, "clear": 1, "green": 1}
+
+
+def test_rerunning_a_file_adds_nothing(store: Store, agency: Agency, tmp_path: Path) -> None:
+    source = tmp_path / "reports.ndjson"
+    source.write_text(
+        "\n".join(
+            json.dumps({"value": f"+66 81 000 {i:04d}", "note": "no time given"}) for i in range(50)
+        ),
+        encoding="utf-8",
+    )
+    options = IntakeOptions(reject_dir=tmp_path, batch_size=7)
+    first = ingest_file(store, source, agency, options)
+    time.sleep(0.01)  # "now" moves on; the records without a time must still map to the same facts
+    second = ingest_file(store, source, agency, options)
+    assert (first.accepted, first.duplicates) == (50, 0)
+    assert (second.accepted, second.duplicates) == (0, 50)
+    assert store.counts().sightings == 50
+
+
+def test_json_array_and_ndjson_read_the_same_records(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    records = [
+        {"value": "t.me/job_abroad_hr", "observed_at": "2026-11-06T10:00:00+08:00"},
+        {"value": 66812345678, "kind": "phone", "observed_at": "2026-11-06T10:00:00+08:00"},
+        {"value": "bet-lucky.example", "tlp": "TLP:AMBER", "confidence": "80"},
+        ["not", "an", "object"],
+        {"value": "x", "kind": "planet"},
+    ]
+    array = tmp_path / "a.json"
+    array.write_text(json.dumps(records), encoding="utf-8")
+    report = ingest_file(store, array, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.rejected) == (3, 2)
+    reasons = {r["line"]: r for r in _rejects(report.reject_path)}
+    assert "expected a JSON object" in str(reasons[4]["error"])
+    assert reasons[5]["field"] == "kind"
+
+    lines = tmp_path / "a.ndjson"
+    lines.write_text("\n".join(json.dumps(r) for r in records) + "\n{broken\n", encoding="utf-8")
+    again = ingest_file(store, lines, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (again.accepted, again.duplicates, again.rejected) == (1, 2, 3)
+    broken = [r for r in _rejects(again.reject_path) if r["line"] == 6]
+    assert "not JSON" in str(broken[0]["error"])
+
+
+def test_cut_json_array_keeps_what_came_before(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    source = tmp_path / "cut.json"
+    source.write_text(
+        '[{"value": "+66 81 000 0001"}, {"value": "+66 81 000 0002"}, {"value": "+66',
+        encoding="utf-8",
+    )
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.rejected) == (2, 1)
+    assert "breaks after record 2" in str(_rejects(report.reject_path)[0]["error"])
+
+
+def test_json_object_instead_of_array_is_explained(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    source = tmp_path / "one.json"
+    source.write_text('{"value": "+66 81 000 0001"}', encoding="utf-8")
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert report.rejected == 1
+    assert "ndjson" in str(_rejects(report.reject_path)[0]["error"])
+
+
+def test_csv_without_value_column_and_non_utf8_rows(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    headless = tmp_path / "nohead.csv"
+    headless.write_text("number,note\n081-234-5678,x\n", encoding="utf-8")
+    report = ingest_file(store, headless, agency, IntakeOptions(reject_dir=tmp_path))
+    assert report.rejected == 1
+    assert "'value' column" in str(_rejects(report.reject_path)[0]["error"])
+
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(b"value,note\n081-234-5678,caf\xe9\n081-234-5679,ok\n")
+    report = ingest_file(store, latin, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.rejected) == (1, 1)
+    assert "UTF-8" in str(_rejects(report.reject_path)[0]["error"])
+
+
+def test_defaults_come_from_the_options_and_the_agency_country(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    source = tmp_path / "local.csv"
+    source.write_text("value\n081-234-5678\n", encoding="utf-8")
+    report = ingest_file(
+        store, source, agency, IntakeOptions(reject_dir=tmp_path, tlp=Tlp.RED, confidence=33)
+    )
+    assert report.accepted == 1  # a local Thai number, read with the agency's country
+    assert store.counts().sightings_by_tlp == {"red": 1}
+
+
+def test_unknown_format_asks_for_one(store: Store, agency: Agency, tmp_path: Path) -> None:
+    source = tmp_path / "reports.xlsx"
+    source.write_bytes(b"PK")
+    with pytest.raises(UsageError, match="--format"):
+        ingest_file(store, source, agency, IntakeOptions())
+
+
+def _count_sightings(database_url: str) -> int:
+    store = Store.open(database_url)
+    try:
+        return store.counts().sightings
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_with_every_row_in_and_none_twice(
+    store: Store, agency: Agency, database_url: str, tmp_path: Path
+) -> None:
+    rows = 60_000
+    source = tmp_path / "big.ndjson"
+    with source.open("w", encoding="utf-8") as out:
+        for i in range(rows):
+            out.write(json.dumps({"value": f"+66 81 {i // 10000:03d} {i % 10000:04d}"}) + "\n")
+    environment = {
+        **os.environ,
+        "SCAMWALL_DATABASE_URL": database_url,
+        "SCAMWALL_INTAKE_BATCH_SIZE": "1000",
+        "SCAMWALL_REJECT_DIR": str(tmp_path),
+    }
+    command = [sys.executable, "-m", "scamwall", "ingest", str(source), "--agency", "TH-CCIB"]
+    child = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    stored = 0
+    while time.monotonic() < deadline and stored < 3000:
+        time.sleep(0.05)
+        stored = _count_sightings(database_url)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    assert child.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    killed_at = _count_sightings(database_url)
+    assert 0 < killed_at < rows
+
+    rerun = subprocess.run(
+        [*command, "--json"], env=environment, capture_output=True, check=True, text=True
+    )
+    report = json.loads(rerun.stdout)
+    assert report["accepted"] + report["duplicates"] == rows
+    assert report["accepted"] == rows - killed_at
+    assert _count_sightings(database_url) == rows

@@ -1,0 +1,184 @@
+"""The store on every backend: agencies, append-only sightings, dedup, migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+
+from scamwall.errors import AlreadyExists, InvalidInput, InvalidRecord, NotFound, StoreUnavailable
+from scamwall.indicators import parse_indicator
+from scamwall.store import Sighting, Store
+from scamwall.store.bulk import insert_ignoring_known
+from scamwall.store.database import current_revision, head_revision
+from scamwall.store.repository import SIGHTING_COLUMNS
+from scamwall.store.schema import indicators, metadata, sightings
+from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
+
+OBSERVED = datetime(2026, 11, 2, 2, 15, tzinfo=UTC)
+
+
+def _sighting(store: Store, value: str, **changes: object) -> Sighting:
+    agency = store.get_agency("TH-CCIB")
+    fields: dict[str, object] = {
+        "indicator": parse_indicator(value, region="TH"),
+        "agency": agency,
+        "observed_at": OBSERVED,
+        "source_kind": SourceKind.VICTIM_REPORT,
+        "confidence": 80,
+        "tlp": Tlp.GREEN,
+    }
+    fields.update(changes)
+    return Sighting(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def thai_police(store: Store) -> Store:
+    store.add_agency("th-ccib", name="Cyber Crime Bureau", country="th", kind=AgencyKind.POLICE)
+    return store
+
+
+def test_agency_is_stored_with_normalised_code_and_country(thai_police: Store) -> None:
+    agency = thai_police.get_agency("TH-CCIB")
+    assert (agency.code, agency.country, agency.kind) == ("TH-CCIB", "TH", AgencyKind.POLICE)
+    assert [a.code for a in thai_police.list_agencies()] == ["TH-CCIB"]
+
+
+def test_agency_code_is_unique(thai_police: Store) -> None:
+    with pytest.raises(AlreadyExists, match="TH-CCIB exists already"):
+        thai_police.add_agency("TH-CCIB", name="x", country="TH", kind=AgencyKind.POLICE)
+
+
+@pytest.mark.parametrize(
+    ("code", "country", "message"),
+    [("t", "TH", "agency code"), ("TH CCIB", "TH", "agency code"), ("TH-X", "QQ", "region")],
+)
+def test_bad_agency_is_refused(store: Store, code: str, country: str, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        store.add_agency(code, name="x", country=country, kind=AgencyKind.POLICE)
+
+
+def test_unknown_agency_says_how_to_add_it(store: Store) -> None:
+    with pytest.raises(NotFound, match="scamwall agency add LA-MPS"):
+        store.get_agency("la-mps")
+
+
+def test_same_fact_twice_is_stored_once(thai_police: Store) -> None:
+    first = _sighting(thai_police, "081-234-5678")
+    again = _sighting(thai_police, "+66 81 234 5678", note="sent again", confidence=10)
+    assert first.id == again.id
+    assert thai_police.record_sightings([first]).inserted == 1
+    result = thai_police.record_sightings([again, again])
+    assert (result.inserted, result.duplicates) == (0, 2)
+    with thai_police.engine.connect() as connection:
+        notes = connection.execute(select(sightings.c.note, sightings.c.confidence)).all()
+    assert notes == [(None, 80)]  # the first report stands
+
+
+def test_a_later_observation_is_a_new_fact(thai_police: Store) -> None:
+    first = _sighting(thai_police, "081-234-5678")
+    later = _sighting(thai_police, "081-234-5678", observed_at=OBSERVED + timedelta(hours=1))
+    result = thai_police.record_sightings([first, later])
+    assert result.inserted == 2
+    counts = thai_police.counts()
+    assert counts.indicators_by_kind == {"phone": 1}
+    assert counts.sightings == 2
+
+
+def test_sightings_read_back_exactly(thai_police: Store) -> None:
+    fact = _sighting(
+        thai_police,
+        "hxxps://kbank-refund[.]example/verify",
+        tlp=Tlp.AMBER_STRICT,
+        note="smishing page",
+        evidence_ref="CCIB-1",
+        observed_at=datetime(2026, 11, 2, 9, 15, 0, 123456, tzinfo=UTC),
+    )
+    thai_police.record_sightings([fact])
+    with thai_police.engine.connect() as connection:
+        row = connection.execute(select(sightings)).one()
+        indicator = connection.execute(select(indicators)).one()
+    assert row.id == fact.id
+    assert row.observed_at == fact.observed_at
+    assert row.observed_at.tzinfo is not None
+    assert (row.tlp, row.note, row.evidence_ref) == ("amber+strict", "smishing page", "CCIB-1")
+    assert indicator.canonical == "https://kbank-refund.example/verify"
+    assert indicator.registered_domain == "kbank-refund.example"
+    assert indicator.id == fact.indicator.id
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE sightings SET confidence = 1", "DELETE FROM sightings"]
+)
+def test_database_refuses_to_rewrite_a_sighting(thai_police: Store, statement: str) -> None:
+    thai_police.record_sightings([_sighting(thai_police, "081-234-5678")])
+    with pytest.raises(DBAPIError, match="append-only"), thai_police.engine.begin() as c:
+        c.execute(text(statement))
+    assert thai_police.counts().sightings == 1
+
+
+def test_a_sighting_checks_its_own_fields(thai_police: Store) -> None:
+    with pytest.raises(InvalidRecord, match="confidence"):
+        _sighting(thai_police, "081-234-5678", confidence=101)
+    with pytest.raises(InvalidRecord, match="time zone"):
+        _sighting(thai_police, "081-234-5678", observed_at=OBSERVED.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(("column", "bad"), [("confidence", 101), ("tlp", "purple")])
+def test_bulk_writes_do_not_swallow_check_failures(
+    thai_police: Store, column: str, bad: object
+) -> None:
+    fact = _sighting(thai_police, "081-234-5678")
+    row = dict.fromkeys(SIGHTING_COLUMNS)
+    row.update(
+        id=fact.id,
+        indicator_id=fact.indicator.id,
+        agency_id=fact.agency.id,
+        observed_at=OBSERVED,
+        reported_at=OBSERVED,
+        source_kind="victim_report",
+        confidence=80,
+        tlp="green",
+    )
+    row[column] = bad
+    with thai_police.transaction() as connection:
+        connection.execute(
+            indicators.insert().values(
+                id=fact.indicator.id,
+                kind="phone",
+                canonical=fact.indicator.canonical,
+                created_at=OBSERVED,
+            )
+        )
+    with thai_police.transaction() as connection, pytest.raises(DBAPIError):
+        insert_ignoring_known(connection, sightings, SIGHTING_COLUMNS, [tuple(row.values())])
+    assert thai_police.counts().sightings == 0
+
+
+def test_uninitialised_database_is_reported(database_url: str) -> None:
+    with pytest.raises(StoreUnavailable, match="scamwall init"):
+        Store.open(database_url)
+
+
+def test_initialise_is_idempotent_and_at_head(store: Store) -> None:
+    store.initialise()
+    assert current_revision(store.engine) == head_revision()
+
+
+def test_migrations_produce_exactly_the_declared_schema(store: Store) -> None:
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        differences = compare_metadata(context, metadata)
+    assert differences == []
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:
+    store = Store.open(f"sqlite:///{tmp_path}/wal.db", require_schema=False)
+    store.initialise()
+    with store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
