@@ -9,8 +9,12 @@ machine-readable ``code``, the HTTP status the API answers with, and the exit co
     │   ├── InvalidIndicator           422  exit 65  invalid_indicator
     │   └── InvalidRecord              422  exit 65  invalid_record
     ├── UsageError                     400  exit 64  usage
+    │   └── PayloadTooLarge            413  exit 64  payload_too_large
+    ├── NotAuthenticated               401  exit 77  not_authenticated
+    ├── PermissionDenied               403  exit 77  permission_denied
     ├── NotFound                       404  exit 66  not_found
     ├── AlreadyExists                  409  exit 73  already_exists
+    ├── TooManyRequests                429  exit 75  too_many_requests
     ├── ConfigurationError             500  exit 78  configuration
     └── StoreUnavailable               503  exit 69  store_unavailable
 
@@ -28,9 +32,13 @@ __all__ = [
     "InvalidIndicator",
     "InvalidInput",
     "InvalidRecord",
+    "NotAuthenticated",
     "NotFound",
+    "PayloadTooLarge",
+    "PermissionDenied",
     "ScamwallError",
     "StoreUnavailable",
+    "TooManyRequests",
     "UsageError",
 ]
 
@@ -93,6 +101,37 @@ class UsageError(ScamwallError):
     code = "usage"
     http_status = 400
     exit_code = 64  # EX_USAGE
+
+
+class PayloadTooLarge(UsageError):
+    """A request body or batch is over its limit; the message gives the limit."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
+class NotAuthenticated(ScamwallError):
+    """No valid credentials: the token is missing, unknown, expired or revoked."""
+
+    code = "not_authenticated"
+    http_status = 401
+    exit_code = 77  # EX_NOPERM
+
+
+class PermissionDenied(ScamwallError):
+    """Authenticated, but the role or agency may not do this."""
+
+    code = "permission_denied"
+    http_status = 403
+    exit_code = 77  # EX_NOPERM
+
+
+class TooManyRequests(ScamwallError):
+    """A rate limit was hit; ``details.retry_after`` says in how many seconds to try again."""
+
+    code = "too_many_requests"
+    http_status = 429
+    exit_code = 75  # EX_TEMPFAIL
 
 
 class NotFound(ScamwallError):

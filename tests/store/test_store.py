@@ -182,3 +182,31 @@ def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:
     with store.engine.connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_upgrade_keeps_data_and_guards(database_url: str) -> None:
+    from alembic import command
+
+    from scamwall.store.database import _alembic_config
+
+    store = Store.open(database_url, require_schema=False)
+    try:
+        command.upgrade(_alembic_config(store.engine), "0001")
+        store.add_agency("TH-CCIB", name="CCIB", country="TH", kind=AgencyKind.POLICE)
+        fact = _sighting(store, "081-234-5678")
+        with store.transaction() as connection:  # written as a 0001-era scamwall wrote it
+            insert_ignoring_known(
+                connection, indicators, ("id", "kind", "canonical", "created_at"),
+                [(fact.indicator.id, "phone", fact.indicator.canonical, OBSERVED)],
+            )
+            insert_ignoring_known(
+                connection, sightings, SIGHTING_COLUMNS[:-1],
+                [(fact.id, fact.indicator.id, fact.agency.id, OBSERVED, OBSERVED,
+                  "victim_report", 80, "green", None, None, None)],
+            )
+        store.initialise()
+        assert store.counts().sightings == 1
+        with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as c:
+            c.execute(text("DELETE FROM sightings"))
+    finally:
+        store.close()

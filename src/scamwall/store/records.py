@@ -45,8 +45,9 @@ def sighting_id(
 class Sighting:
     """One agency's report that it saw an indicator. Never changed once stored.
 
-    Confidence, TLP and note describe the report but are not part of its identity: the same
-    observation sent twice with another note is still one fact, and the first one stays.
+    Confidence, TLP, sharing and note describe the report but are not part of its identity: the
+    same observation sent twice with another note is still one fact, and the first one stays,
+    markings included (a re-report can never widen who sees a fact).
     """
 
     indicator: Indicator
@@ -57,6 +58,12 @@ class Sighting:
     tlp: Tlp
     note: str | None = None
     evidence_ref: str | None = None
+    #: Sharing groups an AMBER sighting is shared with (ids); see ``scamwall.exchange.policy``.
+    groups: frozenset[int] = frozenset()
+    #: Users a RED sighting is shared with (ids), besides the user who submitted it.
+    recipients: frozenset[int] = frozenset()
+    #: The user who submitted it, when it came through an authenticated request.
+    submitted_by: int | None = None
     #: The fact's id, see :func:`sighting_id`.
     id: str = field(init=False, repr=False)
 

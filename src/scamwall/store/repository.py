@@ -17,8 +17,15 @@ from scamwall.indicators.phone import check_region
 from scamwall.store.bulk import insert_ignoring_known
 from scamwall.store.database import connect, migrate, require_current_schema
 from scamwall.store.records import Agency, Sighting
-from scamwall.store.schema import agencies, imports, indicators, sightings
-from scamwall.vocabulary import AgencyKind
+from scamwall.store.schema import (
+    agencies,
+    imports,
+    indicators,
+    sighting_groups,
+    sighting_recipients,
+    sightings,
+)
+from scamwall.vocabulary import AgencyKind, Tlp
 
 __all__ = ["ImportRecord", "Store", "StoreCounts", "WriteResult"]
 
@@ -37,6 +44,7 @@ SIGHTING_COLUMNS = (
     "note",
     "evidence_ref",
     "import_id",
+    "submitted_by",
 )
 AGENCY_CODE_RULE = "2-32 letters, digits, '-' or '_', starting with a letter"
 
@@ -194,12 +202,31 @@ class Store:
                     s.note,
                     s.evidence_ref,
                     import_id,
+                    s.submitted_by,
                 )
+        marked = {s.id: s for s in batch if s.groups or s.tlp is Tlp.RED}
+        if marked:  # markings go with new facts only: a re-report never widens who sees one
+            known = connection.execute(
+                select(sightings.c.id).where(sightings.c.id.in_(list(marked)))
+            ).scalars()
+            for sighting_id in known:
+                marked.pop(str(sighting_id), None)
         insert_ignoring_known(
             connection, indicators, INDICATOR_COLUMNS, list(indicator_rows.values())
         )
         stored = insert_ignoring_known(
             connection, sightings, SIGHTING_COLUMNS, list(sighting_rows.values())
+        )
+        group_rows = [(sid, g) for sid, s in marked.items() for g in sorted(s.groups)]
+        insert_ignoring_known(connection, sighting_groups, ("sighting_id", "group_id"), group_rows)
+        recipient_rows = [
+            (sid, user)
+            for sid, s in marked.items()
+            for user in sorted(s.recipients | ({s.submitted_by} if s.submitted_by else set()))
+            if s.tlp is Tlp.RED
+        ]
+        insert_ignoring_known(
+            connection, sighting_recipients, ("sighting_id", "user_id"), recipient_rows
         )
         return WriteResult(inserted=stored, duplicates=len(batch) - stored)
 

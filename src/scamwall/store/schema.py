@@ -26,7 +26,21 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "agencies", "imports", "indicators", "metadata", "sightings"]
+__all__ = [
+    "UTCDateTime",
+    "agencies",
+    "audit_log",
+    "group_members",
+    "imports",
+    "indicators",
+    "metadata",
+    "sharing_groups",
+    "sighting_groups",
+    "sighting_recipients",
+    "sightings",
+    "tokens",
+    "users",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -102,6 +116,45 @@ imports = Table(
     UniqueConstraint("file_sha256", "agency_id"),
 )
 
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("disabled_at", UTCDateTime(), nullable=True),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=True),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Column("note", String(200), nullable=True),
+)
+
+sharing_groups = Table(
+    "sharing_groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("description", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+group_members = Table(
+    "group_members",
+    metadata,
+    Column("group_id", Integer, ForeignKey("sharing_groups.id"), primary_key=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), primary_key=True),
+)
+
 sightings = Table(
     "sightings",
     metadata,
@@ -116,8 +169,38 @@ sightings = Table(
     Column("note", Text, nullable=True),
     Column("evidence_ref", String(500), nullable=True),
     Column("import_id", Integer, ForeignKey("imports.id"), nullable=True),
+    Column("submitted_by", Integer, ForeignKey("users.id"), nullable=True),
     CheckConstraint("confidence BETWEEN 0 AND 100", name="confidence_range"),
     CheckConstraint("tlp IN (" + ", ".join(f"'{t}'" for t in TLP_VALUES) + ")", name="tlp_value"),
     Index(None, "indicator_id"),
     Index(None, "agency_id", "observed_at"),
+)
+
+sighting_groups = Table(
+    "sighting_groups",
+    metadata,
+    Column("sighting_id", Uuid(as_uuid=False), ForeignKey("sightings.id"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("sharing_groups.id"), primary_key=True),
+)
+
+sighting_recipients = Table(
+    "sighting_recipients",
+    metadata,
+    Column("sighting_id", Uuid(as_uuid=False), ForeignKey("sightings.id"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("agency", String(32), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("target", Text, nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("origin", String(100), nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
 )
