@@ -1,0 +1,1 @@
+"""Exchange between agencies and instances: the sharing policy first; STIX/TAXII/MISP later."""

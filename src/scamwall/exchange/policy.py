@@ -1,0 +1,147 @@
+"""The sharing policy: who may see which sighting. Every read path asks this module.
+
+Rules (TLP 2.0 and sharing groups):
+
+============== ====================================================================
+marking        visible to
+============== ====================================================================
+CLEAR          anyone, the anonymous public included
+GREEN          every user of every member agency (not the public)
+AMBER          the reporting agency's users, and users of agencies in the sharing
+               groups named on the sighting
+AMBER+STRICT   the reporting agency's users only
+RED            only the users named on the sighting (the submitter is always named)
+============== ====================================================================
+
+Roles narrow this further: ``feed`` clients (enforcement machines) read feeds, never sightings;
+``public`` callers see CLEAR only. ``admin`` manages agencies, groups and tokens but sees sightings
+like any analyst of its agency: administration is not a way around TLP.
+
+What a caller learns about sightings it may not see: for an indicator it can look up, the number
+of hidden sightings and of distinct agencies behind them, *except RED ones*, which are not counted
+at all (a count would already tell that someone holds RED data on it). So a public check of a
+phone number can answer "reported by 3 agencies, details restricted".
+
+The rules exist twice, on purpose, and a property test holds them equal: :func:`can_see` for one
+sighting in Python, and :func:`visible_clause` as SQL for queries over millions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+
+from scamwall.store.schema import sighting_groups, sighting_recipients, sightings
+from scamwall.vocabulary import Tlp
+
+__all__ = ["Caller", "Marking", "Role", "can_see", "counted_when_hidden", "visible_clause"]
+
+
+class Role(StrEnum):
+    """What a user or machine client may do."""
+
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    INVESTIGATOR = "investigator"
+    FEED = "feed"
+    PUBLIC = "public"
+
+
+#: Roles that may submit sightings.
+WRITERS = frozenset({Role.ADMIN, Role.ANALYST, Role.INVESTIGATOR})
+#: Roles that may read sightings (the public only CLEAR ones).
+READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.INVESTIGATOR, Role.PUBLIC})
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking: a user of an agency, a machine client, or the anonymous public."""
+
+    name: str
+    role: Role
+    user_id: int | None = None
+    agency_id: int | None = None
+    agency_code: str | None = None
+    group_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @classmethod
+    def anonymous(cls) -> Caller:
+        """The public, without a token."""
+        return cls(name="anonymous", role=Role.PUBLIC)
+
+    @property
+    def is_member(self) -> bool:
+        """A user of a member agency (not the public, not a feed machine)."""
+        return self.agency_id is not None and self.role not in (Role.PUBLIC, Role.FEED)
+
+
+@dataclass(frozen=True, slots=True)
+class Marking:
+    """What the policy needs to know about one sighting."""
+
+    tlp: Tlp
+    agency_id: int
+    group_ids: frozenset[int] = frozenset()
+    recipient_ids: frozenset[int] = frozenset()
+
+
+def can_see(caller: Caller, marking: Marking) -> bool:
+    """True when ``caller`` may see a sighting with this ``marking``."""
+    if caller.role not in READERS:
+        return False
+    if marking.tlp is Tlp.CLEAR:
+        return True
+    if not caller.is_member:
+        return False
+    if marking.tlp is Tlp.GREEN:
+        return True
+    if marking.tlp is Tlp.AMBER:
+        return caller.agency_id == marking.agency_id or bool(caller.group_ids & marking.group_ids)
+    if marking.tlp is Tlp.AMBER_STRICT:
+        return caller.agency_id == marking.agency_id
+    return caller.user_id is not None and caller.user_id in marking.recipient_ids
+
+
+def counted_when_hidden(marking: Marking) -> bool:
+    """Whether a hidden sighting still counts in "N hidden sightings" (never for RED)."""
+    return marking.tlp is not Tlp.RED
+
+
+def _in_groups(group_ids: Collection[int]) -> ColumnElement[bool]:
+    if not group_ids:
+        return false()
+    return exists(
+        select(sighting_groups.c.sighting_id).where(
+            sighting_groups.c.sighting_id == sightings.c.id,
+            sighting_groups.c.group_id.in_(sorted(group_ids)),
+        )
+    )
+
+
+def visible_clause(caller: Caller) -> ColumnElement[bool]:
+    """SQL condition on ``sightings`` rows equal to :func:`can_see` for ``caller``."""
+    if caller.role not in READERS:
+        return false()
+    clear = sightings.c.tlp == Tlp.CLEAR.value
+    if not caller.is_member:
+        return clear
+    own_agency = sightings.c.agency_id == caller.agency_id
+    named = (
+        exists(
+            select(sighting_recipients.c.sighting_id).where(
+                sighting_recipients.c.sighting_id == sightings.c.id,
+                sighting_recipients.c.user_id == caller.user_id,
+            )
+        )
+        if caller.user_id is not None
+        else false()
+    )
+    return or_(
+        sightings.c.tlp.in_([Tlp.CLEAR.value, Tlp.GREEN.value]),
+        and_(sightings.c.tlp == Tlp.AMBER.value, or_(own_agency, _in_groups(caller.group_ids))),
+        and_(sightings.c.tlp == Tlp.AMBER_STRICT.value, own_agency),
+        and_(sightings.c.tlp == Tlp.RED.value, named),
+    )

@@ -1,0 +1,228 @@
+"""Every read of sightings goes through here, and here through the sharing policy.
+
+Nothing else in scamwall selects sighting rows for a caller: the API, the CLI and (later) the
+exports, TAXII and the graph call these functions, which filter with
+:func:`scamwall.exchange.policy.visible_clause` in SQL and write the audit entries for reads of
+AMBER and RED data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, distinct, exists, func, select
+
+from scamwall.errors import InvalidInput, PermissionDenied
+from scamwall.exchange.policy import Caller, Role, visible_clause
+from scamwall.indicators import Indicator, IndicatorKind
+from scamwall.store.audit import AuditLog
+from scamwall.store.repository import Store
+from scamwall.store.schema import agencies, indicators, sharing_groups, sighting_groups, sightings
+from scamwall.vocabulary import Tlp
+
+__all__ = ["IndicatorPage", "IndicatorView", "SightingView", "list_indicators", "lookup"]
+
+AUDITED_TLPS = frozenset({Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED})
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SightingView:
+    """A sighting as a caller who may see it sees it."""
+
+    id: str
+    agency: str
+    observed_at: datetime
+    reported_at: datetime
+    source_kind: str
+    confidence: int
+    tlp: Tlp
+    note: str | None
+    evidence_ref: str | None
+    groups: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "id": self.id,
+            "agency": self.agency,
+            "observed_at": self.observed_at.isoformat(),
+            "reported_at": self.reported_at.isoformat(),
+            "source_kind": self.source_kind,
+            "confidence": self.confidence,
+            "tlp": self.tlp.value,
+            "note": self.note,
+            "evidence_ref": self.evidence_ref,
+            "groups": list(self.groups),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorView:
+    """What a caller learns about one indicator: its visible sightings and a hidden count."""
+
+    indicator: Indicator
+    known: bool
+    sightings: tuple[SightingView, ...]
+    hidden_sightings: int
+    hidden_agencies: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        visible_agencies = {s.agency for s in self.sightings}
+        return {
+            **self.indicator.as_dict(),
+            "known": self.known,
+            "sightings": [s.as_dict() for s in self.sightings],
+            "visible_agencies": len(visible_agencies),
+            "hidden_sightings": self.hidden_sightings,
+            "hidden_agencies": self.hidden_agencies,
+        }
+
+
+def _sighting_views(store: Store, caller: Caller, indicator_id: str) -> list[SightingView]:
+    visible = visible_clause(caller)
+    query = (
+        select(sightings, agencies.c.code)
+        .join(agencies, agencies.c.id == sightings.c.agency_id)
+        .where(sightings.c.indicator_id == indicator_id, visible)
+        .order_by(sightings.c.observed_at.desc(), sightings.c.id)
+    )
+    group_query = (
+        select(sighting_groups.c.sighting_id, sharing_groups.c.name)
+        .join(sharing_groups, sharing_groups.c.id == sighting_groups.c.group_id)
+        .join(sightings, sightings.c.id == sighting_groups.c.sighting_id)
+        .where(sightings.c.indicator_id == indicator_id)
+    )
+    with store.engine.connect() as connection:
+        rows = connection.execute(query).all()
+        names: dict[str, list[str]] = {}
+        if any(r.tlp == Tlp.AMBER.value for r in rows):
+            for sighting_id, name in connection.execute(group_query):
+                names.setdefault(str(sighting_id), []).append(name)
+    return [
+        SightingView(
+            str(r.id),
+            r.code,
+            r.observed_at,
+            r.reported_at,
+            r.source_kind,
+            r.confidence,
+            Tlp(r.tlp),
+            r.note,
+            r.evidence_ref,
+            tuple(sorted(names.get(str(r.id), []))),
+        )
+        for r in rows
+    ]
+
+
+def lookup(
+    store: Store, caller: Caller, indicator: Indicator, *, origin: str | None = None
+) -> IndicatorView:
+    """One indicator as ``caller`` may see it; AMBER and RED reads are audited."""
+    if caller.role is Role.FEED:
+        raise PermissionDenied("feed clients read enforcement feeds, not sightings")
+    views = _sighting_views(store, caller, indicator.id)
+    hidden_query = select(func.count(), func.count(distinct(sightings.c.agency_id))).where(
+        sightings.c.indicator_id == indicator.id,
+        sightings.c.tlp != Tlp.RED.value,  # RED is never counted: a count would leak it
+        ~visible_clause(caller),
+    )
+    with store.engine.connect() as connection:
+        known = connection.execute(select(exists().where(indicators.c.id == indicator.id))).scalar()
+        hidden, hidden_agencies = connection.execute(hidden_query).one()
+    sensitive = [v.id for v in views if v.tlp in AUDITED_TLPS]
+    if sensitive:
+        AuditLog(store).record(
+            caller,
+            "read",
+            target=f"indicator:{indicator.id}",
+            detail={"sightings": sensitive},
+            origin=origin,
+        )
+    return IndicatorView(
+        indicator=indicator,
+        # an indicator only RED sightings the caller cannot see stays unknown to it
+        known=bool(known) and (bool(views) or hidden > 0),
+        sightings=tuple(views),
+        hidden_sightings=int(hidden),
+        hidden_agencies=int(hidden_agencies),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorPage:
+    """One page of a listing, and the cursor for the next (None at the end)."""
+
+    items: tuple[dict[str, Any], ...]
+    next_cursor: str | None
+
+
+def list_indicators(
+    store: Store,
+    caller: Caller,
+    *,
+    kind: IndicatorKind | None = None,
+    registered_domain: str | None = None,
+    agency_code: str | None = None,
+    tlp: Tlp | None = None,
+    observed_after: datetime | None = None,
+    observed_before: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> IndicatorPage:
+    """Indicators with at least one sighting the caller may see and that matches the filters,
+    ordered by id; ``cursor`` is the ``next_cursor`` of the page before."""
+    if not caller.is_member:
+        raise PermissionDenied("listing is for member agencies; the public may look up a value")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be 1-{MAX_PAGE}", field="limit")
+    conditions: list[Any] = [sightings.c.indicator_id == indicators.c.id, visible_clause(caller)]
+    if agency_code is not None:
+        conditions.append(
+            sightings.c.agency_id
+            == select(agencies.c.id).where(agencies.c.code == agency_code.upper()).scalar_subquery()
+        )
+    if tlp is not None:
+        conditions.append(sightings.c.tlp == tlp.value)
+    if observed_after is not None:
+        conditions.append(sightings.c.observed_at >= observed_after)
+    if observed_before is not None:
+        conditions.append(sightings.c.observed_at < observed_before)
+    visible_count = (
+        select(func.count()).where(and_(*conditions)).correlate(indicators).scalar_subquery()
+    )
+    query = select(indicators, visible_count.label("visible_sightings")).where(
+        exists().where(and_(*conditions))
+    )
+    if kind is not None:
+        query = query.where(indicators.c.kind == kind.value)
+    if registered_domain is not None:
+        query = query.where(indicators.c.registered_domain == registered_domain.lower())
+    if cursor is not None:
+        try:
+            cursor = str(uuid.UUID(cursor))
+        except ValueError:
+            raise InvalidInput("cursor is not one this API gave out", field="cursor") from None
+        query = query.where(indicators.c.id > cursor)
+    query = query.order_by(indicators.c.id).limit(limit + 1)
+    with store.engine.connect() as connection:
+        rows: Sequence[Any] = connection.execute(query).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = tuple(
+        {
+            "id": str(r.id),
+            "kind": r.kind,
+            "canonical": r.canonical,
+            "registered_domain": r.registered_domain,
+            "visible_sightings": int(r.visible_sightings),
+        }
+        for r in rows
+    )
+    return IndicatorPage(items, str(rows[-1].id) if more and rows else None)

@@ -1,0 +1,310 @@
+"""Users, API tokens and sharing groups: who a caller is, and which groups its agency is in.
+
+A token is ``sw_<43 url-safe characters>`` (256 random bits). Only its SHA-256 is stored: a
+secret shown once, unrecoverable from the database, compared by hash look-up. With 256 bits of
+entropy a fast hash is the right one (a slow password hash protects guessable secrets, not these).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from scamwall.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound
+from scamwall.exchange.policy import Caller, Role
+from scamwall.store.repository import Store
+from scamwall.store.schema import agencies, group_members, sharing_groups, tokens, users
+
+__all__ = ["TOKEN_PREFIX", "Access", "IssuedToken", "SharingGroup", "TokenInfo", "User"]
+
+TOKEN_PREFIX = "sw_"  # noqa: S105 - a prefix, not a secret
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person or machine client of an agency, with one role."""
+
+    id: int
+    name: str
+    role: Role
+    agency_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A new token: ``secret`` is shown once and never stored."""
+
+    id: int
+    secret: str
+    user: User
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What can be shown about a token later: never its secret."""
+
+    id: int
+    user: str
+    role: Role
+    agency_code: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SharingGroup:
+    """A named set of agencies, e.g. the Mekong joint operation."""
+
+    id: int
+    name: str
+    description: str | None
+    members: tuple[str, ...]
+
+
+class Access:
+    """Users, tokens and groups, kept in the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # users and tokens ------------------------------------------------------------------------
+
+    def add_user(self, name: str, *, agency_code: str, role: Role) -> User:
+        """Register a user (or machine client) of an agency."""
+        agency = self.store.get_agency(agency_code)
+        clean = name.strip().lower()
+        if not 2 <= len(clean) <= 64 or not all(ch.isalnum() or ch in "-_.@" for ch in clean):
+            raise InvalidInput(
+                f"user name {name!r} must be 2-64 letters, digits or -_.@", field="name"
+            )
+        try:
+            with self.store.transaction() as connection:
+                result = connection.execute(
+                    insert(users).values(
+                        agency_id=agency.id,
+                        name=clean,
+                        role=role.value,
+                        created_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            raise AlreadyExists(f"user {clean} exists already", name=clean) from None
+        assert result.inserted_primary_key is not None
+        return User(result.inserted_primary_key[0], clean, role, agency.code)
+
+    def get_user(self, name: str) -> User:
+        """The user with this name."""
+        query = (
+            select(users.c.id, users.c.name, users.c.role, agencies.c.code)
+            .join(agencies, agencies.c.id == users.c.agency_id)
+            .where(users.c.name == name.strip().lower())
+        )
+        with self.store.engine.connect() as connection:
+            row = connection.execute(query).one_or_none()
+        if row is None:
+            raise NotFound(f"no user named {name!r}")
+        return User(row.id, row.name, Role(row.role), row.code)
+
+    def issue_token(
+        self, user: User, *, expires_in: timedelta | None = None, note: str | None = None
+    ) -> IssuedToken:
+        """A new token for ``user``; its secret is in the result and nowhere else."""
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        expires = now + expires_in if expires_in is not None else None
+        with self.store.transaction() as connection:
+            result = connection.execute(
+                insert(tokens).values(
+                    user_id=user.id,
+                    secret_sha256=_digest(secret),
+                    created_at=now,
+                    expires_at=expires,
+                    note=note,
+                )
+            )
+        assert result.inserted_primary_key is not None
+        return IssuedToken(result.inserted_primary_key[0], secret, user, expires)
+
+    def issue_token_for(
+        self,
+        *,
+        agency_code: str,
+        role: Role,
+        user_name: str | None = None,
+        expires_in: timedelta | None = None,
+        note: str | None = None,
+    ) -> IssuedToken:
+        """A token for the named user, created with ``role`` when new (a machine client gets a
+        generated name). An existing user keeps its role: asking for another one is an error."""
+        if user_name is None:
+            user_name = f"{agency_code.lower()}-{role.value}-{secrets.token_hex(3)}"
+        try:
+            user = self.get_user(user_name)
+        except NotFound:
+            user = self.add_user(user_name, agency_code=agency_code, role=role)
+        if user.role is not role or user.agency_code != agency_code.strip().upper():
+            raise InvalidInput(
+                f"user {user.name} is {user.role.value} of {user.agency_code}; "
+                "give another user name for another role or agency",
+                field="user",
+            )
+        return self.issue_token(user, expires_in=expires_in, note=note)
+
+    def revoke_token(self, token_id: int) -> None:
+        """Revoke a token at once; revoking twice is harmless."""
+        with self.store.transaction() as connection:
+            done = connection.execute(
+                update(tokens)
+                .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+            )
+            if (
+                done.rowcount == 0
+                and connection.execute(select(tokens.c.id).where(tokens.c.id == token_id)).first()
+                is None
+            ):
+                raise NotFound(f"no token with id {token_id}")
+
+    def list_tokens(self) -> list[TokenInfo]:
+        """Every token's metadata, newest first."""
+        query = (
+            select(tokens, users.c.name, users.c.role, agencies.c.code)
+            .join(users, users.c.id == tokens.c.user_id)
+            .join(agencies, agencies.c.id == users.c.agency_id)
+            .order_by(tokens.c.id.desc())
+        )
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            TokenInfo(
+                r.id, r.name, Role(r.role), r.code, r.created_at, r.expires_at, r.revoked_at, r.note
+            )
+            for r in rows
+        ]
+
+    def authenticate(self, secret: str, *, now: datetime | None = None) -> Caller:
+        """The caller a token stands for, or :class:`NotAuthenticated` saying why not."""
+        if not secret.startswith(TOKEN_PREFIX):
+            raise NotAuthenticated("malformed token: scamwall tokens start with 'sw_'")
+        query = (
+            select(
+                tokens.c.expires_at,
+                tokens.c.revoked_at,
+                users.c.id,
+                users.c.name,
+                users.c.role,
+                users.c.disabled_at,
+                agencies.c.id.label("agency_id"),
+                agencies.c.code,
+            )
+            .join(users, users.c.id == tokens.c.user_id)
+            .join(agencies, agencies.c.id == users.c.agency_id)
+            .where(tokens.c.secret_sha256 == _digest(secret))
+        )
+        with self.store.engine.connect() as connection:
+            row = connection.execute(query).one_or_none()
+            if row is None:
+                raise NotAuthenticated("unknown token; ask an administrator for a new one")
+            moment = now or datetime.now(UTC)
+            if row.revoked_at is not None:
+                raise NotAuthenticated("this token was revoked; ask an administrator for a new one")
+            if row.expires_at is not None and row.expires_at <= moment:
+                raise NotAuthenticated(
+                    f"this token expired at {row.expires_at.isoformat()}; ask for a new one"
+                )
+            if row.disabled_at is not None:
+                raise NotAuthenticated(f"user {row.name} is disabled")
+            groups = self._group_ids(connection, row.agency_id)
+        return Caller(
+            name=row.name,
+            role=Role(row.role),
+            user_id=row.id,
+            agency_id=row.agency_id,
+            agency_code=row.code,
+            group_ids=groups,
+        )
+
+    # sharing groups --------------------------------------------------------------------------
+
+    @staticmethod
+    def _group_ids(connection: Connection, agency_id: int) -> frozenset[int]:
+        rows = connection.execute(
+            select(group_members.c.group_id).where(group_members.c.agency_id == agency_id)
+        ).scalars()
+        return frozenset(int(g) for g in rows)
+
+    def add_group(
+        self, name: str, *, members: list[str], description: str | None = None
+    ) -> SharingGroup:
+        """Create a sharing group, or add members to it when it exists."""
+        clean = " ".join(name.split())
+        if not clean:
+            raise InvalidInput("a group needs a name", field="name")
+        member_agencies = [self.store.get_agency(code) for code in members]
+        with self.store.transaction() as connection:
+            group_id = connection.execute(
+                select(sharing_groups.c.id).where(sharing_groups.c.name == clean)
+            ).scalar()
+            if group_id is None:
+                group_id = connection.execute(
+                    insert(sharing_groups).values(
+                        name=clean, description=description, created_at=datetime.now(UTC)
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            present = set(
+                connection.execute(
+                    select(group_members.c.agency_id).where(group_members.c.group_id == group_id)
+                ).scalars()
+            )
+            new_rows = [
+                {"group_id": group_id, "agency_id": a.id}
+                for a in member_agencies
+                if a.id not in present
+            ]
+            if new_rows:
+                connection.execute(insert(group_members), new_rows)
+        return self.get_group(clean)
+
+    def get_group(self, name: str) -> SharingGroup:
+        """The group with this name and its member agencies."""
+        groups = [g for g in self.list_groups() if g.name == " ".join(name.split())]
+        if not groups:
+            raise NotFound(f"no sharing group named {name!r}; create it with `scamwall group add`")
+        return groups[0]
+
+    def list_groups(self) -> list[SharingGroup]:
+        """Every sharing group with its members, by name."""
+        query = (
+            select(sharing_groups, agencies.c.code)
+            .outerjoin(group_members, group_members.c.group_id == sharing_groups.c.id)
+            .outerjoin(agencies, agencies.c.id == group_members.c.agency_id)
+            .order_by(sharing_groups.c.name, agencies.c.code)
+        )
+        with self.store.engine.connect() as connection:
+            rows = connection.execute(query).all()
+        grouped: dict[int, SharingGroup] = {}
+        for row in rows:
+            group = grouped.get(row.id) or SharingGroup(row.id, row.name, row.description, ())
+            members = (*group.members, row.code) if row.code else group.members
+            grouped[row.id] = SharingGroup(group.id, group.name, group.description, members)
+        return list(grouped.values())
+
+    def group_ids_by_name(self, names: list[str]) -> frozenset[int]:
+        """Ids of the named groups; an unknown name is an error that names it."""
+        known = {g.name.lower(): g.id for g in self.list_groups()}
+        missing = [n for n in names if " ".join(n.split()).lower() not in known]
+        if missing:
+            raise InvalidInput(f"unknown sharing group(s): {', '.join(missing)}", field="groups")
+        return frozenset(known[" ".join(n.split()).lower()] for n in names)
