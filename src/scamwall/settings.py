@@ -73,6 +73,26 @@ class Settings(BaseSettings):
         default=".",
         description="Folder where bulk intake writes its reject files (`<input>.rejects.jsonl`).",
     )
+    api_host: str = Field(default="127.0.0.1", description="Address `scamwall serve` listens on.")
+    api_port: int = Field(
+        default=8080, ge=1, le=65535, description="Port `scamwall serve` listens on."
+    )
+    api_max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body the API accepts, in bytes (413 beyond).",
+    )
+    api_max_batch: int = Field(
+        default=10_000, ge=1, description="Most sightings one `POST /v1/sightings` may carry."
+    )
+    api_anonymous_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description=(
+            "Requests per minute one address may make without a token (public look-ups); "
+            "429 with Retry-After beyond."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", description="Level of the log lines the CLI writes to stderr."
     )

@@ -1,0 +1,135 @@
+"""The FastAPI application: one error shape, request size limits, the ``/v1`` routes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from scamwall import __version__
+from scamwall.api.auth import AnonymousRateLimit
+from scamwall.api.routes import router
+from scamwall.errors import PayloadTooLarge, ScamwallError
+from scamwall.settings import Settings, get_settings
+from scamwall.store import Store
+
+__all__ = ["create_app", "error_body"]
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "too_many_requests",
+}
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The one JSON shape of every error the API returns."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+class BodySizeLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, before reading them whole."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise PayloadTooLarge(f"request body over {self.limit} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = JSONResponse(
+            error_body("payload_too_large", f"request body over {self.limit} bytes; split it"),
+            status_code=413,
+        )
+        await body({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """The API over ``store`` (by default the database the settings name)."""
+    config = settings or get_settings()
+    app = FastAPI(
+        title="scamwall",
+        version=__version__,
+        summary="Pool, look up and share cross-border fraud indicators between agencies.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = config
+    app.state.store = store or Store.open(config.database_url)
+    app.state.anonymous_limit = AnonymousRateLimit(config.api_anonymous_per_minute)
+
+    @app.exception_handler(ScamwallError)
+    async def _scamwall_error(request: Request, exc: ScamwallError) -> JSONResponse:
+        headers = {}
+        if "retry_after" in exc.details:
+            headers["Retry-After"] = str(exc.details["retry_after"])
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"where": ".".join(str(p) for p in e.get("loc", ())), "error": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        first = problems[0] if problems else {"where": "request", "error": "invalid"}
+        message = f"{first['where']}: {first['error']}"
+        return JSONResponse(
+            error_body("invalid_request", message, {"errors": problems}), status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body("internal", "unexpected error; it was logged"), status_code=500
+        )
+
+    app.include_router(router)
+    app.add_middleware(BodySizeLimit, limit=config.api_max_body_bytes)
+    return app

@@ -1,0 +1,272 @@
+"""The ``/v1`` routes. Each is a thin shell over the functions the CLI calls too."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from pydantic import BaseModel, Field
+
+from scamwall.api.auth import CallerDep, client_address, require_role
+from scamwall.exchange.policy import READERS, WRITERS, Role
+from scamwall.exchange.reads import list_indicators, lookup
+from scamwall.indicators import IndicatorKind, parse_indicator
+from scamwall.intake.submit import submit_sightings
+from scamwall.store import Store
+from scamwall.store.access import Access
+from scamwall.store.audit import AuditLog
+from scamwall.vocabulary import AgencyKind, Tlp
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1")
+ADMINS = frozenset({Role.ADMIN})
+MEMBERS = frozenset({Role.ADMIN, Role.ANALYST, Role.INVESTIGATOR})
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+class ErrorBody(BaseModel):
+    """Every error: ``{"error": {"code", "message", "details"}}``."""
+
+    error: dict[str, Any]
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 422, 429)
+}
+
+
+# indicators -------------------------------------------------------------------------------------
+
+
+@router.get("/indicators/lookup", responses=ERRORS, tags=["indicators"])
+def lookup_indicator(
+    request: Request,
+    caller: CallerDep,
+    value: Annotated[
+        str, Query(max_length=4096, description="Raw value, parsed like `scamwall parse`.")
+    ],
+    kind: Annotated[IndicatorKind | None, Query(description="Kind; guessed if absent.")] = None,
+    region: Annotated[
+        str | None, Query(max_length=2, description="Region for local numbers.")
+    ] = None,
+) -> dict[str, Any]:
+    """An indicator and the sightings the caller may see; counts of the others (never RED)."""
+    indicator = parse_indicator(value, kind, region)
+    view = lookup(_store(request), caller, indicator, origin=client_address(request))
+    return {"input": value, **view.as_dict()}
+
+
+@router.get("/indicators", responses=ERRORS, tags=["indicators"])
+def search_indicators(
+    request: Request,
+    caller: CallerDep,
+    kind: IndicatorKind | None = None,
+    registered_domain: Annotated[str | None, Query(max_length=253)] = None,
+    agency: Annotated[
+        str | None, Query(max_length=32, description="Reporting agency code.")
+    ] = None,
+    tlp: Tlp | None = None,
+    observed_after: datetime | None = None,
+    observed_before: datetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """Indicators with sightings the caller may see, filtered, paged by ``cursor``."""
+    require_role(request, caller, MEMBERS, "list indicators")
+    page = list_indicators(
+        _store(request),
+        caller,
+        kind=kind,
+        registered_domain=registered_domain,
+        agency_code=agency,
+        tlp=tlp,
+        observed_after=observed_after,
+        observed_before=observed_before,
+        cursor=cursor,
+        limit=limit,
+    )
+    return {"items": list(page.items), "next_cursor": page.next_cursor}
+
+
+# sightings --------------------------------------------------------------------------------------
+
+
+class SightingBatch(BaseModel):
+    """Sightings reported by the caller's agency; fields as in bulk intake, plus ``groups``
+    (AMBER) and ``recipients`` (RED)."""
+
+    sightings: list[dict[str, Any]] = Field(
+        description="Records: value (required), kind, observed_at, confidence, tlp, "
+        "source_kind, note, region, evidence_ref, groups, recipients."
+    )
+
+
+@router.post("/sightings", responses=ERRORS, tags=["sightings"])
+def post_sightings(
+    request: Request, caller: CallerDep, batch: Annotated[SightingBatch, Body()]
+) -> dict[str, Any]:
+    """Submit one or many sightings; good ones are stored, bad ones returned with reasons."""
+    require_role(request, caller, WRITERS, "submit sightings")
+    result = submit_sightings(
+        _store(request),
+        caller,
+        batch.sightings,
+        max_batch=request.app.state.settings.api_max_batch,
+        origin=client_address(request),
+    )
+    return result.as_dict()
+
+
+# agencies, groups, tokens -----------------------------------------------------------------------
+
+
+class NewAgency(BaseModel):
+    """An agency to register."""
+
+    code: str = Field(min_length=2, max_length=32)
+    name: str = Field(default="", max_length=200)
+    country: str = Field(min_length=2, max_length=2)
+    kind: AgencyKind
+
+
+@router.get("/agencies", responses=ERRORS, tags=["admin"])
+def get_agencies(request: Request, caller: CallerDep) -> list[dict[str, str]]:
+    """Every agency."""
+    require_role(request, caller, MEMBERS, "list agencies")
+    return [
+        {"code": a.code, "name": a.name, "country": a.country, "kind": a.kind.value}
+        for a in _store(request).list_agencies()
+    ]
+
+
+@router.post("/agencies", status_code=201, responses=ERRORS, tags=["admin"])
+def post_agency(request: Request, caller: CallerDep, body: NewAgency) -> dict[str, str]:
+    """Register an agency (admin)."""
+    require_role(request, caller, ADMINS, "register agencies")
+    agency = _store(request).add_agency(
+        body.code, name=body.name, country=body.country, kind=body.kind
+    )
+    AuditLog(_store(request)).record(
+        caller, "agency_add", target=f"agency:{agency.code}", origin=client_address(request)
+    )
+    return {
+        "code": agency.code,
+        "name": agency.name,
+        "country": agency.country,
+        "kind": agency.kind.value,
+    }
+
+
+class NewGroup(BaseModel):
+    """A sharing group, or members to add to one."""
+
+    name: str = Field(min_length=1, max_length=100)
+    members: list[str] = Field(default_factory=list, max_length=1000)
+    description: str | None = Field(default=None, max_length=2000)
+
+
+def _group_dict(group: Any) -> dict[str, Any]:
+    return {"name": group.name, "description": group.description, "members": list(group.members)}
+
+
+@router.get("/groups", responses=ERRORS, tags=["admin"])
+def get_groups(request: Request, caller: CallerDep) -> list[dict[str, Any]]:
+    """Every sharing group and its members."""
+    require_role(request, caller, MEMBERS, "list sharing groups")
+    return [_group_dict(g) for g in Access(_store(request)).list_groups()]
+
+
+@router.post("/groups", status_code=201, responses=ERRORS, tags=["admin"])
+def post_group(request: Request, caller: CallerDep, body: NewGroup) -> dict[str, Any]:
+    """Create a sharing group or add members to it (admin)."""
+    require_role(request, caller, ADMINS, "manage sharing groups")
+    group = Access(_store(request)).add_group(
+        body.name, members=body.members, description=body.description
+    )
+    AuditLog(_store(request)).record(
+        caller,
+        "group_add",
+        target=f"group:{group.name}",
+        detail={"members": body.members},
+        origin=client_address(request),
+    )
+    return _group_dict(group)
+
+
+class NewToken(BaseModel):
+    """A token to issue; the user is created when it does not exist."""
+
+    agency: str = Field(min_length=2, max_length=32)
+    role: Role
+    user: str | None = Field(default=None, max_length=64)
+    expires_days: int | None = Field(default=90, ge=1, le=3650)
+    note: str | None = Field(default=None, max_length=200)
+
+
+@router.post("/tokens", status_code=201, responses=ERRORS, tags=["admin"])
+def post_token(request: Request, caller: CallerDep, body: NewToken) -> dict[str, Any]:
+    """Issue a token (admin). The secret is in this response only: it is stored hashed."""
+    require_role(request, caller, ADMINS, "issue tokens")
+    issued = Access(_store(request)).issue_token_for(
+        agency_code=body.agency,
+        role=body.role,
+        user_name=body.user,
+        expires_in=timedelta(days=body.expires_days) if body.expires_days else None,
+        note=body.note,
+    )
+    AuditLog(_store(request)).record(
+        caller,
+        "token_issue",
+        target=f"token:{issued.id}",
+        detail={"user": issued.user.name, "role": issued.user.role.value},
+        origin=client_address(request),
+    )
+    return {
+        "id": issued.id,
+        "token": issued.secret,
+        "user": issued.user.name,
+        "role": issued.user.role.value,
+        "agency": issued.user.agency_code,
+        "expires_at": issued.expires_at.isoformat() if issued.expires_at else None,
+    }
+
+
+@router.get("/tokens", responses=ERRORS, tags=["admin"])
+def get_tokens(request: Request, caller: CallerDep) -> list[dict[str, Any]]:
+    """Every token's metadata (admin); secrets are never shown again."""
+    require_role(request, caller, ADMINS, "list tokens")
+    return [
+        {
+            "id": t.id,
+            "user": t.user,
+            "role": t.role.value,
+            "agency": t.agency_code,
+            "created_at": t.created_at.isoformat(),
+            "expires_at": t.expires_at.isoformat() if t.expires_at else None,
+            "revoked_at": t.revoked_at.isoformat() if t.revoked_at else None,
+            "note": t.note,
+        }
+        for t in Access(_store(request)).list_tokens()
+    ]
+
+
+@router.delete("/tokens/{token_id}", status_code=204, responses=ERRORS, tags=["admin"])
+def delete_token(request: Request, caller: CallerDep, token_id: int) -> None:
+    """Revoke a token at once (admin)."""
+    require_role(request, caller, ADMINS, "revoke tokens")
+    Access(_store(request)).revoke_token(token_id)
+    AuditLog(_store(request)).record(
+        caller, "token_revoke", target=f"token:{token_id}", origin=client_address(request)
+    )
+
+
+@router.get("/whoami", responses=ERRORS, tags=["admin"])
+def whoami(request: Request, caller: CallerDep) -> dict[str, Any]:
+    """Who the API thinks the caller is."""
+    require_role(request, caller, READERS | {Role.FEED}, "ask")
+    return {"name": caller.name, "role": caller.role.value, "agency": caller.agency_code}

@@ -1,0 +1,69 @@
+"""What every command shares: the app, the consoles, the store, JSON output."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from scamwall.exchange.policy import Caller, Role
+from scamwall.settings import get_settings
+from scamwall.store import Store
+
+__all__ = [
+    "JsonFlag",
+    "RegionOption",
+    "app",
+    "emit",
+    "err",
+    "local_operator",
+    "opened_store",
+    "out",
+]
+
+app = typer.Typer(
+    name="scamwall",
+    help="Pool, screen and block cross-border fraud signals across agencies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON object per line on stdout.")]
+RegionOption = Annotated[
+    str | None,
+    typer.Option("--region", "-r", help="ISO 3166 alpha-2 region for local phone numbers."),
+]
+
+
+def emit(obj: dict[str, Any]) -> None:
+    """Write one JSON line on stdout."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def opened_store(*, require_schema: bool = True) -> Iterator[Store]:
+    """The configured store, closed when the command is done."""
+    store = Store.open(get_settings().database_url, require_schema=require_schema)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def local_operator() -> Caller:
+    """Who the audit trail names for commands run on the server itself: its operator."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Caller(name=f"cli:{user}", role=Role.ADMIN)
