@@ -49,17 +49,20 @@ def worlds(draw: st.DrawFn) -> dict[str, object]:
         }
         for _ in range(draw(st.integers(1, 10)))
     ]
-    return {"agencies": n_agencies, "groups": groups, "users": users,
-            "indicators": n_indicators, "sightings": sightings}
+    return {
+        "agencies": n_agencies,
+        "groups": groups,
+        "users": users,
+        "indicators": n_indicators,
+        "sightings": sightings,
+    }
 
 
 def _build(store: Store, world: dict[str, object]) -> tuple[list[Caller], list, list]:  # type: ignore[type-arg]
     tag = uuid.uuid4().hex[:8]
     access = Access(store)
     codes = [f"A{tag}-{i}" for i in range(world["agencies"])]  # type: ignore[arg-type]
-    agencies = [
-        store.add_agency(c, name=c, country="TH", kind=AgencyKind.POLICE) for c in codes
-    ]
+    agencies = [store.add_agency(c, name=c, country="TH", kind=AgencyKind.POLICE) for c in codes]
     group_ids = [
         access.add_group(f"g{tag}-{i}", members=[codes[m] for m in members]).id
         for i, members in enumerate(world["groups"])  # type: ignore[arg-type]
@@ -71,15 +74,19 @@ def _build(store: Store, world: dict[str, object]) -> tuple[list[Caller], list, 
     callers = [access.authenticate(access.issue_token(u).secret) for u in users]
     callers.append(Caller.anonymous())
     indicators = [
-        parse_indicator(f"i{tag}-{i}.example") for i in range(world["indicators"])  # type: ignore[arg-type]
+        parse_indicator(f"i{tag}-{i}.example")
+        for i in range(world["indicators"])  # type: ignore[arg-type]
     ]
     facts = []
     for spec in world["sightings"]:  # type: ignore[attr-defined]
         submitter = users[spec["submitter"]] if spec["submitter"] is not None else None
         fact = Sighting(
-            indicator=indicators[spec["indicator"]], agency=agencies[spec["agency"]],
+            indicator=indicators[spec["indicator"]],
+            agency=agencies[spec["agency"]],
             observed_at=T0 + timedelta(minutes=spec["minute"]),
-            source_kind=SourceKind.ANALYST, confidence=50, tlp=spec["tlp"],
+            source_kind=SourceKind.ANALYST,
+            confidence=50,
+            tlp=spec["tlp"],
             groups=frozenset(group_ids[g] for g in spec["groups"] if g < len(group_ids)),
             recipients=frozenset(users[r].id for r in spec["recipients"]),
             submitted_by=submitter.id if submitter else None,
@@ -100,7 +107,8 @@ def _marking(fact: Sighting) -> Marking:
 
 
 @settings(
-    max_examples=25, deadline=None,
+    max_examples=25,
+    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(world=worlds())
@@ -131,9 +139,7 @@ def test_every_read_path_returns_exactly_what_the_policy_allows(
                 if page.next_cursor is None:
                     break
                 cursor = page.next_cursor
-            expected = {
-                f.indicator.id for f in facts if can_see(caller, _marking(f))
-            }
+            expected = {f.indicator.id for f in facts if can_see(caller, _marking(f))}
             assert listed & {i.id for i in indicators} == expected
         else:
             with pytest.raises(PermissionDenied):

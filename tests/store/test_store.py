@@ -196,13 +196,30 @@ def test_upgrade_keeps_data_and_guards(database_url: str) -> None:
         fact = _sighting(store, "081-234-5678")
         with store.transaction() as connection:  # written as a 0001-era scamwall wrote it
             insert_ignoring_known(
-                connection, indicators, ("id", "kind", "canonical", "created_at"),
+                connection,
+                indicators,
+                ("id", "kind", "canonical", "created_at"),
                 [(fact.indicator.id, "phone", fact.indicator.canonical, OBSERVED)],
             )
             insert_ignoring_known(
-                connection, sightings, SIGHTING_COLUMNS[:-1],
-                [(fact.id, fact.indicator.id, fact.agency.id, OBSERVED, OBSERVED,
-                  "victim_report", 80, "green", None, None, None)],
+                connection,
+                sightings,
+                SIGHTING_COLUMNS[:-1],
+                [
+                    (
+                        fact.id,
+                        fact.indicator.id,
+                        fact.agency.id,
+                        OBSERVED,
+                        OBSERVED,
+                        "victim_report",
+                        80,
+                        "green",
+                        None,
+                        None,
+                        None,
+                    )
+                ],
             )
         store.initialise()
         assert store.counts().sightings == 1

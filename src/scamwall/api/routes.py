@@ -100,7 +100,7 @@ class SightingBatch(BaseModel):
     """Sightings reported by the caller's agency; fields as in bulk intake, plus ``groups``
     (AMBER) and ``recipients`` (RED)."""
 
-    sightings: list[dict[str, Any]] = Field(
+    sightings: list[Any] = Field(
         description="Records: value (required), kind, observed_at, confidence, tlp, "
         "source_kind, note, region, evidence_ref, groups, recipients."
     )

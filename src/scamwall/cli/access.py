@@ -183,7 +183,10 @@ def lookup(
                 caller = Access(store).authenticate(as_token)
             except NotAuthenticated as exc:
                 AuditLog(store).record(
-                    None, "auth_failed", target="cli lookup", detail={"reason": exc.message},
+                    None,
+                    "auth_failed",
+                    target="cli lookup",
+                    detail={"reason": exc.message},
                     origin="cli",
                 )
                 raise

@@ -206,6 +206,7 @@ def ingest(
             store.get_agency(agency),
             options,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            actor=local_operator(),
         )
     if as_json:
         emit(report.as_dict())

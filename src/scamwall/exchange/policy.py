@@ -23,21 +23,32 @@ at all (a count would already tell that someone holds RED data on it). So a publ
 phone number can answer "reported by 3 agencies, details restricted".
 
 The rules exist twice, on purpose, and a property test holds them equal: :func:`can_see` for one
-sighting in Python, and :func:`visible_clause` as SQL for queries over millions.
+sighting in Python, and :data:`VISIBLE` as SQL (bound with :func:`caller_parameters`) for queries
+over millions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import Boolean, ColumnElement, Integer, and_, bindparam, exists, or_, select
 
 from scamwall.store.schema import sighting_groups, sighting_recipients, sightings
 from scamwall.vocabulary import Tlp
 
-__all__ = ["Caller", "Marking", "Role", "can_see", "counted_when_hidden", "visible_clause"]
+__all__ = [
+    "READERS",
+    "VISIBLE",
+    "WRITERS",
+    "Caller",
+    "Marking",
+    "Role",
+    "caller_parameters",
+    "can_see",
+    "counted_when_hidden",
+]
 
 
 class Role(StrEnum):
@@ -110,38 +121,54 @@ def counted_when_hidden(marking: Marking) -> bool:
     return marking.tlp is not Tlp.RED
 
 
-def _in_groups(group_ids: Collection[int]) -> ColumnElement[bool]:
-    if not group_ids:
-        return false()
-    return exists(
-        select(sighting_groups.c.sighting_id).where(
-            sighting_groups.c.sighting_id == sightings.c.id,
-            sighting_groups.c.group_id.in_(sorted(group_ids)),
-        )
-    )
+#: Bind parameters of :data:`VISIBLE`; :func:`caller_parameters` gives their values.
+_READS = bindparam("caller_reads", type_=Boolean)
+_MEMBER = bindparam("caller_is_member", type_=Boolean)
+_AGENCY = bindparam("caller_agency_id", type_=Integer)
+_USER = bindparam("caller_user_id", type_=Integer)
+_GROUPS = bindparam("caller_group_ids", type_=Integer, expanding=True)
+
+#: SQL condition on ``sightings`` rows equal to :func:`can_see`, for the caller whose
+#: :func:`caller_parameters` are bound. Built once: statements using it compile once.
+VISIBLE: ColumnElement[bool] = or_(
+    and_(_READS, sightings.c.tlp == Tlp.CLEAR.value),
+    and_(
+        _MEMBER,
+        or_(
+            sightings.c.tlp == Tlp.GREEN.value,
+            and_(
+                sightings.c.tlp == Tlp.AMBER.value,
+                or_(
+                    sightings.c.agency_id == _AGENCY,
+                    exists(
+                        select(sighting_groups.c.sighting_id).where(
+                            sighting_groups.c.sighting_id == sightings.c.id,
+                            sighting_groups.c.group_id.in_(_GROUPS),
+                        )
+                    ),
+                ),
+            ),
+            and_(sightings.c.tlp == Tlp.AMBER_STRICT.value, sightings.c.agency_id == _AGENCY),
+            and_(
+                sightings.c.tlp == Tlp.RED.value,
+                exists(
+                    select(sighting_recipients.c.sighting_id).where(
+                        sighting_recipients.c.sighting_id == sightings.c.id,
+                        sighting_recipients.c.user_id == _USER,
+                    )
+                ),
+            ),
+        ),
+    ),
+)
 
 
-def visible_clause(caller: Caller) -> ColumnElement[bool]:
-    """SQL condition on ``sightings`` rows equal to :func:`can_see` for ``caller``."""
-    if caller.role not in READERS:
-        return false()
-    clear = sightings.c.tlp == Tlp.CLEAR.value
-    if not caller.is_member:
-        return clear
-    own_agency = sightings.c.agency_id == caller.agency_id
-    named = (
-        exists(
-            select(sighting_recipients.c.sighting_id).where(
-                sighting_recipients.c.sighting_id == sightings.c.id,
-                sighting_recipients.c.user_id == caller.user_id,
-            )
-        )
-        if caller.user_id is not None
-        else false()
-    )
-    return or_(
-        sightings.c.tlp.in_([Tlp.CLEAR.value, Tlp.GREEN.value]),
-        and_(sightings.c.tlp == Tlp.AMBER.value, or_(own_agency, _in_groups(caller.group_ids))),
-        and_(sightings.c.tlp == Tlp.AMBER_STRICT.value, own_agency),
-        and_(sightings.c.tlp == Tlp.RED.value, named),
-    )
+def caller_parameters(caller: Caller) -> dict[str, Any]:
+    """The values of :data:`VISIBLE`'s parameters for ``caller``."""
+    return {
+        "caller_reads": caller.role in READERS,
+        "caller_is_member": caller.is_member and caller.role in READERS,
+        "caller_agency_id": caller.agency_id if caller.agency_id is not None else -1,
+        "caller_user_id": caller.user_id if caller.user_id is not None else -1,
+        "caller_group_ids": sorted(caller.group_ids),
+    }

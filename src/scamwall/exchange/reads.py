@@ -2,7 +2,7 @@
 
 Nothing else in scamwall selects sighting rows for a caller: the API, the CLI and (later) the
 exports, TAXII and the graph call these functions, which filter with
-:func:`scamwall.exchange.policy.visible_clause` in SQL and write the audit entries for reads of
+:data:`scamwall.exchange.policy.VISIBLE` in SQL and write the audit entries for reads of
 AMBER and RED data.
 """
 
@@ -14,20 +14,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, distinct, exists, func, select
+from sqlalchemy import Connection, and_, bindparam, distinct, exists, func, select
 
 from scamwall.errors import InvalidInput, PermissionDenied
-from scamwall.exchange.policy import Caller, Role, visible_clause
+from scamwall.exchange.policy import VISIBLE, Caller, Role, caller_parameters
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.store.audit import AuditLog
 from scamwall.store.repository import Store
 from scamwall.store.schema import agencies, indicators, sharing_groups, sighting_groups, sightings
+from scamwall.validation import clean_text
 from scamwall.vocabulary import Tlp
 
 __all__ = ["IndicatorPage", "IndicatorView", "SightingView", "list_indicators", "lookup"]
 
 AUDITED_TLPS = frozenset({Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED})
 MAX_PAGE = 1000
+
+_INDICATOR = bindparam("indicator_id", type_=sightings.c.indicator_id.type)
+_VISIBLE_SIGHTINGS = (
+    select(sightings, agencies.c.code)
+    .join(agencies, agencies.c.id == sightings.c.agency_id)
+    .where(sightings.c.indicator_id == _INDICATOR, VISIBLE)
+    .order_by(sightings.c.observed_at.desc(), sightings.c.id)
+)
+_HIDDEN_COUNTS = select(func.count(), func.count(distinct(sightings.c.agency_id))).where(
+    sightings.c.indicator_id == _INDICATOR,
+    sightings.c.tlp != Tlp.RED.value,  # RED is never counted: a count would leak it
+    ~VISIBLE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,26 +98,22 @@ class IndicatorView:
         }
 
 
-def _sighting_views(store: Store, caller: Caller, indicator_id: str) -> list[SightingView]:
-    visible = visible_clause(caller)
-    query = (
-        select(sightings, agencies.c.code)
-        .join(agencies, agencies.c.id == sightings.c.agency_id)
-        .where(sightings.c.indicator_id == indicator_id, visible)
-        .order_by(sightings.c.observed_at.desc(), sightings.c.id)
-    )
-    group_query = (
-        select(sighting_groups.c.sighting_id, sharing_groups.c.name)
-        .join(sharing_groups, sharing_groups.c.id == sighting_groups.c.group_id)
-        .join(sightings, sightings.c.id == sighting_groups.c.sighting_id)
-        .where(sightings.c.indicator_id == indicator_id)
-    )
-    with store.engine.connect() as connection:
-        rows = connection.execute(query).all()
-        names: dict[str, list[str]] = {}
-        if any(r.tlp == Tlp.AMBER.value for r in rows):
-            for sighting_id, name in connection.execute(group_query):
-                names.setdefault(str(sighting_id), []).append(name)
+def _sighting_views(
+    connection: Connection, caller: Caller, indicator_id: str
+) -> list[SightingView]:
+    rows = connection.execute(
+        _VISIBLE_SIGHTINGS, {"indicator_id": indicator_id, **caller_parameters(caller)}
+    ).all()
+    names: dict[str, list[str]] = {}
+    amber = [r.id for r in rows if r.tlp == Tlp.AMBER.value]
+    if amber:
+        group_query = (
+            select(sighting_groups.c.sighting_id, sharing_groups.c.name)
+            .join(sharing_groups, sharing_groups.c.id == sighting_groups.c.group_id)
+            .where(sighting_groups.c.sighting_id.in_(amber))
+        )
+        for sighting_id, name in connection.execute(group_query):
+            names.setdefault(str(sighting_id), []).append(name)
     return [
         SightingView(
             str(r.id),
@@ -127,15 +137,11 @@ def lookup(
     """One indicator as ``caller`` may see it; AMBER and RED reads are audited."""
     if caller.role is Role.FEED:
         raise PermissionDenied("feed clients read enforcement feeds, not sightings")
-    views = _sighting_views(store, caller, indicator.id)
-    hidden_query = select(func.count(), func.count(distinct(sightings.c.agency_id))).where(
-        sightings.c.indicator_id == indicator.id,
-        sightings.c.tlp != Tlp.RED.value,  # RED is never counted: a count would leak it
-        ~visible_clause(caller),
-    )
     with store.engine.connect() as connection:
-        known = connection.execute(select(exists().where(indicators.c.id == indicator.id))).scalar()
-        hidden, hidden_agencies = connection.execute(hidden_query).one()
+        views = _sighting_views(connection, caller, indicator.id)
+        hidden, hidden_agencies = connection.execute(
+            _HIDDEN_COUNTS, {"indicator_id": indicator.id, **caller_parameters(caller)}
+        ).one()
     sensitive = [v.id for v in views if v.tlp in AUDITED_TLPS]
     if sensitive:
         AuditLog(store).record(
@@ -147,8 +153,8 @@ def lookup(
         )
     return IndicatorView(
         indicator=indicator,
-        # an indicator only RED sightings the caller cannot see stays unknown to it
-        known=bool(known) and (bool(views) or hidden > 0),
+        # an indicator with only RED sightings the caller cannot see stays unknown to it
+        known=bool(views) or hidden > 0,
         sightings=tuple(views),
         hidden_sightings=int(hidden),
         hidden_agencies=int(hidden_agencies),
@@ -182,11 +188,15 @@ def list_indicators(
         raise PermissionDenied("listing is for member agencies; the public may look up a value")
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be 1-{MAX_PAGE}", field="limit")
-    conditions: list[Any] = [sightings.c.indicator_id == indicators.c.id, visible_clause(caller)]
+    if agency_code is not None:
+        agency_code = clean_text(agency_code, field="agency", max_length=32).upper()
+    if registered_domain is not None:
+        registered_domain = clean_text(registered_domain, field="registered_domain", max_length=253)
+    conditions: list[Any] = [sightings.c.indicator_id == indicators.c.id, VISIBLE]
     if agency_code is not None:
         conditions.append(
             sightings.c.agency_id
-            == select(agencies.c.id).where(agencies.c.code == agency_code.upper()).scalar_subquery()
+            == select(agencies.c.id).where(agencies.c.code == agency_code).scalar_subquery()
         )
     if tlp is not None:
         conditions.append(sightings.c.tlp == tlp.value)
@@ -212,7 +222,7 @@ def list_indicators(
         query = query.where(indicators.c.id > cursor)
     query = query.order_by(indicators.c.id).limit(limit + 1)
     with store.engine.connect() as connection:
-        rows: Sequence[Any] = connection.execute(query).all()
+        rows: Sequence[Any] = connection.execute(query, caller_parameters(caller)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     items = tuple(

@@ -114,9 +114,11 @@ def canonical_sms_sender(value: str) -> str:
         if not 3 <= len(text) <= 15:
             raise InvalidIndicator("sms_sender", "a numeric sender has 3-15 digits")
         return text
-    if not _SENDER.match(text):
+    if not _SENDER.match(text) or not any(ch.isalpha() for ch in text):
         raise InvalidIndicator(
-            "sms_sender", "an alphanumeric sender ID is 1-11 letters, digits, spaces or .&_-"
+            "sms_sender",
+            "an alphanumeric sender ID is 1-11 letters, digits, spaces or .&_- with at least one "
+            "letter; a numeric one is 3-15 digits",
         )
     return text
 

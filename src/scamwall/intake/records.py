@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scamwall.errors import InvalidIndicator, InvalidRecord
+from scamwall.errors import InvalidIndicator, InvalidInput, InvalidRecord
 from scamwall.indicators import parse_indicator
 from scamwall.indicators.phone import check_region
 from scamwall.store import Agency, Sighting
+from scamwall.validation import clean_text
 from scamwall.vocabulary import SourceKind, Tlp, parse_tlp
 
 __all__ = ["KNOWN_FIELDS", "RecordDefaults", "sighting_from_record"]
@@ -103,9 +104,12 @@ def _confidence(value: Any, default: int) -> int:
 
 def _bounded(fields: dict[str, Any], name: str, limit: int) -> str | None:
     text = _text(fields, name)
-    if text is not None and len(text) > limit:
-        raise InvalidRecord(f"longer than {limit} characters", field=name)
-    return text
+    if text is None:
+        return None
+    try:
+        return clean_text(text, field=name, max_length=limit)
+    except InvalidInput as exc:
+        raise InvalidRecord(exc.message.removeprefix(f"{name} "), field=name) from None
 
 
 def sighting_from_record(

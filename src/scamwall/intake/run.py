@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from scamwall.errors import InvalidRecord, NotFound, UsageError
+from scamwall.exchange.policy import Caller
 from scamwall.intake.readers import ByteCounter, RawRecord, guess_format, read_records
 from scamwall.intake.records import KNOWN_FIELDS, RecordDefaults, sighting_from_record
 from scamwall.store import Agency, Sighting, Store
+from scamwall.store.audit import AuditLog
 from scamwall.vocabulary import SourceKind, Tlp
 
 __all__ = ["IntakeOptions", "IntakeReport", "ingest_file", "reject_path_for"]
@@ -86,9 +88,17 @@ def _sha256(path: Path) -> str:
 class _Batcher:
     """Collects sightings and rejects, and writes both one transaction at a time."""
 
-    def __init__(self, store: Store, import_id: int, rejects: IO[str], report: IntakeReport):
+    def __init__(
+        self,
+        store: Store,
+        import_id: int,
+        rejects: IO[str],
+        report: IntakeReport,
+        actor: Caller | None,
+    ):
         self.store = store
         self.import_id = import_id
+        self.actor = actor
         self.rejects = rejects
         self.report = report
         self.sightings: list[Sighting] = []
@@ -117,6 +127,20 @@ class _Batcher:
                 rejected=self.rejected_here,
                 finished=finished,
             )
+            if result.inserted:  # every write is on record, in the same transaction as the data
+                AuditLog(self.store).record(
+                    self.actor,
+                    "ingest",
+                    target=f"import:{self.import_id}",
+                    detail={
+                        "file": self.report.path.name,
+                        "accepted": result.inserted,
+                        "duplicates": result.duplicates,
+                        "rejected": self.rejected_here,
+                    },
+                    origin="intake",
+                    connection=connection,
+                )
         self.rejects.flush()
         self.report.accepted += result.inserted
         self.report.duplicates += result.duplicates
@@ -130,7 +154,9 @@ def ingest_file(
     path: Path,
     agency: Agency,
     options: IntakeOptions,
+    *,
     progress: ProgressCallback | None = None,
+    actor: Caller | None = None,
 ) -> IntakeReport:
     """Read ``path`` and store its sightings as reported by ``agency``; see the module docstring."""
     if not path.is_file():
@@ -154,7 +180,7 @@ def ingest_file(
     now = datetime.now(UTC)
     with path.open("rb") as raw, report.reject_path.open("w", encoding="utf-8") as rejects:
         counted = ByteCounter(raw)
-        batcher = _Batcher(store, imported.id, rejects, report)
+        batcher = _Batcher(store, imported.id, rejects, report, actor)
         for record in read_records(io.BufferedReader(counted, 1 << 20), file_format):
             if record.fields is None:
                 batcher.reject(record, record.error or "unreadable", None)

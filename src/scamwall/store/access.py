@@ -19,6 +19,7 @@ from scamwall.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFo
 from scamwall.exchange.policy import Caller, Role
 from scamwall.store.repository import Store
 from scamwall.store.schema import agencies, group_members, sharing_groups, tokens, users
+from scamwall.validation import clean_text
 
 __all__ = ["TOKEN_PREFIX", "Access", "IssuedToken", "SharingGroup", "TokenInfo", "User"]
 
@@ -106,10 +107,13 @@ class Access:
 
     def get_user(self, name: str) -> User:
         """The user with this name."""
+        clean = name.strip().lower()
+        if not clean or not all(ch.isalnum() or ch in "-_.@" for ch in clean):
+            raise NotFound(f"no user named {name!r}")
         query = (
             select(users.c.id, users.c.name, users.c.role, agencies.c.code)
             .join(agencies, agencies.c.id == users.c.agency_id)
-            .where(users.c.name == name.strip().lower())
+            .where(users.c.name == clean)
         )
         with self.store.engine.connect() as connection:
             row = connection.execute(query).one_or_none()
@@ -121,6 +125,8 @@ class Access:
         self, user: User, *, expires_in: timedelta | None = None, note: str | None = None
     ) -> IssuedToken:
         """A new token for ``user``; its secret is in the result and nowhere else."""
+        if note is not None:
+            note = clean_text(note, field="note", max_length=200)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = datetime.now(UTC)
         expires = now + expires_in if expires_in is not None else None
@@ -249,9 +255,11 @@ class Access:
         self, name: str, *, members: list[str], description: str | None = None
     ) -> SharingGroup:
         """Create a sharing group, or add members to it when it exists."""
-        clean = " ".join(name.split())
+        clean = " ".join(clean_text(name, field="name", max_length=100).split())
         if not clean:
             raise InvalidInput("a group needs a name", field="name")
+        if description is not None:
+            description = clean_text(description, field="description", max_length=2000)
         member_agencies = [self.store.get_agency(code) for code in members]
         with self.store.transaction() as connection:
             group_id = connection.execute(

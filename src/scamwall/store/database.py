@@ -14,7 +14,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.pool import NullPool
 
 from scamwall.errors import ConfigurationError, StoreUnavailable
 
@@ -49,10 +48,8 @@ def connect(database_url: str, **engine_options: Any) -> Engine:
         raise ConfigurationError(f"database {backend!r} is not supported; use SQLite or PostgreSQL")
     if backend == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we ship with
-    if backend == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine_options.setdefault("poolclass", NullPool)
+    if backend == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = create_engine(url, **engine_options)
     except ImportError as exc:

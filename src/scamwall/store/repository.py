@@ -25,6 +25,7 @@ from scamwall.store.schema import (
     sighting_recipients,
     sightings,
 )
+from scamwall.validation import clean_text
 from scamwall.vocabulary import AgencyKind, Tlp
 
 __all__ = ["ImportRecord", "Store", "StoreCounts", "WriteResult"]
@@ -125,7 +126,7 @@ class Store:
         region = check_region(country)
         if region is None:
             raise InvalidInput("an agency needs a country (ISO 3166 alpha-2)", field="country")
-        full_name = name.strip() or code
+        full_name = clean_text(name, field="name", max_length=200) or code
         row = {
             "code": code,
             "name": full_name,
@@ -144,6 +145,8 @@ class Store:
     def get_agency(self, code: str) -> Agency:
         """The agency with this code, or :class:`NotFound` naming the fix."""
         normalised = code.strip().upper()
+        if not normalised.isascii() or not normalised.replace("-", "").replace("_", "").isalnum():
+            raise NotFound(f"no agency with code {normalised!r}", code=normalised)
         with self.engine.connect() as connection:
             row = connection.execute(
                 select(agencies).where(agencies.c.code == normalised)

@@ -1,0 +1,316 @@
+"""The API end to end on each backend: sharing, tokens, errors, limits, audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from scamwall.api import create_app
+from scamwall.settings import Settings
+from scamwall.store.access import Access
+from scamwall.store.audit import AuditLog
+from tests.api.conftest import World
+
+ERROR_KEYS = {"code", "message", "details"}
+
+
+def _assert_error(response: object, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text  # type: ignore[attr-defined]
+    body = response.json()  # type: ignore[attr-defined]
+    assert set(body) == {"error"}
+    assert set(body["error"]) == ERROR_KEYS
+    assert body["error"]["code"] == code
+    return body["error"]  # type: ignore[no-any-return]
+
+
+def _submit(world: World, token: str, records: list[dict[str, object]]) -> dict[str, object]:
+    response = world.client.post(
+        "/v1/sightings", json={"sightings": records}, headers=world.auth(token)
+    )
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _lookup(world: World, value: str, token: str | None) -> dict[str, object]:
+    headers = world.auth(token) if token else {}
+    response = world.client.get("/v1/indicators/lookup", params={"value": value}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_submission_keeps_the_good_part_and_explains_the_rest(world: World) -> None:
+    result = _submit(
+        world,
+        world.thai,
+        [
+            {"value": "081-234-5678", "tlp": "green", "observed_at": "2026-11-02T09:15:00+07:00"},
+            {"value": "0812-"},
+            {"value": "+66 92 555 0101", "tlp": "amber", "groups": ["Mekong joint operation"]},
+            {"value": "+66 92 555 0102", "tlp": "green", "groups": ["Mekong joint operation"]},
+            {"value": "+66 92 555 0103", "tlp": "amber", "groups": ["No such group"]},
+            "not an object",
+        ],
+    )
+    assert result["accepted"] == 2
+    rejected = {r["index"]: r for r in result["rejected"]}  # type: ignore[union-attr]
+    assert set(rejected) == {1, 3, 4, 5}
+    assert rejected[3]["field"] == "groups"
+    assert "No such group" in rejected[4]["error"]
+    assert result["ids"][1] is None  # type: ignore[index]
+    again = _submit(
+        world,
+        world.thai,
+        [{"value": "+66 81 234 5678", "tlp": "green", "observed_at": "2026-11-02T02:15:00Z"}],
+    )
+    assert (again["accepted"], again["duplicates"]) == (0, 1)
+
+
+def test_each_caller_sees_what_the_policy_allows(world: World) -> None:
+    _submit(
+        world,
+        world.thai,
+        [
+            {"value": "+66 92 555 0101", "tlp": "amber", "groups": ["Mekong joint operation"]},
+            {
+                "value": "+66 92 555 0101",
+                "tlp": "amber+strict",
+                "observed_at": "2026-11-01T00:00:00Z",
+            },
+            {
+                "value": "+66 92 555 0101",
+                "tlp": "red",
+                "recipients": ["li"],
+                "observed_at": "2026-11-01T01:00:00Z",
+            },
+            {"value": "+66 92 555 0101", "tlp": "clear", "observed_at": "2026-11-01T02:00:00Z"},
+        ],
+    )
+    thai = _lookup(world, "+66925550101", world.thai)
+    chinese = _lookup(world, "+66925550101", world.chinese)
+    public = _lookup(world, "+66925550101", None)
+    assert sorted(s["tlp"] for s in thai["sightings"]) == ["amber", "amber+strict", "clear", "red"]  # type: ignore[union-attr]
+    assert sorted(s["tlp"] for s in chinese["sightings"]) == ["amber", "clear", "red"]  # type: ignore[union-attr]
+    assert chinese["hidden_sightings"] == 1
+    assert [s["tlp"] for s in public["sightings"]] == ["clear"]  # type: ignore[union-attr]
+    assert (public["hidden_sightings"], public["hidden_agencies"]) == (2, 1)  # RED not counted
+    feed = world.client.get(
+        "/v1/indicators/lookup", params={"value": "+66925550101"}, headers=world.auth(world.feed)
+    )
+    _assert_error(feed, 403, "permission_denied")
+
+
+def test_red_only_indicator_is_unknown_to_those_not_named(world: World) -> None:
+    _submit(world, world.thai, [{"value": "scam-red.example", "tlp": "red"}])
+    assert _lookup(world, "scam-red.example", world.thai)["known"] is True
+    hidden = _lookup(world, "scam-red.example", world.chinese)
+    assert (hidden["known"], hidden["hidden_sightings"], hidden["sightings"]) == (False, 0, [])
+
+
+def test_listing_pages_with_a_cursor_and_filters(world: World) -> None:
+    _submit(
+        world,
+        world.thai,
+        [{"value": f"+66 92 555 {i:04d}", "tlp": "green"} for i in range(7)]
+        + [{"value": "pay.scam.example", "tlp": "green"}],
+    )
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, object] = {"limit": 3, "kind": "phone"}
+        if cursor:
+            params["cursor"] = cursor
+        page = world.client.get("/v1/indicators", params=params, headers=world.auth(world.chinese))
+        body = page.json()
+        seen += [item["canonical"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 7
+    by_domain = world.client.get(
+        "/v1/indicators",
+        params={"registered_domain": "scam.example"},
+        headers=world.auth(world.chinese),
+    ).json()
+    assert [i["canonical"] for i in by_domain["items"]] == ["pay.scam.example"]
+    _assert_error(world.client.get("/v1/indicators"), 403, "permission_denied")
+    _assert_error(
+        world.client.get("/v1/indicators", params={"cursor": "x"}, headers=world.auth(world.thai)),
+        400,
+        "invalid_input",
+    )
+
+
+def test_wrong_expired_revoked_and_underprivileged_tokens(world: World) -> None:
+    before = len(AuditLog(world.store).entries())
+    bad = world.client.get("/v1/whoami", headers=world.auth("sw_nope"))
+    assert "unknown token" in str(_assert_error(bad, 401, "not_authenticated")["message"])
+    _assert_error(
+        world.client.get("/v1/whoami", headers={"Authorization": "Token x"}),
+        401,
+        "not_authenticated",
+    )
+
+    access = Access(world.store)
+    user = access.get_user("somchai")
+    expired = access.issue_token(user, expires_in=timedelta(seconds=-1)).secret
+    assert "expired" in str(
+        _assert_error(
+            world.client.get("/v1/whoami", headers=world.auth(expired)), 401, "not_authenticated"
+        )["message"]
+    )
+
+    issued = world.client.post(
+        "/v1/tokens",
+        json={"agency": "CN-MPS", "role": "analyst", "user": "wang"},
+        headers=world.auth(world.admin),
+    )
+    assert issued.status_code == 201
+    token, token_id = issued.json()["token"], issued.json()["id"]
+    assert world.client.get("/v1/whoami", headers=world.auth(token)).json()["agency"] == "CN-MPS"
+    assert (
+        world.client.delete(f"/v1/tokens/{token_id}", headers=world.auth(world.admin)).status_code
+        == 204
+    )
+    revoked = world.client.get("/v1/whoami", headers=world.auth(token))
+    assert "revoked" in str(_assert_error(revoked, 401, "not_authenticated")["message"])
+
+    denied = world.client.post(
+        "/v1/tokens", json={"agency": "CN-MPS", "role": "admin"}, headers=world.auth(world.thai)
+    )
+    _assert_error(denied, 403, "permission_denied")
+    listed = world.client.get("/v1/tokens", headers=world.auth(world.admin)).json()
+    assert all("token" not in t and "secret" not in str(t) for t in listed)
+
+    actions = [e.action for e in AuditLog(world.store).entries()][before:]
+    assert actions.count("auth_failed") == 4
+    assert "permission_denied" in actions
+    assert {"token_issue", "token_revoke"} <= set(actions)
+
+
+def test_basic_auth_carries_the_token_as_password(world: World) -> None:
+    response = world.client.get("/v1/whoami", auth=("anyone", world.chinese))
+    assert response.json()["name"] == "li"
+
+
+def test_tokens_are_stored_hashed(world: World) -> None:
+    from sqlalchemy import select
+
+    from scamwall.store.schema import tokens
+
+    with world.store.engine.connect() as connection:
+        stored = connection.execute(select(tokens.c.secret_sha256)).scalars().all()
+    assert world.thai not in stored
+    assert all(len(s) == 64 for s in stored)
+
+
+def test_errors_have_one_shape(world: World) -> None:
+    _assert_error(world.client.get("/v1/nowhere"), 404, "not_found")
+    _assert_error(world.client.put("/v1/indicators/lookup"), 405, "method_not_allowed")
+    _assert_error(
+        world.client.get(
+            "/v1/indicators/lookup",
+            params={"value": "GB82 WEST 1234 5698 7654 33", "kind": "bank_account"},
+        ),
+        422,
+        "invalid_indicator",
+    )
+    _assert_error(world.client.get("/v1/indicators/lookup"), 422, "invalid_request")
+    _assert_error(
+        world.client.post(
+            "/v1/sightings",
+            content=b"{",
+            headers={**world.auth(world.thai), "content-type": "application/json"},
+        ),
+        422,
+        "invalid_request",
+    )
+    _assert_error(
+        world.client.post(
+            "/v1/agencies",
+            json={"code": "TH-CCIB", "country": "TH", "kind": "police"},
+            headers=world.auth(world.admin),
+        ),
+        409,
+        "already_exists",
+    )
+
+
+def test_request_size_and_batch_limits(world: World, database_url: str) -> None:
+    settings = Settings(database_url=database_url, api_max_body_bytes=2048, api_max_batch=3)
+    with TestClient(create_app(settings, store=world.store)) as client:
+        big = client.post(
+            "/v1/sightings",
+            json={"sightings": [{"value": "x" * 4000}]},
+            headers=world.auth(world.thai),
+        )
+        _assert_error(big, 413, "payload_too_large")
+        many = client.post(
+            "/v1/sightings",
+            json={"sightings": [{"value": "+66 92 555 0101"}] * 4},
+            headers=world.auth(world.thai),
+        )
+        _assert_error(many, 413, "payload_too_large")
+
+
+def test_anonymous_callers_are_rate_limited(world: World, database_url: str) -> None:
+    settings = Settings(database_url=database_url, api_anonymous_per_minute=3)
+    with TestClient(create_app(settings, store=world.store)) as client:
+        codes = [
+            client.get("/v1/indicators/lookup", params={"value": "scam.example"}).status_code
+            for _ in range(5)
+        ]
+        assert codes == [200, 200, 200, 429, 429]
+        limited = client.get("/v1/indicators/lookup", params={"value": "scam.example"})
+        assert int(limited.headers["retry-after"]) >= 1
+        _assert_error(limited, 429, "too_many_requests")
+        # a token is not rate limited
+        authed = client.get(
+            "/v1/indicators/lookup",
+            params={"value": "scam.example"},
+            headers=world.auth(world.thai),
+        )
+        assert authed.status_code == 200
+
+
+def test_reads_of_amber_and_red_are_audited_and_the_chain_verifies(world: World) -> None:
+    _submit(
+        world,
+        world.thai,
+        [
+            {"value": "+66 92 555 0101", "tlp": "amber", "groups": ["Mekong joint operation"]},
+            {"value": "+66 92 555 0102", "tlp": "green"},
+        ],
+    )
+    log = AuditLog(world.store)
+    before = len(log.entries())
+    _lookup(world, "+66925550102", world.chinese)  # GREEN: not a sensitive read
+    assert len(log.entries()) == before
+    _lookup(world, "+66925550101", world.chinese)
+    entry = log.entries()[-1]
+    assert (entry.action, entry.actor, entry.agency) == ("read", "li", "CN-MPS")
+    assert entry.origin == "testclient"
+    assert log.verify() == []
+
+
+def test_openapi_is_served(world: World) -> None:
+    spec = world.client.get("/openapi.json").json()
+    assert "/v1/indicators/lookup" in spec["paths"]
+    assert datetime.now(UTC).year >= 2026
+
+
+def test_control_characters_are_refused_not_crashing_the_database(world: World) -> None:
+    admin = world.auth(world.admin)
+    bad_name = world.client.post(
+        "/v1/agencies",
+        json={"code": "KH-NPA", "name": "a\x00b", "country": "KH", "kind": "police"},
+        headers=admin,
+    )
+    assert "control characters" in str(_assert_error(bad_name, 400, "invalid_input")["message"])
+    bad_filter = world.client.get(
+        "/v1/indicators", params={"agency": "TH\x00"}, headers=world.auth(world.thai)
+    )
+    _assert_error(bad_filter, 400, "invalid_input")
+    note = _submit(world, world.thai, [{"value": "+66 92 555 0199", "note": "x\x00y"}])
+    assert note["rejected"][0]["field"] == "note"  # type: ignore[index]

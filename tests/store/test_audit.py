@@ -1,0 +1,81 @@
+"""The audit trail: every kind of write is on record, and tampering is found and located."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from scamwall.exchange.policy import Caller, Role
+from scamwall.store import Store
+from scamwall.store.audit import AuditLog
+from scamwall.vocabulary import AgencyKind
+
+
+@pytest.fixture
+def log(store: Store) -> AuditLog:
+    audit = AuditLog(store)
+    operator = Caller("cli:test", Role.ADMIN)
+    for i in range(5):
+        audit.record(operator, "agency_add", target=f"agency:A{i}", origin="cli")
+    return audit
+
+
+def _unguard(store: Store) -> None:
+    """What a tamperer with database rights would do first: drop the append-only triggers."""
+    with store.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.execute(text("DROP TRIGGER audit_log_append_only_update"))
+            connection.execute(text("DROP TRIGGER audit_log_append_only_delete"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
+
+
+def test_intact_chain_verifies(log: AuditLog) -> None:
+    assert log.verify() == []
+    entries = log.entries()
+    assert [e.prev_hash for e in entries[1:]] == [e.hash for e in entries[:-1]]
+
+
+def test_the_database_refuses_to_edit_the_log(store: Store, log: AuditLog) -> None:
+    with pytest.raises(Exception, match="append-only"), store.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_log SET actor = 'someone else'"))
+
+
+def test_an_edited_entry_is_found(store: Store, log: AuditLog) -> None:
+    _unguard(store)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE audit_log SET target = 'agency:X' WHERE seq = 3"))
+    problems = log.verify()
+    assert [(p.seq, "edited" in p.problem) for p in problems] == [(3, True)]
+
+
+def test_a_deleted_entry_is_found(store: Store, log: AuditLog) -> None:
+    _unguard(store)
+    with store.engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_log WHERE seq = 2"))
+    problems = log.verify()
+    assert [(p.seq, "missing" in p.problem) for p in problems] == [(3, True)]
+
+
+def test_a_cut_tail_is_found_against_an_anchor(store: Store, log: AuditLog) -> None:
+    anchor = log.head()
+    _unguard(store)
+    with store.engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_log WHERE seq >= 4"))
+    assert log.verify() == []  # the chain alone cannot tell
+    assert [p.seq for p in log.verify(anchor=anchor)] == [anchor[0]]
+
+
+def test_writes_through_the_store_are_audited(store: Store) -> None:
+    from scamwall.store.access import Access
+
+    store.add_agency("TH-CCIB", name="x", country="TH", kind=AgencyKind.POLICE)
+    issued = Access(store).issue_token_for(agency_code="TH-CCIB", role=Role.ANALYST)
+    caller = Access(store).authenticate(issued.secret)
+    from scamwall.intake.submit import submit_sightings
+
+    submit_sightings(store, caller, [{"value": "081-234-5678"}], max_batch=10, origin="test")
+    entry = AuditLog(store).entries()[-1]
+    assert (entry.action, entry.actor, entry.agency) == ("submit_sightings", caller.name, "TH-CCIB")
+    assert entry.detail is not None
+    assert entry.detail["accepted"] == 1

@@ -1,0 +1,90 @@
+"""The access commands as an operator uses them: tokens, groups, look-ups as a caller, audit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scamwall.cli import main
+
+
+@pytest.fixture
+def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SCAMWALL_DATABASE_URL", database_url)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    run("init")
+    for code, country in (("TH-CCIB", "TH"), ("CN-MPS", "CN"), ("LA-MPS", "LA")):
+        run("agency", "add", code, "--country", country, "--kind", "police")
+    return run
+
+
+def _json(out: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def test_tokens_groups_and_lookups_as_each_caller(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli(
+        "group",
+        "add",
+        "Mekong joint operation",
+        "--member",
+        "TH-CCIB",
+        "--member",
+        "CN-MPS",
+        "--json",
+    )
+    assert code == 0
+    assert _json(out)[0]["members"] == ["CN-MPS", "TH-CCIB"]
+
+    tokens = {}
+    for agency, user in (("TH-CCIB", "somchai"), ("CN-MPS", "li"), ("LA-MPS", "khamla")):
+        code, out, _ = cli(
+            "token", "create", "--agency", agency, "--role", "analyst", "--user", user, "--json"
+        )
+        assert code == 0
+        tokens[user] = str(_json(out)[0]["token"])
+        assert tokens[user].startswith("sw_")
+
+    source = tmp_path / "amber.csv"
+    source.write_text("value,tlp\n+66 92 555 0101,amber\n+66 92 555 0102,clear\n", encoding="utf-8")
+    assert cli("ingest", str(source), "--agency", "TH-CCIB", "--rejects", str(tmp_path))[0] == 0
+
+    _, out, _ = cli("lookup", "+66925550101", "--as", tokens["somchai"], "--json")
+    assert [s["tlp"] for s in _json(out)[0]["sightings"]] == ["amber"]  # type: ignore[union-attr]
+    _, out, _ = cli("lookup", "+66925550101", "--as", tokens["khamla"], "--json")
+    seen = _json(out)[0]
+    assert (seen["sightings"], seen["hidden_sightings"]) == ([], 1)
+    _, out, _ = cli("lookup", "+66925550102", "--json")
+    assert [s["tlp"] for s in _json(out)[0]["sightings"]] == ["clear"]  # type: ignore[union-attr]
+
+    code, _, err = cli("lookup", "+66925550101", "--as", "sw_wrong")
+    assert code == 77
+    assert "unknown token" in err
+
+    _, out, _ = cli("token", "list", "--json")
+    listed = _json(out)
+    assert len(listed) == 3
+    assert all(tokens["li"] not in json.dumps(t) for t in listed)
+    li = next(t for t in listed if t["user"] == "li")
+    assert cli("token", "revoke", str(li["id"]))[0] == 0
+    code, _, err = cli("lookup", "+66925550101", "--as", tokens["li"])
+    assert (code, "revoked" in err) == (77, True)
+
+
+def test_audit_verify_and_head(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli("audit", "verify")
+    assert code == 0
+    assert "intact" in out
+    code, out, _ = cli("audit", "head")
+    seq, digest = out.strip().split(":")
+    assert int(seq) >= 3  # the three agencies added are on record
+    assert len(digest) == 64
+    assert cli("audit", "verify", "--anchor", out.strip())[0] == 0
+    assert cli("audit", "verify", "--anchor", "nonsense")[0] == 64
