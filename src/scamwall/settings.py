@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     api_port: int = Field(
         default=8080, ge=1, le=65535, description="Port `scamwall serve` listens on."
     )
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes of `scamwall serve`; one per core is a good start.",
+    )
     api_max_body_bytes: int = Field(
         default=16 * 1024 * 1024,
         ge=1024,

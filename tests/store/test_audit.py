@@ -79,3 +79,37 @@ def test_writes_through_the_store_are_audited(store: Store) -> None:
     assert (entry.action, entry.actor, entry.agency) == ("submit_sightings", caller.name, "TH-CCIB")
     assert entry.detail is not None
     assert entry.detail["accepted"] == 1
+
+
+def test_concurrent_appenders_keep_one_chain(store: Store) -> None:
+    """Writers in parallel (threads here, processes in production) never fork the chain."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    audit = AuditLog(store)
+    operator = Caller("cli:test", Role.ADMIN)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda i: audit.record(operator, "read", target=str(i)), range(40)))
+    entries = audit.entries()
+    assert len(entries) == 40
+    assert audit.verify() == []
+
+
+def test_a_second_successor_of_an_entry_is_refused(store: Store, log: AuditLog) -> None:
+    """The schema itself allows one successor per entry (what a racing writer would add)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import IntegrityError
+
+    from scamwall.store.schema import audit_log
+
+    first = log.entries()[0]
+    with pytest.raises(IntegrityError), store.engine.begin() as connection:
+        connection.execute(
+            audit_log.insert().values(
+                at=datetime.now(UTC),
+                actor="x",
+                action="read",
+                prev_hash=first.prev_hash,
+                hash="f" * 64,
+            )
+        )

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from scamwall.api.auth import CallerDep, client_address, require_role
@@ -44,7 +45,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("/indicators/lookup", responses=ERRORS, tags=["indicators"])
-def lookup_indicator(
+async def lookup_indicator(
     request: Request,
     caller: CallerDep,
     value: Annotated[
@@ -54,11 +55,14 @@ def lookup_indicator(
     region: Annotated[
         str | None, Query(max_length=2, description="Region for local numbers.")
     ] = None,
-) -> dict[str, Any]:
-    """An indicator and the sightings the caller may see; counts of the others (never RED)."""
+) -> JSONResponse:
+    """An indicator and the sightings the caller may see; counts of the others (never RED).
+
+    The hot path of the API: it runs on the event loop (a few indexed queries) and answers with
+    a ready JSON body."""
     indicator = parse_indicator(value, kind, region)
     view = lookup(_store(request), caller, indicator, origin=client_address(request))
-    return {"input": value, **view.as_dict()}
+    return JSONResponse({"input": value, **view.as_dict()})
 
 
 @router.get("/indicators", responses=ERRORS, tags=["indicators"])

@@ -257,17 +257,20 @@ def audit_head() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address [default: setting].")] = None,
     port: Annotated[int | None, typer.Option(help="Port [default: setting].")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes [default: setting].")
+    ] = None,
 ) -> None:
     """Run the HTTP API (OpenAPI at /openapi.json, routes under /v1)."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
-    from scamwall.api import create_app  # noqa: PLC0415
-
     config = get_settings()
     uvicorn.run(
-        create_app(config),
+        "scamwall.api.app:create_app",
+        factory=True,
         host=host or config.api_host,
         port=port or config.api_port,
+        workers=workers or config.api_workers,
         log_level=config.log_level.lower(),
         access_log=False,
     )

@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, Integer, and_, bindparam, exists, or_, select
 
-from scamwall.store.schema import sighting_groups, sighting_recipients, sightings
+from scamwall.store.schema import group_members, sighting_groups, sighting_recipients, sightings
 from scamwall.vocabulary import Tlp
 
 __all__ = [
@@ -126,7 +126,8 @@ _READS = bindparam("caller_reads", type_=Boolean)
 _MEMBER = bindparam("caller_is_member", type_=Boolean)
 _AGENCY = bindparam("caller_agency_id", type_=Integer)
 _USER = bindparam("caller_user_id", type_=Integer)
-_GROUPS = bindparam("caller_group_ids", type_=Integer, expanding=True)
+# the caller's agency's groups, read from the membership table in the same statement
+_GROUPS = select(group_members.c.group_id).where(group_members.c.agency_id == _AGENCY)
 
 #: SQL condition on ``sightings`` rows equal to :func:`can_see`, for the caller whose
 #: :func:`caller_parameters` are bound. Built once: statements using it compile once.
@@ -170,5 +171,4 @@ def caller_parameters(caller: Caller) -> dict[str, Any]:
         "caller_is_member": caller.is_member and caller.role in READERS,
         "caller_agency_id": caller.agency_id if caller.agency_id is not None else -1,
         "caller_user_id": caller.user_id if caller.user_id is not None else -1,
-        "caller_group_ids": sorted(caller.group_ids),
     }

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, distinct, exists, func, select
+from sqlalchemy import Connection, and_, bindparam, case, exists, func, select
 
 from scamwall.errors import InvalidInput, PermissionDenied
 from scamwall.exchange.policy import VISIBLE, Caller, Role, caller_parameters
@@ -31,16 +31,11 @@ AUDITED_TLPS = frozenset({Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED})
 MAX_PAGE = 1000
 
 _INDICATOR = bindparam("indicator_id", type_=sightings.c.indicator_id.type)
-_VISIBLE_SIGHTINGS = (
-    select(sightings, agencies.c.code)
+_SIGHTINGS_WITH_VERDICT = (
+    select(sightings, agencies.c.code, case((VISIBLE, True), else_=False).label("visible"))
     .join(agencies, agencies.c.id == sightings.c.agency_id)
-    .where(sightings.c.indicator_id == _INDICATOR, VISIBLE)
+    .where(sightings.c.indicator_id == _INDICATOR)
     .order_by(sightings.c.observed_at.desc(), sightings.c.id)
-)
-_HIDDEN_COUNTS = select(func.count(), func.count(distinct(sightings.c.agency_id))).where(
-    sightings.c.indicator_id == _INDICATOR,
-    sightings.c.tlp != Tlp.RED.value,  # RED is never counted: a count would leak it
-    ~VISIBLE,
 )
 
 
@@ -98,23 +93,37 @@ class IndicatorView:
         }
 
 
-def _sighting_views(
-    connection: Connection, caller: Caller, indicator_id: str
-) -> list[SightingView]:
-    rows = connection.execute(
-        _VISIBLE_SIGHTINGS, {"indicator_id": indicator_id, **caller_parameters(caller)}
-    ).all()
+def _group_names(connection: Connection, sighting_ids: list[str]) -> dict[str, list[str]]:
     names: dict[str, list[str]] = {}
-    amber = [r.id for r in rows if r.tlp == Tlp.AMBER.value]
-    if amber:
-        group_query = (
+    if sighting_ids:
+        query = (
             select(sighting_groups.c.sighting_id, sharing_groups.c.name)
             .join(sharing_groups, sharing_groups.c.id == sighting_groups.c.group_id)
-            .where(sighting_groups.c.sighting_id.in_(amber))
+            .where(sighting_groups.c.sighting_id.in_(sighting_ids))
         )
-        for sighting_id, name in connection.execute(group_query):
+        for sighting_id, name in connection.execute(query):
             names.setdefault(str(sighting_id), []).append(name)
-    return [
+    return names
+
+
+def lookup(
+    store: Store, caller: Caller, indicator: Indicator, *, origin: str | None = None
+) -> IndicatorView:
+    """One indicator as ``caller`` may see it; AMBER and RED reads are audited.
+
+    One query reads the indicator's sightings with the policy's verdict on each; hidden ones
+    leave this function only as two numbers (and RED ones not even so).
+    """
+    if caller.role is Role.FEED:
+        raise PermissionDenied("feed clients read enforcement feeds, not sightings")
+    with store.engine.connect() as connection:
+        rows = connection.execute(
+            _SIGHTINGS_WITH_VERDICT, {"indicator_id": indicator.id, **caller_parameters(caller)}
+        ).all()
+        visible = [r for r in rows if r.visible]
+        names = _group_names(connection, [r.id for r in visible if r.tlp == Tlp.AMBER.value])
+    hidden = [r for r in rows if not r.visible and r.tlp != Tlp.RED.value]
+    views = tuple(
         SightingView(
             str(r.id),
             r.code,
@@ -127,21 +136,8 @@ def _sighting_views(
             r.evidence_ref,
             tuple(sorted(names.get(str(r.id), []))),
         )
-        for r in rows
-    ]
-
-
-def lookup(
-    store: Store, caller: Caller, indicator: Indicator, *, origin: str | None = None
-) -> IndicatorView:
-    """One indicator as ``caller`` may see it; AMBER and RED reads are audited."""
-    if caller.role is Role.FEED:
-        raise PermissionDenied("feed clients read enforcement feeds, not sightings")
-    with store.engine.connect() as connection:
-        views = _sighting_views(connection, caller, indicator.id)
-        hidden, hidden_agencies = connection.execute(
-            _HIDDEN_COUNTS, {"indicator_id": indicator.id, **caller_parameters(caller)}
-        ).one()
+        for r in visible
+    )
     sensitive = [v.id for v in views if v.tlp in AUDITED_TLPS]
     if sensitive:
         AuditLog(store).record(
@@ -154,10 +150,10 @@ def lookup(
     return IndicatorView(
         indicator=indicator,
         # an indicator with only RED sightings the caller cannot see stays unknown to it
-        known=bool(views) or hidden > 0,
-        sightings=tuple(views),
-        hidden_sightings=int(hidden),
-        hidden_agencies=int(hidden_agencies),
+        known=bool(views) or bool(hidden),
+        sightings=views,
+        hidden_sightings=len(hidden),
+        hidden_agencies=len({r.agency_id for r in hidden}),
     )
 
 

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import String, bindparam, cast, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scamwall.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound
@@ -24,6 +24,27 @@ from scamwall.validation import clean_text
 __all__ = ["TOKEN_PREFIX", "Access", "IssuedToken", "SharingGroup", "TokenInfo", "User"]
 
 TOKEN_PREFIX = "sw_"  # noqa: S105 - a prefix, not a secret
+
+# Built once: authentication runs on every request.
+_TOKEN_HOLDER = (
+    select(
+        tokens.c.expires_at,
+        tokens.c.revoked_at,
+        users.c.id,
+        users.c.name,
+        users.c.role,
+        users.c.disabled_at,
+        agencies.c.id.label("agency_id"),
+        agencies.c.code,
+        select(func.aggregate_strings(cast(group_members.c.group_id, String), ","))
+        .where(group_members.c.agency_id == agencies.c.id)
+        .scalar_subquery()
+        .label("group_ids"),
+    )
+    .join(users, users.c.id == tokens.c.user_id)
+    .join(agencies, agencies.c.id == users.c.agency_id)
+    .where(tokens.c.secret_sha256 == bindparam("digest"))
+)
 
 
 def _digest(secret: str) -> str:
@@ -204,35 +225,20 @@ class Access:
         """The caller a token stands for, or :class:`NotAuthenticated` saying why not."""
         if not secret.startswith(TOKEN_PREFIX):
             raise NotAuthenticated("malformed token: scamwall tokens start with 'sw_'")
-        query = (
-            select(
-                tokens.c.expires_at,
-                tokens.c.revoked_at,
-                users.c.id,
-                users.c.name,
-                users.c.role,
-                users.c.disabled_at,
-                agencies.c.id.label("agency_id"),
-                agencies.c.code,
-            )
-            .join(users, users.c.id == tokens.c.user_id)
-            .join(agencies, agencies.c.id == users.c.agency_id)
-            .where(tokens.c.secret_sha256 == _digest(secret))
-        )
         with self.store.engine.connect() as connection:
-            row = connection.execute(query).one_or_none()
-            if row is None:
-                raise NotAuthenticated("unknown token; ask an administrator for a new one")
-            moment = now or datetime.now(UTC)
-            if row.revoked_at is not None:
-                raise NotAuthenticated("this token was revoked; ask an administrator for a new one")
-            if row.expires_at is not None and row.expires_at <= moment:
-                raise NotAuthenticated(
-                    f"this token expired at {row.expires_at.isoformat()}; ask for a new one"
-                )
-            if row.disabled_at is not None:
-                raise NotAuthenticated(f"user {row.name} is disabled")
-            groups = self._group_ids(connection, row.agency_id)
+            row = connection.execute(_TOKEN_HOLDER, {"digest": _digest(secret)}).one_or_none()
+        if row is None:
+            raise NotAuthenticated("unknown token; ask an administrator for a new one")
+        moment = now or datetime.now(UTC)
+        if row.revoked_at is not None:
+            raise NotAuthenticated("this token was revoked; ask an administrator for a new one")
+        if row.expires_at is not None and row.expires_at <= moment:
+            raise NotAuthenticated(
+                f"this token expired at {row.expires_at.isoformat()}; ask for a new one"
+            )
+        if row.disabled_at is not None:
+            raise NotAuthenticated(f"user {row.name} is disabled")
+        groups = frozenset(int(g) for g in (row.group_ids or "").split(",") if g)
         return Caller(
             name=row.name,
             role=Role(row.role),
@@ -243,13 +249,6 @@ class Access:
         )
 
     # sharing groups --------------------------------------------------------------------------
-
-    @staticmethod
-    def _group_ids(connection: Connection, agency_id: int) -> frozenset[int]:
-        rows = connection.execute(
-            select(group_members.c.group_id).where(group_members.c.agency_id == agency_id)
-        ).scalars()
-        return frozenset(int(g) for g in rows)
 
     def add_group(
         self, name: str, *, members: list[str], description: str | None = None

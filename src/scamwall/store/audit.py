@@ -15,11 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from scamwall.exchange.policy import Caller
 from scamwall.store.repository import Store
@@ -28,7 +30,9 @@ from scamwall.store.schema import audit_log
 __all__ = ["GENESIS", "AuditEntry", "AuditLog", "AuditProblem"]
 
 GENESIS = "0" * 64
+_RETRIES = 20
 _append_lock = threading.Lock()
+_HEAD = select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +102,38 @@ class AuditLog:
         origin: str | None = None,
         connection: Connection | None = None,
     ) -> str:
-        """Append an entry (in ``connection``'s transaction when given); returns its hash."""
-        if connection is None:
-            with self.store.transaction() as own:
-                return self.record(
-                    caller, action, target=target, detail=detail, origin=origin, connection=own
-                )
+        """Append an entry and return its hash.
+
+        With ``connection``, the entry joins that transaction (it commits or rolls back with the
+        write it records). Without, it commits on its own, retrying when another process took the
+        head first: the unique link (``prev_hash``) lets only one successor per entry in.
+        """
+        if connection is not None:
+            return self._append(
+                connection, caller, action, target=target, detail=detail, origin=origin
+            )
+        for attempt in range(_RETRIES):
+            try:
+                with self.store.transaction() as own:
+                    return self._append(
+                        own, caller, action, target=target, detail=detail, origin=origin
+                    )
+            except (IntegrityError, OperationalError):
+                if attempt == _RETRIES - 1:
+                    raise
+                time.sleep(0.002 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _append(
+        self,
+        connection: Connection,
+        caller: Caller | None,
+        action: str,
+        *,
+        target: str | None,
+        detail: dict[str, Any] | None,
+        origin: str | None,
+    ) -> str:
         actor = caller.name if caller is not None else "system"
         agency = caller.agency_code if caller is not None else None
         detail_json = json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None
@@ -111,12 +141,7 @@ class AuditLog:
         with _append_lock:
             if connection.dialect.name == "postgresql":  # one appender at a time, across processes
                 connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7202611300)")
-            prev = (
-                connection.execute(
-                    select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
-                ).scalar()
-                or GENESIS
-            )
+            prev = connection.execute(_HEAD).scalar() or GENESIS
             digest = _entry_hash(prev, at, actor, agency, action, target, detail_json, origin)
             connection.execute(
                 insert(audit_log).values(

@@ -201,6 +201,6 @@ audit_log = Table(
     Column("target", Text, nullable=True),
     Column("detail", Text, nullable=True),
     Column("origin", String(100), nullable=True),
-    Column("prev_hash", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False, unique=True),
     Column("hash", String(64), nullable=False),
 )

@@ -121,6 +121,8 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_log")),
+        # one successor per entry: two writers racing for the head cannot fork the chain
+        sa.UniqueConstraint("prev_hash", name=op.f("uq_audit_log_prev_hash")),
     )
     if op.get_bind().dialect.name == "sqlite":
         # batch mode rebuilt the table: put the append-only guard back, and guard the audit log.
