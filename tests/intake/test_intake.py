@@ -208,3 +208,28 @@ def test_killed_run_resumes_with_every_row_in_and_none_twice(
     assert report["accepted"] + report["duplicates"] == rows
     assert report["accepted"] == rows - killed_at
     assert _count_sightings(database_url) == rows
+
+
+def test_csv_can_share_amber_rows_with_groups(store: Store, agency: Agency, tmp_path: Path) -> None:
+    from scamwall.exchange.policy import Role
+    from scamwall.exchange.reads import lookup
+    from scamwall.indicators import parse_indicator
+    from scamwall.store.access import Access
+
+    store.add_agency("CN-MPS", name="MPS", country="CN", kind=AgencyKind.POLICE)
+    access = Access(store)
+    access.add_group("Mekong joint operation", members=["TH-CCIB", "CN-MPS"])
+    source = tmp_path / "shared.csv"
+    source.write_text(
+        'value,tlp,groups\n+66 92 555 0101,amber,"Mekong joint operation"\n'
+        "+66 92 555 0102,green,Mekong joint operation\n"
+        "+66 92 555 0103,amber,Nowhere\n",
+        encoding="utf-8",
+    )
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.rejected) == (1, 2)
+    li = access.authenticate(
+        access.issue_token_for(agency_code="CN-MPS", role=Role.ANALYST, user_name="li").secret
+    )
+    view = lookup(store, li, parse_indicator("+66925550101"))
+    assert [s.groups for s in view.sightings] == [("Mekong joint operation",)]

@@ -18,6 +18,7 @@ from scamwall.errors import NotFound
 from scamwall.indicators import extract_indicators
 from scamwall.intake import IntakeOptions, ingest_file
 from scamwall.store import Agency, Store
+from scamwall.store.access import Access
 from scamwall.vocabulary import AgencyKind
 
 __all__ = ["DEMO_AGENCIES", "DEMO_FILES", "run_demo"]
@@ -44,6 +45,11 @@ def run_demo(store: Store, console: Console) -> None:
     """Initialise ``store``, load the demo sample into it and print what was loaded."""
     store.initialise()
     agencies = {row[0]: _agency(store, *row) for row in DEMO_AGENCIES}
+    Access(store).add_group(
+        "Mekong joint operation",
+        members=[code for code, *_ in DEMO_AGENCIES],
+        description="demo: the agencies of the joint operation share AMBER sightings",
+    )
     demo = files("scamwall.demo")
     reject_dir = Path(tempfile.mkdtemp(prefix="scamwall-demo-rejects-"))
 
@@ -76,6 +82,9 @@ def run_demo(store: Store, console: Console) -> None:
         "Try next:\n"
         "  scamwall parse '０８１-２３４-５６７８' 'hxxps://Pay.Example[.]com:443/a/../b' -r TH\n"
         "  echo '加微信 kefu_2026 或致电 138 0013 8000' | scamwall extract --region CN --json\n"
-        "  scamwall stats\n"
-        "  scamwall agency list"
+        "  scamwall lookup t.me/job_abroad_hr            (as the public)\n"
+        "  scamwall token create --agency CN-MPS --role analyst --user li\n"
+        "  scamwall lookup +66925550101 --as <token>     (as that analyst)\n"
+        "  scamwall serve                                (the HTTP API, /docs)\n"
+        "  scamwall stats"
     )

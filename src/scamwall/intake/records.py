@@ -15,23 +15,27 @@ source_kind    no        victim_report, telecom_detection, police_case, partner_
 note           no        free text, at most 2,000 characters
 region         no        ISO 3166 alpha-2 region to read a local phone number
 evidence_ref   no        a reference to the evidence (case number, report id), at most 500
+groups         no        AMBER only: sharing groups to share with (names; in CSV, comma-separated)
+recipients     no        RED only: user names to share with
 ============== ========= ======================================================================
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scamwall.errors import InvalidIndicator, InvalidInput, InvalidRecord
+from scamwall.errors import InvalidIndicator, InvalidInput, InvalidRecord, NotFound
 from scamwall.indicators import parse_indicator
 from scamwall.indicators.phone import check_region
 from scamwall.store import Agency, Sighting
+from scamwall.store.access import Access
 from scamwall.validation import clean_text
 from scamwall.vocabulary import SourceKind, Tlp, parse_tlp
 
-__all__ = ["KNOWN_FIELDS", "RecordDefaults", "sighting_from_record"]
+__all__ = ["KNOWN_FIELDS", "RecordDefaults", "sighting_from_record", "with_markings"]
 
 KNOWN_FIELDS = frozenset(
     {
@@ -44,6 +48,8 @@ KNOWN_FIELDS = frozenset(
         "note",
         "region",
         "evidence_ref",
+        "groups",
+        "recipients",
     }
 )
 MAX_NOTE = 2000
@@ -139,4 +145,38 @@ def sighting_from_record(
         tlp=parse_tlp(tlp_text) if tlp_text else defaults.tlp,
         note=_bounded(fields, "note", MAX_NOTE),
         evidence_ref=_bounded(fields, "evidence_ref", MAX_EVIDENCE_REF),
+    )
+
+
+def _names(fields: dict[str, Any], name: str) -> list[str]:
+    value = fields.get(name)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v for v in (p.strip() for p in value.split(",")) if v]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise InvalidRecord("expected a list of names", field=name)
+
+
+def with_markings(
+    fact: Sighting, fields: dict[str, Any], access: Access, *, submitted_by: int | None
+) -> Sighting:
+    """``fact`` with the sharing groups (AMBER) and recipients (RED) its record names."""
+    groups = _names(fields, "groups")
+    recipients = _names(fields, "recipients")
+    if groups and fact.tlp is not Tlp.AMBER:
+        raise InvalidRecord("groups apply to AMBER sightings only", field="groups")
+    if recipients and fact.tlp is not Tlp.RED:
+        raise InvalidRecord("recipients apply to RED sightings only", field="recipients")
+    try:
+        user_ids = frozenset(access.get_user(name).id for name in recipients)
+    except NotFound as exc:
+        raise InvalidRecord(exc.message, field="recipients") from None
+    try:
+        group_ids = access.group_ids_by_name(groups) if groups else frozenset()
+    except InvalidInput as exc:
+        raise InvalidRecord(exc.message, field="groups") from None
+    return dataclasses.replace(
+        fact, groups=group_ids, recipients=user_ids, submitted_by=submitted_by
     )

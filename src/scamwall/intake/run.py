@@ -23,8 +23,14 @@ from typing import IO, Any
 from scamwall.errors import InvalidRecord, NotFound, UsageError
 from scamwall.exchange.policy import Caller
 from scamwall.intake.readers import ByteCounter, RawRecord, guess_format, read_records
-from scamwall.intake.records import KNOWN_FIELDS, RecordDefaults, sighting_from_record
+from scamwall.intake.records import (
+    KNOWN_FIELDS,
+    RecordDefaults,
+    sighting_from_record,
+    with_markings,
+)
 from scamwall.store import Agency, Sighting, Store
+from scamwall.store.access import Access
 from scamwall.store.audit import AuditLog
 from scamwall.vocabulary import SourceKind, Tlp
 
@@ -177,6 +183,7 @@ def ingest_file(
     report = IntakeReport(path, reject_path_for(path, options.reject_dir))
     report.reject_path.parent.mkdir(parents=True, exist_ok=True)
     total = path.stat().st_size
+    access = Access(store)
     now = datetime.now(UTC)
     with path.open("rb") as raw, report.reject_path.open("w", encoding="utf-8") as rejects:
         counted = ByteCounter(raw)
@@ -190,6 +197,13 @@ def ingest_file(
                 sighting = sighting_from_record(
                     record.fields, agency=agency, defaults=defaults, now=now
                 )
+                if record.fields.get("groups") or record.fields.get("recipients"):
+                    sighting = with_markings(
+                        sighting,
+                        record.fields,
+                        access,
+                        submitted_by=actor.user_id if actor is not None else None,
+                    )
             except InvalidRecord as exc:
                 batcher.reject(record, exc.reason, exc.field)
                 continue

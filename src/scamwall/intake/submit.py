@@ -8,21 +8,14 @@ submitter is always one). Good records are stored, bad ones come back with their
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scamwall.errors import (
-    InvalidInput,
-    InvalidRecord,
-    NotFound,
-    PayloadTooLarge,
-    PermissionDenied,
-)
+from scamwall.errors import InvalidRecord, PayloadTooLarge, PermissionDenied
 from scamwall.exchange.policy import WRITERS, Caller
-from scamwall.intake.records import RecordDefaults, sighting_from_record
+from scamwall.intake.records import RecordDefaults, sighting_from_record, with_markings
 from scamwall.store import Sighting, Store
 from scamwall.store.access import Access
 from scamwall.store.audit import AuditLog
@@ -50,37 +43,6 @@ class SubmitResult:
             "ids": self.ids,
             "rejected": self.rejected,
         }
-
-
-def _names(fields: dict[str, Any], name: str) -> list[str]:
-    value = fields.get(name)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [v for v in (p.strip() for p in value.split(",")) if v]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    raise InvalidRecord("expected a list of names", field=name)
-
-
-def _marked(fact: Sighting, fields: dict[str, Any], access: Access, caller: Caller) -> Sighting:
-    groups = _names(fields, "groups")
-    recipients = _names(fields, "recipients")
-    if groups and fact.tlp is not Tlp.AMBER:
-        raise InvalidRecord("groups apply to AMBER sightings only", field="groups")
-    if recipients and fact.tlp is not Tlp.RED:
-        raise InvalidRecord("recipients apply to RED sightings only", field="recipients")
-    try:
-        user_ids = frozenset(access.get_user(name).id for name in recipients)
-    except NotFound as exc:
-        raise InvalidRecord(exc.message, field="recipients") from None
-    try:
-        group_ids = access.group_ids_by_name(groups) if groups else frozenset()
-    except InvalidInput as exc:
-        raise InvalidRecord(exc.message, field="groups") from None
-    return dataclasses.replace(
-        fact, groups=group_ids, recipients=user_ids, submitted_by=caller.user_id
-    )
 
 
 def submit_sightings(
@@ -115,7 +77,7 @@ def submit_sightings(
             continue
         try:
             fact = sighting_from_record(fields, agency=agency, defaults=defaults, now=now)
-            fact = _marked(fact, fields, access, caller)
+            fact = with_markings(fact, fields, access, submitted_by=caller.user_id)
         except InvalidRecord as exc:
             result.rejected.append({"index": index, "field": exc.field, "error": exc.reason})
             result.ids.append(None)
