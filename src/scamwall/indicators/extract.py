@@ -46,6 +46,13 @@ _HASH = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])"
 )
+_PIECE = re.compile(r"(?:(?!\s{2,}|/).)+")
+_DIGIT_GROUP = re.compile(r"(?:\+|\()?\d+")
+_IDN_URL = re.compile(
+    r"(?<![A-Za-z])https?://(?P<host>(?=[^/\s]*[^\x00-\x7f])[\w\-]+(?:\.[\w\-]+)+)"
+    r"(?P<rest>(?::\d{2,5})?(?:/[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*)?)",
+    re.IGNORECASE,
+)
 _PHONE = re.compile(r"(?<![A-Za-z0-9+])(?:\+|00)?\d(?:[\s().\-/]{0,2}\d){6,16}(?![A-Za-z0-9])")
 
 # A keyword naming the platform, an optional "ID"/":"/"号", then the id itself.
@@ -185,21 +192,51 @@ def _at_names(text: str, region: str | None) -> Iterator[_Candidate]:
         )
 
 
+def _phone_pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Split a digit run at '/' and at wide gaps: "081-234-5678 / 02-123-4567" is two numbers."""
+    for piece in _PIECE.finditer(text, start, end):
+        yield piece.start(), piece.end()
+
+
+def _valid_phones(text: str, start: int, end: int, region: str | None) -> Iterator[_Candidate]:
+    """The valid numbers in ``text[start:end]``, trying the longest runs of digit groups first,
+    so "081-234-5678 24 ชม." still yields the number without the "24" after it."""
+    groups = [(m.start(), m.end()) for m in _DIGIT_GROUP.finditer(text, start, end)]
+    first = 0
+    while first < len(groups):
+        for last in range(len(groups) - 1, first - 1, -1):
+            begin, finish = groups[first][0], groups[last][1]
+            if sum(ch.isdigit() for ch in text[begin:finish]) < 7:
+                break
+            canonical = valid_phone_in_text(text[begin:finish], region)
+            if canonical is None:
+                continue
+            if begin > 0 and text[begin - 1] == "(" and ")" in text[begin:finish]:
+                begin -= 1  # "(02) 123 4567": the bracket belongs to the number
+            yield _Candidate(_RANK_PHONE, begin, finish, Indicator(IndicatorKind.PHONE, canonical))
+            first = last
+            break
+        first += 1
+
+
 def _phones(text: str, region: str | None) -> Iterator[_Candidate]:
     for match in _PHONE.finditer(text):
-        pieces = [(match.start(), match.end())]
-        if "/" in match.group() or "  " in match.group():
-            pieces = [
-                (match.start() + m.start(), match.start() + m.end())
-                for m in re.finditer(r"[^/]+?(?=\s*(?:/|  |$))", match.group())
-            ]
-        for piece_start, piece_end in pieces:
-            raw = text[piece_start:piece_end].strip(" -.(")
-            start = text.index(raw, piece_start)
-            canonical = valid_phone_in_text(raw, region)
-            if canonical is not None:
-                indicator = Indicator(IndicatorKind.PHONE, canonical)
-                yield _Candidate(_RANK_PHONE, start, start + len(raw), indicator)
+        for start, end in _phone_pieces(text, match.start(), match.end()):
+            yield from _valid_phones(text, start, end, region)
+
+
+def _idn_links(text: str) -> Iterator[_Candidate]:
+    """Links whose host is written in its own script (https://例子.中国/…), backing off when the
+    host runs into the text after it."""
+    for match in _IDN_URL.finditer(text):
+        host_end = match.end("host")
+        for cut in range(host_end, max(match.start("host") + 3, host_end - 12), -1):
+            value = text[match.start() : cut] + (match["rest"] if cut == host_end else "")
+            indicator = _parsed(value, IndicatorKind.URL, None)
+            if indicator is not None:
+                end = match.end() if cut == host_end else cut
+                yield _Candidate(_RANK_LINK, match.start(), end, indicator)
+                break
 
 
 def extract_indicators(text: str, region: str | None = None) -> list[FoundIndicator]:
@@ -211,6 +248,8 @@ def extract_indicators(text: str, region: str | None = None) -> list[FoundIndica
     has_digit = any(ch.isdigit() for ch in plain)
     if "." in plain or "@" in plain:
         candidates.extend(_links(plain))
+        if not plain.isascii():
+            candidates.extend(_idn_links(plain))
         candidates.extend(_simple_matches(plain, region))
     elif has_digit or ":" in plain:
         candidates.extend(c for c in _simple_matches(plain, region) if c.rank != _RANK_DOMAIN)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-__all__ = ["INDICATOR_NAMESPACE", "Indicator", "IndicatorKind", "indicator_id"]
+__all__ = ["INDICATOR_NAMESPACE", "Indicator", "IndicatorKind", "indicator_id", "uuid5_text"]
 
 #: UUIDv5 namespace of indicator ids. Never change it: ids are shared with other instances.
 INDICATOR_NAMESPACE = uuid.UUID("5c0b3a4e-6a4f-5d2e-9b7e-2f1d0c9a8e71")
@@ -28,9 +29,22 @@ class IndicatorKind(StrEnum):
     FILE_HASH = "file_hash"
 
 
+def uuid5_text(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))``, computed without building a UUID object.
+
+    Ids are computed for every value parsed and every row ingested: this form costs a third of
+    the standard library's, and a test holds it equal to it.
+    """
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode("utf-8")).digest()[:16])  # noqa: S324 - UUIDv5 is defined over SHA-1
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    hexed = digest.hex()
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
+
+
 def indicator_id(kind: IndicatorKind | str, canonical: str) -> str:
     """The indicator's id: UUIDv5 over ``kind:canonical``, identical on every instance."""
-    return str(uuid.uuid5(INDICATOR_NAMESPACE, f"{kind}:{canonical}"))
+    return uuid5_text(INDICATOR_NAMESPACE, f"{kind}:{canonical}")
 
 
 @dataclass(frozen=True, slots=True)

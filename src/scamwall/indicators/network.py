@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import lru_cache
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 
 import idna
 import rfc3986
@@ -35,6 +35,17 @@ URL_SCHEMES = {"http": 80, "https": 443, "ftp": 21}
 MAX_URL_LENGTH = 2048
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# An RFC 5322 dot-atom local part of ASCII letters, digits and common symbols, and a host name.
+_PLAIN_EMAIL = re.compile(
+    r"^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
+    r"@([A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+)$"
+)
+_SAFE_IN_PATH = "/:@!$&'()*+,;=-._~%"
+_WHITESPACE = re.compile(r"\s")
+# "mailto:x", "tel:+66…", "javascript:…": a scheme without "//" (a port would be digits)
+_OTHER_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):(?![0-9/])", re.IGNORECASE)
+# A path or query made of these is already in RFC 3986 normal form (nothing to decode or encode).
+_NORMAL_PART = re.compile(r"^[A-Za-z0-9\-_~!$&'()*+,;=:@/?]*$")
 _UNRESERVED_ESCAPE = re.compile(r"%(2[DdEe]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|5[Ff]|7[Ee])")
 
 
@@ -93,7 +104,9 @@ def canonical_domain(value: str, kind: str = "domain") -> str:
             raise InvalidIndicator(
                 kind, f"label {label!r} must be 1-63 letters, digits or inner hyphens"
             )
-    if not is_known_tld(labels[-1]):
+    if not is_known_tld(labels[-1]) and (
+        _suffix_list().publicsuffix(host, accept_unknown=False) is None
+    ):  # .za has rules only below it (co.za, org.za): ask about the whole name
         raise InvalidIndicator(kind, f"unknown top-level domain .{labels[-1]}")
     if registered_domain(host) is None:
         raise InvalidIndicator(kind, f"{host} is a public suffix, not a registrable domain")
@@ -156,9 +169,14 @@ def canonical_url(value: str) -> str:
     text = value.strip()
     if not text:
         raise InvalidIndicator("url", "empty")
-    if any(ch.isspace() for ch in text):
+    if _WHITESPACE.search(text):
         raise InvalidIndicator("url", "contains whitespace")
     if "://" not in text:
+        other = _OTHER_SCHEME.match(text)
+        if other is not None:
+            raise InvalidIndicator(
+                "url", f"scheme {other.group(1).lower()!r} is not one of http, https, ftp"
+            )
         text = "http:" + text if text.startswith("//") else "http://" + text
     if len(text) > MAX_URL_LENGTH:
         raise InvalidIndicator("url", f"longer than {MAX_URL_LENGTH} characters")
@@ -170,11 +188,19 @@ def canonical_url(value: str) -> str:
     if scheme not in URL_SCHEMES:
         raise InvalidIndicator("url", f"scheme {scheme!r} is not one of http, https, ftp")
     authority = _canonical_authority(parts)
-    reference = rfc3986.URIReference(
-        scheme, authority, parts.path or "/", parts.query or None, None
-    ).normalize()
-    path = _decode_unreserved(reference.path or "/")
-    query = _decode_unreserved(reference.query) if reference.query is not None else None
+    path, query = parts.path or "/", parts.query or None
+    if (
+        _NORMAL_PART.match(path) is None
+        or "/." in path
+        or (query is not None and _NORMAL_PART.match(query) is None)
+    ):
+        # non-ASCII becomes UTF-8 escapes and escaped unreserved characters are decoded first,
+        # so %2e%2e is a dot-segment like ".." and both spellings of a link are one URL
+        path = _decode_unreserved(quote(path, safe=_SAFE_IN_PATH))
+        if query is not None:
+            query = _decode_unreserved(quote(query, safe=_SAFE_IN_PATH + "?"))
+        reference = rfc3986.URIReference(scheme, authority, path, query, None).normalize()
+        path, query = reference.path or "/", reference.query
     result = f"{scheme}://{authority}{path}"
     if query is not None:
         result += f"?{query}"
@@ -189,8 +215,14 @@ def url_host(canonical: str) -> str:
 def canonical_email(value: str) -> str:
     """Lower-case ``local@domain`` with the domain in punycode; syntax only, no DNS look-up."""
     text = value.strip().removeprefix("mailto:")
+    plain = _PLAIN_EMAIL.match(text)
+    if plain is not None:  # the common case, valid by construction; the rest goes to the library
+        local, domain = plain.group(1), plain.group(2)
+        return f"{local.lower()}@{canonical_domain(domain, kind='email')}"
     try:
-        checked = validate_email(text, check_deliverability=False, allow_smtputf8=True)
+        checked = validate_email(
+            text, check_deliverability=False, allow_smtputf8=True, globally_deliverable=False
+        )
     except EmailNotValidError as exc:
         raise InvalidIndicator("email", str(exc)) from None
     domain = canonical_domain(checked.domain, kind="email")

@@ -57,7 +57,10 @@ def parse_kind(kind: str | IndicatorKind) -> IndicatorKind:
 
 def guess_kind(value: str) -> IndicatorKind:
     """The kind a raw value most likely is, from its shape alone (no look-ups)."""
-    text = normalize_for_matching(value).text.strip()
+    return _guess_normalized(normalize_for_matching(value).text.strip())
+
+
+def _guess_normalized(text: str) -> IndicatorKind:
     head = text.split(":", 1)[0].lower()
     if ":" in text and head in PLATFORM_ALIASES and not text.lower().startswith(("http", "ftp")):
         return IndicatorKind.HANDLE
@@ -91,7 +94,7 @@ def guess_kind(value: str) -> IndicatorKind:
 def _cidr(text: str, region: str | None) -> Indicator:
     network, single_host = canonical_cidr(text)
     if single_host:  # 203.0.113.7/32 is the address itself: one indicator, not two
-        return Indicator(IndicatorKind.IP, network.split("/", 1)[0])
+        return Indicator(IndicatorKind.IP, canonical_ip(network.split("/", 1)[0]))
     return Indicator(IndicatorKind.CIDR, network)
 
 
@@ -102,7 +105,9 @@ def _domain(text: str, region: str | None) -> Indicator:
 
 def _url(text: str, region: str | None) -> Indicator:
     canonical = canonical_url(text)
-    return Indicator(IndicatorKind.URL, canonical, registered_domain(url_host(canonical)))
+    host = url_host(canonical)
+    on_ip = host.replace(".", "").isdigit() or ":" in host
+    return Indicator(IndicatorKind.URL, canonical, None if on_ip else registered_domain(host))
 
 
 def _email(text: str, region: str | None) -> Indicator:
@@ -155,5 +160,5 @@ def parse_indicator(
     text = normalize_for_matching(value).text.strip()
     if not text:
         raise InvalidIndicator(None, "empty value")
-    resolved = parse_kind(kind) if kind is not None else guess_kind(text)
+    resolved = parse_kind(kind) if kind is not None else _guess_normalized(text)
     return _PARSERS[resolved](text, region)

@@ -38,8 +38,16 @@ def check_region(region: str | None) -> str | None:
 
 def _parse(text: str, region: str | None) -> PhoneNumber:
     compact = _SEPARATORS.sub("", text.removeprefix("tel:").removeprefix("TEL:"))
-    if compact.startswith("00") and region is None:
-        compact = "+" + compact[2:]  # international prefix of most of the world
+    if compact.startswith("00"):
+        # Written down, "00" almost always means "+": 0086 138… is a Chinese mobile even in a
+        # Thai report, though Thailand's own exit codes (001, 008…) would read it otherwise.
+        try:
+            international = phonenumbers.parse("+" + compact[2:], None)
+            if phonenumbers.is_valid_number(international) or region is None:
+                return international
+        except NumberParseException:
+            if region is None:
+                raise InvalidIndicator(KIND, "unknown country calling code after 00") from None
     if not compact.startswith("+") and region is None:
         raise InvalidIndicator(
             KIND,
@@ -61,7 +69,10 @@ def canonical_phone(value: str, region: str | None = None) -> str:
     if not _ALLOWED.match(text):
         raise InvalidIndicator(KIND, "only digits, +, spaces, dashes, dots and brackets may appear")
     number = _parse(text, check_region(region))
-    if not phonenumbers.is_possible_number(number):
+    national = phonenumbers.national_significant_number(number)
+    if not phonenumbers.is_possible_number(number) or (
+        national.startswith("0") and not phonenumbers.is_valid_number(number)
+    ):  # a leading 0 left in the national number is a trunk prefix of a number cut short
         where = phonenumbers.region_code_for_number(number) or f"+{number.country_code}"
         raise InvalidIndicator(KIND, f"wrong length for a number of {where}")
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)

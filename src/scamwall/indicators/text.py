@@ -30,8 +30,8 @@ _REWRITE = re.compile(
     "|".join(
         [
             rf"(?P<invisible>[{_INVISIBLE}]+)",
-            r"(?P<hxxp>\bh[xX]{2}p(?=s?(?:://|\[:\]//|\[://\])))",
-            r"(?P<fxp>\bf[xX]p(?=(?:://|\[:\]//)))",
+            r"(?P<hxxp>(?<![A-Za-z0-9])h[xX]{2}p(?=s?(?:://|\[:\]//|\[://\])))",
+            r"(?P<fxp>(?<![A-Za-z0-9])f[xX]p(?=(?:://|\[:\]//)))",
             r"(?P<dot>\s?(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\\\.)\s?)",
             r"(?P<colon>\[:\](?=//)|\[://\])",
             r"(?P<at>\s?(?:\[at\]|\(at\)|\{at\}|\[@\]|\(@\))\s?)",
@@ -39,6 +39,8 @@ _REWRITE = re.compile(
     ),
     re.IGNORECASE,
 )
+# Every defanging above contains one of these; plain ASCII without them needs no rewriting.
+_MAYBE_DEFANGED = re.compile(r"[\[({\\]|[hf][xX]", re.IGNORECASE)
 _REPLACEMENT = {"invisible": "", "hxxp": "http", "fxp": "ftp", "dot": ".", "at": "@"}
 
 # Letters and punctuation outside these ranges are left alone: folding CJK, Thai or Burmese text
@@ -94,7 +96,12 @@ class NormalizedText:
 
 def normalize_for_matching(text: str) -> NormalizedText:
     """Fold, strip and refang ``text`` (see the module docstring)."""
-    folded = text if text.isascii() else text.translate(_fold_table())
+    if text.isascii():
+        if _MAYBE_DEFANGED.search(text) is None:
+            return NormalizedText(text)  # the common case: nothing to undo
+        folded = text
+    else:
+        folded = text.translate(_fold_table())
     first = _REWRITE.search(folded)
     if first is None:
         return NormalizedText(folded)

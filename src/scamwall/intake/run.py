@@ -15,6 +15,8 @@ import io
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,7 +94,12 @@ def _sha256(path: Path) -> str:
 
 
 class _Batcher:
-    """Collects sightings and rejects, and writes both one transaction at a time."""
+    """Collects sightings and rejects; writes each batch in its own transaction.
+
+    Writing runs on one background thread while the next batch is parsed: the database (its
+    server process, or SQLite with the GIL released) works while Python reads the file. At most
+    one batch is in flight, so a crash still loses at most one batch of work.
+    """
 
     def __init__(
         self,
@@ -109,6 +116,8 @@ class _Batcher:
         self.report = report
         self.sightings: list[Sighting] = []
         self.rejected_here = 0
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scamwall-intake")
+        self._in_flight: Future[tuple[int, int, int]] | None = None
 
     def reject(self, record: RawRecord, reason: str, field_name: str | None) -> None:
         entry = {
@@ -120,17 +129,17 @@ class _Batcher:
         self.rejects.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.rejected_here += 1
 
-    def flush(self, *, finished: bool = False) -> None:
+    def _write(self, batch: list[Sighting], rejected: int, finished: bool) -> tuple[int, int, int]:
         with self.store.transaction() as connection:
             result = self.store.record_sightings(
-                self.sightings, import_id=self.import_id, connection=connection
+                batch, import_id=self.import_id, connection=connection
             )
             self.store.count_import_progress(
                 connection,
                 self.import_id,
                 accepted=result.inserted,
                 duplicates=result.duplicates,
-                rejected=self.rejected_here,
+                rejected=rejected,
                 finished=finished,
             )
             if result.inserted:  # every write is on record, in the same transaction as the data
@@ -142,17 +151,36 @@ class _Batcher:
                         "file": self.report.path.name,
                         "accepted": result.inserted,
                         "duplicates": result.duplicates,
-                        "rejected": self.rejected_here,
+                        "rejected": rejected,
                     },
                     origin="intake",
                     connection=connection,
                 )
+        return result.inserted, result.duplicates, rejected
+
+    def flush(self, *, finished: bool = False) -> None:
+        """Hand the current batch to the writer, once the batch before it is committed."""
+        batch, rejected = self.sightings, self.rejected_here
+        self.sightings, self.rejected_here = [], 0
+        self.wait()
+        self._in_flight = self._writer.submit(self._write, batch, rejected, finished)
+        if finished:
+            self.wait()
+
+    def wait(self) -> None:
+        """Let the batch in flight commit and count it."""
+        if self._in_flight is None:
+            return
+        inserted, duplicates, rejected = self._in_flight.result()
+        self._in_flight = None
         self.rejects.flush()
-        self.report.accepted += result.inserted
-        self.report.duplicates += result.duplicates
-        self.report.rejected += self.rejected_here
-        self.sightings.clear()
-        self.rejected_here = 0
+        self.report.accepted += inserted
+        self.report.duplicates += duplicates
+        self.report.rejected += rejected
+
+    def close(self) -> None:
+        """Stop the writer thread (after the last batch, or after an error)."""
+        self._writer.shutdown(wait=True, cancel_futures=True)
 
 
 def ingest_file(
@@ -185,9 +213,12 @@ def ingest_file(
     total = path.stat().st_size
     access = Access(store)
     now = datetime.now(UTC)
-    with path.open("rb") as raw, report.reject_path.open("w", encoding="utf-8") as rejects:
+    with ExitStack() as stack:
+        raw = stack.enter_context(path.open("rb"))
+        rejects = stack.enter_context(report.reject_path.open("w", encoding="utf-8"))
         counted = ByteCounter(raw)
         batcher = _Batcher(store, imported.id, rejects, report, actor)
+        stack.callback(batcher.close)
         for record in read_records(io.BufferedReader(counted, 1 << 20), file_format):
             if record.fields is None:
                 batcher.reject(record, record.error or "unreadable", None)

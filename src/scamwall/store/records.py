@@ -8,6 +8,7 @@ from datetime import datetime
 
 from scamwall.errors import InvalidRecord
 from scamwall.indicators import Indicator
+from scamwall.indicators.kinds import uuid5_text
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 
 __all__ = ["SIGHTING_NAMESPACE", "Agency", "Sighting", "sighting_id"]
@@ -38,7 +39,7 @@ def sighting_id(
     key = "|".join(
         (indicator_id, agency_code, observed_at.isoformat(), source_kind.value, evidence_ref or "")
     )
-    return str(uuid.uuid5(SIGHTING_NAMESPACE, key))
+    return uuid5_text(SIGHTING_NAMESPACE, key)
 
 
 @dataclass(frozen=True, slots=True)
