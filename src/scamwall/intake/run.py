@@ -10,17 +10,22 @@ file stores exactly what is missing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
 import logging
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import IO, Any
+
+from sqlalchemy.engine import make_url
 
 from scamwall.errors import InvalidRecord, NotFound, UsageError
 from scamwall.exchange.policy import Caller
@@ -31,14 +36,18 @@ from scamwall.intake.records import (
     sighting_from_record,
     with_markings,
 )
-from scamwall.store import Agency, Sighting, Store
+from scamwall.store import Agency, Sighting, Store, WriteResult
 from scamwall.store.access import Access
 from scamwall.store.audit import AuditLog
+from scamwall.store.repository import PreparedBatch, prepare_batch
 from scamwall.vocabulary import SourceKind, Tlp
 
 __all__ = ["IntakeOptions", "IntakeReport", "ingest_file", "reject_path_for"]
 
 log = logging.getLogger(__name__)
+
+#: Files smaller than this are parsed in-process: starting a worker would cost more.
+PARALLEL_MIN_BYTES = 4 << 20
 
 #: Called after each batch with (bytes read so far, total bytes).
 ProgressCallback = Callable[[int, int], None]
@@ -55,6 +64,8 @@ class IntakeOptions:
     region: str | None = None
     batch_size: int = 5000
     reject_dir: Path = Path()
+    #: Parse in a second process when the file has at least this many bytes (None: never).
+    parse_in_worker_from: int | None = PARALLEL_MIN_BYTES
 
 
 @dataclass(slots=True)
@@ -114,25 +125,27 @@ class _Batcher:
         self.actor = actor
         self.rejects = rejects
         self.report = report
-        self.sightings: list[Sighting] = []
+        self.prepared: list[PreparedBatch] = []
+        self.sightings: list[Sighting] = []  # those with markings: written with their names
         self.rejected_here = 0
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scamwall-intake")
         self._in_flight: Future[tuple[int, int, int]] | None = None
 
-    def reject(self, record: RawRecord, reason: str, field_name: str | None) -> None:
-        entry = {
-            "line": record.location,
-            "field": field_name,
-            "error": reason,
-            "record": record.fields,
-        }
+    def reject(self, entry: dict[str, Any]) -> None:
+        """Write one reject line: where, which field, why, and the record as read."""
         self.rejects.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.rejected_here += 1
 
-    def _write(self, batch: list[Sighting], rejected: int, finished: bool) -> tuple[int, int, int]:
+    def _write(
+        self, prepared: list[PreparedBatch], batch: list[Sighting], rejected: int, *, finished: bool
+    ) -> tuple[int, int, int]:
         with self.store.transaction() as connection:
-            result = self.store.record_sightings(
-                batch, import_id=self.import_id, connection=connection
+            results = [self.store.write_prepared(p, connection) for p in prepared]
+            results.append(
+                self.store.record_sightings(batch, import_id=self.import_id, connection=connection)
+            )
+            result = WriteResult(
+                sum(r.inserted for r in results), sum(r.duplicates for r in results)
             )
             self.store.count_import_progress(
                 connection,
@@ -160,10 +173,12 @@ class _Batcher:
 
     def flush(self, *, finished: bool = False) -> None:
         """Hand the current batch to the writer, once the batch before it is committed."""
-        batch, rejected = self.sightings, self.rejected_here
-        self.sightings, self.rejected_here = [], 0
+        prepared, batch, rejected = self.prepared, self.sightings, self.rejected_here
+        self.prepared, self.sightings, self.rejected_here = [], [], 0
         self.wait()
-        self._in_flight = self._writer.submit(self._write, batch, rejected, finished)
+        self._in_flight = self._writer.submit(
+            functools.partial(self._write, finished=finished), prepared, batch, rejected
+        )
         if finished:
             self.wait()
 
@@ -181,6 +196,65 @@ class _Batcher:
     def close(self) -> None:
         """Stop the writer thread (after the last batch, or after an error)."""
         self._writer.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass(slots=True)
+class _ParsedChunk:
+    """One batch of records, parsed: what goes in, what needs markings, what is rejected."""
+
+    #: driver-ready rows of the sightings that need nothing more from the store
+    prepared: PreparedBatch | None
+    #: (sighting, line, record) of records naming groups or users: the writer resolves the names
+    marked: list[tuple[Sighting, int, dict[str, Any]]]
+    rejects: list[dict[str, Any]]
+    ignored_fields: set[str]
+
+
+def _parse_chunk(  # noqa: PLR0917 - called through a process pool, positionally
+    records: list[RawRecord],
+    agency: Agency,
+    defaults: RecordDefaults,
+    now: datetime,
+    drivername: str,
+    import_id: int,
+) -> _ParsedChunk:
+    """Parse one batch into driver-ready rows; pure, so it runs in a worker process too."""
+    chunk = _ParsedChunk(None, [], [], set())
+    plain: list[Sighting] = []
+    for record in records:
+        if record.fields is None:
+            chunk.rejects.append(_reject_entry(record, record.error or "unreadable", None))
+            continue
+        chunk.ignored_fields.update(k for k in record.fields if k not in KNOWN_FIELDS)
+        try:
+            sighting = sighting_from_record(
+                record.fields, agency=agency, defaults=defaults, now=now
+            )
+        except InvalidRecord as exc:
+            chunk.rejects.append(_reject_entry(record, exc.reason, exc.field))
+            continue
+        if record.fields.get("groups") or record.fields.get("recipients"):
+            chunk.marked.append((sighting, record.location, record.fields))
+        else:
+            plain.append(sighting)
+    dialect = make_url(f"{drivername}://").get_dialect()()
+    chunk.prepared = prepare_batch(plain, dialect, import_id=import_id)
+    return chunk
+
+
+def _reject_entry(record: RawRecord, reason: str, field_name: str | None) -> dict[str, Any]:
+    return {"line": record.location, "field": field_name, "error": reason, "record": record.fields}
+
+
+def _batches(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    batch: list[RawRecord] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def ingest_file(
@@ -213,36 +287,63 @@ def ingest_file(
     total = path.stat().st_size
     access = Access(store)
     now = datetime.now(UTC)
+    drivername = store.engine.url.drivername
     with ExitStack() as stack:
         raw = stack.enter_context(path.open("rb"))
         rejects = stack.enter_context(report.reject_path.open("w", encoding="utf-8"))
         counted = ByteCounter(raw)
+        parser: ProcessPoolExecutor | None = None
+        if (
+            options.parse_in_worker_from is not None
+            and total >= options.parse_in_worker_from
+            and "fork" in get_all_start_methods()
+        ):
+            # Parsing is most of intake's CPU: a second process parses while this one writes.
+            # Forked (before the writer thread starts), not spawned: a spawned worker would
+            # re-import the caller's main module, which embedding scripts do not guard.
+            parser = stack.enter_context(
+                ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
+            )
         batcher = _Batcher(store, imported.id, rejects, report, actor)
         stack.callback(batcher.close)
-        for record in read_records(io.BufferedReader(counted, 1 << 20), file_format):
-            if record.fields is None:
-                batcher.reject(record, record.error or "unreadable", None)
-                continue
-            report.ignored_fields.update(k for k in record.fields if k not in KNOWN_FIELDS)
-            try:
-                sighting = sighting_from_record(
-                    record.fields, agency=agency, defaults=defaults, now=now
-                )
-                if record.fields.get("groups") or record.fields.get("recipients"):
-                    sighting = with_markings(
-                        sighting,
-                        record.fields,
-                        access,
-                        submitted_by=actor.user_id if actor is not None else None,
+        in_flight: deque[Future[_ParsedChunk]] = deque()
+
+        def store_chunk(chunk: _ParsedChunk) -> None:
+            report.ignored_fields |= chunk.ignored_fields
+            for entry in chunk.rejects:
+                batcher.reject(entry)
+            if chunk.prepared is not None:
+                batcher.prepared.append(chunk.prepared)
+            for sighting, line, fields in chunk.marked:  # group and user names live in the store
+                try:
+                    batcher.sightings.append(
+                        with_markings(
+                            sighting,
+                            fields,
+                            access,
+                            submitted_by=actor.user_id if actor is not None else None,
+                        )
                     )
-            except InvalidRecord as exc:
-                batcher.reject(record, exc.reason, exc.field)
+                except InvalidRecord as exc:
+                    batcher.reject(
+                        {"line": line, "field": exc.field, "error": exc.reason, "record": fields}
+                    )
+            batcher.flush()
+            if progress is not None:
+                progress(counted.count, total)
+
+        records = read_records(io.BufferedReader(counted, 1 << 20), file_format)
+        for batch in _batches(records, options.batch_size):
+            if parser is None:
+                store_chunk(_parse_chunk(batch, agency, defaults, now, drivername, imported.id))
                 continue
-            batcher.sightings.append(sighting)
-            if len(batcher.sightings) >= options.batch_size:
-                batcher.flush()
-                if progress is not None:
-                    progress(counted.count, total)
+            in_flight.append(
+                parser.submit(_parse_chunk, batch, agency, defaults, now, drivername, imported.id)
+            )
+            if len(in_flight) > 1:  # one batch parsing ahead while one is written
+                store_chunk(in_flight.popleft().result())
+        while in_flight:
+            store_chunk(in_flight.popleft().result())
         batcher.flush(finished=True)
         if progress is not None:
             progress(total, total)

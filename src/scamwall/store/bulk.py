@@ -18,26 +18,37 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["insert_ignoring_known"]
+__all__ = ["insert_ignoring_known", "insert_prepared", "prepare_rows"]
 
 _Processor = Callable[[Any], Any] | None
 
 
-def _processors(table: Table, columns: Sequence[str], connection: Connection) -> list[_Processor]:
-    dialect = connection.dialect
+def _processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list[_Processor]:
     return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+
+
+def prepare_rows(
+    dialect: Dialect, table: Table, columns: Sequence[str], rows: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """Rows converted to what the driver stores (SQLAlchemy's own conversions for SQLite; COPY
+    takes Python values as they are). Pure, so it can run in a worker process."""
+    if dialect.name == "postgresql":
+        return [tuple(row) for row in rows]
+    processors = _processors(table, columns, dialect)
+    if all(p is None for p in processors):
+        return [tuple(row) for row in rows]
+    return [
+        tuple(value if p is None else p(value) for p, value in zip(processors, row, strict=True))
+        for row in rows
+    ]
 
 
 def _sqlite(
     connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Any]
 ) -> int:
-    processors = _processors(table, columns, connection)
-    converted = [
-        tuple(value if p is None else p(value) for p, value in zip(processors, row, strict=True))
-        for row in rows
-    ]
     names = ", ".join(columns)
     marks = ", ".join("?" * len(columns))
     key = ", ".join(c.name for c in table.primary_key.columns)
@@ -47,7 +58,7 @@ def _sqlite(
             f"INSERT INTO {table.name} ({names}) VALUES ({marks}) "  # noqa: S608
             f"ON CONFLICT ({key}) DO NOTHING"
         )
-        cursor.executemany(statement, converted)
+        cursor.executemany(statement, rows)
         return int(cursor.rowcount)
     finally:
         cursor.close()
@@ -84,6 +95,15 @@ def insert_ignoring_known(
 ) -> int:
     """Insert ``rows`` (tuples in ``columns`` order), skip those whose key exists; return how
     many were stored. Runs in ``connection``'s current transaction."""
+    return insert_prepared(
+        connection, table, columns, prepare_rows(connection.dialect, table, columns, rows)
+    )
+
+
+def insert_prepared(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Any]
+) -> int:
+    """:func:`insert_ignoring_known` for rows already through :func:`prepare_rows`."""
     if not rows:
         return 0
     write = _postgresql if connection.dialect.name == "postgresql" else _sqlite

@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from scamwall.errors import AlreadyExists, InvalidInput, NotFound
 from scamwall.indicators.phone import check_region
-from scamwall.store.bulk import insert_ignoring_known
+from scamwall.store.bulk import insert_ignoring_known, insert_prepared, prepare_rows
 from scamwall.store.database import connect, migrate, require_current_schema
 from scamwall.store.records import Agency, Sighting
 from scamwall.store.schema import (
@@ -28,7 +29,14 @@ from scamwall.store.schema import (
 from scamwall.validation import clean_text
 from scamwall.vocabulary import AgencyKind, Tlp
 
-__all__ = ["ImportRecord", "Store", "StoreCounts", "WriteResult"]
+__all__ = [
+    "ImportRecord",
+    "PreparedBatch",
+    "Store",
+    "StoreCounts",
+    "WriteResult",
+    "prepare_batch",
+]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +83,56 @@ class StoreCounts:
     indicators_by_kind: dict[str, int]
     sightings: int
     sightings_by_tlp: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedBatch:
+    """A batch of sightings as driver-ready rows: the pure half of writing, which intake runs
+    in its parsing process."""
+
+    indicator_rows: list[tuple[Any, ...]]
+    sighting_rows: list[tuple[Any, ...]]
+    size: int
+
+
+def prepare_batch(
+    batch: Sequence[Sighting], dialect: Dialect, *, import_id: int | None = None
+) -> PreparedBatch:
+    """Rows for the ``indicators`` and ``sightings`` tables, deduplicated, converted for
+    ``dialect``. Sharing markings are not rows here: :meth:`Store.record_sightings` adds them."""
+    now = datetime.now(UTC)
+    indicator_rows = {
+        s.indicator.id: (
+            s.indicator.id,
+            s.indicator.kind.value,
+            s.indicator.canonical,
+            s.indicator.registered_domain,
+            now,
+        )
+        for s in batch
+    }
+    sighting_rows: dict[str, tuple[Any, ...]] = {}
+    for s in batch:
+        if s.id not in sighting_rows:
+            sighting_rows[s.id] = (
+                s.id,
+                s.indicator.id,
+                s.agency.id,
+                s.observed_at,
+                now,
+                s.source_kind.value,
+                s.confidence,
+                s.tlp.value,
+                s.note,
+                s.evidence_ref,
+                import_id,
+                s.submitted_by,
+            )
+    return PreparedBatch(
+        prepare_rows(dialect, indicators, INDICATOR_COLUMNS, list(indicator_rows.values())),
+        prepare_rows(dialect, sightings, SIGHTING_COLUMNS, list(sighting_rows.values())),
+        len(batch),
+    )
 
 
 def _normalise_agency_code(code: str) -> str:
@@ -179,34 +237,6 @@ class Store:
                 return self.record_sightings(batch, import_id=import_id, connection=own)
         if not batch:
             return WriteResult(0, 0)
-        now = datetime.now(UTC)
-        indicator_rows = {
-            s.indicator.id: (
-                s.indicator.id,
-                s.indicator.kind.value,
-                s.indicator.canonical,
-                s.indicator.registered_domain,
-                now,
-            )
-            for s in batch
-        }
-        sighting_rows = {}
-        for s in batch:
-            if s.id not in sighting_rows:
-                sighting_rows[s.id] = (
-                    s.id,
-                    s.indicator.id,
-                    s.agency.id,
-                    s.observed_at,
-                    now,
-                    s.source_kind.value,
-                    s.confidence,
-                    s.tlp.value,
-                    s.note,
-                    s.evidence_ref,
-                    import_id,
-                    s.submitted_by,
-                )
         marked = {s.id: s for s in batch if s.groups or s.tlp is Tlp.RED}
         if marked:  # markings go with new facts only: a re-report never widens who sees one
             known = connection.execute(
@@ -214,11 +244,8 @@ class Store:
             ).scalars()
             for sighting_id in known:
                 marked.pop(str(sighting_id), None)
-        insert_ignoring_known(
-            connection, indicators, INDICATOR_COLUMNS, list(indicator_rows.values())
-        )
-        stored = insert_ignoring_known(
-            connection, sightings, SIGHTING_COLUMNS, list(sighting_rows.values())
+        result = self.write_prepared(
+            prepare_batch(batch, connection.dialect, import_id=import_id), connection
         )
         group_rows = [(sid, g) for sid, s in marked.items() for g in sorted(s.groups)]
         insert_ignoring_known(connection, sighting_groups, ("sighting_id", "group_id"), group_rows)
@@ -231,7 +258,13 @@ class Store:
         insert_ignoring_known(
             connection, sighting_recipients, ("sighting_id", "user_id"), recipient_rows
         )
-        return WriteResult(inserted=stored, duplicates=len(batch) - stored)
+        return result
+
+    def write_prepared(self, prepared: PreparedBatch, connection: Connection) -> WriteResult:
+        """Write a batch from :func:`prepare_batch` (markings are :meth:`record_sightings`'s)."""
+        insert_prepared(connection, indicators, INDICATOR_COLUMNS, prepared.indicator_rows)
+        stored = insert_prepared(connection, sightings, SIGHTING_COLUMNS, prepared.sighting_rows)
+        return WriteResult(inserted=stored, duplicates=prepared.size - stored)
 
     # imports --------------------------------------------------------------------------------
 
