@@ -1,0 +1,655 @@
+"""Extraction from real-looking scam messages in the languages of the region.
+
+Every case lists *all* indicators expected, in order, as ``(kind, canonical, original text)``:
+``original text`` is ``text[start:end]`` of the reported span, so a span that points into the
+normalised text instead of the caller's (after refanging, zero-width characters, native digits)
+fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from scamwall.errors import InvalidIndicator
+from scamwall.indicators import extract_indicators, parse_indicator
+
+Found = tuple[str, str, str]
+
+
+def found(text: str, region: str | None = None) -> list[Found]:
+    result = []
+    for item in extract_indicators(text, region):
+        assert 0 <= item.start < item.end <= len(text)
+        assert item.as_dict()["span"] == [item.start, item.end]
+        result.append(
+            (item.indicator.kind.value, item.indicator.canonical, text[item.start : item.end])
+        )
+    return result
+
+
+TRON = "TPcDNYz4AxCaLCY2Xx4i95jGYwCjUrxg5r"
+ETH = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+
+
+# --------------------------------------------------------------------------------------------
+# Chinese
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        (
+            "您的账户异常，请点击https://scam-bank.cn/verify处理，客服电话13800138000",
+            "CN",
+            [
+                ("url", "https://scam-bank.cn/verify", "https://scam-bank.cn/verify"),
+                ("phone", "+8613800138000", "13800138000"),
+            ],
+        ),
+        (
+            "请加微信：kefu_8888 或QQ 12345678 领取补贴",
+            None,
+            [
+                ("handle", "wechat:kefu_8888", "kefu_8888"),
+                ("handle", "qq:12345678", "12345678"),
+            ],
+        ),
+        ("加QQ12345678领取", None, [("handle", "qq:12345678", "12345678")]),
+        ("QQ号12345678", None, [("handle", "qq:12345678", "12345678")]),
+        ("加扣扣：87654321", None, [("handle", "qq:87654321", "87654321")]),
+        ("企鹅号：12345678", None, [("handle", "qq:12345678", "12345678")]),
+        ("客服QQ：１２３４５６７８", None, [("handle", "qq:12345678", "１２３４５６７８")]),
+        ("加微信kefu_8888领取", None, [("handle", "wechat:kefu_8888", "kefu_8888")]),
+        ("加v：kefu8888", None, [("handle", "wechat:kefu8888", "kefu8888")]),
+        ("vx: kefu_8888", None, [("handle", "wechat:kefu_8888", "kefu_8888")]),
+        (
+            "微信号:scamkefu01，电话0086 138 0013 8000",
+            None,
+            [
+                ("handle", "wechat:scamkefu01", "scamkefu01"),
+                ("phone", "+8613800138000", "0086 138 0013 8000"),
+            ],
+        ),
+        ("电话+86 138 0013 8000转账", None, [("phone", "+8613800138000", "+86 138 0013 8000")]),
+        ("电话：138-0013-8000", "CN", [("phone", "+8613800138000", "138-0013-8000")]),
+        (
+            "电话：１３８００１３８０００",
+            "CN",
+            [("phone", "+8613800138000", "１３８００１３８０００")],
+        ),
+        (
+            "电话：１３８-００１３-８０００",
+            "CN",
+            [("phone", "+8613800138000", "１３８-００１３-８０００")],
+        ),
+        ("电话：13800138000。", "CN", [("phone", "+8613800138000", "13800138000")]),
+        (
+            "电报：@crypto_profit_vip",
+            None,
+            [("handle", "telegram:crypto_profit_vip", "crypto_profit_vip")],
+        ),
+        (
+            "飞机@crypto_profit_vip",
+            None,
+            [("handle", "telegram:crypto_profit_vip", "crypto_profit_vip")],
+        ),
+        (
+            "加入t.me/crypto_profit_vip领取",
+            None,
+            [("handle", "telegram:crypto_profit_vip", "t.me/crypto_profit_vip")],
+        ),
+        (
+            "加入https://t.me/crypto_profit_vip领取",
+            None,
+            [("handle", "telegram:crypto_profit_vip", "https://t.me/crypto_profit_vip")],
+        ),
+        (
+            "链接:scam-site.com/abc领取",
+            None,
+            [("url", "http://scam-site.com/abc", "scam-site.com/abc")],
+        ),
+        (f"TRC20地址{TRON}转账", None, [("crypto_wallet", TRON, TRON)]),
+        ("邮箱scam@evil.example联系", None, [("email", "scam@evil.example", "scam@evil.example")]),
+        (
+            "访问 evil。example/pay",
+            None,
+            [("url", "http://evil.example/pay", "evil。example/pay")],
+        ),
+        (
+            "请至 HTTPS://Scam-Bank.COM.TW:443/Login/../Verify 验证",
+            None,
+            [
+                (
+                    "url",
+                    "https://scam-bank.com.tw/Verify",
+                    "HTTPS://Scam-Bank.COM.TW:443/Login/../Verify",
+                )
+            ],
+        ),
+        (
+            "尊敬的客户，登录 hxxps://icbc-vip[.]com/login 验证身份",
+            None,
+            [("url", "https://icbc-vip.com/login", "hxxps://icbc-vip[.]com/login")],
+        ),
+        (
+            "登录https://icbc-vip[.]com/login",
+            None,
+            [("url", "https://icbc-vip.com/login", "https://icbc-vip[.]com/login")],
+        ),
+    ],
+)
+def test_chinese_messages(text: str, region: str | None, expected: list[Found]) -> None:
+    assert found(text, region) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# Thai
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        (
+            "ยินดีด้วย คุณได้รับเงินคืน กดลิงก์ bit.ly/3abcDEF หรือโทร 081-234-5678",
+            "TH",
+            [
+                ("url", "http://bit.ly/3abcDEF", "bit.ly/3abcDEF"),
+                ("phone", "+66812345678", "081-234-5678"),
+            ],
+        ),
+        ("ติดต่อ ๐๘๑-๒๓๔-๕๖๗๘ ได้ตลอด", "TH", [("phone", "+66812345678", "๐๘๑-๒๓๔-๕๖๗๘")]),
+        (
+            "โทร ０８１ ２３４ ５６７８ ด่วน",
+            "TH",
+            [("phone", "+66812345678", "０８１ ２３４ ５６７８")],
+        ),
+        ("โทร0812345678ด่วน", "TH", [("phone", "+66812345678", "0812345678")]),
+        ("โทร+66812345678ด่วน", None, [("phone", "+66812345678", "+66812345678")]),
+        ("โทร 081\u2011234\u20115678", "TH", [("phone", "+66812345678", "081\u2011234\u20115678")]),
+        (
+            "โทร 081 234 5678, 082 345 6789",
+            "TH",
+            [
+                ("phone", "+66812345678", "081 234 5678"),
+                ("phone", "+66823456789", "082 345 6789"),
+            ],
+        ),
+        (
+            "โทร 0812345678/0823456789",
+            "TH",
+            [
+                ("phone", "+66812345678", "0812345678"),
+                ("phone", "+66823456789", "0823456789"),
+            ],
+        ),
+        (
+            "โทร 081 234 5678 / 082 345 6789",
+            "TH",
+            [
+                ("phone", "+66812345678", "081 234 5678"),
+                ("phone", "+66823456789", "082 345 6789"),
+            ],
+        ),
+        # the "add @id" LINE invitation, with and without the keyword
+        ("ติดต่อแอดมิน แอดไลน์ @scam_shop ด่วน", None, [("handle", "line:scam_shop", "scam_shop")]),
+        ("ทักไลน์ @abc123 รับโบนัส", None, [("handle", "line:abc123", "abc123")]),
+        ("สอบถามเพิ่มเติม @scam_shop ค่ะ", None, [("handle", "line:scam_shop", "@scam_shop")]),
+        ("ไลน์: @scam.shop", None, [("handle", "line:scam.shop", "scam.shop")]),
+        ("ติดต่อ LINE ID: scam.shop99", None, [("handle", "line:scam.shop99", "scam.shop99")]),
+        ("เข้าเว็บscam-site.comด่วน", None, [("domain", "scam-site.com", "scam-site.com")]),
+        (
+            "ดูที่ scam-bank.co.th/login, ด่วน!",
+            None,
+            [("url", "http://scam-bank.co.th/login", "scam-bank.co.th/login")],
+        ),
+        (
+            "โอนเงินที่ https://scam-bank.co.th/login?id=1. ด่วน",
+            None,
+            [("url", "https://scam-bank.co.th/login?id=1", "https://scam-bank.co.th/login?id=1")],
+        ),
+        (
+            "สมัครที่ https://scam-bank.co.th/login?ref=abc#top ด่วน",
+            None,
+            [
+                (
+                    "url",
+                    "https://scam-bank.co.th/login?ref=abc",
+                    "https://scam-bank.co.th/login?ref=abc#top",
+                )
+            ],
+        ),
+        (
+            "อีเมล support(at)scam-bank(dot)co(dot)th",
+            None,
+            [("email", "support@scam-bank.co.th", "support(at)scam-bank(dot)co(dot)th")],
+        ),
+    ],
+)
+def test_thai_messages(text: str, region: str | None, expected: list[Found]) -> None:
+    assert found(text, region) == expected
+
+
+def test_bare_at_name_is_line_in_thai_and_telegram_elsewhere() -> None:
+    assert found("Contact @crypto_profit_vip for details") == [
+        ("handle", "telegram:crypto_profit_vip", "@crypto_profit_vip")
+    ]
+    assert found("add @scam_shop now", "TH") == [("handle", "line:scam_shop", "@scam_shop")]
+    assert found("แอด @scam_shop", "US") == [("handle", "line:scam_shop", "@scam_shop")]
+
+
+# --------------------------------------------------------------------------------------------
+# Burmese, Lao, Khmer, Vietnamese
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        # Burmese
+        ("ဖုန်း ၀၉ ၄၅၁ ၂၃၄ ၅၆၇ သို့ ဆက်သွယ်ပါ", "MM", [("phone", "+959451234567", "၀၉ ၄၅၁ ၂၃၄ ၅၆၇")]),
+        ("ဖုန်း၀၉၄၅၁၂၃၄၅၆၇သို့", "MM", [("phone", "+959451234567", "၀၉၄၅၁၂၃၄၅၆၇")]),
+        (
+            "ဒီလင့်ကို နှိပ်ပါ hxxps://kbz-pay[.]com/verify",
+            None,
+            [("url", "https://kbz-pay.com/verify", "hxxps://kbz-pay[.]com/verify")],
+        ),
+        # Lao
+        ("ໂທ ໐໒໐ ໕໕໕໑ ໒໓໔໕ ດ່ວນ", "LA", [("phone", "+8562055512345", "໐໒໐ ໕໕໕໑ ໒໓໔໕")]),
+        ("ໂທ 020 5551 2345 ດ່ວນ", "LA", [("phone", "+8562055512345", "020 5551 2345")]),
+        (
+            "ກົດລິ້ງ https://bcel-one.com/login ດ່ວນ",
+            None,
+            [("url", "https://bcel-one.com/login", "https://bcel-one.com/login")],
+        ),
+        # Khmer
+        ("ទូរស័ព្ទ ០១២ ៣៤៥ ៦៧៨ ឥឡូវ", "KH", [("phone", "+85512345678", "០១២ ៣៤៥ ៦៧៨")]),
+        # Vietnamese
+        (
+            "Tài khoản của bạn bị khóa. Truy cập vietcombank-xacminh.com ngay "
+            "hoặc gọi 0912 345 678",
+            "VN",
+            [
+                ("domain", "vietcombank-xacminh.com", "vietcombank-xacminh.com"),
+                ("phone", "+84912345678", "0912 345 678"),
+            ],
+        ),
+        ("Gọi ngay 0912.345.678 để nhận quà", "VN", [("phone", "+84912345678", "0912.345.678")]),
+        (
+            "nạp tiền tại https://vietcombank-xacminh.com/otp ngay",
+            None,
+            [("url", "https://vietcombank-xacminh.com/otp", "https://vietcombank-xacminh.com/otp")],
+        ),
+        (
+            "Mời tham gia nhóm Telegram t.me/dautu_vip88 để nhận lãi",
+            None,
+            [("handle", "telegram:dautu_vip88", "t.me/dautu_vip88")],
+        ),
+        (
+            f"Ví USDT (TRC20): {TRON} . Liên hệ Zalo 0912345678",
+            "VN",
+            [("crypto_wallet", TRON, TRON), ("phone", "+84912345678", "0912345678")],
+        ),
+    ],
+)
+def test_mekong_messages(text: str, region: str | None, expected: list[Found]) -> None:
+    assert found(text, region) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# English, and the disguises
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        (
+            f"Join us t.me/crypto_profit_vip now, send USDT to {TRON}",
+            "US",
+            [
+                ("handle", "telegram:crypto_profit_vip", "t.me/crypto_profit_vip"),
+                ("crypto_wallet", TRON, TRON),
+            ],
+        ),
+        (
+            "Your parcel is held. Pay at hxxps://thaipost-th[.]top/pay within 24h.",
+            None,
+            [("url", "https://thaipost-th.top/pay", "hxxps://thaipost-th[.]top/pay")],
+        ),
+        (
+            "Visit evil[.]example/pay or mail help@evil.example",
+            None,
+            [
+                ("url", "http://evil.example/pay", "evil[.]example/pay"),
+                ("email", "help@evil.example", "help@evil.example"),
+            ],
+        ),
+        (
+            "hxxp://evil(.)example/pay and hxxps://bad[dot]example",
+            None,
+            [
+                ("url", "http://evil.example/pay", "hxxp://evil(.)example/pay"),
+                ("url", "https://bad.example/", "hxxps://bad[dot]example"),
+            ],
+        ),
+        (
+            "scam[at]evil[.]example",
+            None,
+            [("email", "scam@evil.example", "scam[at]evil[.]example")],
+        ),
+        (
+            "ｈｔｔｐｓ：／／ｅｖｉｌ．ｅｘａｍｐｌｅ／ｐａｙ 马上",
+            None,
+            [
+                (
+                    "url",
+                    "https://evil.example/pay",
+                    "ｈｔｔｐｓ：／／ｅｖｉｌ．ｅｘａｍｐｌｅ／ｐａｙ",
+                )
+            ],
+        ),
+        # zero-width characters inside numbers, links and wallets
+        (
+            "Call 0812\u200b345\u200b678 now",
+            "TH",
+            [("phone", "+66812345678", "0812\u200b345\u200b678")],
+        ),
+        (
+            "ev\u200bil.example/pay",
+            None,
+            [("url", "http://evil.example/pay", "ev\u200bil.example/pay")],
+        ),
+        (
+            "USDT: TPcDNYz4Ax\u200bCaLCY2Xx4i95jGYwCjUrxg5r",
+            None,
+            [("crypto_wallet", TRON, "TPcDNYz4Ax\u200bCaLCY2Xx4i95jGYwCjUrxg5r")],
+        ),
+        # spaced digits
+        ("Call 08 1 2 3 4 5 6 7 8 now", "TH", [("phone", "+66812345678", "08 1 2 3 4 5 6 7 8")]),
+        (
+            "Call +66 81 234 5678 or +86 138 0013 8000",
+            None,
+            [
+                ("phone", "+66812345678", "+66 81 234 5678"),
+                ("phone", "+8613800138000", "+86 138 0013 8000"),
+            ],
+        ),
+        # a WhatsApp number is a handle and a phone at once
+        (
+            "WhatsApp: +86 138 0013 8000",
+            None,
+            [
+                ("handle", "whatsapp:+8613800138000", "+86 138 0013 8000"),
+                ("phone", "+8613800138000", "+86 138 0013 8000"),
+            ],
+        ),
+        (
+            "https://wa.me/66812345678",
+            None,
+            [("handle", "whatsapp:+66812345678", "https://wa.me/66812345678")],
+        ),
+        (
+            "https://line.me/R/ti/p/@abc_shop",
+            None,
+            [("handle", "line:abc_shop", "https://line.me/R/ti/p/@abc_shop")],
+        ),
+        (
+            "line.me/ti/p/~scam.shop",
+            None,
+            [("handle", "line:scam.shop", "line.me/ti/p/~scam.shop")],
+        ),
+        (
+            "go to https://t.me/+AbCdEfGhIjKl",
+            None,
+            [("handle", "telegram:+AbCdEfGhIjKl", "https://t.me/+AbCdEfGhIjKl")],
+        ),
+        ("WeChat: scam_kefu", None, [("handle", "wechat:scam_kefu", "scam_kefu")]),
+        ("WeChat ID scam_kefu", None, [("handle", "wechat:scam_kefu", "scam_kefu")]),
+        ("QQ: 12345678", None, [("handle", "qq:12345678", "12345678")]),
+        (
+            "tg: @crypto_profit_vip",
+            None,
+            [("handle", "telegram:crypto_profit_vip", "crypto_profit_vip")],
+        ),
+        # wallets: checksum-normalised, lower-case input found too
+        (
+            f"ETH {ETH} and again {ETH.lower()}",
+            None,
+            [("crypto_wallet", ETH, ETH), ("crypto_wallet", ETH, ETH.lower())],
+        ),
+        (
+            "Send 0.5 BTC to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq "
+            "or 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2!",
+            None,
+            [
+                (
+                    "crypto_wallet",
+                    "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                    "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+                ),
+                (
+                    "crypto_wallet",
+                    "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+                    "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+                ),
+            ],
+        ),
+        # network indicators and the rest
+        (
+            "server 203.0.113.7 and 198.51.100.0/24",
+            None,
+            [
+                ("ip", "203.0.113.7", "203.0.113.7"),
+                ("cidr", "198.51.100.0/24", "198.51.100.0/24"),
+            ],
+        ),
+        ("C2 at 203[.]0[.]113[.]7", None, [("ip", "203.0.113.7", "203[.]0[.]113[.]7")]),
+        (
+            "hxxp://203[.]0[.]113[.]7/admin",
+            None,
+            [("url", "http://203.0.113.7/admin", "hxxp://203[.]0[.]113[.]7/admin")],
+        ),
+        (
+            "IBAN GB82 WEST 1234 5698 7654 32 thanks",
+            None,
+            [("bank_account", "GB82WEST12345698765432", "GB82 WEST 1234 5698 7654 32")],
+        ),
+        (
+            "hash: E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+            None,
+            [
+                (
+                    "file_hash",
+                    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                    "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+                )
+            ],
+        ),
+        (
+            "(see https://en.wikipedia.org/wiki/Foo_(bar)) ok",
+            None,
+            [
+                (
+                    "url",
+                    "https://en.wikipedia.org/wiki/Foo_(bar)",
+                    "https://en.wikipedia.org/wiki/Foo_(bar)",
+                )
+            ],
+        ),
+        (
+            "https://www.facebook.com/profile.php?id=1000123456789",
+            None,
+            [
+                (
+                    "url",
+                    "https://www.facebook.com/profile.php?id=1000123456789",
+                    "https://www.facebook.com/profile.php?id=1000123456789",
+                )
+            ],
+        ),
+    ],
+)
+def test_english_and_disguised(text: str, region: str | None, expected: list[Found]) -> None:
+    assert found(text, region) == expected
+
+
+# --------------------------------------------------------------------------------------------
+# what is not an indicator
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("ยอด 5,000 บาท รหัส 123456 วันที่ 12/05/2567", "TH"),  # amount, OTP, date
+        ("pay 1,000,000 VND before 12/05/2024 ref 20240512123456", "VN"),
+        ("OTP 123456 valid 5 min", "TH"),
+        ("line up at 5", None),  # an English keyword needs ':', '@' or 'ID'
+        ("wa 5 minutes", None),
+        ("wechat scam_kefu", None),
+        ("打款至 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD 谢谢", None),  # EIP-55 fails
+        ("BTC 1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN3", None),  # Base58Check fails
+        ("โทร 0812345678 ด่วน", None),  # a local number without a region
+        ("ไม่มีอะไรเลย 没有 ဘာမှမရှိ ບໍ່ມີ គ្មាន không có gì", None),
+        ("", None),
+    ],
+)
+def test_nothing_to_find(text: str, region: str | None) -> None:
+    assert found(text, region) == []
+
+
+def test_region_reads_the_local_number() -> None:
+    text = "โทร 0812345678 ด่วน"
+    assert found(text) == []
+    assert found(text, "TH") == [("phone", "+66812345678", "0812345678")]
+    assert found(text, "th") == found(text, "TH")
+
+
+def test_unknown_region_is_refused() -> None:
+    with pytest.raises(InvalidIndicator, match="unknown region 'XX'"):
+        extract_indicators("โทร 0812345678", "XX")
+
+
+def test_found_indicators_match_parse_indicator() -> None:
+    text = (
+        "尊敬的客户 โทร ๐๘๑-๒๓๔-๕๖๗๘ hxxps://scam-bank[.]co[.]th/login "
+        f"t.me/Crypto_Profit_Vip {ETH.lower()} help@evil.example"
+    )
+    items = extract_indicators(text, "TH")
+    assert [item.indicator.kind.value for item in items] == [
+        "phone",
+        "url",
+        "handle",
+        "crypto_wallet",
+        "email",
+    ]
+    for item in items:
+        original = text[item.start : item.end]
+        again = parse_indicator(original, item.indicator.kind, "TH")
+        assert again == item.indicator
+        assert again.id == item.indicator.id
+
+
+def test_link_beats_the_domain_inside_it() -> None:
+    kinds = [kind for kind, _, _ in found("see https://pay.scam-bank.co.th/x now")]
+    assert kinds == ["url"]
+
+
+# --------------------------------------------------------------------------------------------
+# regressions (fixed in e3c8c92) and open bugs
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # 'hxxp' glued to CJK was not refanged (\b saw 录h as inside a word)
+        (
+            "登录hxxps://icbc-vip[.]com/login",
+            [("url", "https://icbc-vip.com/login", "hxxps://icbc-vip[.]com/login")],
+        ),
+        (
+            "点击hxxp://evil(.)example/pay领取",
+            [("url", "http://evil.example/pay", "hxxp://evil(.)example/pay")],
+        ),
+        # links with an internationalised host were never extracted
+        (
+            "กดลิงก์ https://ธนาคาร.ไทย/login ด่วน",
+            [("url", "https://xn--42c3bd5b5db.xn--o3cw4h/login", "https://ธนาคาร.ไทย/login")],
+        ),
+        (
+            "กด https://ธนาคาร.ไทย:8443/login ด่วน",
+            [
+                (
+                    "url",
+                    "https://xn--42c3bd5b5db.xn--o3cw4h:8443/login",
+                    "https://ธนาคาร.ไทย:8443/login",
+                )
+            ],
+        ),
+        (
+            "visit https://bücher.de/x now",
+            [("url", "https://xn--bcher-kva.de/x", "https://bücher.de/x")],
+        ),
+        # an IDN host glued to the text after it: the host backs off to a known suffix
+        (
+            "กด https://ธนาคาร.ไทยด่วน",
+            [("url", "https://xn--42c3bd5b5db.xn--o3cw4h/", "https://ธนาคาร.ไทย")],
+        ),
+    ],
+)
+def test_glued_and_internationalised_links(text: str, expected: list[Found]) -> None:
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        # the opening bracket of an area code was cut off the span
+        ("tel: (202) 555-0143", "US", [("phone", "+12025550143", "(202) 555-0143")]),
+        ("โทร (02) 123 4567 ด่วน", "TH", [("phone", "+6621234567", "(02) 123 4567")]),
+        ("call (081)234-5678", "TH", [("phone", "+66812345678", "(081)234-5678")]),
+        ("(+66) 81 234 5678", None, [("phone", "+66812345678", "(+66) 81 234 5678")]),
+        # a number followed by a short number ("24 ชม.", "24/7") was lost with it
+        ("โทร 081-234-5678 24 ชม.", "TH", [("phone", "+66812345678", "081-234-5678")]),
+        ("Call +66 81 234 5678 24/7", None, [("phone", "+66812345678", "+66 81 234 5678")]),
+        ("13800138000 1 次", "CN", [("phone", "+8613800138000", "13800138000")]),
+        ("โทร 0812345678 24 ชั่วโมง", "TH", [("phone", "+66812345678", "0812345678")]),
+        # 00 means + in a text too, whatever the region's own exit codes
+        ("Call 0066 81 234 5678", "TH", [("phone", "+66812345678", "0066 81 234 5678")]),
+        ("Call 0086 138 0013 8000", "TH", [("phone", "+8613800138000", "0086 138 0013 8000")]),
+        (
+            "0812345678 0812345678",
+            "TH",
+            [("phone", "+66812345678", "0812345678"), ("phone", "+66812345678", "0812345678")],
+        ),
+    ],
+)
+def test_bracketed_and_followed_numbers(
+    text: str, region: str | None, expected: list[Found]
+) -> None:
+    assert found(text, region) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "second"),
+    [
+        ("โทร 081-234-5678/082-345-6789", "082-345-6789"),
+        ("โทร 081 234 5678  082 345 6789", "082 345 6789"),
+        ("ref 2024-05-12 081-234-5678", "081-234-5678"),
+    ],
+)
+def test_bug_number_after_another_digit_run_is_lost(text: str, second: str) -> None:
+    canonical = parse_indicator(second, "phone", "TH").canonical
+    assert ("phone", canonical, second) in found(text, "TH")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["visit bücher.de now", "visit www.bücher.de/x now", "mail: user@bücher.de now"],
+)
+def test_bug_accented_domain_is_not_reported_as_its_ascii_tail(text: str) -> None:
+    canonicals = [canonical for _, canonical, _ in found(text)]
+    assert not any("cher.de" in c and "bcher" not in c for c in canonicals), canonicals
