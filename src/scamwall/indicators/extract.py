@@ -27,15 +27,18 @@ from scamwall.indicators.text import normalize_for_matching
 
 __all__ = ["FoundIndicator", "extract_indicators"]
 
-_NOT_BEFORE = r"(?<![A-Za-z0-9_.\-@/])"
-_NOT_AFTER = r"(?![A-Za-z0-9_\-])"
+# Latin letters with diacritics (bücher, Vietnamese) continue a word; CJK, Thai or Burmese
+# letters do not: scam texts glue links straight to them.
+_LATIN = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
+_NOT_BEFORE = rf"(?<![{_LATIN}0-9_.\-@/])"
+_NOT_AFTER = rf"(?![{_LATIN}0-9_\-])"
 _URL_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]"
 _HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9\-]{1,62}"
 
 _SCHEMED_URL = re.compile(rf"(?<![A-Za-z])(?:https?|ftp)://{_URL_CHARS}+", re.IGNORECASE)
 _BARE_LINK = re.compile(rf"{_NOT_BEFORE}{_HOST}(?::\d{{2,5}})?/{_URL_CHARS}*")
-_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{{1,64}}@{_HOST}{_NOT_AFTER}")
-_DOMAIN = re.compile(rf"{_NOT_BEFORE}{_HOST}(?![A-Za-z0-9_\-]|\.[A-Za-z0-9])")
+_EMAIL = re.compile(rf"(?<![{_LATIN}0-9._%+\-])[A-Za-z0-9._%+\-]{{1,64}}@{_HOST}{_NOT_AFTER}")
+_DOMAIN = re.compile(rf"{_NOT_BEFORE}{_HOST}(?![{_LATIN}0-9_\-]|\.[A-Za-z0-9])")
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?:/\d{1,2})?(?![\d]|\.\d)")
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:/\d{1,3})?")
 _WALLET = re.compile(
@@ -46,6 +49,10 @@ _HASH = re.compile(r"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])"
 )
+# Spaced digits ("0 8 1 2 …") make up to 15 groups; no number is longer than 17 digits with its
+# prefix. Trying a run costs a libphonenumber parse: a text gets a fixed budget of tries, so a
+# message of 64 KB of digits cannot turn extraction into minutes of work.
+_MAX_GROUPS, _MAX_DIGITS, _PHONE_TRIES = 16, 17, 256
 _PIECE = re.compile(r"(?:(?!\s{2,}|/).)+")
 _DIGIT_GROUP = re.compile(r"(?:\+|\()?\d+")
 _IDN_URL = re.compile(
@@ -53,7 +60,9 @@ _IDN_URL = re.compile(
     r"(?P<rest>(?::\d{2,5})?(?:/[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*)?)",
     re.IGNORECASE,
 )
-_PHONE = re.compile(r"(?<![A-Za-z0-9+])(?:\+|00)?\d(?:[\s().\-/]{0,2}\d){6,16}(?![A-Za-z0-9])")
+# A run of digits and separators, as long as it goes: it is split at '/' and wide gaps, then
+# searched group by group for valid numbers (a cap would cut the next number in two).
+_PHONE = re.compile(r"(?<![A-Za-z0-9+])(?:\+|00)?\d(?:[\s().\-/]{0,2}\d){6,}(?![A-Za-z0-9])")
 
 # A keyword naming the platform, an optional "ID"/":"/"号", then the id itself.
 _HANDLE_KEYWORDS = {
@@ -198,16 +207,22 @@ def _phone_pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield piece.start(), piece.end()
 
 
-def _valid_phones(text: str, start: int, end: int, region: str | None) -> Iterator[_Candidate]:
+def _valid_phones(
+    text: str, start: int, end: int, region: str | None, budget: list[int]
+) -> Iterator[_Candidate]:
     """The valid numbers in ``text[start:end]``, trying the longest runs of digit groups first,
     so "081-234-5678 24 ชม." still yields the number without the "24" after it."""
     groups = [(m.start(), m.end()) for m in _DIGIT_GROUP.finditer(text, start, end)]
     first = 0
     while first < len(groups):
-        for last in range(len(groups) - 1, first - 1, -1):
+        for last in range(min(len(groups) - 1, first + _MAX_GROUPS), first - 1, -1):
             begin, finish = groups[first][0], groups[last][1]
-            if sum(ch.isdigit() for ch in text[begin:finish]) < 7:
+            digits = sum(ch.isdigit() for ch in text[begin:finish])
+            if digits > _MAX_DIGITS:
+                continue
+            if digits < 7 or budget[0] <= 0:
                 break
+            budget[0] -= 1
             canonical = valid_phone_in_text(text[begin:finish], region)
             if canonical is None:
                 continue
@@ -220,9 +235,10 @@ def _valid_phones(text: str, start: int, end: int, region: str | None) -> Iterat
 
 
 def _phones(text: str, region: str | None) -> Iterator[_Candidate]:
+    budget = [_PHONE_TRIES]
     for match in _PHONE.finditer(text):
         for start, end in _phone_pieces(text, match.start(), match.end()):
-            yield from _valid_phones(text, start, end, region)
+            yield from _valid_phones(text, start, end, region, budget)
 
 
 def _idn_links(text: str) -> Iterator[_Candidate]:

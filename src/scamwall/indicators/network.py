@@ -219,11 +219,14 @@ def canonical_email(value: str) -> str:
     if plain is not None:  # the common case, valid by construction; the rest goes to the library
         local, domain = plain.group(1), plain.group(2)
         return f"{local.lower()}@{canonical_domain(domain, kind='email')}"
-    try:
+    local, at, domain_text = text.rpartition("@")
+    if not at:
+        raise InvalidIndicator("email", "an e-mail address must have an @-sign")
+    domain = canonical_domain(domain_text, kind="email")
+    try:  # the library judges the local part; the domain follows our own rules, as everywhere
         checked = validate_email(
-            text, check_deliverability=False, allow_smtputf8=True, globally_deliverable=False
+            f"{local}@example.com", check_deliverability=False, allow_smtputf8=True
         )
     except EmailNotValidError as exc:
         raise InvalidIndicator("email", str(exc)) from None
-    domain = canonical_domain(checked.domain, kind="email")
     return f"{checked.local_part.lower()}@{domain}"
