@@ -303,7 +303,12 @@ def main() -> int:
     parser.add_argument(
         "--naive-rows", type=int, default=20_000, help="rows the naive baseline inserts"
     )
-    parser.add_argument("--batch-size", type=int, default=5000, help="IntakeOptions.batch_size")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=IntakeOptions().batch_size,
+        help="IntakeOptions.batch_size",
+    )
     parser.add_argument("--postgres", metavar="URL", help="also bench PostgreSQL at this URL")
     parser.add_argument("--no-sqlite", action="store_true", help="skip SQLite")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (files, SQLite)")

@@ -61,7 +61,7 @@ class Settings(BaseSettings):
         description="Confidence (0-100) of an ingested sighting that gives none.",
     )
     intake_batch_size: int = Field(
-        default=5000,
+        default=20_000,
         ge=1,
         le=100_000,
         description=(

@@ -116,7 +116,7 @@ def lookup(
     """
     if caller.role is Role.FEED:
         raise PermissionDenied("feed clients read enforcement feeds, not sightings")
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         rows = connection.execute(
             _SIGHTINGS_WITH_VERDICT, {"indicator_id": indicator.id, **caller_parameters(caller)}
         ).all()
@@ -217,7 +217,7 @@ def list_indicators(
             raise InvalidInput("cursor is not one this API gave out", field="cursor") from None
         query = query.where(indicators.c.id > cursor)
     query = query.order_by(indicators.c.id).limit(limit + 1)
-    with store.engine.connect() as connection:
+    with store.reading() as connection:
         rows: Sequence[Any] = connection.execute(query, caller_parameters(caller)).all()
     more = len(rows) > limit
     rows = rows[:limit]

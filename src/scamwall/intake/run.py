@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 
 #: Files smaller than this are parsed in-process: starting a worker would cost more.
 PARALLEL_MIN_BYTES = 4 << 20
+#: Parsing processes; this one reads the file and writes to the database meanwhile.
+PARSE_WORKERS = 2
 
 #: Called after each batch with (bytes read so far, total bytes).
 ProgressCallback = Callable[[int, int], None]
@@ -62,7 +64,7 @@ class IntakeOptions:
     source_kind: SourceKind = SourceKind.AGENCY_UPLOAD
     confidence: int = 50
     region: str | None = None
-    batch_size: int = 5000
+    batch_size: int = 20_000
     reject_dir: Path = Path()
     #: Parse in a second process when the file has at least this many bytes (None: never).
     parse_in_worker_from: int | None = PARALLEL_MIN_BYTES
@@ -302,7 +304,7 @@ def ingest_file(
             # Forked (before the writer thread starts), not spawned: a spawned worker would
             # re-import the caller's main module, which embedding scripts do not guard.
             parser = stack.enter_context(
-                ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
+                ProcessPoolExecutor(max_workers=PARSE_WORKERS, mp_context=get_context("fork"))
             )
         batcher = _Batcher(store, imported.id, rejects, report, actor)
         stack.callback(batcher.close)
@@ -340,7 +342,7 @@ def ingest_file(
             in_flight.append(
                 parser.submit(_parse_chunk, batch, agency, defaults, now, drivername, imported.id)
             )
-            if len(in_flight) > 1:  # one batch parsing ahead while one is written
+            if len(in_flight) > PARSE_WORKERS:  # batches parse ahead while one is written
                 store_chunk(in_flight.popleft().result())
         while in_flight:
             store_chunk(in_flight.popleft().result())

@@ -136,7 +136,7 @@ class Access:
             .join(agencies, agencies.c.id == users.c.agency_id)
             .where(users.c.name == clean)
         )
-        with self.store.engine.connect() as connection:
+        with self.store.reading() as connection:
             row = connection.execute(query).one_or_none()
         if row is None:
             raise NotFound(f"no user named {name!r}")
@@ -212,7 +212,7 @@ class Access:
             .join(agencies, agencies.c.id == users.c.agency_id)
             .order_by(tokens.c.id.desc())
         )
-        with self.store.engine.connect() as connection:
+        with self.store.reading() as connection:
             rows = connection.execute(query).all()
         return [
             TokenInfo(
@@ -225,7 +225,7 @@ class Access:
         """The caller a token stands for, or :class:`NotAuthenticated` saying why not."""
         if not secret.startswith(TOKEN_PREFIX):
             raise NotAuthenticated("malformed token: scamwall tokens start with 'sw_'")
-        with self.store.engine.connect() as connection:
+        with self.store.reading() as connection:
             row = connection.execute(_TOKEN_HOLDER, {"digest": _digest(secret)}).one_or_none()
         if row is None:
             raise NotAuthenticated("unknown token; ask an administrator for a new one")
@@ -299,7 +299,7 @@ class Access:
             .outerjoin(agencies, agencies.c.id == group_members.c.agency_id)
             .order_by(sharing_groups.c.name, agencies.c.code)
         )
-        with self.store.engine.connect() as connection:
+        with self.store.reading() as connection:
             rows = connection.execute(query).all()
         grouped: dict[int, SharingGroup] = {}
         for row in rows:

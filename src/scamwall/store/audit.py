@@ -163,7 +163,7 @@ class AuditLog:
         query = select(audit_log).where(audit_log.c.seq > after_seq).order_by(audit_log.c.seq)
         if limit is not None:
             query = query.limit(limit)
-        with self.store.engine.connect() as connection:
+        with self.store.reading() as connection:
             rows = connection.execute(query).all()
         return [
             AuditEntry(
@@ -183,7 +183,7 @@ class AuditLog:
 
     def head(self) -> tuple[int, str]:
         """``(seq, hash)`` of the newest entry, ``(0, GENESIS)`` when empty."""
-        with self.store.engine.connect() as connection:
+        with self.store.reading() as connection:
             row = connection.execute(
                 select(audit_log.c.seq, audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
             ).first()
@@ -195,7 +195,7 @@ class AuditLog:
         expected_prev = GENESIS
         seen: dict[int, str] = {}
         query = select(audit_log).order_by(audit_log.c.seq)
-        with self.store.engine.connect() as connection:
+        with self.store.reading() as connection:
             for row in connection.execute(query):
                 recomputed = _entry_hash(
                     row.prev_hash,
