@@ -38,6 +38,26 @@ def _rss_kb() -> int:
     return 0
 
 
+def _pss_kb(pid: str) -> int:
+    """Proportional set size of a process, in KiB: pages shared by n processes count 1/n each."""
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    return next(
+        (int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")), 0
+    )
+
+
+def _tree_pss_kb() -> int:
+    """Memory of this process and its children (intake's parsing processes), in KiB: the sum of
+    their PSS, so the pages forked children share with this process are counted once."""
+    pids = ["self"]
+    for children in Path("/proc/self/task").glob("*/children"):
+        pids += children.read_text().split()
+    return sum(_pss_kb(pid) for pid in pids)
+
+
 def child(path: Path, database: Path) -> None:
     """Ingest ``path`` into a new SQLite store at ``database``; print a JSON report."""
     started_kb = _rss_kb()  # the interpreter, before scamwall and its libraries load
@@ -50,9 +70,11 @@ def child(path: Path, database: Path) -> None:
     agency = store.add_agency("BENCH", name="bench", country="TH", kind=AgencyKind.POLICE)
     ready_kb = _rss_kb()
     samples: list[tuple[float, int]] = []
+    tree: list[int] = []
 
     def progress(done: int, total: int) -> None:
         samples.append((done / total, _rss_kb()))
+        tree.append(_tree_pss_kb())
 
     options = IntakeOptions(reject_dir=database.parent / "rejects")
     start = time.perf_counter()
@@ -70,6 +92,7 @@ def child(path: Path, database: Path) -> None:
                 "ready_kb": ready_kb,
                 "samples": samples,
                 "self_peak_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                "tree_peak_kb": max(tree, default=0),
             }
         )
     )
@@ -164,8 +187,14 @@ def main() -> int:
     )
     print(
         f"peak RSS of the ingest child (launcher's getrusage(RUSAGE_CHILDREN).ru_maxrss): "
-        f"{peak_mb:.0f} MB; "
-        f"target < {TARGET_PEAK_MB} MB: {'MET' if peak_mb < TARGET_PEAK_MB else 'MISSED'}"
+        f"{peak_mb:.0f} MB"
+    )
+    tree_mb = max(peak_mb, report["tree_peak_kb"] / 1024)
+    print(
+        f"peak memory of the ingest child and its parsing processes (sum of PSS at each batch): "
+        f"{report['tree_peak_kb'] / 1024:.0f} MB; "
+        f"target < {TARGET_PEAK_MB} MB (larger of the two): "
+        f"{'MET' if tree_mb < TARGET_PEAK_MB else 'MISSED'}"
     )
     return 0
 

@@ -342,7 +342,7 @@ def ingest_file(
             in_flight.append(
                 parser.submit(_parse_chunk, batch, agency, defaults, now, drivername, imported.id)
             )
-            if len(in_flight) > PARSE_WORKERS:  # batches parse ahead while one is written
+            if len(in_flight) >= PARSE_WORKERS:  # each worker busy while one batch is written
                 store_chunk(in_flight.popleft().result())
         while in_flight:
             store_chunk(in_flight.popleft().result())
