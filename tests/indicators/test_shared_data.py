@@ -74,7 +74,7 @@ def test_ftc_ten_digit_numbers_parse_as_us(ftc_numbers: list[str]) -> None:
         assert canonical == "+1" + value  # NANP: the ten digits are the national number
     assert share(accepted, len(ten_digit)) >= 0.995
     with pytest.raises(InvalidIndicator, match="wrong length"):
-        parse_indicator("0000000000", "phone", "US")  # 10 of the misses: a placeholder
+        parse_indicator("0000000000", "phone", "US")  # 10 of the misses: an all-zero dummy number
 
 
 def test_ftc_every_value_parses_or_fails_cleanly(ftc_numbers: list[str]) -> None:

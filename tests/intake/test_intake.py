@@ -233,3 +233,33 @@ def test_csv_can_share_amber_rows_with_groups(store: Store, agency: Agency, tmp_
     )
     view = lookup(store, li, parse_indicator("+66925550101"))
     assert [s.groups for s in view.sightings] == [("Mekong joint operation",)]
+
+
+def test_parsing_in_a_worker_process_gives_the_same_result(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    source = tmp_path / "mixed.csv"
+    lines = ["value,tlp,observed_at"]
+    for i in range(3000):
+        value = f"+66 81 {i // 1000:03d} {i % 1000:04d}" if i % 7 else f"bad-{i}!"
+        lines.append(f"{value},green,2026-11-0{1 + i % 9}T00:00:00Z")
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    inline = ingest_file(
+        store,
+        source,
+        agency,
+        IntakeOptions(reject_dir=tmp_path / "a", batch_size=500, parse_in_worker_from=None),
+    )
+    rejects_inline = _rejects(inline.reject_path)
+    store.counts()
+    copy = tmp_path / "copy.csv"
+    copy.write_text(source.read_text(encoding="utf-8") + "+66 81 999 9999,green,\n", "utf-8")
+    worker = ingest_file(
+        store,
+        copy,
+        agency,
+        IntakeOptions(reject_dir=tmp_path / "b", batch_size=500, parse_in_worker_from=0),
+    )
+    assert (inline.accepted, inline.rejected) == (2571, 429)
+    assert (worker.accepted, worker.duplicates, worker.rejected) == (1, 2571, 429)
+    assert _rejects(worker.reject_path) == rejects_inline
