@@ -313,3 +313,33 @@ def test_control_characters_are_refused_not_crashing_the_database(world: World) 
     _assert_error(bad_filter, 400, "invalid_input")
     note = _submit(world, world.thai, [{"value": "+66 92 555 0199", "note": "x\x00y"}])
     assert note["rejected"][0]["field"] == "note"  # type: ignore[index]
+
+
+def test_odd_values_are_refused_per_record_never_a_server_error(world: World) -> None:
+    """Values found by review: each used to end in a 500."""
+    result = _submit(
+        world,
+        world.thai,
+        [
+            {"value": "+66812345678", "observed_at": "0001-01-01T00:00:00+01:00"},
+            {"value": "+66812345678", "note": "\ud800"},
+            {"value": "+66812345678", "evidence_ref": "\udfff"},
+            {"value": "+66812345678", "tlp": "amber", "groups": ["\ud800"]},
+            {"value": "+66812345678", "confidence": 10**400},
+        ],
+    )
+    assert [r["field"] for r in result["rejected"]] == [  # type: ignore[union-attr]
+        "observed_at",
+        "note",
+        "evidence_ref",
+        "groups",
+        "confidence",
+    ]
+    naive = world.client.get(
+        "/v1/indicators",
+        params={"observed_after": "2024-01-01T00:00:00"},
+        headers=world.auth(world.thai),
+    )
+    assert naive.status_code == 200
+    huge = world.client.delete("/v1/tokens/99999999999999999999", headers=world.auth(world.admin))
+    _assert_error(huge, 422, "invalid_request")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -260,7 +260,9 @@ def get_tokens(request: Request, caller: CallerDep) -> list[dict[str, Any]]:
 
 
 @router.delete("/tokens/{token_id}", status_code=204, responses=ERRORS, tags=["admin"])
-def delete_token(request: Request, caller: CallerDep, token_id: int) -> None:
+def delete_token(
+    request: Request, caller: CallerDep, token_id: Annotated[int, Path(ge=1, le=2**62)]
+) -> None:
     """Revoke a token at once (admin)."""
     require_role(request, caller, ADMINS, "revoke tokens")
     Access(_store(request)).revoke_token(token_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, exists, func, select
@@ -157,6 +157,13 @@ def lookup(
     )
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    """Times without a zone are UTC, as in intake."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class IndicatorPage:
     """One page of a listing, and the cursor for the next (None at the end)."""
@@ -184,6 +191,7 @@ def list_indicators(
         raise PermissionDenied("listing is for member agencies; the public may look up a value")
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be 1-{MAX_PAGE}", field="limit")
+    observed_after, observed_before = _utc(observed_after), _utc(observed_before)
     if agency_code is not None:
         agency_code = clean_text(agency_code, field="agency", max_length=32).upper()
     if registered_domain is not None:

@@ -55,6 +55,7 @@ KNOWN_FIELDS = frozenset(
 MAX_NOTE = 2000
 MAX_EVIDENCE_REF = 500
 CLOCK_SKEW = timedelta(days=1)
+EARLIEST_YEAR = 1970
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +84,14 @@ def _observed_at(text: str | None, default: datetime, now: datetime) -> datetime
         return default
     try:
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidRecord(
             f"{text!r} is not an ISO 8601 time such as 2026-11-30T08:15:00+07:00",
             field="observed_at",
         ) from None
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.year < EARLIEST_YEAR:
+        raise InvalidRecord(f"{text} is before {EARLIEST_YEAR}", field="observed_at")
     if moment > now + CLOCK_SKEW:
         raise InvalidRecord(f"{text} is in the future", field="observed_at")
     return moment
@@ -99,7 +102,7 @@ def _confidence(value: Any, default: int) -> int:
         return default
     try:
         number = float(value) if not isinstance(value, bool) else float("nan")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         number = float("nan")
     if not number.is_integer() or not 0 <= number <= 100:
         raise InvalidRecord(
@@ -153,10 +156,14 @@ def _names(fields: dict[str, Any], name: str) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [v for v in (p.strip() for p in value.split(",")) if v]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    raise InvalidRecord("expected a list of names", field=name)
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidRecord("expected a list of names", field=name)
+    try:
+        names = [clean_text(v, field=name, max_length=100) for v in value]
+    except InvalidInput as exc:
+        raise InvalidRecord(exc.message, field=name) from None
+    return [n for n in names if n]
 
 
 def with_markings(
