@@ -341,3 +341,71 @@ def test_odd_values_are_refused_per_record_never_a_server_error(world: World) ->
     assert naive.status_code == 200
     huge = world.client.delete("/v1/tokens/99999999999999999999", headers=world.auth(world.admin))
     _assert_error(huge, 422, "invalid_request")
+
+
+def test_a_re_report_in_the_same_batch_never_widens_a_fact(world: World) -> None:
+    fact = {"value": "+66 92 555 0177", "observed_at": "2026-11-01T00:00:00Z"}
+    result = _submit(
+        world,
+        world.thai,
+        [
+            {**fact, "tlp": "amber"},
+            {**fact, "tlp": "amber", "groups": ["Mekong joint operation"]},
+        ],
+    )
+    assert (result["accepted"], result["duplicates"]) == (1, 1)
+    assert _lookup(world, "+66925550177", world.chinese)["sightings"] == []
+    red = {"value": "+66 92 555 0178", "observed_at": "2026-11-01T00:00:00Z"}
+    _submit(world, world.thai, [{**red, "tlp": "red"}, {**red, "tlp": "amber"}])
+    assert [s["tlp"] for s in _lookup(world, "+66925550178", world.thai)["sightings"]] == ["red"]  # type: ignore[union-attr]
+
+
+def test_group_names_are_one_name_whatever_the_case(world: World) -> None:
+    response = world.client.post(
+        "/v1/groups",
+        json={"name": "mekong JOINT operation", "members": []},
+        headers=world.auth(world.admin),
+    )
+    assert response.status_code == 201
+    assert response.json()["name"] == "Mekong joint operation"  # the existing group
+    groups = world.client.get("/v1/groups", headers=world.auth(world.admin)).json()
+    assert [g["name"] for g in groups] == ["Mekong joint operation"]
+
+
+def test_the_api_does_not_issue_tokens_for_existing_users(world: World) -> None:
+    response = world.client.post(
+        "/v1/tokens",
+        json={"agency": "TH-CCIB", "role": "analyst", "user": "somchai"},
+        headers=world.auth(world.admin),
+    )
+    _assert_error(response, 409, "already_exists")
+
+
+def test_wrong_tokens_spend_the_anonymous_allowance(world: World, database_url: str) -> None:
+    settings = Settings(database_url=database_url, api_anonymous_per_minute=3)
+    before = len(AuditLog(world.store).entries())
+    with TestClient(create_app(settings, store=world.store)) as client:
+        codes = [
+            client.get("/v1/whoami", headers=world.auth("sw_guess")).status_code for _ in range(5)
+        ]
+    assert codes == [401, 401, 401, 429, 429]
+    assert len(AuditLog(world.store).entries()) - before == 3
+
+
+def test_feed_refusals_and_sensitive_listings_are_audited(world: World) -> None:
+    log = AuditLog(world.store)
+    world.client.get(
+        "/v1/indicators/lookup", params={"value": "+66925550101"}, headers=world.auth(world.feed)
+    )
+    assert log.entries()[-1].action == "permission_denied"
+    _submit(world, world.thai, [{"value": "+66 92 555 0190", "tlp": "amber+strict"}])
+    world.client.get(
+        "/v1/indicators", params={"tlp": "amber+strict"}, headers=world.auth(world.thai)
+    )
+    assert log.entries()[-1].action == "list"
+    out_of_range = world.client.get(
+        "/v1/indicators",
+        params={"observed_after": "0001-01-01T00:00:00+01:00"},
+        headers=world.auth(world.thai),
+    )
+    _assert_error(out_of_range, 400, "invalid_input")

@@ -113,3 +113,34 @@ def test_a_second_successor_of_an_entry_is_refused(store: Store, log: AuditLog) 
                 hash="f" * 64,
             )
         )
+
+
+def test_postgresql_refuses_truncate(store: Store, log: AuditLog) -> None:
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("TRUNCATE is a PostgreSQL statement")
+    for table in ("audit_log", "sightings"):
+        with pytest.raises(Exception, match="append-only"), store.engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {table} CASCADE"))
+    assert len(log.entries()) == 5
+
+
+def test_an_append_inside_a_write_does_not_wait_for_a_standalone_one(store: Store) -> None:
+    """A transaction that already writes appends its entry while another thread appends alone:
+    neither waits for the other's lock (this once stalled SQLite for its busy timeout)."""
+    import threading
+    import time
+
+    audit = AuditLog(store)
+    operator = Caller("cli:test", Role.ADMIN)
+    started = time.monotonic()
+    with store.transaction() as connection:
+        audit.record(operator, "write", connection=connection)
+        other = threading.Thread(target=lambda: audit.record(operator, "standalone"))
+        other.start()
+        time.sleep(0.2)
+        audit.record(operator, "write-2", connection=connection)
+    other.join(timeout=15)
+    assert not other.is_alive()
+    assert time.monotonic() - started < 5
+    assert audit.verify() == []
+    assert len(audit.entries()) == 3

@@ -82,6 +82,9 @@ async def current_caller(request: Request) -> Caller:
             raise NotAuthenticated("empty token")
         return Access(state.store).authenticate(secret)
     except NotAuthenticated as exc:
+        # a wrong token spends the address's allowance like an anonymous call, so guessing
+        # tokens (or flooding the audit trail with refusals) is rate-limited too
+        state.anonymous_limit.take(client_address(request))
         AuditLog(state.store).record(
             None,
             "auth_failed",

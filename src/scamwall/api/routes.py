@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from scamwall.api.auth import CallerDep, client_address, require_role
+from scamwall.errors import AlreadyExists
 from scamwall.exchange.policy import READERS, WRITERS, Role
 from scamwall.exchange.reads import list_indicators, lookup
 from scamwall.indicators import IndicatorKind, parse_indicator
@@ -60,6 +61,7 @@ async def lookup_indicator(
 
     The hot path of the API: it runs on the event loop (a few indexed queries) and answers with
     a ready JSON body."""
+    require_role(request, caller, READERS, "read sightings (feed clients read feeds)")
     indicator = parse_indicator(value, kind, region)
     view = lookup(_store(request), caller, indicator, origin=client_address(request))
     return JSONResponse({"input": value, **view.as_dict()})
@@ -93,6 +95,7 @@ def search_indicators(
         observed_before=observed_before,
         cursor=cursor,
         limit=limit,
+        origin=client_address(request),
     )
     return {"items": list(page.items), "next_cursor": page.next_cursor}
 
@@ -208,19 +211,27 @@ class NewToken(BaseModel):
     agency: str = Field(min_length=2, max_length=32)
     role: Role
     user: str | None = Field(default=None, max_length=64)
-    expires_days: int | None = Field(default=90, ge=1, le=3650)
+    expires_days: int = Field(default=90, ge=1, le=3650)
     note: str | None = Field(default=None, max_length=200)
 
 
 @router.post("/tokens", status_code=201, responses=ERRORS, tags=["admin"])
 def post_token(request: Request, caller: CallerDep, body: NewToken) -> dict[str, Any]:
-    """Issue a token (admin). The secret is in this response only: it is stored hashed."""
+    """Issue a token for a new user or machine client (admin). The secret is in this response
+    only: it is stored hashed. Tokens for existing users come from the server's operator
+    (`scamwall token create`): through the API, an admin cannot act as somebody else."""
     require_role(request, caller, ADMINS, "issue tokens")
+    if body.user is not None and Access(_store(request)).user_exists(body.user):
+        raise AlreadyExists(
+            f"user {body.user} exists; a token for an existing user is issued on the server "
+            "with `scamwall token create`",
+            user=body.user,
+        )
     issued = Access(_store(request)).issue_token_for(
         agency_code=body.agency,
         role=body.role,
         user_name=body.user,
-        expires_in=timedelta(days=body.expires_days) if body.expires_days else None,
+        expires_in=timedelta(days=body.expires_days),
         note=body.note,
     )
     AuditLog(_store(request)).record(

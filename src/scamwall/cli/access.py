@@ -166,7 +166,12 @@ def lookup(
     value: Annotated[str, typer.Argument(help="Raw value, parsed like `scamwall parse`.")],
     as_token: Annotated[
         str | None,
-        typer.Option("--as", help="Look it up as this token's holder; without it, as the public."),
+        typer.Option(
+            "--as",
+            envvar="SCAMWALL_TOKEN",
+            help="Look it up as this token's holder (or set SCAMWALL_TOKEN, which keeps the "
+            "secret out of the process list); without it, as the public.",
+        ),
     ] = None,
     kind: Annotated[
         str | None, typer.Option("--kind", "-k", help="Kind; guessed if absent.")

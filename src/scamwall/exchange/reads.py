@@ -157,11 +157,14 @@ def lookup(
     )
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    """Times without a zone are UTC, as in intake."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def _utc(moment: datetime | None, field: str) -> datetime | None:
+    """Times without a zone are UTC, as in intake; times beyond UTC's range are refused."""
+    if moment is None:
+        return None
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{moment.isoformat()} is out of range", field=field) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +187,7 @@ def list_indicators(
     observed_before: datetime | None = None,
     cursor: str | None = None,
     limit: int = 100,
+    origin: str | None = None,
 ) -> IndicatorPage:
     """Indicators with at least one sighting the caller may see and that matches the filters,
     ordered by id; ``cursor`` is the ``next_cursor`` of the page before."""
@@ -191,7 +195,8 @@ def list_indicators(
         raise PermissionDenied("listing is for member agencies; the public may look up a value")
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit must be 1-{MAX_PAGE}", field="limit")
-    observed_after, observed_before = _utc(observed_after), _utc(observed_before)
+    observed_after = _utc(observed_after, "observed_after")
+    observed_before = _utc(observed_before, "observed_before")
     if agency_code is not None:
         agency_code = clean_text(agency_code, field="agency", max_length=32).upper()
     if registered_domain is not None:
@@ -239,4 +244,12 @@ def list_indicators(
         }
         for r in rows
     )
+    if tlp in AUDITED_TLPS and items:  # which indicators hold AMBER/RED data is itself sensitive
+        AuditLog(store).record(
+            caller,
+            "list",
+            target=f"tlp:{tlp.value}" if tlp else None,
+            detail={"indicators": [item["id"] for item in items]},
+            origin=origin,
+        )
     return IndicatorPage(items, str(rows[-1].id) if more and rows else None)

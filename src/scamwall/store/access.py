@@ -142,6 +142,14 @@ class Access:
             raise NotFound(f"no user named {name!r}")
         return User(row.id, row.name, Role(row.role), row.code)
 
+    def user_exists(self, name: str) -> bool:
+        """Whether a user of this name exists (of any agency)."""
+        try:
+            self.get_user(name)
+        except NotFound:
+            return False
+        return True
+
     def issue_token(
         self, user: User, *, expires_in: timedelta | None = None, note: str | None = None
     ) -> IssuedToken:
@@ -261,8 +269,10 @@ class Access:
             description = clean_text(description, field="description", max_length=2000)
         member_agencies = [self.store.get_agency(code) for code in members]
         with self.store.transaction() as connection:
-            group_id = connection.execute(
-                select(sharing_groups.c.id).where(sharing_groups.c.name == clean)
+            group_id = connection.execute(  # one group per name, whatever its case
+                select(sharing_groups.c.id).where(
+                    func.lower(sharing_groups.c.name) == clean.lower()
+                )
             ).scalar()
             if group_id is None:
                 group_id = connection.execute(
@@ -286,7 +296,8 @@ class Access:
 
     def get_group(self, name: str) -> SharingGroup:
         """The group with this name and its member agencies."""
-        groups = [g for g in self.list_groups() if g.name == " ".join(name.split())]
+        wanted = " ".join(name.split()).lower()
+        groups = [g for g in self.list_groups() if g.name.lower() == wanted]
         if not groups:
             raise NotFound(f"no sharing group named {name!r}; create it with `scamwall group add`")
         return groups[0]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +30,6 @@ __all__ = ["GENESIS", "AuditEntry", "AuditLog", "AuditProblem"]
 
 GENESIS = "0" * 64
 _RETRIES = 20
-_append_lock = threading.Lock()
 _HEAD = select(audit_log.c.hash).order_by(audit_log.c.seq.desc()).limit(1)
 
 
@@ -138,24 +136,26 @@ class AuditLog:
         agency = caller.agency_code if caller is not None else None
         detail_json = json.dumps(detail, ensure_ascii=False, sort_keys=True) if detail else None
         at = datetime.now(UTC)
-        with _append_lock:
-            if connection.dialect.name == "postgresql":  # one appender at a time, across processes
-                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7202611300)")
-            prev = connection.execute(_HEAD).scalar() or GENESIS
-            digest = _entry_hash(prev, at, actor, agency, action, target, detail_json, origin)
-            connection.execute(
-                insert(audit_log).values(
-                    at=at,
-                    actor=actor,
-                    agency=agency,
-                    action=action,
-                    target=target,
-                    detail=detail_json,
-                    origin=origin,
-                    prev_hash=prev,
-                    hash=digest,
-                )
+        # No lock of our own is held across the write (it would deadlock with SQLite's write
+        # lock): PostgreSQL serialises appenders with an advisory lock, SQLite with its single
+        # writer, and the unique link refuses whichever racer lost (a standalone append retries).
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7202611300)")
+        prev = connection.execute(_HEAD).scalar() or GENESIS
+        digest = _entry_hash(prev, at, actor, agency, action, target, detail_json, origin)
+        connection.execute(
+            insert(audit_log).values(
+                at=at,
+                actor=actor,
+                agency=agency,
+                action=action,
+                target=target,
+                detail=detail_json,
+                origin=origin,
+                prev_hash=prev,
+                hash=digest,
             )
+        )
         return digest
 
     def entries(self, *, after_seq: int = 0, limit: int | None = None) -> list[AuditEntry]:

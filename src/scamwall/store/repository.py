@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
@@ -95,6 +96,30 @@ class PreparedBatch:
     size: int
 
 
+def _python_rows(
+    batch: Sequence[Sighting], import_id: int | None, now: datetime | None = None
+) -> list[tuple[Any, ...]]:
+    """``sightings`` rows in :data:`SIGHTING_COLUMNS` order, as Python values."""
+    reported = now or datetime.now(UTC)
+    return [
+        (
+            s.id,
+            s.indicator.id,
+            s.agency.id,
+            s.observed_at,
+            reported,
+            s.source_kind.value,
+            s.confidence,
+            s.tlp.value,
+            s.note,
+            s.evidence_ref,
+            import_id,
+            s.submitted_by,
+        )
+        for s in batch
+    ]
+
+
 def prepare_batch(
     batch: Sequence[Sighting], dialect: Dialect, *, import_id: int | None = None
 ) -> PreparedBatch:
@@ -111,23 +136,7 @@ def prepare_batch(
         )
         for s in batch
     }
-    sighting_rows: dict[str, tuple[Any, ...]] = {}
-    for s in batch:
-        if s.id not in sighting_rows:
-            sighting_rows[s.id] = (
-                s.id,
-                s.indicator.id,
-                s.agency.id,
-                s.observed_at,
-                now,
-                s.source_kind.value,
-                s.confidence,
-                s.tlp.value,
-                s.note,
-                s.evidence_ref,
-                import_id,
-                s.submitted_by,
-            )
+    sighting_rows = {row[0]: row for row in reversed(_python_rows(batch, import_id, now))}
     # in key order: B-tree inserts of sorted keys touch each page once, random ids everywhere
     return PreparedBatch(
         prepare_rows(dialect, indicators, INDICATOR_COLUMNS, sorted(indicator_rows.values())),
@@ -252,28 +261,57 @@ class Store:
                 return self.record_sightings(batch, import_id=import_id, connection=own)
         if not batch:
             return WriteResult(0, 0)
-        marked = {s.id: s for s in batch if s.groups or s.tlp is Tlp.RED}
-        if marked:  # markings go with new facts only: a re-report never widens who sees one
-            known = connection.execute(
-                select(sightings.c.id).where(sightings.c.id.in_(list(marked)))
-            ).scalars()
-            for sighting_id in known:
-                marked.pop(str(sighting_id), None)
+        first: dict[str, Sighting] = {}
+        for sighting in batch:  # the first report of a fact is the fact, markings included
+            first.setdefault(sighting.id, sighting)
+        marked = [s for s in first.values() if s.groups or s.tlp is Tlp.RED]
+        plain = [s for s in first.values() if not (s.groups or s.tlp is Tlp.RED)]
         result = self.write_prepared(
-            prepare_batch(batch, connection.dialect, import_id=import_id), connection
+            prepare_batch(plain, connection.dialect, import_id=import_id), connection
         )
-        group_rows = [(sid, g) for sid, s in marked.items() for g in sorted(s.groups)]
+        inserted = self._insert_marked(marked, connection, import_id=import_id)
+        return WriteResult(
+            inserted=result.inserted + len(inserted),
+            duplicates=len(batch) - result.inserted - len(inserted),
+        )
+
+    def _insert_marked(
+        self, marked: list[Sighting], connection: Connection, *, import_id: int | None
+    ) -> set[str]:
+        """Insert sightings that carry markings, and their markings only where this statement
+        stored the fact: a re-report, even a concurrent one, never widens who sees a fact."""
+        if not marked:
+            return set()
+        prepared = prepare_batch(marked, connection.dialect, import_id=import_id)
+        insert_prepared(connection, indicators, INDICATOR_COLUMNS, prepared.indicator_rows)
+        dialect_insert = (
+            postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        )
+        rows = [
+            dict(zip(SIGHTING_COLUMNS, row, strict=True)) for row in _python_rows(marked, import_id)
+        ]
+        stored = {
+            str(i)
+            for i in connection.execute(
+                dialect_insert(sightings)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(sightings.c.id),
+                rows,
+            ).scalars()
+        }
+        by_id = {s.id: s for s in marked if s.id in stored}
+        group_rows = [(sid, g) for sid, s in by_id.items() for g in sorted(s.groups)]
         insert_ignoring_known(connection, sighting_groups, ("sighting_id", "group_id"), group_rows)
         recipient_rows = [
             (sid, user)
-            for sid, s in marked.items()
-            for user in sorted(s.recipients | ({s.submitted_by} if s.submitted_by else set()))
+            for sid, s in by_id.items()
             if s.tlp is Tlp.RED
+            for user in sorted(s.recipients | ({s.submitted_by} if s.submitted_by else set()))
         ]
         insert_ignoring_known(
             connection, sighting_recipients, ("sighting_id", "user_id"), recipient_rows
         )
-        return result
+        return stored
 
     def write_prepared(self, prepared: PreparedBatch, connection: Connection) -> WriteResult:
         """Write a batch from :func:`prepare_batch` (markings are :meth:`record_sightings`'s)."""

@@ -117,10 +117,15 @@ def upgrade() -> None:
             "CREATE TRIGGER sightings_append_only BEFORE UPDATE OR DELETE ON sightings "
             "FOR EACH ROW EXECUTE FUNCTION sightings_append_only()"
         )
+        op.execute(  # TRUNCATE skips row triggers: it needs its own
+            "CREATE TRIGGER sightings_no_truncate BEFORE TRUNCATE ON sightings "
+            "FOR EACH STATEMENT EXECUTE FUNCTION sightings_append_only()"
+        )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
+        op.execute("DROP TRIGGER sightings_no_truncate ON sightings")
         op.execute("DROP TRIGGER sightings_append_only ON sightings")
         op.execute("DROP FUNCTION sightings_append_only()")
     op.drop_table("sightings")
