@@ -88,3 +88,15 @@ def test_audit_verify_and_head(cli) -> None:  # type: ignore[no-untyped-def]
     assert len(digest) == 64
     assert cli("audit", "verify", "--anchor", out.strip())[0] == 0
     assert cli("audit", "verify", "--anchor", "nonsense")[0] == 64
+
+
+def test_disabling_a_user_refuses_their_tokens(cli) -> None:  # type: ignore[no-untyped-def]
+    _, out, _ = cli(
+        "token", "create", "--agency", "TH-CCIB", "--role", "analyst", "--user", "somchai", "--json"
+    )
+    token = str(_json(out)[0]["token"])
+    assert cli("lookup", "+66925550101", "--as", token)[0] == 0
+    assert cli("user", "disable", "somchai")[0] == 0
+    code, _, err = cli("lookup", "+66925550101", "--as", token)
+    assert (code, "disabled" in err) == (77, True)
+    assert cli("user", "disable", "nobody")[0] == 66

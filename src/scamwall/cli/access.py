@@ -33,6 +33,19 @@ audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=Tr
 app.add_typer(token_app, name="token")
 app.add_typer(group_app, name="group")
 app.add_typer(audit_app, name="audit")
+user_app = typer.Typer(help="Users and machine clients of agencies.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="The user's name.")]) -> None:
+    """Disable a user: all their tokens are refused from the next request on."""
+    with opened_store() as store:
+        user = Access(store).disable_user(name)
+        AuditLog(store).record(
+            local_operator(), "user_disable", target=f"user:{user.name}", origin="cli"
+        )
+    err.print(f"user {user.name} ({user.agency_code}) disabled")
 
 
 @token_app.command("create")

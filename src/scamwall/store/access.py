@@ -142,6 +142,17 @@ class Access:
             raise NotFound(f"no user named {name!r}")
         return User(row.id, row.name, Role(row.role), row.code)
 
+    def disable_user(self, name: str) -> User:
+        """Disable a user at once: every token of theirs is refused from the next request."""
+        user = self.get_user(name)
+        with self.store.transaction() as connection:
+            connection.execute(
+                update(users)
+                .where(users.c.id == user.id, users.c.disabled_at.is_(None))
+                .values(disabled_at=datetime.now(UTC))
+            )
+        return user
+
     def user_exists(self, name: str) -> bool:
         """Whether a user of this name exists (of any agency)."""
         try:
