@@ -116,9 +116,9 @@ def can_see(caller: Caller, marking: Marking) -> bool:
     return caller.user_id is not None and caller.user_id in marking.recipient_ids
 
 
-def counted_when_hidden(marking: Marking) -> bool:
+def counted_when_hidden(tlp: Tlp) -> bool:
     """Whether a hidden sighting still counts in "N hidden sightings" (never for RED)."""
-    return marking.tlp is not Tlp.RED
+    return tlp is not Tlp.RED
 
 
 #: Bind parameters of :data:`VISIBLE`; :func:`caller_parameters` gives their values.

@@ -17,7 +17,13 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, case, exists, func, select
 
 from scamwall.errors import InvalidInput, PermissionDenied
-from scamwall.exchange.policy import VISIBLE, Caller, Role, caller_parameters
+from scamwall.exchange.policy import (
+    VISIBLE,
+    Caller,
+    Role,
+    caller_parameters,
+    counted_when_hidden,
+)
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.store.audit import AuditLog
 from scamwall.store.repository import Store
@@ -122,7 +128,7 @@ def lookup(
         ).all()
         visible = [r for r in rows if r.visible]
         names = _group_names(connection, [r.id for r in visible if r.tlp == Tlp.AMBER.value])
-    hidden = [r for r in rows if not r.visible and r.tlp != Tlp.RED.value]
+    hidden = [r for r in rows if not r.visible and counted_when_hidden(Tlp(r.tlp))]
     views = tuple(
         SightingView(
             str(r.id),

@@ -29,7 +29,7 @@ from stdnum.exceptions import (
 
 from scamwall.errors import InvalidIndicator
 
-__all__ = ["canonical_bank_account", "canonical_wallet", "eip55", "wallet_chain"]
+__all__ = ["canonical_bank_account", "canonical_wallet", "eip55"]
 
 BANK = "bank_account"
 WALLET = "crypto_wallet"
@@ -141,15 +141,3 @@ def canonical_wallet(value: str) -> str:
     raise InvalidIndicator(
         WALLET, "not a Bitcoin, Ethereum/EVM, TRON, Litecoin, Dogecoin or XRP address"
     )
-
-
-def wallet_chain(canonical: str) -> str:
-    """The chain family a canonical address belongs to (``ethereum``, ``tron``, ``bitcoin``…)."""
-    if canonical.startswith("0x"):
-        return "ethereum"
-    if canonical.startswith("r"):
-        return "ripple"
-    hrp = canonical.split("1", 1)[0]
-    if hrp in _BECH32_HRPS:
-        return _BECH32_HRPS[hrp]
-    return _BASE58_VERSIONS[base58.b58decode(canonical)[0]]

@@ -26,7 +26,7 @@ __all__ = [
     "canonical_email",
     "canonical_ip",
     "canonical_url",
-    "is_known_tld",
+    "has_known_suffix",
     "registered_domain",
 ]
 
@@ -54,11 +54,13 @@ def _suffix_list() -> PublicSuffixList:
     return PublicSuffixList()
 
 
-def is_known_tld(tld: str) -> bool:
-    """True for a top-level domain on the public suffix list or reserved for examples."""
-    tld = tld.lower()
+def has_known_suffix(host: str) -> bool:
+    """True when a name ends in a suffix of the public suffix list or a TLD reserved for
+    examples. The whole name is asked, not its last label: .za has rules only below it
+    (co.za, org.za)."""
     return (
-        tld in RESERVED_TLDS or _suffix_list().publicsuffix(tld, accept_unknown=False) is not None
+        host.rsplit(".", 1)[-1] in RESERVED_TLDS
+        or _suffix_list().publicsuffix(host, accept_unknown=False) is not None
     )
 
 
@@ -104,9 +106,7 @@ def canonical_domain(value: str, kind: str = "domain") -> str:
             raise InvalidIndicator(
                 kind, f"label {label!r} must be 1-63 letters, digits or inner hyphens"
             )
-    if not is_known_tld(labels[-1]) and (
-        _suffix_list().publicsuffix(host, accept_unknown=False) is None
-    ):  # .za has rules only below it (co.za, org.za): ask about the whole name
+    if not has_known_suffix(host):
         raise InvalidIndicator(kind, f"unknown top-level domain .{labels[-1]}")
     if registered_domain(host) is None:
         raise InvalidIndicator(kind, f"{host} is a public suffix, not a registrable domain")

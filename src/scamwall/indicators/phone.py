@@ -9,7 +9,7 @@ from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
 
 from scamwall.errors import InvalidIndicator
 
-__all__ = ["canonical_phone", "check_region", "phone_region", "valid_phone_in_text"]
+__all__ = ["canonical_phone", "check_region", "valid_phone_in_text"]
 
 KIND = "phone"
 _ALLOWED = re.compile(r"^(?:tel:)?[\s+\d().\-/]+$", re.IGNORECASE)
@@ -91,9 +91,3 @@ def valid_phone_in_text(candidate: str, region: str | None) -> str | None:
     if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
-
-
-def phone_region(e164: str) -> str | None:
-    """The region (``TH``) a canonical number belongs to, or None for non-geographic codes."""
-    region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
-    return None if region in (None, "ZZ", "001") else str(region)

@@ -126,7 +126,20 @@ def prepare_batch(
     """Rows for the ``indicators`` and ``sightings`` tables, deduplicated, converted for
     ``dialect``. Sharing markings are not rows here: :meth:`Store.record_sightings` adds them."""
     now = datetime.now(UTC)
-    indicator_rows = {
+    sighting_rows = {row[0]: row for row in reversed(_python_rows(batch, import_id, now))}
+    # in key order: B-tree inserts of sorted keys touch each page once, random ids everywhere
+    return PreparedBatch(
+        _indicator_rows(batch, dialect, now),
+        prepare_rows(dialect, sightings, SIGHTING_COLUMNS, sorted(sighting_rows.values())),
+        len(batch),
+    )
+
+
+def _indicator_rows(
+    batch: Sequence[Sighting], dialect: Dialect, now: datetime
+) -> list[tuple[Any, ...]]:
+    """Driver-ready ``indicators`` rows of a batch, one per indicator, in key order."""
+    rows = {
         s.indicator.id: (
             s.indicator.id,
             s.indicator.kind.value,
@@ -136,13 +149,7 @@ def prepare_batch(
         )
         for s in batch
     }
-    sighting_rows = {row[0]: row for row in reversed(_python_rows(batch, import_id, now))}
-    # in key order: B-tree inserts of sorted keys touch each page once, random ids everywhere
-    return PreparedBatch(
-        prepare_rows(dialect, indicators, INDICATOR_COLUMNS, sorted(indicator_rows.values())),
-        prepare_rows(dialect, sightings, SIGHTING_COLUMNS, sorted(sighting_rows.values())),
-        len(batch),
-    )
+    return prepare_rows(dialect, indicators, INDICATOR_COLUMNS, sorted(rows.values()))
 
 
 def _normalise_agency_code(code: str) -> str:
@@ -282,8 +289,12 @@ class Store:
         stored the fact: a re-report, even a concurrent one, never widens who sees a fact."""
         if not marked:
             return set()
-        prepared = prepare_batch(marked, connection.dialect, import_id=import_id)
-        insert_prepared(connection, indicators, INDICATOR_COLUMNS, prepared.indicator_rows)
+        insert_prepared(
+            connection,
+            indicators,
+            INDICATOR_COLUMNS,
+            _indicator_rows(marked, connection.dialect, datetime.now(UTC)),
+        )
         dialect_insert = (
             postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
         )
