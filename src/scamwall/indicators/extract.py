@@ -83,6 +83,32 @@ _AT_NAME = re.compile(
     r"(?<![A-Za-z0-9._%+\-@])@(?P<id>[A-Za-z][A-Za-z0-9._]{3,31})(?![A-Za-z0-9@])"
 )
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
+_HAS_DIGIT = re.compile(r"\d")
+# Every handle keyword contains one of these (lower-cased): a text without any skips the matcher.
+_HANDLE_HINTS = (
+    "line",
+    "tg",
+    "telegram",
+    "wa",
+    "whats",
+    "qq",
+    "wx",
+    "vx",
+    "v信",
+    "wechat",
+    "weixin",
+    "电报",
+    "飞机",
+    "微",
+    "薇",
+    "徽",
+    "威信",
+    "扣扣",
+    "企鹅",
+    "加v",
+    "เทเลแกรม",
+    "ไลน",
+)
 _TRAILING = ".,;:!?'\")]}>*"
 
 # Lower ranks win overlaps.
@@ -152,7 +178,18 @@ def _simple_matches(text: str, region: str | None) -> Iterator[_Candidate]:
         (_IPV6, None, _RANK_IP),
         (_DOMAIN, IndicatorKind.DOMAIN, _RANK_DOMAIN),
     )
+    skip = set()
+    if "@" not in text:
+        skip.add(_EMAIL)
+    if len(text) < 64:
+        skip.add(_HASH)
+    if text.count(":") < 2:
+        skip.add(_IPV6)
+    if _HAS_DIGIT.search(text) is None:
+        skip.update((_IPV4, _IBAN))
     for pattern, kind, rank in table:
+        if pattern in skip:
+            continue
         for match in pattern.finditer(text):
             value = match.group()
             if kind is None:
@@ -165,6 +202,9 @@ def _simple_matches(text: str, region: str | None) -> Iterator[_Candidate]:
 
 
 def _handles(text: str, region: str | None) -> Iterator[_Candidate]:
+    lowered = text.lower()
+    if not any(hint in lowered for hint in _HANDLE_HINTS):
+        return
     for match in _HANDLE.finditer(text):
         platform = next(name for name in _HANDLE_KEYWORDS if match.group(name))
         keyword, separator = match["keyword"], match["sep"]
@@ -261,7 +301,7 @@ def extract_indicators(text: str, region: str | None = None) -> list[FoundIndica
     normalized = normalize_for_matching(text)
     plain = normalized.text
     candidates: list[_Candidate] = []
-    has_digit = any(ch.isdigit() for ch in plain)
+    has_digit = _HAS_DIGIT.search(plain) is not None
     if "." in plain or "@" in plain:
         candidates.extend(_links(plain))
         if not plain.isascii():

@@ -39,8 +39,8 @@ _REWRITE = re.compile(
     ),
     re.IGNORECASE,
 )
-# Every defanging above contains one of these; plain ASCII without them needs no rewriting.
-_MAYBE_DEFANGED = re.compile(r"[\[({\\]|[hf][xX]", re.IGNORECASE)
+# Every rewriting above starts from one of these; a text without any needs none.
+_MAYBE_DEFANGED = re.compile(rf"[\[({{\\{_INVISIBLE}]|[hf]x", re.IGNORECASE)
 _REPLACEMENT = {"invisible": "", "hxxp": "http", "fxp": "ftp", "dot": ".", "at": "@"}
 
 # Letters and punctuation outside these ranges are left alone: folding CJK, Thai or Burmese text
@@ -102,6 +102,8 @@ def normalize_for_matching(text: str) -> NormalizedText:
         folded = text
     else:
         folded = text.translate(_fold_table())
+        if _MAYBE_DEFANGED.search(folded) is None:
+            return NormalizedText(folded)
     first = _REWRITE.search(folded)
     if first is None:
         return NormalizedText(folded)
