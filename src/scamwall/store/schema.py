@@ -29,7 +29,9 @@ from sqlalchemy.types import TypeDecorator
 __all__ = [
     "UTCDateTime",
     "agencies",
+    "allowlist_entries",
     "audit_log",
+    "false_positive_reports",
     "group_members",
     "imports",
     "indicators",
@@ -203,4 +205,32 @@ audit_log = Table(
     Column("origin", String(100), nullable=True),
     Column("prev_hash", String(64), nullable=False, unique=True),
     Column("hash", String(64), nullable=False),
+)
+
+#: Values the operator says must never be blocked; a removal is recorded, not deleted.
+allowlist_entries = Table(
+    "allowlist_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("canonical", String(2048), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("added_by", String(64), nullable=False),
+    Column("added_at", UTCDateTime(), nullable=False),
+    Column("removed_by", String(64), nullable=True),
+    Column("removed_at", UTCDateTime(), nullable=True),
+    Index(None, "kind", "canonical"),
+)
+
+#: An agency's statement that an indicator is not malicious (append-only, like sightings).
+false_positive_reports = Table(
+    "false_positive_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("indicator_id", Uuid(as_uuid=False), ForeignKey("indicators.id"), nullable=False),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("reported_at", UTCDateTime(), nullable=False),
+    Column("reported_by", String(64), nullable=False),
+    Column("note", Text, nullable=True),
+    Index(None, "indicator_id"),
 )

@@ -1,0 +1,1 @@
+"""Reputation: scores derived from sightings, allowlists that always win, immutable snapshots."""
