@@ -280,11 +280,19 @@ class Access:
             description = clean_text(description, field="description", max_length=2000)
         member_agencies = [self.store.get_agency(code) for code in members]
         with self.store.transaction() as connection:
-            group_id = connection.execute(  # one group per name, whatever its case
-                select(sharing_groups.c.id).where(
-                    func.lower(sharing_groups.c.name) == clean.lower()
-                )
-            ).scalar()
+            # one group per name, whatever its case; compared in Python, which folds every
+            # script's case (SQLite's lower() folds ASCII only), over a table of a few rows
+            wanted = clean.casefold()
+            group_id = next(
+                (
+                    row.id
+                    for row in connection.execute(
+                        select(sharing_groups.c.id, sharing_groups.c.name)
+                    )
+                    if row.name.casefold() == wanted
+                ),
+                None,
+            )
             if group_id is None:
                 group_id = connection.execute(
                     insert(sharing_groups).values(
@@ -307,8 +315,8 @@ class Access:
 
     def get_group(self, name: str) -> SharingGroup:
         """The group with this name and its member agencies."""
-        wanted = " ".join(name.split()).lower()
-        groups = [g for g in self.list_groups() if g.name.lower() == wanted]
+        wanted = " ".join(name.split()).casefold()
+        groups = [g for g in self.list_groups() if g.name.casefold() == wanted]
         if not groups:
             raise NotFound(f"no sharing group named {name!r}; create it with `scamwall group add`")
         return groups[0]
