@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,7 +17,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scamwall import __version__
 from scamwall.api.auth import AnonymousRateLimit
 from scamwall.api.routes import router
+from scamwall.api.screening import router as screening_router
 from scamwall.errors import PayloadTooLarge, ScamwallError
+from scamwall.reputation import snapshot_for
+from scamwall.reputation.snapshot import SnapshotHolder
+from scamwall.screening.configured import text_screener
 from scamwall.settings import Settings, get_settings
 from scamwall.store import Store
 
@@ -80,10 +87,36 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
+def _refresh_every(holder: SnapshotHolder, seconds: float, stop: threading.Event) -> None:
+    """Rebuild the reputation snapshot every ``seconds`` until ``stop`` is set."""
+    while not stop.wait(seconds):
+        try:
+            holder.refresh()
+        except Exception:  # the old snapshot stays in service; the next round tries again
+            log.exception("reputation snapshot refresh failed")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    stop = threading.Event()
+    refresher = threading.Thread(
+        target=_refresh_every,
+        args=(app.state.reputation, app.state.settings.reputation_refresh_seconds, stop),
+        name="reputation-refresh",
+        daemon=True,
+    )
+    refresher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """The API over ``store`` (by default the database the settings name)."""
     config = settings or get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="scamwall",
         version=__version__,
         summary="Pool, look up and share cross-border fraud indicators between agencies.",
@@ -94,6 +127,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.settings = config
     app.state.store = store or Store.open(config.database_url)
     app.state.anonymous_limit = AnonymousRateLimit(config.api_anonymous_per_minute)
+    opened = app.state.store
+    app.state.reputation = SnapshotHolder(lambda: snapshot_for(opened, config))
+    app.state.text_screener = text_screener(config)
 
     @app.exception_handler(ScamwallError)
     async def _scamwall_error(request: Request, exc: ScamwallError) -> JSONResponse:
@@ -131,5 +167,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         )
 
     app.include_router(router)
+    app.include_router(screening_router)
     app.add_middleware(BodySizeLimit, limit=config.api_max_body_bytes)
     return app

@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["NormalizedText", "normalize_for_matching"]
+__all__ = ["NormalizedText", "fold_characters", "normalize_for_matching"]
 
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u034f\u2061\u2062\u2063\u2064"
 
@@ -75,6 +75,11 @@ def _fold_table() -> dict[int, str]:
     table[0x3000] = " "  # ideographic space
     table[0x00A0] = " "  # no-break space
     return table
+
+
+def fold_characters(text: str) -> str:
+    """Step 1 alone (native digits to ASCII, full-width to ASCII…); length is kept."""
+    return text if text.isascii() else text.translate(_fold_table())
 
 
 @dataclass(frozen=True, slots=True)

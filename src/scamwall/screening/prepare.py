@@ -1,0 +1,116 @@
+"""Turn what a gateway hands over into text the screener can read, or say why it cannot.
+
+A message is refused with a reason, never with an exception, when it is empty, larger than
+64 KB, binary (NUL bytes or mostly control characters) or not text in a known encoding (bytes
+that are not UTF-8, lone surrogates, text made of replacement characters). Everything else is:
+
+1. converted from Zawgyi to Unicode when it is Burmese typed in the Zawgyi font encoding (still
+   common on phones in Myanmar), detected with Google's ``myanmartools`` and converted with ICU's
+   ``Zawgyi-my`` transliterator (the ``myanmar`` extra; without it the message is screened as
+   is and says so);
+2. given a *matching form* for keyword rules: NFKC, case-folded, native digits as ASCII.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from myanmartools import ZawgyiDetector
+
+from scamwall.indicators.text import fold_characters
+
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "Prepared",
+    "prepare_message",
+    "zawgyi_converter",
+]
+
+MAX_MESSAGE_BYTES = 64 * 1024
+_MYANMAR = re.compile(r"[\u1000-\u109f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ZAWGYI_THRESHOLD = 0.95
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A message ready for screening, or the reason it cannot be."""
+
+    text: str
+    matching: str
+    error: str | None = None
+    detail: str | None = None
+    zawgyi: bool = False
+    #: Zawgyi was detected but no converter is installed.
+    unconverted: bool = False
+
+
+@lru_cache(maxsize=1)
+def _detector() -> ZawgyiDetector:
+    with warnings.catch_warnings():  # it loads its model with a deprecated importlib call
+        warnings.filterwarnings("ignore", "open_binary is deprecated", DeprecationWarning)
+        return ZawgyiDetector()
+
+
+@lru_cache(maxsize=1)
+def zawgyi_converter() -> Callable[[str], str] | None:
+    """ICU's Zawgyi-to-Unicode transliterator, or None when PyICU is not installed."""
+    try:
+        import icu  # noqa: PLC0415
+    except ImportError:
+        return None
+    transliterator = icu.Transliterator.createInstance("Zawgyi-my")
+    return transliterator.transliterate  # type: ignore[no-any-return]
+
+
+def _refused(error: str, detail: str) -> Prepared:
+    return Prepared("", "", error, detail)
+
+
+def prepare_message(raw: str | bytes) -> Prepared:
+    """Check, decode and normalise one message (see the module docstring)."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_MESSAGE_BYTES:
+            return _refused("too_large", f"{len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}")
+        if b"\x00" in raw:
+            return _refused("binary", "contains NUL bytes: not a text message")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return _refused("encoding", f"not UTF-8 (byte {exc.start}); send the text as UTF-8")
+    else:
+        text = raw
+        if len(text) > MAX_MESSAGE_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > (
+            MAX_MESSAGE_BYTES
+        ):
+            return _refused("too_large", f"longer than {MAX_MESSAGE_BYTES} bytes in UTF-8")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _refused("encoding", "contains lone surrogates: not valid Unicode text")
+        if "\x00" in text:
+            return _refused("binary", "contains NUL characters: not a text message")
+    if not text.strip():
+        return _refused("empty", "the message has no text")
+    controls = len(_CONTROL.findall(text))
+    if controls and controls * 10 > len(text):
+        return _refused("binary", f"{controls} control characters in {len(text)}: not text")
+    if text.count("\ufffd") * 2 > len(text):
+        return _refused("encoding", "mostly replacement characters: decoded with the wrong codec")
+    zawgyi = unconverted = False
+    if (
+        _MYANMAR.search(text) is not None
+        and _detector().get_zawgyi_probability(text) >= _ZAWGYI_THRESHOLD
+    ):
+        convert = zawgyi_converter()
+        if convert is None:
+            unconverted = True
+        else:
+            text, zawgyi = convert(text), True
+    matching = fold_characters(unicodedata.normalize("NFKC", text).casefold())
+    return Prepared(text, matching, zawgyi=zawgyi, unconverted=unconverted)

@@ -1,0 +1,193 @@
+"""Keyword rules per language, matched all at once with an Aho-Corasick automaton.
+
+Rules live in data files (``rules/<language>.yaml``, one per language plus ``common.yaml`` for
+words every language borrows), so analysts can extend them without touching code::
+
+    language: th
+    rules:
+      - id: th.police_impersonation
+        category: police_impersonation
+        weight: 0.5        # how strongly this rule alone suggests fraud (0-1)
+        min_hits: 1        # distinct keywords that must appear for it to fire
+        description: Fake police or court claiming the recipient is linked to a crime
+        keywords: [หมายจับ, ฟอกเงิน, …]
+
+Keywords are matched as substrings of a message's *matching form* (NFKC, case-folded, native
+digits as ASCII: :mod:`scamwall.screening.prepare`), and are brought to that form when loaded.
+Every keyword of every language goes into one ``pyahocorasick`` automaton: one pass over the text
+finds all of them, however many rules there are (``bench/bench_text.py`` compares it with a Python
+``re`` alternation of the same keywords).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import ahocorasick
+import yaml
+
+from scamwall.errors import InvalidInput
+from scamwall.indicators.text import fold_characters
+
+__all__ = ["CATEGORIES", "Rule", "RuleHit", "RuleSet", "load_rules"]
+
+#: Categories a rule may name; the screener reports the strongest one.
+CATEGORIES = frozenset(
+    {
+        "police_impersonation",
+        "customer_service_impersonation",
+        "acquaintance_impersonation",
+        "loan_credit",
+        "investment",
+        "prize_lottery",
+        "parcel_delivery",
+        "job_task",
+        "romance",
+        "gambling",
+        "account_security",
+        "payment_request",
+        "urgency",
+        "advertising",
+        "phishing_link",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of a rule file."""
+
+    id: str
+    language: str
+    category: str
+    weight: float
+    min_hits: int
+    description: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """A rule that fired on a message, and the keywords that made it fire."""
+
+    rule: Rule
+    keywords: tuple[str, ...]
+
+    def as_reason(self) -> dict[str, object]:
+        """The reason the screener reports for it."""
+        return {
+            "type": "rule",
+            "rule": self.rule.id,
+            "category": self.rule.category,
+            "weight": self.rule.weight,
+            "matched": list(self.keywords),
+            "text": self.rule.description,
+        }
+
+
+def _matching_form(keyword: str) -> str:
+    return fold_characters(unicodedata.normalize("NFKC", keyword).casefold()).strip()
+
+
+def _rule(raw: object, language: str, where: str) -> Rule:
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{where}: a rule is a mapping with id, category, weight, keywords")
+    try:
+        rule_id, category = str(raw["id"]), str(raw["category"])
+        weight, keywords = float(raw["weight"]), raw["keywords"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInput(f"{where}: missing or malformed field {exc}") from None
+    if category not in CATEGORIES:
+        raise InvalidInput(f"{where}: rule {rule_id}: unknown category {category!r}")
+    if not 0 < weight <= 1:
+        raise InvalidInput(f"{where}: rule {rule_id}: weight must be in (0, 1]")
+    if not isinstance(keywords, list) or not keywords:
+        raise InvalidInput(f"{where}: rule {rule_id}: keywords must be a non-empty list")
+    forms = tuple(dict.fromkeys(_matching_form(str(k)) for k in keywords if str(k).strip()))
+    min_hits = int(raw.get("min_hits", 1))
+    if not 1 <= min_hits <= len(forms):
+        raise InvalidInput(f"{where}: rule {rule_id}: min_hits must be 1-{len(forms)}")
+    return Rule(
+        rule_id, language, category, weight, min_hits, str(raw.get("description", "")), forms
+    )
+
+
+def _parse_file(text: str, where: str) -> list[Rule]:
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{where}: not valid YAML ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
+        raise InvalidInput(f"{where}: expected a mapping with `language` and a `rules` list")
+    language = str(document.get("language", "any"))
+    return [_rule(raw, language, f"{where} rule {n}") for n, raw in enumerate(document["rules"], 1)]
+
+
+class RuleSet:
+    """Rules compiled into one automaton. Immutable once built; safe to share across threads."""
+
+    def __init__(self, rules: Iterable[Rule], *, version: str = "custom") -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.version = version
+        ids = [r.id for r in self.rules]
+        if len(ids) != len(set(ids)):
+            raise InvalidInput("rule ids must be unique across all rule files")
+        owners: dict[str, list[tuple[int, int]]] = {}
+        for number, rule in enumerate(self.rules):
+            for index, keyword in enumerate(rule.keywords):
+                owners.setdefault(keyword, []).append((number, index))
+        self.keyword_count = len(owners)
+        automaton = ahocorasick.Automaton()
+        for keyword, owned in owners.items():
+            automaton.add_word(keyword, tuple(owned))
+        if owners:
+            automaton.make_automaton()
+        self._automaton = automaton if owners else None
+
+    def match(self, matching: str) -> list[RuleHit]:
+        """The rules that fire on one message's matching form."""
+        if self._automaton is None:
+            return []
+        seen: dict[int, set[int]] = {}
+        for _, owned in self._automaton.iter(matching):
+            for number, index in owned:
+                seen.setdefault(number, set()).add(index)
+        hits = []
+        for number, indexes in seen.items():
+            rule = self.rules[number]
+            if len(indexes) >= rule.min_hits:
+                hits.append(RuleHit(rule, tuple(rule.keywords[i] for i in sorted(indexes))))
+        hits.sort(key=lambda hit: -hit.rule.weight)
+        return hits
+
+    def match_many(self, texts: Sequence[str]) -> list[list[RuleHit]]:
+        """:meth:`match` for a batch."""
+        return [self.match(text) for text in texts]
+
+
+def load_rules(folder: Path | None = None) -> RuleSet:
+    """The rule files of ``folder``, or the rules shipped in the package."""
+    if folder is not None:
+        files = sorted(folder.glob("*.yaml"))
+        if not files:
+            raise InvalidInput(f"no *.yaml rule files in {folder}")
+        sources = [(f.name, f.read_text("utf-8")) for f in files]
+    else:
+        shipped = resources.files("scamwall.screening").joinpath("rules")
+        sources = sorted(
+            (entry.name, entry.read_text("utf-8"))
+            for entry in shipped.iterdir()
+            if entry.name.endswith(".yaml")
+        )
+    rules: list[Rule] = []
+    for name, text in sources:
+        rules.extend(_parse_file(text, name))
+    digest = hashlib.blake2b(digest_size=6)
+    for name, text in sources:
+        digest.update(name.encode() + b"\0" + text.encode())
+    return RuleSet(rules, version=f"rules-{digest.hexdigest()}")

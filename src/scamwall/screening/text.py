@@ -1,0 +1,393 @@
+"""Screen SMS and chat messages: a pure function of a batch, a model, rules and a snapshot.
+
+For each message (see ``docs/screening.md`` for the whole story):
+
+1. *prepare* it (:mod:`~scamwall.screening.prepare`): refuse what is not text, convert Zawgyi;
+2. *extract* its indicators and look each up in the reputation snapshot (a URL also by its
+   host); the sender too, when the gateway names it;
+3. *rules*: keyword rules of every language in one Aho-Corasick pass;
+4. *signals* that need no language (:mod:`~scamwall.screening.signals`);
+5. the *model*: calibrated probability of fraud-or-spam, and how much of the text it can read;
+6. optionally the *encoder* second stage, for the few messages the fast stage is unsure about
+   or cannot read;
+7. *combine*: independent pieces of evidence, each a probability, by noisy-or::
+
+       score = 1 - (1 - r*model) (1 - a(r)*rules) (1 - b(r)*signals) (1 - encoder) (1 - reputation)
+
+   where ``r`` is how readable the message is to the model (0-1) and ``a``, ``b`` say how much
+   rules and signals add (less where the model reads well, fully where it cannot); they are
+   chosen on the development split and kept in the model file. Each reason carries its *share*
+   of the evidence, ``-log(1 - s)`` of that piece over the sum.
+
+The verdict is ``block`` from the block threshold, ``warn`` from the warn threshold, else
+``allow``. Every reason of a verdict names what produced it: the rule id, the indicator with the
+sightings behind its score, the model and snapshot versions (``trace``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from scamwall.errors import InvalidIndicator
+from scamwall.indicators import Indicator, IndicatorKind, parse_indicator
+from scamwall.indicators.extract import FoundIndicator, extract_indicators
+from scamwall.indicators.network import url_host
+from scamwall.reputation.scoring import noisy_or
+from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
+from scamwall.screening.features import model_text
+from scamwall.screening.model import TextModel
+from scamwall.screening.prepare import Prepared, prepare_message
+from scamwall.screening.rules import RuleHit, RuleSet
+from scamwall.screening.signals import SIGNAL_WEIGHT, Signal, find_signals
+
+__all__ = ["Encoder", "Message", "TextScreener", "Verdict", "readability"]
+
+#: Rule categories that name a tactic, not a kind of fraud.
+_TACTICS = frozenset({"urgency", "payment_request"})
+#: Rule categories reported as one.
+_PHISHING = {"account_security": "phishing", "phishing_link": "phishing"}
+
+
+class Encoder(Protocol):
+    """The second stage: probability of fraud-or-spam from a multilingual encoder."""
+
+    version: str
+
+    def probabilities(self, texts: Sequence[str]) -> Sequence[float]:
+        """One probability per text."""
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message as a gateway hands it over."""
+
+    id: str
+    text: str | bytes
+    sender: str | None = None
+    #: What was wrong with the input record itself (a JSON line without text…), if anything.
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The screener's answer for one message."""
+
+    id: str
+    verdict: str
+    score: float
+    category: str
+    reasons: list[dict[str, Any]]
+    trace: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"id", "verdict", "score", "category", "reasons", "trace"}``."""
+        return {
+            "id": self.id,
+            "verdict": self.verdict,
+            "score": round(self.score, 4),
+            "category": self.category,
+            "reasons": self.reasons,
+            "trace": self.trace,
+        }
+
+
+def readability(coverage: float, mix: dict[str, float]) -> float:
+    """How far the model can be trusted on a message, from the share of its 4-grams the model
+    saw in training: 0 below ``mix["coverage_low"]``, 1 above ``mix["coverage_high"]``."""
+    low, high = mix["coverage_low"], mix["coverage_high"]
+    return min(1.0, max(0.0, (coverage - low) / (high - low)))
+
+
+def _scaled(factor: float, weight: float) -> float:
+    """A rule's or signal's weight scaled by the mix, kept below certainty."""
+    return min(0.95, factor * weight)
+
+
+def _strength(score: float) -> float:
+    return -math.log(max(1e-12, 1.0 - min(score, 1 - 1e-9)))
+
+
+@dataclass(slots=True)
+class _Work:
+    """One message on its way through the stages."""
+
+    message: Message
+    prepared: Prepared
+    found: list[FoundIndicator] = field(default_factory=list)
+    hits: list[RuleHit] = field(default_factory=list)
+    signals: list[Signal] = field(default_factory=list)
+    pieces: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    readable: float = 1.0
+    model_category: str = "fraud"
+    encoder: float | None = None
+    sightings: list[str] = field(default_factory=list)
+
+
+class TextScreener:
+    """Model, rules, thresholds and the optional encoder; :meth:`screen` judges batches."""
+
+    def __init__(
+        self,
+        model: TextModel,
+        rules: RuleSet,
+        *,
+        warn: float = 0.5,
+        block: float = 0.9,
+        region: str | None = None,
+        encoder: Encoder | None = None,
+        encoder_budget: int = 8,
+    ) -> None:
+        if not 0 < warn < block <= 1:
+            raise ValueError("thresholds must satisfy 0 < warn < block <= 1")
+        self.model = model
+        self.rules = rules
+        self.warn = warn
+        self.block = block
+        self.region = region
+        self.encoder = encoder
+        self.encoder_budget = encoder_budget
+
+    def screen(
+        self,
+        messages: Sequence[Message],
+        snapshot: ReputationSnapshot,
+        *,
+        region: str | None = None,
+    ) -> list[Verdict]:
+        """A verdict per message, in order. Never raises for a bad message: it gets a verdict
+        with an ``error`` reason."""
+        region = region or self.region
+        work = [
+            _Work(m, Prepared("", "", "input", m.problem) if m.problem else prepare_message(m.text))
+            for m in messages
+        ]
+        readable = [w for w in work if w.prepared.error is None]
+        for item in readable:
+            self._gather(item, snapshot, region)
+        self._score_text(readable)
+        if self.encoder is not None and self.encoder_budget > 0:
+            self._second_stage(readable)
+        trace = {
+            "model": self.model.version,
+            "rules": self.rules.version,
+            "snapshot": snapshot.version,
+        }
+        return [self._verdict(w, trace) for w in work]
+
+    # stages ----------------------------------------------------------------------------------
+
+    def _gather(self, item: _Work, snapshot: ReputationSnapshot, region: str | None) -> None:
+        prepared = item.prepared
+        item.found = extract_indicators(prepared.text, region)
+        item.hits = self.rules.match(prepared.matching)
+        item.signals = find_signals(prepared.matching, item.found, snapshot.allowlist)
+        if prepared.zawgyi:
+            item.notes.append({"type": "note", "text": "converted from Zawgyi to Unicode"})
+        if prepared.unconverted:
+            item.notes.append(
+                {
+                    "type": "note",
+                    "text": "Zawgyi-encoded; screened unconverted (install scamwall[myanmar])",
+                }
+            )
+        looked: set[tuple[IndicatorKind, str]] = set()
+        candidates = [f.indicator for f in item.found]
+        sender = _sender_indicator(item.message.sender, region)
+        if sender is not None:
+            candidates.append(sender)
+        best: tuple[float, dict[str, Any]] | None = None
+        for indicator in candidates:
+            for kind, value in _lookup_keys(indicator):
+                if (kind, value) in looked:
+                    continue
+                looked.add((kind, value))
+                found = snapshot.lookup_value(kind, value)
+                if found is None:
+                    continue
+                if found.allowlisted is not None:
+                    item.notes.append(_allowlisted_reason(found))
+                    continue
+                if found.score <= 0:
+                    continue
+                item.sightings.extend(e.sighting_id for e in found.evidence)
+                reason = _indicator_reason(found, sender is indicator)
+                if best is None or found.score > best[0]:
+                    best = (found.score, reason)
+                else:
+                    item.notes.append(reason)
+        if best is not None:
+            item.pieces.append(best)
+
+    def _score_text(self, items: list[_Work]) -> None:
+        if not items:
+            return
+        output = self.model.predict([model_text(w.prepared.matching) for w in items])
+        mix = self.model.mix
+        for item, bad, category, cover in zip(
+            items, output.bad, output.category, output.coverage, strict=True
+        ):
+            r = readability(float(cover), mix)
+            item.readable = r
+            item.model_category = category
+            item.pieces.append(
+                (
+                    r * float(bad),
+                    {
+                        "type": "model",
+                        "model": self.model.version,
+                        "probability": round(float(bad), 4),
+                        "readable": round(r, 3),
+                        "class": category,
+                    },
+                )
+            )
+            rules_factor = mix["rules_read"] * r + mix["rules_unread"] * (1 - r)
+            for hit in item.hits:
+                item.pieces.append((_scaled(rules_factor, hit.rule.weight), hit.as_reason()))
+            signals_factor = mix["signals_read"] * r + mix["signals_unread"] * (1 - r)
+            for signal in item.signals:
+                item.pieces.append(
+                    (_scaled(signals_factor, SIGNAL_WEIGHT[signal.name]), signal.as_reason())
+                )
+
+    def _second_stage(self, items: list[_Work]) -> None:
+        assert self.encoder is not None
+        unsure = []
+        for item in items:
+            score = noisy_or(s for s, _ in item.pieces)
+            if score >= self.block:
+                continue
+            if item.readable < 1.0 or self.warn * 0.6 <= score < self.block:
+                unsure.append((item.readable, -score, item))
+        unsure.sort(key=lambda entry: (entry[0], entry[1]))
+        chosen = [entry[2] for entry in unsure[: self.encoder_budget]]
+        if not chosen:
+            return
+        probabilities = self.encoder.probabilities([w.prepared.text for w in chosen])
+        for item, probability in zip(chosen, probabilities, strict=True):
+            weight = (1 - item.readable) * float(probability)
+            item.pieces.append(
+                (
+                    weight,
+                    {
+                        "type": "encoder",
+                        "model": self.encoder.version,
+                        "probability": round(float(probability), 4),
+                    },
+                )
+            )
+
+    # verdict ---------------------------------------------------------------------------------
+
+    def _verdict(self, item: _Work, trace: dict[str, Any]) -> Verdict:
+        prepared = item.prepared
+        if prepared.error is not None:
+            reason = {"type": "error", "error": prepared.error, "text": prepared.detail}
+            return Verdict(item.message.id, "allow", 0.0, "error", [reason], dict(trace))
+        pieces = [(s, r) for s, r in item.pieces if s > 0]
+        score = noisy_or(s for s, _ in pieces)
+        total = sum(_strength(s) for s, _ in pieces) or 1.0
+        reasons = []
+        for piece_score, reason in sorted(pieces, key=lambda p: -p[0]):
+            reasons.append(
+                {
+                    **reason,
+                    "score": round(piece_score, 4),
+                    "share": round(_strength(piece_score) / total, 3),
+                }
+            )
+        reasons.extend(item.notes)
+        if score >= self.block:
+            verdict = "block"
+        elif score >= self.warn:
+            verdict = "warn"
+        else:
+            verdict = "allow"
+        category = "ham" if verdict == "allow" else self._category(item, pieces)
+        here = dict(trace)
+        if verdict == "block" and item.sightings:
+            here["sightings"] = sorted(set(item.sightings))
+        return Verdict(item.message.id, verdict, score, category, reasons, here)
+
+    def _category(self, item: _Work, pieces: list[tuple[float, dict[str, Any]]]) -> str:
+        """The finest category the evidence supports: a fraud type named by a rule (tactics such
+        as urgency name none) refines the model's "fraud" or overrides its "spam"; where the
+        model cannot read, the rules alone decide."""
+        typed = next((h.rule.category for h in item.hits if h.rule.category not in _TACTICS), None)
+        model_piece = next((s for s, r in pieces if r["type"] == "model"), 0.0)
+        if item.readable >= 0.5 and model_piece >= 0.5:
+            if item.model_category in ("fraud", "spam") and typed not in (None, "advertising"):
+                return _PHISHING.get(str(typed), str(typed))
+            return item.model_category
+        if typed is not None:
+            return "spam" if typed == "advertising" else _PHISHING.get(typed, typed)
+        return "fraud"
+
+
+def _sender_indicator(sender: str | None, region: str | None) -> Indicator | None:
+    if not sender:
+        return None
+    for kind in (IndicatorKind.PHONE, IndicatorKind.SMS_SENDER):
+        try:
+            return parse_indicator(sender, kind, region)
+        except InvalidIndicator:
+            continue
+    return None
+
+
+def _lookup_keys(indicator: Indicator) -> list[tuple[IndicatorKind, str]]:
+    keys = [(indicator.kind, indicator.canonical)]
+    if indicator.kind is IndicatorKind.URL:
+        host = url_host(indicator.canonical)
+        if host:
+            keys.append((IndicatorKind.DOMAIN, host))
+            if indicator.registered_domain and indicator.registered_domain != host:
+                keys.append((IndicatorKind.DOMAIN, indicator.registered_domain))
+    elif (
+        indicator.kind is IndicatorKind.DOMAIN
+        and indicator.registered_domain
+        and indicator.registered_domain != indicator.canonical
+    ):
+        keys.append((IndicatorKind.DOMAIN, indicator.registered_domain))
+    return keys
+
+
+def _indicator_reason(found: Reputation, is_sender: bool) -> dict[str, Any]:
+    named = sorted({e.agency for e in found.evidence if e.agency})
+    restricted = found.agencies - len(named)
+    who = ", ".join(named) if named else ""
+    if restricted:
+        who = f"{who} and " if who else ""
+        who += f"{restricted} agenc{'y' if restricted == 1 else 'ies'} (restricted)"
+    role = "the sender" if is_sender else "in the message"
+    return {
+        "type": "indicator",
+        "kind": found.kind.value,
+        "value": found.canonical,
+        "reputation": round(found.score, 4),
+        "agencies": found.agencies,
+        "sightings": [e.as_dict() for e in found.evidence],
+        "text": f"{found.kind.value} {found.canonical} ({role}) reported by {who}",
+    }
+
+
+def _allowlisted_reason(found: Reputation) -> dict[str, Any]:
+    entry = found.allowlisted
+    assert entry is not None
+    return {
+        "type": "allowlisted",
+        "kind": found.kind.value,
+        "value": found.canonical,
+        "text": f"{found.canonical} is allowlisted ({entry.reason}, {entry.source})",
+    }
+
+
+def scores(verdicts: Sequence[Verdict]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The scores of a batch's verdicts as an array (for evaluation)."""
+    return np.array([v.score for v in verdicts], dtype=np.float64)

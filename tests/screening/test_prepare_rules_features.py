@@ -1,0 +1,150 @@
+"""Message preparation, keyword rules and n-gram features."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scamwall.errors import InvalidInput
+from scamwall.screening.features import coverage, hash_ngrams, model_text
+from scamwall.screening.messages import read_messages
+from scamwall.screening.prepare import MAX_MESSAGE_BYTES, prepare_message, zawgyi_converter
+from scamwall.screening.rules import load_rules
+
+BURMESE = "သင့်ဘဏ်အကောင့်ကို ပိတ်ထားပါသည်။ ကျေးဇူးပြု၍ လင့်ခ်ကိုနှိပ်ပါ"
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        ("", "empty"),
+        ("  \n\t ", "empty"),
+        (b"\xff\xfe\x00\x01", "binary"),
+        (b"caf\xe9 au lait", "encoding"),
+        ("ok\ud800", "encoding"),
+        ("x" * (MAX_MESSAGE_BYTES + 1), "too_large"),
+        (b"y" * (MAX_MESSAGE_BYTES + 1), "too_large"),
+        ("\x01\x02\x03\x04 abc", "binary"),
+        ("\ufffd" * 20, "encoding"),
+    ],
+)
+def test_what_is_not_text_is_refused_with_a_reason(raw: str | bytes, error: str) -> None:
+    prepared = prepare_message(raw)
+    assert prepared.error == error
+    assert prepared.detail
+
+
+def test_matching_form_folds_case_width_and_native_digits() -> None:
+    prepared = prepare_message("ＵＲＧＥＮＴ pay ๑๒๓ Baht")
+    assert prepared.error is None
+    assert prepared.matching == "urgent pay 123 baht"
+    assert model_text("win 1,250 baht  now") == "win 0,000 baht now"
+
+
+def test_zawgyi_is_converted_before_matching() -> None:
+    convert = zawgyi_converter()
+    if convert is None:
+        pytest.skip("PyICU (the myanmar extra) is not installed")
+    import icu
+
+    zawgyi = icu.Transliterator.createInstance("my-Zawgyi").transliterate(BURMESE)
+    assert zawgyi != BURMESE
+    prepared = prepare_message(zawgyi)
+    assert prepared.zawgyi
+    assert prepared.text == BURMESE
+    unicode_text = prepare_message(BURMESE)
+    assert not unicode_text.zawgyi
+    assert unicode_text.text == BURMESE
+
+
+def test_shipped_rules_cover_the_region_and_fire_on_scams() -> None:
+    rules = load_rules()
+    languages = {rule.language for rule in rules.rules}
+    assert {"en", "zh", "th", "my", "lo", "km", "vi", "any"} <= languages
+    hits = rules.match(prepare_message("您的账户涉嫌洗钱，请立即转账到安全账户").matching)
+    assert "zh.police_impersonation" in [h.rule.id for h in hits]
+    assert rules.match(prepare_message("see you at dinner tonight").matching) == []
+
+
+def test_min_hits_needs_distinct_keywords(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text(
+        "language: en\nrules:\n  - id: en.loan_credit\n    category: loan_credit\n"
+        "    weight: 0.3\n    min_hits: 2\n    description: loans\n"
+        "    keywords: [Loan, APPROVED]\n",
+        encoding="utf-8",
+    )
+    rules = load_rules(tmp_path)
+    assert rules.match("loan loan loan") == []
+    [hit] = rules.match("your loan is approved")
+    assert hit.keywords == ("loan", "approved")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("rules: [", "not valid YAML"),
+        ("language: en\n", "rules"),
+        (
+            "rules:\n  - id: a\n    category: nonsense\n    weight: 0.2\n    keywords: [x]\n",
+            "unknown category",
+        ),
+        ("rules:\n  - id: a\n    category: urgency\n    weight: 2\n    keywords: [x]\n", "weight"),
+        (
+            "rules:\n  - id: a\n    category: urgency\n    weight: 0.2\n    keywords: []\n",
+            "keywords",
+        ),
+    ],
+)
+def test_bad_rule_files_name_the_file_and_the_problem(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    (tmp_path / "bad.yaml").write_text(body, encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"bad\.yaml") as caught:
+        load_rules(tmp_path)
+    assert message in str(caught.value)
+
+
+def test_hashing_a_text_does_not_depend_on_its_batch() -> None:
+    texts = ["hello there", "สวัสดีครับ", "", "您好", "a"]
+    together = hash_ngrams(texts, bits=12)
+    for i, text in enumerate(texts):
+        alone = hash_ngrams([text], bits=12)
+        assert abs(together[i] - alone).sum() == 0
+    assert together[2].nnz == 0
+    assert together[4].nnz == 1  # one unigram; no n-gram crosses into the next text
+
+
+def test_coverage_tells_an_unseen_script() -> None:
+    seen = np.zeros(0x110000, dtype=bool)
+    for ch in "abcdefghijklmnopqrstuvwxyz":
+        seen[ord(ch)] = True
+    shares = coverage(["hello world", BURMESE, "12345 !!!", "hello ကျပ်"], seen)
+    assert shares[0] == 1.0
+    assert shares[1] == 0.0
+    assert shares[2] == 1.0
+    assert 0.3 < shares[3] < 0.8
+
+
+def test_reading_messages_keeps_going_past_bad_lines() -> None:
+    lines = [
+        b"plain text\n",
+        b'{"id": "m2", "text": "json", "sender": "KBank"}\n',
+        b'{"id": "m3"}\n',
+        b"{broken\n",
+        b"\xff\xfe\n",
+        b'{"id": 7, "text": "number id"}\n',
+        b'["not", "an", "object"]\n',
+    ]
+    messages = list(read_messages(lines))
+    assert [m.id for m in messages] == ["1", "m2", "m3", "4", "5", "7", "7"]
+    assert messages[1].sender == "KBank"
+    assert messages[2].problem is not None
+    assert "text" in messages[2].problem
+    assert messages[3].problem is not None
+    assert "line 4" in messages[3].problem
+    assert messages[4].text == b"\xff\xfe"
+    assert messages[4].problem is None
+    assert messages[6].problem is None
+    assert messages[6].text == b'["not", "an", "object"]'

@@ -1,0 +1,158 @@
+"""The text screener end to end: verdicts, reasons, reputation, errors, the shipped model."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from scamwall.indicators import parse_indicator
+from scamwall.reputation.allowlist import Allowlist, shipped_entries
+from scamwall.reputation.snapshot import ReputationSnapshot, build_snapshot
+from scamwall.screening.model import default_model
+from scamwall.screening.rules import load_rules
+from scamwall.screening.text import Message, TextScreener
+from scamwall.store import Store
+from scamwall.store.records import Sighting
+from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
+
+UNSEEN = Path(__file__).resolve().parents[1] / "data" / "unseen_languages.jsonl"
+
+
+@pytest.fixture(scope="module")
+def screener() -> TextScreener:
+    return TextScreener(default_model(), load_rules(), region="TH")
+
+
+def _empty() -> ReputationSnapshot:
+    return ReputationSnapshot.empty(Allowlist(shipped_entries()))
+
+
+def test_verdicts_come_back_in_order_and_bad_messages_do_not_stop_the_batch(
+    screener: TextScreener,
+) -> None:
+    batch = [
+        Message("ok", "Are we still on for lunch at 12?"),
+        Message("empty", ""),
+        Message("scam", "您好，我是公安局的，您的账户涉嫌洗钱，请立即转账到安全账户配合调查"),
+        Message("binary", b"\x00\x01\x02"),
+        Message("huge", "a" * 70_000),
+        Message("latin1", "Caf\xe9".encode("latin-1")),
+        Message("input", "", problem="field text: missing"),
+    ]
+    verdicts = screener.screen(batch, _empty())
+    assert [v.id for v in verdicts] == [m.id for m in batch]
+    by_id = {v.id: v for v in verdicts}
+    assert by_id["ok"].verdict == "allow"
+    assert by_id["ok"].category == "ham"
+    assert by_id["scam"].verdict == "block"
+    assert by_id["scam"].category == "police_impersonation"
+    rules = [r["rule"] for r in by_id["scam"].reasons if r["type"] == "rule"]
+    assert "zh.police_impersonation" in rules
+    model = next(r for r in by_id["scam"].reasons if r["type"] == "model")
+    assert model["model"] == default_model().version
+    assert 0 < model["share"] <= 1
+    assert sum(r["share"] for r in by_id["scam"].reasons if "share" in r) == pytest.approx(
+        1, abs=0.01
+    )
+    for name, error in [
+        ("empty", "empty"),
+        ("binary", "binary"),
+        ("huge", "too_large"),
+        ("latin1", "encoding"),
+        ("input", "input"),
+    ]:
+        assert by_id[name].category == "error"
+        assert by_id[name].reasons[0] == {
+            "type": "error",
+            "error": error,
+            "text": by_id[name].reasons[0]["text"],
+        }
+    assert by_id["ok"].trace["model"] == default_model().version
+    assert by_id["ok"].trace["rules"].startswith("rules-")
+
+
+def test_a_reported_link_blocks_and_the_verdict_traces_its_sightings(
+    store: Store, screener: TextScreener
+) -> None:
+    police = store.add_agency("TH-POLICE", name="police", country="TH", kind=AgencyKind.POLICE)
+    cert = store.add_agency("CN-CERT", name="cert", country="CN", kind=AgencyKind.CERT)
+    now = datetime.now(UTC)
+    for agency, tlp in ((police, Tlp.CLEAR), (cert, Tlp.AMBER)):
+        store.record_sightings(
+            [
+                Sighting(
+                    indicator=parse_indicator("pay-parcel-fee.example"),
+                    agency=agency,
+                    observed_at=now - timedelta(days=1),
+                    source_kind=SourceKind.POLICE_CASE,
+                    confidence=90,
+                    tlp=tlp,
+                )
+            ]
+        )
+    snapshot = build_snapshot(store)
+    [verdict] = screener.screen(
+        [Message("m", "Your parcel is waiting, see https://track.pay-parcel-fee.example/x")],
+        snapshot,
+    )
+    assert verdict.verdict == "block"
+    [reason] = [r for r in verdict.reasons if r["type"] == "indicator"]
+    assert reason["value"] == "pay-parcel-fee.example"
+    assert reason["agencies"] == 2
+    assert "TH-POLICE" in reason["text"]
+    assert "1 agency (restricted)" in reason["text"]
+    assert "CN-CERT" not in json.dumps(verdict.as_dict())  # AMBER: never named
+    assert len(verdict.trace["sightings"]) == 2
+    assert verdict.trace["snapshot"] == snapshot.version
+
+
+def test_the_sender_is_looked_up_and_allowlisted_values_only_noted(
+    store: Store, screener: TextScreener
+) -> None:
+    police = store.add_agency("TH-POLICE", name="police", country="TH", kind=AgencyKind.POLICE)
+    store.record_sightings(
+        [
+            Sighting(
+                indicator=parse_indicator("0612345678", region="TH"),
+                agency=police,
+                observed_at=datetime.now(UTC),
+                source_kind=SourceKind.VICTIM_REPORT,
+                confidence=100,
+                tlp=Tlp.GREEN,
+            )
+        ]
+    )
+    snapshot = build_snapshot(store)
+    sent, official = screener.screen(
+        [
+            Message("s", "hello, call me back", sender="+66 61 234 5678"),
+            Message("k", "Your statement is ready at https://www.kasikornbank.com/th"),
+        ],
+        snapshot,
+    )
+    indicator = next(r for r in sent.reasons if r["type"] == "indicator")
+    assert "the sender" in indicator["text"]
+    assert indicator["value"] == "+66612345678"
+    assert any(r["type"] == "allowlisted" for r in official.reasons)
+    assert official.verdict == "allow"
+
+
+def test_thresholds_must_be_ordered() -> None:
+    with pytest.raises(ValueError, match="thresholds"):
+        TextScreener(default_model(), load_rules(), warn=0.9, block=0.5)
+
+
+def test_unseen_languages_are_screened_by_rules_and_signals(screener: TextScreener) -> None:
+    """The hand-written Burmese, Lao, Khmer and Vietnamese set: the model cannot read most
+    of it; rules, signals and readability must still catch most fraud and pass most ham."""
+    rows = [json.loads(line) for line in UNSEEN.read_text(encoding="utf-8").splitlines()]
+    verdicts = screener.screen([Message(r["id"], r["text"]) for r in rows], _empty())
+    fraud = [v for r, v in zip(rows, verdicts, strict=True) if r["label"] == "fraud"]
+    ham = [v for r, v in zip(rows, verdicts, strict=True) if r["label"] == "ham"]
+    caught = sum(v.verdict != "allow" for v in fraud) / len(fraud)
+    wrongly = sum(v.verdict != "allow" for v in ham) / len(ham)
+    assert caught >= 0.45, caught
+    assert wrongly <= 0.1, wrongly
