@@ -154,5 +154,5 @@ def test_unseen_languages_are_screened_by_rules_and_signals(screener: TextScreen
     ham = [v for r, v in zip(rows, verdicts, strict=True) if r["label"] == "ham"]
     caught = sum(v.verdict != "allow" for v in fraud) / len(fraud)
     wrongly = sum(v.verdict != "allow" for v in ham) / len(ham)
-    assert caught >= 0.45, caught
-    assert wrongly <= 0.1, wrongly
+    assert caught >= 0.6, caught
+    assert wrongly <= 0.08, wrongly

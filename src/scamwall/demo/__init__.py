@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from importlib.resources import as_file, files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from rich.console import Console
@@ -22,6 +23,43 @@ from scamwall.store.access import Access
 from scamwall.vocabulary import AgencyKind
 
 __all__ = ["DEMO_AGENCIES", "DEMO_FILES", "run_demo"]
+
+
+def _screen_messages(console: Console, store: Store, messages: Traversable) -> None:
+    """Screen the demo messages against a snapshot of what was just loaded."""
+    from scamwall.reputation import snapshot_for  # noqa: PLC0415 - the demo's last step only
+    from scamwall.screening.configured import text_screener  # noqa: PLC0415
+    from scamwall.screening.text import Message  # noqa: PLC0415
+    from scamwall.settings import get_settings  # noqa: PLC0415
+
+    settings = get_settings()
+    snapshot = snapshot_for(store, settings)
+    rows = [line.split("\t", 1) for line in messages.read_text(encoding="utf-8").splitlines()]
+    verdicts = [
+        text_screener(settings, region=region).screen([Message(str(n), text)], snapshot)[0]
+        for n, (region, text) in enumerate(rows, 1)
+    ]
+    table = Table(
+        "message (synthetic)",
+        "verdict",
+        "score",
+        "category",
+        "strongest reason",
+        title=f"Screening (reputation snapshot {snapshot.version})",
+        show_lines=True,
+    )
+    for (_, text), verdict in zip(rows, verdicts, strict=True):
+        top = verdict.reasons[0] if verdict.reasons else {}
+        reason = str(top.get("text") or top.get("rule") or top.get("type", "-"))
+        table.add_row(
+            text[:50] + ("…" if len(text) > 50 else ""),
+            verdict.verdict,
+            f"{verdict.score:.2f}",
+            verdict.category,
+            reason[:60],
+        )
+    console.print(table)
+
 
 DEMO_AGENCIES = (
     ("CN-MPS", "Anti-fraud centre, Ministry of Public Security (demo)", "CN", AgencyKind.POLICE),
@@ -78,6 +116,7 @@ def run_demo(store: Store, console: Console) -> None:
         listed = "\n".join(f"{f.indicator.kind.value}: {f.indicator.canonical}" for f in hits)
         found.add_row(region, text[:70] + ("…" if len(text) > 70 else ""), listed or "-")
     console.print(found)
+    _screen_messages(console, store, demo / "messages.tsv")
     console.print(
         "Try next:\n"
         "  scamwall parse '０８１-２３４-５６７８' 'hxxps://Pay.Example[.]com:443/a/../b' -r TH\n"
@@ -85,6 +124,8 @@ def run_demo(store: Store, console: Console) -> None:
         "  scamwall lookup t.me/job_abroad_hr            (as the public)\n"
         "  scamwall token create --agency CN-MPS --role analyst --user li\n"
         "  scamwall lookup +66925550101 --as <token>     (as that analyst)\n"
+        "  echo '您的账户涉嫌洗钱，请立即转账到安全账户' | scamwall screen text\n"
+        "  scamwall reputation show t.me/job_abroad_hr\n"
         "  scamwall serve                                (the HTTP API, /docs)\n"
         "  scamwall stats"
     )

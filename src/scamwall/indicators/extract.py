@@ -168,16 +168,41 @@ def _links(text: str) -> Iterator[_Candidate]:
                 yield _Candidate(_RANK_LINK, match.start(), end, indicator)
 
 
-def _simple_matches(text: str, region: str | None) -> Iterator[_Candidate]:
-    table = (
-        (_EMAIL, IndicatorKind.EMAIL, _RANK_EMAIL),
-        (_WALLET, IndicatorKind.CRYPTO_WALLET, _RANK_EXACT),
-        (_HASH, IndicatorKind.FILE_HASH, _RANK_EXACT),
-        (_IBAN, IndicatorKind.BANK_ACCOUNT, _RANK_EXACT),
-        (_IPV4, None, _RANK_IP),
-        (_IPV6, None, _RANK_IP),
-        (_DOMAIN, IndicatorKind.DOMAIN, _RANK_DOMAIN),
-    )
+_TABLE = (
+    (_EMAIL, IndicatorKind.EMAIL, _RANK_EMAIL),
+    (_WALLET, IndicatorKind.CRYPTO_WALLET, _RANK_EXACT),
+    (_HASH, IndicatorKind.FILE_HASH, _RANK_EXACT),
+    (_IBAN, IndicatorKind.BANK_ACCOUNT, _RANK_EXACT),
+    (_IPV4, None, _RANK_IP),
+    (_IPV6, None, _RANK_IP),
+    (_DOMAIN, IndicatorKind.DOMAIN, _RANK_DOMAIN),
+)
+#: Patterns whose matches never hold a space or a non-ASCII character (all but IBAN).
+_COMPACT = tuple(row for row in _TABLE if row[0] is not _IBAN)
+_IBAN_ONLY = tuple(row for row in _TABLE if row[0] is _IBAN)
+# A run of printable ASCII (with the accented Latin letters that decide its boundaries): in a
+# Chinese, Thai or Burmese text, the only places links, addresses, wallets and domains can be.
+# Runs without '.', '@' or ':' can hold only a wallet or a hash, both 25 characters or more.
+_ISLAND = re.compile(rf"[!-~{_LATIN[6:]}]{{4,}}")
+
+
+def _islands(text: str) -> Iterator[tuple[int, str]]:
+    for match in _ISLAND.finditer(text):
+        piece = match.group()
+        if len(piece) >= 25 or "." in piece or "@" in piece or ":" in piece:
+            yield match.start(), piece
+
+
+def _shifted(candidates: Iterator[_Candidate], offset: int) -> Iterator[_Candidate]:
+    for c in candidates:
+        yield _Candidate(c.rank, c.start + offset, c.end + offset, c.indicator)
+
+
+def _simple_matches(
+    text: str,
+    region: str | None,
+    table: tuple[tuple[re.Pattern[str], IndicatorKind | None, int], ...] = _TABLE,
+) -> Iterator[_Candidate]:
     skip = set()
     if "@" not in text:
         skip.add(_EMAIL)
@@ -302,13 +327,22 @@ def extract_indicators(text: str, region: str | None = None) -> list[FoundIndica
     plain = normalized.text
     candidates: list[_Candidate] = []
     has_digit = _HAS_DIGIT.search(plain) is not None
-    if "." in plain or "@" in plain:
-        candidates.extend(_links(plain))
-        if not plain.isascii():
+    linkish = "." in plain or "@" in plain
+    if plain.isascii():
+        if linkish:
+            candidates.extend(_links(plain))
+            candidates.extend(_simple_matches(plain, region))
+        elif has_digit or ":" in plain:
+            candidates.extend(c for c in _simple_matches(plain, region) if c.rank != _RANK_DOMAIN)
+    else:
+        # scan only the ASCII runs where compact indicators can be (same matches, far less text)
+        if linkish:
             candidates.extend(_idn_links(plain))
-        candidates.extend(_simple_matches(plain, region))
-    elif has_digit or ":" in plain:
-        candidates.extend(c for c in _simple_matches(plain, region) if c.rank != _RANK_DOMAIN)
+        for offset, piece in _islands(plain):
+            candidates.extend(_shifted(_links(piece), offset))
+            candidates.extend(_shifted(_simple_matches(piece, region, _COMPACT), offset))
+        if has_digit:
+            candidates.extend(_simple_matches(plain, region, _IBAN_ONLY))
     candidates.extend(_handles(plain, region))
     candidates.extend(_at_names(plain, region))
     if has_digit:

@@ -106,7 +106,7 @@ def normalize_for_matching(text: str) -> NormalizedText:
             return NormalizedText(text)  # the common case: nothing to undo
         folded = text
     else:
-        folded = text.translate(_fold_table())
+        folded = fold_characters(text)
         if _MAYBE_DEFANGED.search(folded) is None:
             return NormalizedText(folded)
     first = _REWRITE.search(folded)

@@ -88,9 +88,12 @@ class Allowlist:
 
     def __init__(self, entries: Iterable[AllowEntry]) -> None:
         self._exact: dict[tuple[IndicatorKind, str], AllowEntry] = {}
+        self._domains: dict[str, AllowEntry] = {}
         self._networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, AllowEntry]] = []
         for entry in entries:
             self._exact.setdefault((entry.kind, entry.value), entry)
+            if entry.kind is IndicatorKind.DOMAIN:
+                self._domains.setdefault(entry.value, entry)
             if entry.kind is IndicatorKind.CIDR:
                 self._networks.append((ipaddress.ip_network(entry.value), entry))
 
@@ -111,9 +114,9 @@ class Allowlist:
 
     def match_domain(self, name: str) -> AllowEntry | None:
         """The entry protecting a domain name or one of its parents."""
-        exact = self._exact
+        domains = self._domains
         while True:
-            found = exact.get((IndicatorKind.DOMAIN, name))
+            found = domains.get(name)
             if found is not None:
                 return found
             dot = name.find(".")

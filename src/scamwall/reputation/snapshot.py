@@ -17,15 +17,16 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.reputation.allowlist import AllowEntry, Allowlist, load_allowlist
-from scamwall.reputation.scoring import ScoringRules, noisy_or
+from scamwall.reputation.scoring import SOURCE_WEIGHT, ScoringRules, noisy_or
 from scamwall.store.repository import Store
 from scamwall.store.schema import agencies, false_positive_reports, indicators, sightings
-from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
+from scamwall.vocabulary import AgencyKind, Tlp
 
 __all__ = ["Evidence", "Reputation", "ReputationSnapshot", "SnapshotHolder", "build_snapshot"]
 
@@ -113,14 +114,20 @@ class ReputationSnapshot:
         return cls("empty", datetime.now(UTC), allowlist or Allowlist(()), {})
 
 
-class _Accumulator:
-    """Sightings of one indicator, strongest per agency."""
+def _naive_utc(value: object) -> datetime:
+    """A stored time as naive UTC: SQLite hands over text, PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.astimezone(UTC).replace(tzinfo=None)
 
-    __slots__ = ("best", "count")
 
-    def __init__(self) -> None:
-        self.best: dict[int, tuple[float, Evidence]] = {}
-        self.count = 0
+def _sighting_text(value: object) -> str:
+    """A stored sighting id in its usual dashed form (SQLite keeps 32 hex digits)."""
+    text = str(value)
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return text
 
 
 def _agencies(store: Store) -> dict[int, tuple[str, AgencyKind]]:
@@ -181,14 +188,24 @@ def build_snapshot(
     disputed = _false_positive_weights(store, rules, known, now, digest)
     trust = {agency_id: rules.trust(code, kind) for agency_id, (code, kind) in known.items()}
     codes = {agency_id: code for agency_id, (code, _) in known.items()}
-    sources = {kind.value: kind for kind in SourceKind}
+    source_weight = {kind.value: weight for kind, weight in SOURCE_WEIGHT.items()}
     kinds = {kind.value: kind for kind in IndicatorKind}
+    half_lives = {kind.value: rules.half_life_days[kind] * 86_400.0 for kind in IndicatorKind}
     clear = Tlp.CLEAR.value
     scores: dict[tuple[str, str], Reputation] = {}
+    now_naive = now.astimezone(UTC).replace(tzinfo=None)
 
-    def finish(key: tuple[str, str], kind: IndicatorKind, acc: _Accumulator) -> None:
-        ranked = sorted(acc.best.values(), key=lambda pair: -pair[0])
-        belief = noisy_or(weight for weight, _ in ranked)
+    def finish(key: tuple[str, str], best: dict[int, tuple[float, Evidence]], count: int) -> None:
+        kind = kinds[key[0]]
+        if len(best) == 1:
+            ((belief, only),) = best.values()
+            evidence: tuple[Evidence, ...] = (only,)
+            agreeing = 1 if belief > 0 else 0
+        else:
+            ranked = sorted(best.values(), key=lambda pair: -pair[0])
+            belief = noisy_or(weight for weight, _ in ranked)
+            evidence = tuple(e for _, e in ranked)
+            agreeing = sum(1 for weight, _ in ranked if weight > 0)
         penalties = disputed.get(key, ())
         for penalty in penalties:
             belief *= 1.0 - penalty
@@ -197,32 +214,33 @@ def build_snapshot(
             kind,
             key[1],
             0.0 if allowed is not None else belief,
-            agencies=sum(1 for weight, _ in ranked if weight > 0),
-            sightings=acc.count,
-            false_positives=len(penalties),
-            evidence=tuple(evidence for _, evidence in ranked),
-            allowlisted=allowed,
+            agreeing,
+            count,
+            len(penalties),
+            evidence,
+            allowed,
         )
 
+    # raw column values: the drivers' own types, without SQLAlchemy's per-row conversions
+    # (a million UUID and datetime conversions cost seconds); see _sighting_text and _naive_utc
     query = (
         select(
             indicators.c.kind,
             indicators.c.canonical,
-            sightings.c.id,
+            type_coerce(sightings.c.id, String),
             sightings.c.agency_id,
-            sightings.c.observed_at,
+            type_coerce(sightings.c.observed_at, String),
             sightings.c.source_kind,
             sightings.c.confidence,
             sightings.c.tlp,
         )
         .join(indicators, indicators.c.id == sightings.c.indicator_id)
         .where(sightings.c.tlp.in_(sorted(t.value for t in rules.counted_tlps)))
-        .order_by(sightings.c.indicator_id, sightings.c.id)
         .execution_options(yield_per=_BATCH)
     )
-    current: tuple[str, str] | None = None
-    current_kind = IndicatorKind.PHONE
-    acc = _Accumulator()
+    # grouped here rather than sorted by the database: a sort of a million joined rows costs
+    # more than a dictionary of them
+    groups: dict[tuple[str, str], list[Any]] = {}
     # a transaction, not an autocommit read: PostgreSQL streams through a server-side cursor,
     # which lives in one
     with store.transaction() as connection:
@@ -237,26 +255,28 @@ def build_snapshot(
             tlp,
         ) in connection.execute(query):
             key = (kind_text, canonical)
-            if key != current:
-                if current is not None:
-                    finish(current, current_kind, acc)
-                current, current_kind, acc = key, kinds[kind_text], _Accumulator()
-            digest.update(sid.encode())
-            source_kind = sources[source]
-            weight = rules.sighting_weight(
-                current_kind,
-                trust=trust[agency_id],
-                source_kind=source_kind,
-                confidence=confidence,
-                age_seconds=(now - observed).total_seconds(),
-            )
-            acc.count += 1
-            best = acc.best.get(agency_id)
-            if best is None or weight > best[0]:
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = [{}, 0]
+            digest.update(str(sid).encode())
+            seen_at = _naive_utc(observed)
+            age = (now_naive - seen_at).total_seconds()
+            weight = trust[agency_id] * confidence * 0.01 * source_weight[source]
+            if age > 0:
+                weight *= 0.5 ** (age / half_lives[kind_text])
+            group[1] += 1
+            best = group[0]
+            held = best.get(agency_id)
+            if held is None or weight > held[0]:
                 named = codes[agency_id] if tlp == clear else None
-                acc.best[agency_id] = (weight, Evidence(sid, source, weight, observed, named))
-    if current is not None:
-        finish(current, current_kind, acc)
+                best[agency_id] = (
+                    weight,
+                    Evidence(
+                        _sighting_text(sid), source, weight, seen_at.replace(tzinfo=UTC), named
+                    ),
+                )
+    for key, (best, count) in groups.items():
+        finish(key, best, count)
     version = f"{now:%Y%m%dT%H%M%SZ}.{digest.hexdigest()[:10]}"
     return ReputationSnapshot(version, now, allowlist, scores)
 

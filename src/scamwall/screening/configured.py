@@ -27,7 +27,7 @@ def text_screener(
     return TextScreener(
         model,
         load_rules(rules_dir),
-        warn=settings.screen_warn_threshold,
+        warn=settings.screen_warn_threshold or model.mix.get("warn", 0.5),
         block=settings.screen_block_threshold,
         region=region or settings.default_region,
         encoder=encoder,

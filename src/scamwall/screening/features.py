@@ -28,8 +28,10 @@ __all__ = [
     "DEFAULT_NGRAMS",
     "coverage",
     "hash_ngrams",
+    "latin_words",
     "letters",
     "model_text",
+    "word_coverage",
 ]
 
 DEFAULT_BITS = 18
@@ -37,7 +39,7 @@ DEFAULT_NGRAMS = (1, 4)
 #: Size of the bitmap of characters seen in training that :func:`coverage` asks.
 CODE_POINTS = 0x110000
 
-_DIGITS = str.maketrans("123456789", "000000000")
+_NONZERO_DIGIT = re.compile("[1-9]")
 _SPACES = re.compile(r"\s+")
 _SEPARATOR = 0  # code point between messages; cannot occur in a prepared message
 _MIX_1, _MIX_2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
@@ -46,7 +48,7 @@ _PRIME = np.uint32(0x01000193)
 
 def model_text(matching: str) -> str:
     """What the model reads of a message's matching form: digits as 0, single spaces."""
-    return _SPACES.sub(" ", matching.translate(_DIGITS)).strip()
+    return _SPACES.sub(" ", _NONZERO_DIGIT.sub("0", matching)).strip()
 
 
 def _mix(h: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
@@ -128,4 +130,26 @@ def coverage(texts: Sequence[str], seen: npt.NDArray[np.bool_]) -> npt.NDArray[n
     known = np.bincount(owners, weights=seen[codes].astype(np.float64), minlength=count)
     result = np.ones(count, dtype=np.float64)
     np.divide(known, total, out=result, where=total > 0)
+    return result
+
+
+_LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f\u1e00-\u1eff]{2,}")
+
+
+def latin_words(text: str) -> list[str]:
+    """The Latin-script words of a model text (lower-case already)."""
+    return _LATIN_WORD.findall(text)
+
+
+def word_coverage(
+    texts: Sequence[str], vocabulary: frozenset[str], *, least: int = 3
+) -> npt.NDArray[np.float64]:
+    """Share of each text's Latin-script words the model saw in training. Letters alone cannot
+    tell English from Indonesian or Tagalog (same alphabet); words can. Texts with fewer than
+    ``least`` Latin words get 1 (nothing to judge by)."""
+    result = np.ones(len(texts), dtype=np.float64)
+    for index, text in enumerate(texts):
+        words = _LATIN_WORD.findall(text)
+        if len(words) >= least:
+            result[index] = sum(word in vocabulary for word in words) / len(words)
     return result

@@ -12,8 +12,9 @@ A model file (``.npz``, NumPy arrays only: nothing executable, unlike a pickle) 
 - ``platt``: the calibration of ``P(not ham)`` fitted on the development split;
 - ``mix``: how much rules and language-independent signals add where the model can read
   the message and where it cannot (chosen on the development split);
-- ``seen``: a bitmap of the characters seen in training, which tells whether the model can
-  read a new message at all (:func:`~scamwall.screening.features.coverage`);
+- ``seen`` and ``vocabulary``: the characters and the Latin-script words seen in training,
+  which tell whether the model can read a new message at all (``features.coverage`` and
+  ``features.word_coverage``);
 - optionally ``encoder_coef``/``encoder_intercept``: a logistic head over multilingual-e5-small
   embeddings for the second stage (:mod:`scamwall.screening.encoder`);
 - ``card``: the model card as JSON (sources, licences, split, metrics).
@@ -32,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scamwall.errors import InvalidInput, NotFound
-from scamwall.screening.features import CODE_POINTS, coverage, hash_ngrams
+from scamwall.screening.features import CODE_POINTS, coverage, hash_ngrams, word_coverage
 
 __all__ = ["CLASSES", "ModelOutput", "TextModel", "default_model", "load_model"]
 
@@ -58,8 +59,10 @@ class ModelOutput:
     category: list[str]
     #: Probability of fraud (any type), uncalibrated, per message.
     fraud: npt.NDArray[np.float64]
-    #: Share of each message's letters in scripts seen in training.
-    coverage: npt.NDArray[np.float64]
+    #: Share of each message's letters seen in training.
+    letters: npt.NDArray[np.float64]
+    #: Share of each message's Latin-script words seen in training (1 with fewer than three).
+    words: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class TextModel:
     bits: int
     ngrams: tuple[int, int]
     card: dict[str, Any] = field(default_factory=dict)
+    #: Latin-script words seen in training (see ``features.word_coverage``).
+    vocabulary: frozenset[str] = frozenset()
     encoder_coef: npt.NDArray[np.float32] | None = None
     encoder_intercept: float = 0.0
 
@@ -93,7 +98,7 @@ class TextModel:
         """Calibrated probability of fraud-or-spam, likeliest bad class and coverage."""
         if not texts:
             empty = np.zeros(0)
-            return ModelOutput(empty, [], empty, empty)
+            return ModelOutput(empty, [], empty, empty, empty)
         scores = self.logits(texts)
         fraud_scores = scores[:, :-1]
         fraud_scores -= fraud_scores.max(axis=1, keepdims=True)
@@ -109,7 +114,13 @@ class TextModel:
             "spam" if s > f else self.classes[i]
             for s, f, i in zip(spam, fraud, likeliest, strict=True)
         ]
-        return ModelOutput(calibrated, category, fraud, coverage(texts, self.seen))
+        return ModelOutput(
+            calibrated,
+            category,
+            fraud,
+            coverage(texts, self.seen),
+            word_coverage(texts, self.vocabulary) if self.vocabulary else np.ones(len(texts)),
+        )
 
     def save(self, path: Path) -> None:
         """Write the model file."""
@@ -121,6 +132,7 @@ class TextModel:
             "mix_keys": np.array(sorted(self.mix)),
             "mix_values": np.array([self.mix[k] for k in sorted(self.mix)]),
             "seen": np.packbits(self.seen),
+            "vocabulary": np.array(sorted(self.vocabulary)),
             "shape": np.array([self.bits, *self.ngrams]),
             "card": np.array(json.dumps(self.card, ensure_ascii=False, sort_keys=True)),
         }
@@ -149,6 +161,7 @@ def _read(source: Any, name: str) -> TextModel:
                 bits=bits,
                 ngrams=(low, high),
                 card=json.loads(str(data["card"])),
+                vocabulary=frozenset(str(w) for w in data.get("vocabulary", ())),
                 encoder_coef=encoder,
                 encoder_intercept=(
                     float(data["encoder_intercept"]) if encoder is not None else 0.0

@@ -97,9 +97,10 @@ def prepare_message(raw: str | bytes) -> Prepared:
             return _refused("binary", "contains NUL characters: not a text message")
     if not text.strip():
         return _refused("empty", "the message has no text")
-    controls = len(_CONTROL.findall(text))
-    if controls and controls * 10 > len(text):
-        return _refused("binary", f"{controls} control characters in {len(text)}: not text")
+    if _CONTROL.search(text) is not None:
+        controls = len(_CONTROL.findall(text))
+        if controls * 10 > len(text):
+            return _refused("binary", f"{controls} control characters in {len(text)}: not text")
     if text.count("\ufffd") * 2 > len(text):
         return _refused("encoding", "mostly replacement characters: decoded with the wrong codec")
     zawgyi = unconverted = False
@@ -112,5 +113,8 @@ def prepare_message(raw: str | bytes) -> Prepared:
             unconverted = True
         else:
             text, zawgyi = convert(text), True
-    matching = fold_characters(unicodedata.normalize("NFKC", text).casefold())
+    if text.isascii():
+        matching = text.lower()  # NFKC leaves ASCII alone; its case folding is lower()
+    else:
+        matching = fold_characters(unicodedata.normalize("NFKC", text).casefold())
     return Prepared(text, matching, zawgyi=zawgyi, unconverted=unconverted)

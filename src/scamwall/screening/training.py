@@ -31,13 +31,14 @@ from scamwall.screening.features import (
     DEFAULT_BITS,
     DEFAULT_NGRAMS,
     hash_ngrams,
+    latin_words,
     letters,
     model_text,
 )
 from scamwall.screening.model import CLASSES, TextModel
 from scamwall.screening.prepare import prepare_message
 from scamwall.screening.rules import RuleSet
-from scamwall.screening.text import Message, TextScreener
+from scamwall.screening.text import Message, TextScreener, Verdict
 
 __all__ = [
     "Example",
@@ -128,7 +129,10 @@ def _fit_classifier(
     matrix.sum_duplicates()
     index = {name: i for i, name in enumerate(classes)}
     targets = np.array([index[e.target] if e.label == "fraud" else 0 for e in examples])
-    fraud_head = LogisticRegression(C=_C, max_iter=1000).fit(matrix, targets)
+    # every source weighs the same in total, whatever its size: no language drowns another
+    sizes = Counter(e.source for e in examples)
+    weights = np.array([len(examples) / (len(sizes) * sizes[e.source]) for e in examples])
+    fraud_head = LogisticRegression(C=_C, max_iter=1000).fit(matrix, targets, sample_weight=weights)
     coef = np.zeros((1 << bits, len(classes) + 1), dtype=np.float32)
     intercept = np.full(len(classes) + 1, -30.0, dtype=np.float32)  # classes absent from data
     for column, class_index in enumerate(fraud_head.classes_):
@@ -142,10 +146,17 @@ def _fit_classifier(
     chosen = np.array([e.source in labelling_spam and e.label != "fraud" for e in examples])
     spam = np.array([e.label == "spam" for e in examples])
     if chosen.any() and spam[chosen].any() and not spam[chosen].all():
-        spam_head = LogisticRegression(C=_C, max_iter=1000).fit(matrix[chosen], spam[chosen])
+        spam_head = LogisticRegression(C=_C, max_iter=1000).fit(
+            matrix[chosen], spam[chosen], sample_weight=weights[chosen]
+        )
         coef[:, -1] = spam_head.coef_[0]
         intercept[-1] = spam_head.intercept_[0]
     return coef, intercept
+
+
+def _vocabulary(texts: list[str]) -> frozenset[str]:
+    counts = Counter(word for text in texts for word in latin_words(text))
+    return frozenset(word for word, count in counts.items() if count >= 2)
 
 
 def _seen(texts: list[str]) -> np.ndarray[Any, np.dtype[np.bool_]]:
@@ -157,6 +168,8 @@ def _seen(texts: list[str]) -> np.ndarray[Any, np.dtype[np.bool_]]:
 DEFAULT_MIX = {
     "coverage_low": 0.5,
     "coverage_high": 0.9,
+    "words_low": 0.35,
+    "words_high": 0.65,
     "rules_read": 0.5,
     "rules_unread": 1.25,
     "signals_read": 0.5,
@@ -202,32 +215,47 @@ def _macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
     return round(sum(scores) / len(scores), 4)
 
 
+def _screen_all(model: TextModel, rules: RuleSet, examples: Sequence[Example]) -> list[Verdict]:
+    """Verdicts with a category for every message (a near-zero warn threshold), so that any
+    threshold can be applied afterwards."""
+    screener = TextScreener(model, rules, warn=0.001, block=0.999)
+    messages = [Message(str(i), e.text) for i, e in enumerate(examples)]
+    return screener.screen(messages, ReputationSnapshot.empty())
+
+
 def evaluate(
     model: TextModel,
     rules: RuleSet,
     examples: Sequence[Example],
     *,
-    warn: float = 0.5,
-    block: float = 0.9,
+    warn: float | None = None,
 ) -> dict[str, Any]:
     """Precision, recall, F1 and false-positive rate per source and per language (and overall),
-    the false-positive rate at 90% recall, and the fraud-type macro-F1 where types are known."""
-    screener = TextScreener(model, rules, warn=warn, block=block)
-    snapshot = ReputationSnapshot.empty()
-    verdicts = screener.screen([Message(str(i), e.text) for i, e in enumerate(examples)], snapshot)
+    the false-positive rate at 90% recall, and the fraud-type macro-F1 where types are known,
+    at ``warn`` (by default the model's own threshold)."""
+    threshold = warn if warn is not None else model.mix.get("warn", 0.5)
+    return _report(examples, _screen_all(model, rules, examples), threshold)
+
+
+def _report(
+    examples: Sequence[Example], verdicts: Sequence[Verdict], warn: float
+) -> dict[str, Any]:
     fraud_only = _sources_without_spam(examples)
-    truth, flagged, ranking = [], [], []
+    truth, flagged, ranking, categories = [], [], [], []
     for example, verdict in zip(examples, verdicts, strict=True):
+        hit = verdict.category != "error" and verdict.score >= warn
+        category = verdict.category if hit else "ham"
+        categories.append(category)
         if example.source in fraud_only:
             # the source's "ham" means "not fraud" (its hams include advertising): judged on
             # fraud alone, a message flagged as spam counts as not flagged
             fraudulent = verdict.category not in ("ham", "spam", "error")
             truth.append(example.label == "fraud")
-            flagged.append(verdict.verdict != "allow" and fraudulent)
+            flagged.append(hit and fraudulent)
             ranking.append(verdict.score if fraudulent else 0.0)
         else:
             truth.append(example.label != "ham")
-            flagged.append(verdict.verdict != "allow")
+            flagged.append(hit)
             ranking.append(verdict.score)
     groups: dict[str, list[int]] = defaultdict(list)
     for i, example in enumerate(examples):
@@ -247,9 +275,7 @@ def evaluate(
             expected = [
                 examples[i].target if examples[i].label == "fraud" else "ham" for i in members
             ]
-            predicted = [
-                "ham" if verdicts[i].category == "spam" else verdicts[i].category for i in members
-            ]
+            predicted = ["ham" if categories[i] == "spam" else categories[i] for i in members]
             entry["fraud_type_macro_f1"] = _macro_f1(expected, predicted)
         report[name] = entry
     return report
@@ -262,24 +288,30 @@ def _sources_without_spam(examples: Sequence[Example]) -> set[str]:
     return fraud - spam
 
 
+#: Warn thresholds the tuning may choose from.
+_THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85)
+
+
 def _tune_mix(
     model: TextModel, rules: RuleSet, dev: Sequence[Example], max_fpr: float
 ) -> dict[str, float]:
-    """The mix of rules and signals (where the model reads) with the best mean F1 over sources
-    whose false-positive rate on the development hams stays within ``max_fpr``."""
+    """The mix of rules and signals (where the model reads) and the warn threshold with the best
+    mean F1 over sources whose false-positive rate on the development hams stays within
+    ``max_fpr``; the lowest threshold when none does."""
     best: tuple[float, dict[str, float]] | None = None
     for rules_read in (0.0, 0.25, 0.5, 0.75, 1.0):
         for signals_read in (0.0, 0.25, 0.5, 1.0):
             mix = {**model.mix, "rules_read": rules_read, "signals_read": signals_read}
-            candidate = TextModel(**{**model.__dict__, "mix": mix})
-            report = evaluate(candidate, rules, dev)
-            if report["all"]["fpr"] > max_fpr:
-                continue
-            sources = [v["f1"] for k, v in report.items() if k.startswith("source:")]
-            quality = sum(sources) / len(sources)
-            if best is None or quality > best[0]:
-                best = (quality, mix)
-    return best[1] if best is not None else dict(model.mix)
+            verdicts = _screen_all(TextModel(**{**model.__dict__, "mix": mix}), rules, dev)
+            for warn in _THRESHOLDS:
+                report = _report(dev, verdicts, warn)
+                if report["all"]["fpr"] > max_fpr:
+                    continue
+                sources = [v["f1"] for k, v in report.items() if k.startswith("source:")]
+                quality = sum(sources) / len(sources)
+                if best is None or quality > best[0]:
+                    best = (quality, {**mix, "warn": warn})
+    return best[1] if best is not None else {**model.mix, "warn": _THRESHOLDS[0]}
 
 
 def _platt(model: TextModel, dev: Sequence[Example]) -> tuple[float, float]:
@@ -355,6 +387,7 @@ def train_model(
         platt=(1.0, 0.0),
         mix=dict(DEFAULT_MIX),
         seen=_seen(train_texts),
+        vocabulary=_vocabulary(train_texts),
         bits=bits,
         ngrams=DEFAULT_NGRAMS,
     )
