@@ -2,7 +2,8 @@
 
     python bench/bench_reputation.py [--indicators 1000000] [--postgres URL] [--no-pin]
 
-The store gets ``--indicators`` phone numbers and domains, each with one sighting, and every
+The store gets ``--indicators`` phone numbers and domains (under the TLDs blocklists are full of),
+each with one sighting, and every
 tenth with a second one from another agency (1.1 sightings per indicator; 10% AMBER, the rest
 GREEN or CLEAR), written with the bulk path intake uses. Then ``build_snapshot`` reads them all
 (one streaming query) and scores them, and the snapshot answers look-ups of reported and unknown
@@ -35,6 +36,8 @@ from scamwall.store.schema import indicators, sightings
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 
 _CHUNK = 50_000
+#: Top-level domains of the reported names, as blocklists hold them.
+_TLDS = ("com", "top", "xyz", "cn", "vip", "net", "cc", "shop")
 
 
 def _populate(store: Store, count: int) -> list[Indicator]:
@@ -48,7 +51,8 @@ def _populate(store: Store, count: int) -> list[Indicator]:
             if i % 2:
                 indicator = Indicator(IndicatorKind.PHONE, f"+6681{i:07d}")
             else:
-                indicator = Indicator(IndicatorKind.DOMAIN, f"reported-{i}.example")
+                tld = _TLDS[i % len(_TLDS)]
+                indicator = Indicator(IndicatorKind.DOMAIN, f"reported-{i}.{tld}")
             made.append(indicator)
             rows_i.append((indicator.id, indicator.kind.value, indicator.canonical, None, now))
             for agency in (first, second) if i % 10 == 0 else (first,):

@@ -23,7 +23,6 @@ import json
 import os
 import re
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from scamwall.indicators import IndicatorKind, extract_indicators
@@ -65,7 +64,7 @@ def _snapshot(texts: list[str], size: int) -> ReputationSnapshot:
         for found in extract_indicators(text, "TH"):
             key = (found.indicator.kind.value, found.indicator.canonical)
             scores[key] = Reputation(found.indicator.kind, found.indicator.canonical, 0.9, 2, 3)
-    return ReputationSnapshot("bench", datetime.now(UTC), Allowlist(shipped_entries()), scores)
+    return ReputationSnapshot.of("bench", scores.values(), Allowlist(shipped_entries()))
 
 
 def _rate(label: str, count: int, seconds: float, unit: str = "messages") -> float:

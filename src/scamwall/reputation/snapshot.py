@@ -12,37 +12,60 @@ Sightings marked AMBER+STRICT or RED never count (see ``ScoringRules.counted_tlp
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import select
 
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.reputation.allowlist import AllowEntry, Allowlist, load_allowlist
 from scamwall.reputation.scoring import SOURCE_WEIGHT, ScoringRules, noisy_or
+from scamwall.store.bulk import stream_rows
 from scamwall.store.repository import Store
 from scamwall.store.schema import agencies, false_positive_reports, indicators, sightings
 from scamwall.vocabulary import AgencyKind, Tlp
 
 __all__ = ["Evidence", "Reputation", "ReputationSnapshot", "SnapshotHolder", "build_snapshot"]
 
-_BATCH = 20_000
 
-
-@dataclass(frozen=True, slots=True)
 class Evidence:
-    """The strongest sighting of one agency behind a score."""
+    """The strongest sighting of one agency behind a score.
 
-    sighting_id: str
-    source_kind: str
-    weight: float
-    observed_at: datetime
-    #: The reporting agency's code, for CLEAR sightings only (see the module docstring).
-    agency: str | None = None
+    A plain class with slots: a snapshot makes one per indicator and agency (millions), and a
+    frozen dataclass costs three times as much to create. The id and time are kept as read and
+    given their usual forms when asked for."""
+
+    __slots__ = ("_observed", "_ref", "agency", "source_kind", "weight")
+
+    def __init__(
+        self, ref: object, source_kind: str, weight: float, observed: datetime, agency: str | None
+    ) -> None:
+        self._ref = ref
+        self.source_kind = source_kind
+        self.weight = weight
+        self._observed = observed
+        #: The reporting agency's code, for CLEAR sightings only (see the module docstring).
+        self.agency = agency
+
+    @property
+    def sighting_id(self) -> str:
+        """The sighting's id (dashed UUID)."""
+        return _sighting_text(self._ref)
+
+    @property
+    def observed_at(self) -> datetime:
+        """When the agency saw it (UTC)."""
+        observed = self._observed
+        return observed if observed.tzinfo is not None else observed.replace(tzinfo=UTC)
+
+    def __repr__(self) -> str:
+        return f"Evidence({self.sighting_id}, {self.source_kind}, {self.weight:.3f}, {self.agency})"
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form."""
@@ -82,17 +105,27 @@ class Reputation:
         }
 
 
+#: What a build keeps per indicator: its strongest sighting per agency, as
+#: ``agency id -> (weight, Evidence)``, and the number of counted sightings.
+_Group = tuple[dict[int, tuple[float, "Evidence"]], int]
+
+
 @dataclass(frozen=True)
 class ReputationSnapshot:
-    """Reputation of every reported indicator at one moment. Never changes once built."""
+    """Reputation of every reported indicator at one moment. Never changes once built.
+
+    A build keeps, per indicator, only its strongest sighting per agency; the score, the
+    false-positive discount and the allowlist are applied when a value is looked up (a few per
+    message), not to every indicator at build time (a million)."""
 
     version: str
     built_at: datetime
     allowlist: Allowlist
-    _scores: Mapping[tuple[str, str], Reputation] = field(repr=False)
+    _groups: Mapping[tuple[str, str], _Group | Reputation] = field(repr=False)
+    _disputed: Mapping[tuple[str, str], tuple[float, ...]] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
-        return len(self._scores)
+        return len(self._groups)
 
     def lookup(self, indicator: Indicator) -> Reputation | None:
         """The reputation of a reported or allowlisted indicator; None for an unknown one."""
@@ -100,18 +133,51 @@ class ReputationSnapshot:
 
     def lookup_value(self, kind: IndicatorKind, canonical: str) -> Reputation | None:
         """Like :meth:`lookup`, from a kind and a canonical value."""
-        found = self._scores.get((kind.value, canonical))
-        if found is not None:
-            return found
+        key = (kind.value, canonical)
+        held = self._groups.get(key)
+        found = (
+            held
+            if held is None or isinstance(held, Reputation)
+            else _reputation(kind, canonical, held, self._disputed.get(key, ()))
+        )
         allowed = self.allowlist.match(kind, canonical)
         if allowed is None:
-            return None
-        return Reputation(kind, canonical, 0.0, allowlisted=allowed)
+            return found
+        if found is None:
+            return Reputation(kind, canonical, 0.0, allowlisted=allowed)
+        return replace(found, score=0.0, allowlisted=allowed)
+
+    @classmethod
+    def of(
+        cls, version: str, reputations: Iterable[Reputation], allowlist: Allowlist
+    ) -> ReputationSnapshot:
+        """A snapshot holding given reputations (tests, benchmarks, imports)."""
+        held = {(r.kind.value, r.canonical): r for r in reputations}
+        return cls(version, datetime.now(UTC), allowlist, held)
 
     @classmethod
     def empty(cls, allowlist: Allowlist | None = None) -> ReputationSnapshot:
         """A snapshot with no reports (what screening uses without a store)."""
         return cls("empty", datetime.now(UTC), allowlist or Allowlist(()), {})
+
+
+def _reputation(
+    kind: IndicatorKind, canonical: str, group: _Group, penalties: tuple[float, ...]
+) -> Reputation:
+    """The score of one indicator from its group (formula in ``scoring``)."""
+    best, count = group
+    if len(best) == 1:
+        ((belief, only),) = best.values()
+        evidence: tuple[Evidence, ...] = (only,)
+        agreeing = 1 if belief > 0 else 0
+    else:
+        ranked = sorted(best.values(), key=lambda pair: -pair[0])
+        belief = noisy_or(weight for weight, _ in ranked)
+        evidence = tuple(e for _, e in ranked)
+        agreeing = sum(1 for weight, _ in ranked if weight > 0)
+    for penalty in penalties:
+        belief *= 1.0 - penalty
+    return Reputation(kind, canonical, belief, agreeing, count, len(penalties), evidence)
 
 
 def _naive_utc(value: object) -> datetime:
@@ -120,6 +186,14 @@ def _naive_utc(value: object) -> datetime:
         return datetime.fromisoformat(value)
     assert isinstance(value, datetime)
     return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _id_number(value: object) -> int:
+    """A stored sighting id as a number (SQLite keeps 32 hex digits, psycopg gives a UUID)."""
+    if isinstance(value, uuid.UUID):
+        return value.int
+    text = str(value)
+    return int(text, 16) if len(text) == 32 else uuid.UUID(text).int
 
 
 def _sighting_text(value: object) -> str:
@@ -173,7 +247,26 @@ def build_snapshot(
     allowlist: Allowlist | None = None,
 ) -> ReputationSnapshot:
     """Score every indicator with counted sightings in ``store`` (see
-    :mod:`scamwall.reputation.scoring`), apply the allowlist, and freeze the result."""
+    :mod:`scamwall.reputation.scoring`), apply the allowlist, and freeze the result.
+
+    The cyclic garbage collector is paused meanwhile: a build creates millions of acyclic
+    objects, and each collection would rescan the growing heap for nothing."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(store, rules, now=now, allowlist=allowlist)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(
+    store: Store | None,
+    rules: ScoringRules | None,
+    *,
+    now: datetime | None,
+    allowlist: Allowlist | None,
+) -> ReputationSnapshot:
     rules = rules or ScoringRules()
     now = now or datetime.now(UTC)
     allowlist = allowlist if allowlist is not None else load_allowlist(store)
@@ -189,96 +282,56 @@ def build_snapshot(
     trust = {agency_id: rules.trust(code, kind) for agency_id, (code, kind) in known.items()}
     codes = {agency_id: code for agency_id, (code, _) in known.items()}
     source_weight = {kind.value: weight for kind, weight in SOURCE_WEIGHT.items()}
-    kinds = {kind.value: kind for kind in IndicatorKind}
     half_lives = {kind.value: rules.half_life_days[kind] * 86_400.0 for kind in IndicatorKind}
     clear = Tlp.CLEAR.value
-    scores: dict[tuple[str, str], Reputation] = {}
     now_naive = now.astimezone(UTC).replace(tzinfo=None)
 
-    def finish(key: tuple[str, str], best: dict[int, tuple[float, Evidence]], count: int) -> None:
-        kind = kinds[key[0]]
-        if len(best) == 1:
-            ((belief, only),) = best.values()
-            evidence: tuple[Evidence, ...] = (only,)
-            agreeing = 1 if belief > 0 else 0
-        else:
-            ranked = sorted(best.values(), key=lambda pair: -pair[0])
-            belief = noisy_or(weight for weight, _ in ranked)
-            evidence = tuple(e for _, e in ranked)
-            agreeing = sum(1 for weight, _ in ranked if weight > 0)
-        penalties = disputed.get(key, ())
-        for penalty in penalties:
-            belief *= 1.0 - penalty
-        allowed = allowlist.match(kind, key[1])
-        scores[key] = Reputation(
-            kind,
-            key[1],
-            0.0 if allowed is not None else belief,
-            agreeing,
-            count,
-            len(penalties),
-            evidence,
-            allowed,
-        )
-
-    # raw column values: the drivers' own types, without SQLAlchemy's per-row conversions
-    # (a million UUID and datetime conversions cost seconds); see _sighting_text and _naive_utc
-    query = (
-        select(
-            indicators.c.kind,
-            indicators.c.canonical,
-            type_coerce(sightings.c.id, String),
-            sightings.c.agency_id,
-            type_coerce(sightings.c.observed_at, String),
-            sightings.c.source_kind,
-            sightings.c.confidence,
-            sightings.c.tlp,
-        )
-        .join(indicators, indicators.c.id == sightings.c.indicator_id)
-        .where(sightings.c.tlp.in_(sorted(t.value for t in rules.counted_tlps)))
-        .execution_options(yield_per=_BATCH)
-    )
-    # grouped here rather than sorted by the database: a sort of a million joined rows costs
-    # more than a dictionary of them
-    groups: dict[tuple[str, str], list[Any]] = {}
+    # Two sequential scans instead of a join: the names of all indicators first, then the
+    # counted sightings, grouped here. A join (or a sort) would look each indicator up at random
+    # across the whole table, which costs more than holding the names in a dictionary.
+    # Rows come straight from the driver (``stream_rows``), in its own types.
+    names = select(indicators.c.id, indicators.c.kind, indicators.c.canonical)
+    counted = select(
+        sightings.c.indicator_id,
+        sightings.c.id,
+        sightings.c.agency_id,
+        sightings.c.observed_at,
+        sightings.c.source_kind,
+        sightings.c.confidence,
+        sightings.c.tlp,
+    ).where(sightings.c.tlp.in_(sorted(t.value for t in rules.counted_tlps)))
+    groups: dict[object, list[Any]] = {}
+    fingerprint = 0  # sum of the sighting ids: the same whatever order the rows come in
     # a transaction, not an autocommit read: PostgreSQL streams through a server-side cursor,
     # which lives in one
     with store.transaction() as connection:
-        for (
-            kind_text,
-            canonical,
-            sid,
-            agency_id,
-            observed,
-            source,
-            confidence,
-            tlp,
-        ) in connection.execute(query):
-            key = (kind_text, canonical)
-            group = groups.get(key)
+        keys = {ref: (kind, canonical) for ref, kind, canonical in stream_rows(connection, names)}
+        rows = stream_rows(connection, counted)
+        for ref, sid, agency_id, observed, source, confidence, tlp in rows:
+            group = groups.get(ref)  # by the stored id: cheaper to hash than (kind, value)
             if group is None:
-                group = groups[key] = [{}, 0]
-            digest.update(str(sid).encode())
-            seen_at = _naive_utc(observed)
+                group = groups[ref] = [{}, 0]
+            fingerprint += _id_number(sid)
+            seen_at = (
+                datetime.fromisoformat(observed)
+                if type(observed) is str
+                else (_naive_utc(observed))
+            )
             age = (now_naive - seen_at).total_seconds()
             weight = trust[agency_id] * confidence * 0.01 * source_weight[source]
             if age > 0:
-                weight *= 0.5 ** (age / half_lives[kind_text])
+                weight *= 0.5 ** (age / half_lives[keys[ref][0]])
             group[1] += 1
             best = group[0]
             held = best.get(agency_id)
             if held is None or weight > held[0]:
                 named = codes[agency_id] if tlp == clear else None
-                best[agency_id] = (
-                    weight,
-                    Evidence(
-                        _sighting_text(sid), source, weight, seen_at.replace(tzinfo=UTC), named
-                    ),
-                )
-    for key, (best, count) in groups.items():
-        finish(key, best, count)
+                best[agency_id] = (weight, Evidence(sid, source, weight, seen_at, named))
+    digest.update((fingerprint % (1 << 128)).to_bytes(16, "big"))
     version = f"{now:%Y%m%dT%H%M%SZ}.{digest.hexdigest()[:10]}"
-    return ReputationSnapshot(version, now, allowlist, scores)
+    frozen = {keys[ref]: (best, count) for ref, (best, count) in groups.items()}
+    penalties = {key: tuple(weights) for key, weights in disputed.items()}
+    return ReputationSnapshot(version, now, allowlist, frozen, penalties)
 
 
 class SnapshotHolder:

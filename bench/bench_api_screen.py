@@ -1,0 +1,162 @@
+"""Message screening over HTTP on loopback: single messages under load, and big batches.
+
+A `scamwall serve` process (``--workers``, default 2) screens for a feed client's token (an SMS
+gateway). `wrk` (Debian's package) in a second process posts single-message requests drawn from
+the shared labelled messages (or the demo's) for ``--seconds``; then one client posts batches of
+10,000 messages and the messages/s are counted.
+
+    python bench/bench_api_screen.py [--seconds 20] [--connections 16] [--workers 2]
+
+Targets (issue 4): >= 1,000 single-message requests/s with p99 <= 10 ms; batch endpoint >=
+10,000 messages/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench_api import _free_port, _parse_wrk  # type: ignore[import-not-found]
+from scamwall.exchange.policy import Role
+from scamwall.store import Store
+from scamwall.store.access import Access
+from scamwall.vocabulary import AgencyKind
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "messages"
+DEMO = Path(__file__).resolve().parents[1] / "src" / "scamwall" / "demo" / "messages.tsv"
+
+
+def _texts() -> list[str]:
+    if SHARED.is_dir():
+        return [
+            json.loads(line)["text"]
+            for file in sorted(SHARED.glob("*.jsonl"))
+            for line in file.read_text(encoding="utf-8").splitlines()
+        ]
+    return [line.split("\t", 1)[1] for line in DEMO.read_text(encoding="utf-8").splitlines()]
+
+
+def _lua(path: Path, token: str, texts: list[str]) -> None:
+    sample = random.Random(5).sample(texts, min(2_000, len(texts)))
+    bodies = ",".join(
+        "[==[" + json.dumps({"messages": [{"id": str(i), "text": t}]}, ensure_ascii=False) + "]==]"
+        for i, t in enumerate(sample)
+    )
+    path.write_text(
+        f"local bodies = {{{bodies}}}\n"
+        'local headers = {["Authorization"] = "Bearer ' + token + '", '
+        '["Content-Type"] = "application/json"}\n'
+        "math.randomseed(7)\n"
+        "request = function()\n"
+        '  return wrk.format("POST", "/v1/screen/text", headers, bodies[math.random(#bodies)])\n'
+        "end\n",
+        encoding="utf-8",
+    )
+
+
+def _post(target: str, token: str, messages: list[dict[str, str]]) -> None:
+    body = json.dumps({"messages": messages}, ensure_ascii=False).encode()
+    request = urllib.request.Request(  # noqa: S310 - a loopback URL this script built
+        f"{target}/v1/screen/text",
+        data=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=300) as response:  # noqa: S310
+        assert response.status == 200
+        response.read()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install wrk")
+    print("command:", " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]))
+    texts = _texts()
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        url = f"sqlite:///{workdir / 'bench.db'}"
+        store = Store.open(url, require_schema=False)
+        store.initialise()
+        store.add_agency("TH-NBTC", name="bench", country="TH", kind=AgencyKind.TELECOM_REGULATOR)
+        token = (
+            Access(store)
+            .issue_token_for(agency_code="TH-NBTC", role=Role.FEED, user_name="sms-gateway")
+            .secret
+        )
+        store.close()
+        port = _free_port()
+        env = {**os.environ, "SCAMWALL_DATABASE_URL": url, "SCAMWALL_LOG_LEVEL": "WARNING"}
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "scamwall",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                    break
+                except OSError:
+                    time.sleep(0.2)
+            script = workdir / "screen.lua"
+            _lua(script, token, texts)
+            base = ["wrk", "-t1", f"-c{args.connections}", "--latency", "-s", str(script)]
+            target = f"http://127.0.0.1:{port}"
+            subprocess.run([*base, "-d3s", target], capture_output=True, check=True)
+            result = subprocess.run(
+                [*base, f"-d{args.seconds}s", target], capture_output=True, check=True, text=True
+            )
+            rps, p99, non2xx, total = _parse_wrk(result.stdout)
+            print(result.stdout)
+            print(
+                f"single messages: {rps:,.0f} requests/s, p99 {p99:.1f} ms, non-2xx {non2xx} of "
+                f"{abs(total):,} (target >= 1,000/s, p99 <= 10 ms: "
+                f"{'met' if rps >= 1000 and p99 <= 10 else 'NOT met'})"
+            )
+            batches = [
+                [{"id": str(i), "text": texts[(start + i) % len(texts)]} for i in range(10_000)]
+                for start in range(0, 50_000, 10_000)
+            ]
+            _post(target, token, batches[0][:100])
+            started = time.perf_counter()
+            for batch in batches:
+                _post(target, token, batch)
+            elapsed = time.perf_counter() - started
+            sent = sum(len(b) for b in batches)
+            print(
+                f"batches of 10,000: {sent / elapsed:,.0f} messages/s over {sent:,} messages, "
+                f"one client (target >= 10,000/s: "
+                f"{'met' if sent / elapsed >= 10_000 else 'NOT met'})"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
