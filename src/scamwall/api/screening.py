@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -60,7 +62,7 @@ def _limit(request: Request, caller: Caller) -> int:
 @router.post("/screen/text", responses=ERRORS, tags=["screening"])
 async def screen_text(
     request: Request, caller: CallerDep, body: Annotated[ScreenTextRequest, Body()]
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Verdicts (`allow`, `warn`, `block`) with score, category and reasons, in input order.
     A message that cannot be screened gets an `error` reason; the others are screened."""
     require_role(request, caller, SCREENERS, "screen messages")
@@ -73,16 +75,25 @@ async def screen_text(
     screener: TextScreener = request.app.state.text_screener
     snapshot = _holder(request).current
     region = body.region.upper() if body.region else None
-    if len(messages) <= _INLINE:
-        verdicts = screener.screen(messages, snapshot, region=region)
-    else:
-        verdicts = await run_in_threadpool(screener.screen, messages, snapshot, region=region)
-    return {
-        "results": [v.as_dict() for v in verdicts],
-        "model": screener.model.version,
-        "rules": screener.rules.version,
-        "snapshot": snapshot.version,
-    }
+    mode = request.app.state.settings.screen_encoder
+    second_stage = mode == "always" or (mode == "batch" and len(messages) > 1)
+    if len(messages) <= _INLINE and not (second_stage and screener.encoder is not None):
+        verdicts = screener.screen(messages, snapshot, region=region, second_stage=second_stage)
+    else:  # big batches, or the encoder (0.1 s a message): off the event loop
+        verdicts = await run_in_threadpool(
+            partial(screener.screen, region=region, second_stage=second_stage),
+            messages,
+            snapshot,
+        )
+    # plain JSON types already: straight to the encoder, without FastAPI's generic walk
+    return JSONResponse(
+        {
+            "results": [v.as_dict() for v in verdicts],
+            "model": screener.model.version,
+            "rules": screener.rules.version,
+            "snapshot": snapshot.version,
+        }
+    )
 
 
 @router.get("/reputation", responses=ERRORS, tags=["reputation"])

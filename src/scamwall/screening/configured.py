@@ -23,7 +23,7 @@ def text_screener(
     """A screener with the given or configured model and rules."""
     path = model_path or (Path(settings.screen_model) if settings.screen_model else None)
     model = load_model(path) if path is not None else default_model()
-    encoder = encoder_for(model) if settings.screen_encoder == "auto" else None
+    encoder = encoder_for(model) if settings.screen_encoder != "off" else None
     return TextScreener(
         model,
         load_rules(rules_dir),

@@ -4,8 +4,8 @@
 only. It reads some hundred languages, Burmese, Lao and Khmer among them, so a small logistic
 head trained on English, Chinese and Thai examples carries over to languages without labelled
 data. It is slow (about 10-25 messages a second on one core, against tens of thousands for the
-fast stage), so the screener sends it only the few messages of a batch it is unsure about or
-cannot read (``screen_encoder_budget``), never the stream.
+fast stage), so the screener sends it only the few messages of a batch it cannot read
+(``screen_encoder_budget``), never the stream.
 
 Install with the ``encoder`` extra (``pip install 'scamwall[encoder]'``); without it, screening
 works and says nothing about an encoder.

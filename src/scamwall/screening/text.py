@@ -8,8 +8,7 @@ For each message (see ``docs/screening.md`` for the whole story):
 3. *rules*: keyword rules of every language in one Aho-Corasick pass;
 4. *signals* that need no language (:mod:`~scamwall.screening.signals`);
 5. the *model*: calibrated probability of fraud-or-spam, and how much of the text it can read;
-6. optionally the *encoder* second stage, for the few messages the fast stage is unsure about
-   or cannot read;
+6. optionally the *encoder* second stage, for the few messages the fast stage cannot read;
 7. *combine*: independent pieces of evidence, each a probability, by noisy-or::
 
        score = 1 - (1 - r*model) (1 - a(r)*rules) (1 - b(r)*signals) (1 - encoder) (1 - reputation)
@@ -49,6 +48,8 @@ __all__ = ["Encoder", "Message", "TextScreener", "Verdict", "readability"]
 
 #: Rule categories that name a tactic, not a kind of fraud.
 _TACTICS = frozenset({"urgency", "payment_request"})
+#: Readability below which a message goes to the encoder stage (within its budget).
+_UNREADABLE = 0.5
 #: Most the encoder stage adds for a message the fast stage cannot read at all.
 _ENCODER_SHARE = 0.6
 #: Weight from which a rule's fraud type overrides the model's "spam".
@@ -170,9 +171,11 @@ class TextScreener:
         snapshot: ReputationSnapshot,
         *,
         region: str | None = None,
+        second_stage: bool = True,
     ) -> list[Verdict]:
         """A verdict per message, in order. Never raises for a bad message: it gets a verdict
-        with an ``error`` reason."""
+        with an ``error`` reason. ``second_stage=False`` leaves the encoder out (real-time
+        callers that cannot wait a tenth of a second)."""
         region = region or self.region
         work = [
             _Work(m, Prepared("", "", "input", m.problem) if m.problem else prepare_message(m.text))
@@ -182,7 +185,7 @@ class TextScreener:
         for item in readable:
             self._gather(item, snapshot, region)
         self._score_text(readable)
-        if self.encoder is not None and self.encoder_budget > 0:
+        if second_stage and self.encoder is not None and self.encoder_budget > 0:
             self._second_stage(readable)
         trace = {
             "model": self.model.version,
@@ -269,15 +272,17 @@ class TextScreener:
 
     def _second_stage(self, items: list[_Work]) -> None:
         assert self.encoder is not None
-        unsure = []
+        # only what the fast stage mostly cannot read: where it reads, the encoder's word
+        # counts for little (its weight is 1 - readability), and it costs ~100 ms a message
+        unread = []
         for item in items:
-            score = noisy_or(s for s, _ in item.pieces)
-            if score >= self.block:
+            if item.readable >= _UNREADABLE:
                 continue
-            if item.readable < 1.0 or self.warn * 0.6 <= score < self.block:
-                unsure.append((item.readable, -score, item))
-        unsure.sort(key=lambda entry: (entry[0], entry[1]))
-        chosen = [entry[2] for entry in unsure[: self.encoder_budget]]
+            score = noisy_or(s for s, _ in item.pieces)
+            if score < self.block:
+                unread.append((item.readable, -score, item))
+        unread.sort(key=lambda entry: (entry[0], entry[1]))
+        chosen = [entry[2] for entry in unread[: self.encoder_budget]]
         if not chosen:
             return
         probabilities = self.encoder.probabilities([w.prepared.text for w in chosen])
