@@ -13,34 +13,22 @@ Targets (issue 3): >= 2,000 requests/s with p99 <= 20 ms on this 2-core machine.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
+from common import parse_wrk, scratch_postgres, serving  # type: ignore[import-not-found]
 from scamwall.exchange.policy import Role
 from scamwall.indicators import parse_indicator
 from scamwall.store import Sighting, Store
 from scamwall.store.access import Access
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _populate(url: str, count: int, amber_every: int) -> tuple[str, list[str]]:
@@ -97,53 +85,13 @@ def _wrk_script(path: Path, token: str, values: list[str]) -> None:
     )
 
 
-def _parse_wrk(output: str) -> tuple[float, float, int, int]:
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p99_text = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
-    assert p99_text is not None, output
-    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99_text.group(2)]
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    errors = re.search(r"Socket errors:.*", output)
-    total = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    return (
-        rps,
-        float(p99_text.group(1)) * scale,
-        int(non2xx.group(1)) if non2xx else 0,
-        total if not errors else -total,
-    )
-
-
 def _run(url: str, label: str, args: argparse.Namespace, workdir: Path) -> None:
     started = time.perf_counter()
     token, values = _populate(url, args.indicators, args.amber_every)
     print(
         f"[{label}] stored {args.indicators:,} indicators in {time.perf_counter() - started:.1f} s"
     )
-    port = _free_port()
-    env = {**os.environ, "SCAMWALL_DATABASE_URL": url, "SCAMWALL_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scamwall",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with serving(url, args.workers) as port:
         script = workdir / f"lookup-{label}.lua"
         _wrk_script(script, token, values)
         base = [
@@ -159,16 +107,13 @@ def _run(url: str, label: str, args: argparse.Namespace, workdir: Path) -> None:
         result = subprocess.run(
             [*base[:-1], f"-d{args.seconds}s", base[-1]], capture_output=True, check=True, text=True
         )
-        rps, p99, non2xx, total = _parse_wrk(result.stdout)
+        rps, p99, non2xx, total = parse_wrk(result.stdout)
         print(result.stdout)
         print(
             f"[{label}] {rps:,.0f} requests/s, p99 {p99:.1f} ms, non-2xx {non2xx} of "
             f"{abs(total):,}  (target >= 2,000/s, p99 <= 20 ms: "
             f"{'met' if rps >= 2000 and p99 <= 20 else 'NOT met'})"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def main() -> None:
@@ -192,18 +137,8 @@ def main() -> None:
         workdir = Path(folder)
         _run(f"sqlite:///{workdir / 'bench.db'}", "sqlite", args, workdir)
         if args.postgres:
-            schema = f"bench_{uuid.uuid4().hex[:8]}"
-            admin = create_engine(make_url(args.postgres).set(drivername="postgresql+psycopg"))
-            with admin.begin() as connection:
-                connection.execute(text(f"CREATE SCHEMA {schema}"))
-            url = make_url(args.postgres).set(drivername="postgresql+psycopg")
-            url = url.update_query_dict({"options": f"-csearch_path={schema}"})
-            try:
-                _run(url.render_as_string(hide_password=False), "postgresql", args, workdir)
-            finally:
-                with admin.begin() as connection:
-                    connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-                admin.dispose()
+            with scratch_postgres(args.postgres) as url:
+                _run(url, "postgresql", args, workdir)
 
 
 if __name__ == "__main__":

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,7 +25,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench_api import _free_port, _parse_wrk  # type: ignore[import-not-found]
+from common import parse_wrk, serving  # type: ignore[import-not-found]
 from scamwall.exchange.policy import Role
 from scamwall.store import Store
 from scamwall.store.access import Access
@@ -99,31 +97,7 @@ def main() -> None:
             .secret
         )
         store.close()
-        port = _free_port()
-        env = {**os.environ, "SCAMWALL_DATABASE_URL": url, "SCAMWALL_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "scamwall",
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    time.sleep(0.2)
+        with serving(url, args.workers) as port:
             script = workdir / "screen.lua"
             _lua(script, token, texts)
             target = f"http://127.0.0.1:{port}"
@@ -136,7 +110,7 @@ def main() -> None:
                     check=True,
                     text=True,
                 )
-                rps, p99, non2xx, total = _parse_wrk(result.stdout)
+                rps, p99, non2xx, total = parse_wrk(result.stdout)
                 met = "met" if rps >= 1000 and p99 <= 10 else "NOT met"
                 print(
                     f"single messages, {connections} connections: {rps:,.0f} requests/s, "
@@ -158,9 +132,6 @@ def main() -> None:
                 f"{args.workers} clients at once (target >= 10,000/s: "
                 f"{'met' if sent / elapsed >= 10_000 else 'NOT met'})"
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,10 @@ import argparse
 import os
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
+from common import scratch_postgres  # type: ignore[import-not-found]
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.reputation.allowlist import Allowlist, shipped_entries
 from scamwall.reputation.snapshot import build_snapshot
@@ -124,17 +121,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         _run(f"sqlite:///{Path(folder) / 'bench.db'}", "SQLite", args.indicators)
     if args.postgres:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(args.postgres)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = make_url(args.postgres).update_query_dict({"options": f"-csearch_path={schema}"})
-        try:
-            _run(url.render_as_string(hide_password=False), "PostgreSQL", args.indicators)
-        finally:
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
+        with scratch_postgres(args.postgres) as url:
+            _run(url, "PostgreSQL", args.indicators)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from scamwall.cli import main
 from scamwall.store import Store
 
 POSTGRES_ENV = "SCAMWALL_TEST_POSTGRES_URL"
@@ -68,6 +69,21 @@ def store(database_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def cli(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """Run ``scamwall ARGS`` in-process against a fresh database; returns (code, out, err)."""
+    monkeypatch.setenv("SCAMWALL_DATABASE_URL", database_url)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
 
 
 @pytest.fixture

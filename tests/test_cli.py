@@ -9,23 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scamwall.cli import main
 from scamwall.indicators import indicator_id
-
-
-@pytest.fixture
-def cli(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> object:
-    """Run ``scamwall ARGS`` in-process against a fresh database; returns (code, out, err)."""
-    monkeypatch.setenv("SCAMWALL_DATABASE_URL", database_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def _lines(out: str) -> list[dict[str, object]]:

@@ -7,18 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from scamwall.cli import main
-
 
 @pytest.fixture
-def cli(database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SCAMWALL_DATABASE_URL", database_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
+def cli(cli):  # type: ignore[no-untyped-def]
+    """The suite's ``cli`` on an initialised store with three agencies."""
+    run = cli
     run("init")
     for code, country in (("TH-CCIB", "TH"), ("CN-MPS", "CN"), ("LA-MPS", "LA")):
         run("agency", "add", code, "--country", country, "--kind", "police")

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from scamwall.cli import main
-
 HAM = [
     "see you at {n} for dinner",
     "the meeting moved to room {n}",
@@ -30,20 +28,6 @@ FRAUD = [
     "您的账户涉嫌洗钱，请立即转账到安全账户{n}",
     "我是你领导，马上转{n}元到这个账户",
 ]
-
-
-@pytest.fixture
-def cli(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> object:
-    monkeypatch.setenv("SCAMWALL_DATABASE_URL", database_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture
