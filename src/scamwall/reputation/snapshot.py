@@ -15,13 +15,12 @@ from __future__ import annotations
 import gc
 import hashlib
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, DateTime, Float, cast, func, literal, select
 
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.reputation.allowlist import AllowEntry, Allowlist, load_allowlist
@@ -44,7 +43,7 @@ class Evidence:
     __slots__ = ("_observed", "_ref", "agency", "source_kind", "weight")
 
     def __init__(
-        self, ref: object, source_kind: str, weight: float, observed: datetime, agency: str | None
+        self, ref: object, source_kind: str, weight: float, observed: object, agency: str | None
     ) -> None:
         self._ref = ref
         self.source_kind = source_kind
@@ -61,8 +60,7 @@ class Evidence:
     @property
     def observed_at(self) -> datetime:
         """When the agency saw it (UTC)."""
-        observed = self._observed
-        return observed if observed.tzinfo is not None else observed.replace(tzinfo=UTC)
+        return _naive_utc(self._observed).replace(tzinfo=UTC)
 
     def __repr__(self) -> str:
         return f"Evidence({self.sighting_id}, {self.source_kind}, {self.weight:.3f}, {self.agency})"
@@ -106,8 +104,10 @@ class Reputation:
 
 
 #: What a build keeps per indicator: its strongest sighting per agency, as
-#: ``agency id -> (weight, Evidence)``, and the number of counted sightings.
-_Group = tuple[dict[int, tuple[float, "Evidence"]], int]
+#: ``agency id -> (weight, sighting id, source kind, observed at, agency code or None)`` (made
+#: into :class:`Evidence` on look-up), and the number of counted sightings.
+_Strongest = tuple[float, object, str, object, str | None]
+_Group = tuple[dict[int, _Strongest], int]
 
 
 @dataclass(frozen=True)
@@ -166,18 +166,26 @@ def _reputation(
 ) -> Reputation:
     """The score of one indicator from its group (formula in ``scoring``)."""
     best, count = group
-    if len(best) == 1:
-        ((belief, only),) = best.values()
-        evidence: tuple[Evidence, ...] = (only,)
-        agreeing = 1 if belief > 0 else 0
-    else:
-        ranked = sorted(best.values(), key=lambda pair: -pair[0])
-        belief = noisy_or(weight for weight, _ in ranked)
-        evidence = tuple(e for _, e in ranked)
-        agreeing = sum(1 for weight, _ in ranked if weight > 0)
+    ranked = sorted(best.values(), key=lambda strongest: -strongest[0])
+    belief = noisy_or(strongest[0] for strongest in ranked)
+    evidence = tuple(
+        Evidence(ref, source, weight, observed, agency)
+        for weight, ref, source, observed, agency in ranked
+    )
+    agreeing = sum(1 for strongest in ranked if strongest[0] > 0)
     for penalty in penalties:
         belief *= 1.0 - penalty
     return Reputation(kind, canonical, belief, agreeing, count, len(penalties), evidence)
+
+
+def _age_seconds(dialect: str, now: datetime) -> ColumnElement[float]:
+    """A sighting's age at ``now`` in seconds, computed by the database (in C, not per row in
+    Python)."""
+    if dialect == "sqlite":  # times are stored as naive UTC text
+        moment = literal(now.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" "))
+        return (func.julianday(moment) - func.julianday(sightings.c.observed_at)) * 86_400.0
+    moment = literal(now, DateTime(timezone=True))
+    return cast(func.extract("epoch", moment - sightings.c.observed_at), Float)
 
 
 def _naive_utc(value: object) -> datetime:
@@ -185,15 +193,7 @@ def _naive_utc(value: object) -> datetime:
     if isinstance(value, str):
         return datetime.fromisoformat(value)
     assert isinstance(value, datetime)
-    return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def _id_number(value: object) -> int:
-    """A stored sighting id as a number (SQLite keeps 32 hex digits, psycopg gives a UUID)."""
-    if isinstance(value, uuid.UUID):
-        return value.int
-    text = str(value)
-    return int(text, 16) if len(text) == 32 else uuid.UUID(text).int
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 def _sighting_text(value: object) -> str:
@@ -284,7 +284,6 @@ def _build(
     source_weight = {kind.value: weight for kind, weight in SOURCE_WEIGHT.items()}
     half_lives = {kind.value: rules.half_life_days[kind] * 86_400.0 for kind in IndicatorKind}
     clear = Tlp.CLEAR.value
-    now_naive = now.astimezone(UTC).replace(tzinfo=None)
 
     # Two sequential scans instead of a join: the names of all indicators first, then the
     # counted sightings, grouped here. A join (or a sort) would look each indicator up at random
@@ -296,38 +295,35 @@ def _build(
         sightings.c.id,
         sightings.c.agency_id,
         sightings.c.observed_at,
+        _age_seconds(store.engine.dialect.name, now),
         sightings.c.source_kind,
         sightings.c.confidence,
         sightings.c.tlp,
     ).where(sightings.c.tlp.in_(sorted(t.value for t in rules.counted_tlps)))
     groups: dict[object, list[Any]] = {}
-    fingerprint = 0  # sum of the sighting ids: the same whatever order the rows come in
+    # sightings are append-only: their number changes with any change to what counts
+    total = 0
     # a transaction, not an autocommit read: PostgreSQL streams through a server-side cursor,
     # which lives in one
     with store.transaction() as connection:
         keys = {ref: (kind, canonical) for ref, kind, canonical in stream_rows(connection, names)}
+        half_life = {ref: half_lives[name[0]] for ref, name in keys.items()}
         rows = stream_rows(connection, counted)
-        for ref, sid, agency_id, observed, source, confidence, tlp in rows:
+        for ref, sid, agency_id, observed, age, source, confidence, tlp in rows:
             group = groups.get(ref)  # by the stored id: cheaper to hash than (kind, value)
             if group is None:
                 group = groups[ref] = [{}, 0]
-            fingerprint += _id_number(sid)
-            seen_at = (
-                datetime.fromisoformat(observed)
-                if type(observed) is str
-                else (_naive_utc(observed))
-            )
-            age = (now_naive - seen_at).total_seconds()
+            total += 1
             weight = trust[agency_id] * confidence * 0.01 * source_weight[source]
             if age > 0:
-                weight *= 0.5 ** (age / half_lives[keys[ref][0]])
+                weight *= 0.5 ** (age / half_life[ref])
             group[1] += 1
             best = group[0]
             held = best.get(agency_id)
             if held is None or weight > held[0]:
                 named = codes[agency_id] if tlp == clear else None
-                best[agency_id] = (weight, Evidence(sid, source, weight, seen_at, named))
-    digest.update((fingerprint % (1 << 128)).to_bytes(16, "big"))
+                best[agency_id] = (weight, sid, source, observed, named)
+    digest.update(f"sightings:{total}".encode())
     version = f"{now:%Y%m%dT%H%M%SZ}.{digest.hexdigest()[:10]}"
     frozen = {keys[ref]: (best, count) for ref, (best, count) in groups.items()}
     penalties = {key: tuple(weights) for key, weights in disputed.items()}
