@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from scamwall.errors import InvalidIndicator, InvalidInput, NotFound
 from scamwall.exchange.policy import Caller, Role
@@ -251,3 +252,23 @@ def test_snapshot_version_names_its_inputs(agencies: Store) -> None:
 def test_allow_entry_is_json_ready() -> None:
     entry = AllowEntry(IndicatorKind.DOMAIN, "go.th", "government", "shipped:official")
     assert entry.as_dict()["value"] == "go.th"
+
+
+def test_ages_do_not_depend_on_the_database_session_time_zone(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        options = url.query.get("options", "")
+        url = url.update_query_dict({"options": f"{options} -ctimezone=Asia/Bangkok".strip()})
+    store = Store.open(url.render_as_string(hide_password=False), require_schema=False)
+    try:
+        store.initialise()
+        store.add_agency("TH-POLICE", name="police", country="TH", kind=AgencyKind.POLICE)
+        _report(store, "0812345678", "TH-POLICE", days_ago=90)
+        found = build_snapshot(store, now=NOW, allowlist=NOTHING_SHIPPED).lookup(
+            parse_indicator("0812345678", region="TH")
+        )
+        assert found is not None
+        assert found.score == pytest.approx(0.9 * 0.5)  # one half-life of a phone number
+        assert found.evidence[0].observed_at == NOW - timedelta(days=90)
+    finally:
+        store.close()
