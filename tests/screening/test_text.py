@@ -105,7 +105,10 @@ def test_a_reported_link_blocks_and_the_verdict_traces_its_sightings(
     assert "TH-POLICE" in reason["text"]
     assert "1 agency (restricted)" in reason["text"]
     assert "CN-CERT" not in json.dumps(verdict.as_dict())  # AMBER: never named
-    assert len(verdict.trace["sightings"]) == 2
+    assert len(verdict.trace["sightings"]) == 1  # the CLEAR one; the AMBER one is counted
+    assert verdict.trace["restricted_sightings"] == 1
+    restricted = [e for e in reason["sightings"] if e.get("restricted")]
+    assert restricted == [{"restricted": True, "weight": restricted[0]["weight"]}]
     assert verdict.trace["snapshot"] == snapshot.version
 
 

@@ -4,9 +4,10 @@ Screening asks the snapshot, never the database: a batch of messages is judged a
 consistent state, at memory speed, and the verdict names the snapshot it used. The API and long
 runs build a new snapshot in the background and swap it in whole (:class:`SnapshotHolder`).
 
-What a snapshot tells about the sightings behind a score is safe for any caller: the agency is
-named only for CLEAR sightings; for the others the evidence says how it was seen, how strongly,
-and the sighting's id, which an authorised user can look up (the policy decides what they see).
+What a snapshot tells about the sightings behind a score is safe for any caller: a CLEAR
+sighting with its id, agency, source and time; any other only as "restricted" with its weight
+(an id, a time or a source could tell who reported it). The indicator itself is what an
+authorised user looks up, through the policy, to see the rest.
 Sightings marked AMBER+STRICT or RED never count (see ``ScoringRules.counted_tlps``).
 """
 
@@ -65,8 +66,18 @@ class Evidence:
     def __repr__(self) -> str:
         return f"Evidence({self.sighting_id}, {self.source_kind}, {self.weight:.3f}, {self.agency})"
 
+    @property
+    def restricted(self) -> bool:
+        """Whether the sighting is marked above CLEAR (its details are not for everyone)."""
+        return self.agency is None
+
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready form."""
+        """JSON-ready form, safe for any caller: a restricted sighting shows its weight only.
+        Its id, time and source could tell who reported it (an id is derived from the agency,
+        the time and the source: few enough guesses to confirm), so they stay with those the
+        policy lets read it (``GET /v1/indicators/lookup``)."""
+        if self.restricted:
+            return {"restricted": True, "weight": round(self.weight, 4)}
         return {
             "sighting": self.sighting_id,
             "agency": self.agency,

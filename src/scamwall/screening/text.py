@@ -20,7 +20,10 @@ For each message (see ``docs/screening.md`` for the whole story):
 
 The verdict is ``block`` from the block threshold, ``warn`` from the warn threshold, else
 ``allow``. Every reason of a verdict names what produced it: the rule id, the indicator with the
-sightings behind its score, the model and snapshot versions (``trace``).
+sightings behind its score, the model and snapshot versions (``trace``). A block backed by
+reports lists the ids of its CLEAR sightings and the number of restricted ones in the trace;
+the reported indicator, looked up through the sharing policy, leads an authorised analyst to the
+rest (ids of restricted sightings would tell who reported, see ``reputation.snapshot``).
 """
 
 from __future__ import annotations
@@ -139,6 +142,7 @@ class _Work:
     model_category: str = "fraud"
     encoder: float | None = None
     sightings: list[str] = field(default_factory=list)
+    restricted: int = 0
 
 
 class TextScreener:
@@ -229,7 +233,8 @@ class TextScreener:
                     continue
                 if found.score <= 0:
                     continue
-                item.sightings.extend(e.sighting_id for e in found.evidence)
+                item.sightings.extend(e.sighting_id for e in found.evidence if not e.restricted)
+                item.restricted += sum(1 for e in found.evidence if e.restricted)
                 reason = _indicator_reason(found, sender is indicator)
                 if best is None or found.score > best[0]:
                     best = (found.score, reason)
@@ -330,8 +335,9 @@ class TextScreener:
             verdict = "allow"
         category = "ham" if verdict == "allow" else self._category(item, pieces)
         here = dict(trace)
-        if verdict == "block" and item.sightings:
+        if verdict == "block" and (item.sightings or item.restricted):
             here["sightings"] = sorted(set(item.sightings))
+            here["restricted_sightings"] = item.restricted
         return Verdict(item.message.id, verdict, score, category, reasons, here)
 
     def _category(self, item: _Work, pieces: list[tuple[float, dict[str, Any]]]) -> str:
