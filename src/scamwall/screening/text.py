@@ -57,6 +57,8 @@ _UNREADABLE = 0.5
 _ENCODER_SHARE = 0.6
 #: Weight from which a rule's fraud type overrides the model's "spam".
 _STRONG_RULE = 0.45
+#: Signals that advertising never carries.
+_FRAUD_SIGNALS = frozenset({"wallet", "lookalike_link", "punycode_link", "ip_link"})
 #: Rule categories reported as one.
 _PHISHING = {"account_security": "phishing", "phishing_link": "phishing"}
 
@@ -341,23 +343,32 @@ class TextScreener:
         return Verdict(item.message.id, verdict, score, category, reasons, here)
 
     def _category(self, item: _Work, pieces: list[tuple[float, dict[str, Any]]]) -> str:
-        """The finest category the evidence supports: a fraud type named by a rule (tactics such
-        as urgency name none) refines the model's "fraud", and a strong rule overrides its
-        "spam"; where the model cannot read, the rules alone decide."""
-        typed_hit = next((h for h in item.hits if h.rule.category not in _TACTICS), None)
-        typed = typed_hit.rule.category if typed_hit is not None else None
+        """The finest category the evidence supports. Where the model reads the message, its
+        class, refined by the strongest rule naming a kind of fraud (tactics such as urgency
+        name none); its "spam" gives way to fraud when a strong fraud rule, a reported
+        indicator or a fraud-only signal (a wallet, a look-alike, punycode or bare-IP link) is
+        there. Where the model cannot read, the rules alone decide."""
+        fraud_hit = next(
+            (h for h in item.hits if h.rule.category not in _TACTICS | {"advertising"}), None
+        )
+        typed = (
+            _PHISHING.get(fraud_hit.rule.category, fraud_hit.rule.category) if fraud_hit else None
+        )
         model_piece = next((s for s, r in pieces if r["type"] == "model"), 0.0)
         if item.readable >= 0.5 and model_piece >= 0.5:
-            refine = item.model_category == "fraud" or (
-                item.model_category == "spam"
-                and typed_hit is not None
-                and typed_hit.rule.weight >= _STRONG_RULE
-            )
-            if refine and typed not in (None, "advertising"):
-                return _PHISHING.get(str(typed), str(typed))
+            if item.model_category == "fraud":
+                return typed or "fraud"
+            if item.model_category == "spam":
+                strong = fraud_hit is not None and fraud_hit.rule.weight >= _STRONG_RULE
+                reported = any(r["type"] == "indicator" for _, r in pieces)
+                telling = any(signal.name in _FRAUD_SIGNALS for signal in item.signals)
+                if strong or reported or telling:
+                    return typed or "fraud"
             return item.model_category
         if typed is not None:
-            return "spam" if typed == "advertising" else _PHISHING.get(typed, typed)
+            return typed
+        if any(h.rule.category == "advertising" for h in item.hits):
+            return "spam"
         return "fraud"
 
 
