@@ -64,6 +64,17 @@ def test_the_public_may_screen_small_batches_only(world: World) -> None:
     assert many.status_code == 413
     assert many.json()["error"]["code"] == "payload_too_large"
     assert "at most 100" in many.json()["error"]["message"]
+    heavy = world.client.post(
+        "/v1/screen/text", json={"messages": [{"id": "1", "text": "x" * 40_000}] * 2}
+    )
+    assert heavy.status_code == 413
+    assert "characters" in heavy.json()["error"]["message"]
+    with_token = world.client.post(
+        "/v1/screen/text",
+        json={"messages": [{"id": "1", "text": "x" * 40_000}] * 2},
+        headers=World.auth(world.feed),
+    )
+    assert with_token.status_code == 200
 
 
 def test_allowlist_and_false_positives_need_the_right_roles(world: World) -> None:

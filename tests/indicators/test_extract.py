@@ -653,3 +653,22 @@ def test_bug_number_after_another_digit_run_is_lost(text: str, second: str) -> N
 def test_bug_accented_domain_is_not_reported_as_its_ascii_tail(text: str) -> None:
     canonicals = [canonical for _, canonical, _ in found(text)]
     assert not any("cher.de" in c and "bcher" not in c for c in canonicals), canonicals
+
+
+def test_a_link_before_a_full_width_stop_keeps_its_span() -> None:
+    [found] = extract_indicators("点击https://evil.com。立即领取")
+    assert found.indicator.canonical == "https://evil.com/"
+    assert (found.start, found.end) == (2, 18)
+
+
+@pytest.mark.parametrize("text", ["请加lİne: scammer123", "lıne: scammer123"])
+def test_dotted_and_dotless_i_do_not_hide_a_handle(text: str) -> None:
+    assert [f.indicator.canonical for f in extract_indicators(text)] == ["line:scammer123"]
+
+
+@pytest.mark.parametrize(
+    ("text", "most"),
+    [("http://a.co/ " * 5000, 256), ("0812345678 " * 5000, 64), ("line:" * 13000, 256)],
+)
+def test_work_per_text_is_bounded(text: str, most: int) -> None:
+    assert len(extract_indicators(text, region="TH")) <= most

@@ -254,11 +254,14 @@ def test_allow_entry_is_json_ready() -> None:
     assert entry.as_dict()["value"] == "go.th"
 
 
-def test_ages_do_not_depend_on_the_database_session_time_zone(database_url: str) -> None:
+def test_ages_do_not_depend_on_the_database_session_time_zone_or_date_style(
+    database_url: str,
+) -> None:
     url = make_url(database_url)
     if url.get_backend_name() == "postgresql":
         options = url.query.get("options", "")
-        url = url.update_query_dict({"options": f"{options} -ctimezone=Asia/Bangkok".strip()})
+        session = "-ctimezone=Asia/Bangkok -cdatestyle=German"
+        url = url.update_query_dict({"options": f"{options} {session}".strip()})
     store = Store.open(url.render_as_string(hide_password=False), require_schema=False)
     try:
         store.initialise()

@@ -8,8 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from scamwall.exchange.policy import Caller, Role
 from scamwall.indicators import parse_indicator
-from scamwall.reputation.allowlist import Allowlist, shipped_entries
+from scamwall.reputation.allowlist import (
+    Allowlist,
+    add_allowlist_entry,
+    load_allowlist,
+    shipped_entries,
+)
 from scamwall.reputation.snapshot import ReputationSnapshot, build_snapshot
 from scamwall.screening.model import default_model
 from scamwall.screening.rules import load_rules
@@ -159,3 +165,44 @@ def test_unseen_languages_are_screened_by_rules_and_signals(screener: TextScreen
     wrongly = sum(v.verdict != "allow" for v in ham) / len(ham)
     assert caught >= 0.6, caught
     assert wrongly <= 0.08, wrongly
+
+
+def test_notes_keep_the_operators_reasons_and_receipts_name_nobody(
+    store: Store, screener: TextScreener
+) -> None:
+    dns = store.add_agency("TH-DNS", name="resolver", country="TH", kind=AgencyKind.OPERATOR)
+    police = store.add_agency("CN-MPS", name="police", country="CN", kind=AgencyKind.POLICE)
+    now = datetime.now(UTC)
+    for agency, tlp, source in (
+        (dns, Tlp.CLEAR, SourceKind.ENFORCEMENT_RECEIPT),
+        (police, Tlp.AMBER, SourceKind.POLICE_CASE),
+    ):
+        store.record_sightings(
+            [
+                Sighting(
+                    indicator=parse_indicator("pay-now.example"),
+                    agency=agency,
+                    observed_at=now,
+                    source_kind=source,
+                    confidence=90,
+                    tlp=tlp,
+                )
+            ]
+        )
+    add_allowlist_entry(
+        store,
+        "+66612345678",
+        kind="phone",
+        reason="undercover line, case 2026/114",
+        caller=Caller(name="cli:ops", role=Role.ADMIN),
+    )
+    snapshot = build_snapshot(store, allowlist=load_allowlist(store, shipped=False))
+    [verdict] = screener.screen(
+        [Message("m", "pay at https://pay-now.example/x or call 061 234 5678")], snapshot
+    )
+    text = json.dumps(verdict.as_dict(), ensure_ascii=False)
+    assert "undercover" not in text
+    assert "on this instance's list" in text
+    reason = next(r for r in verdict.reasons if r["type"] == "indicator")
+    assert reason["text"].endswith("reported by 1 agency (restricted)")
+    assert "TH-DNS" not in reason["text"]

@@ -31,10 +31,13 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1")
 CURATORS = frozenset({Role.ADMIN, Role.ANALYST})
 SCREENERS = READERS | {Role.FEED}
-#: Messages one request of the anonymous public may carry.
+#: Messages, and characters of text, one request of the anonymous public may carry.
 PUBLIC_BATCH = 100
-#: Batches up to this size are screened on the event loop; bigger ones in a worker thread.
+PUBLIC_CHARACTERS = 65_536
+#: Batches up to this many messages and characters are screened on the event loop; bigger
+#: ones in a worker thread, so that a heavy request cannot hold up the others.
 _INLINE = 64
+_INLINE_CHARACTERS = 16_384
 
 
 def _store(request: Request) -> Store:
@@ -59,6 +62,12 @@ def _limit(request: Request, caller: Caller) -> int:
     return PUBLIC_BATCH if caller.role is Role.PUBLIC else most
 
 
+def _text_size(messages: list[Any]) -> int:
+    return sum(
+        len(m["text"]) for m in messages if isinstance(m, dict) and isinstance(m.get("text"), str)
+    )
+
+
 @router.post("/screen/text", responses=ERRORS, tags=["screening"])
 async def screen_text(
     request: Request, caller: CallerDep, body: Annotated[ScreenTextRequest, Body()]
@@ -71,15 +80,23 @@ async def screen_text(
         raise PayloadTooLarge(
             f"{len(body.messages)} messages; at most {limit} per request", limit=limit
         )
+    if caller.role is Role.PUBLIC and _text_size(body.messages) > PUBLIC_CHARACTERS:
+        raise PayloadTooLarge(
+            f"more than {PUBLIC_CHARACTERS} characters of text; the public may send at most "
+            f"that much per request (a token lifts it)",
+            limit=PUBLIC_CHARACTERS,
+        )
     messages = [message_from_json(m, str(i)) for i, m in enumerate(body.messages, 1)]
     screener: TextScreener = request.app.state.text_screener
     snapshot = _holder(request).current
     region = body.region.upper() if body.region else None
     mode = request.app.state.settings.screen_encoder
     second_stage = mode == "always" or (mode == "batch" and len(messages) > 1)
-    if len(messages) <= _INLINE and not (second_stage and screener.encoder is not None):
+    size = sum(len(m.text) for m in messages)
+    small = len(messages) <= _INLINE and size <= _INLINE_CHARACTERS
+    if small and not (second_stage and screener.encoder is not None):
         verdicts = screener.screen(messages, snapshot, region=region, second_stage=second_stage)
-    else:  # big batches, or the encoder (0.1 s a message): off the event loop
+    else:  # big batches or texts, or the encoder (0.1 s a message): off the event loop
         verdicts = await run_in_threadpool(
             partial(screener.screen, region=region, second_stage=second_stage),
             messages,

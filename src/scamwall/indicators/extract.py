@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from scamwall.errors import InvalidIndicator
 from scamwall.indicators.accounts import canonical_handle, handle_from_link
@@ -52,7 +53,10 @@ _IBAN = re.compile(
 # Spaced digits ("0 8 1 2 …") make up to 15 groups; no number is longer than 17 digits with its
 # prefix. Trying a run costs a libphonenumber parse: a text gets a fixed budget of tries, so a
 # message of 64 KB of digits cannot turn extraction into minutes of work.
-_MAX_GROUPS, _MAX_DIGITS, _PHONE_TRIES = 16, 17, 256
+_MAX_GROUPS, _MAX_DIGITS, _PHONE_TRIES = 16, 17, 64
+# Candidates of one matcher looked at per text: a 64 KB message of a link repeated a thousand
+# times must not cost a thousand parses (no real message carries hundreds of indicators).
+_HANDLE_TRIES = _MATCH_TRIES = 256
 _PIECE = re.compile(r"(?:(?!\s{2,}|/).)+")
 _DIGIT_GROUP = re.compile(r"(?:\+|\()?\d+")
 _IDN_URL = re.compile(
@@ -155,7 +159,7 @@ def _parsed(value: str, kind: IndicatorKind, region: str | None) -> Indicator | 
 
 def _links(text: str) -> Iterator[_Candidate]:
     for pattern in (_SCHEMED_URL, _BARE_LINK):
-        for match in pattern.finditer(text):
+        for match in islice(pattern.finditer(text), _MATCH_TRIES):
             end = _trim_link(text, match.start(), match.end())
             value = text[match.start() : end]
             linked = handle_from_link(value)
@@ -183,7 +187,7 @@ _IBAN_ONLY = tuple(row for row in _TABLE if row[0] is _IBAN)
 # A run of printable ASCII (with the accented Latin letters that decide its boundaries): in a
 # Chinese, Thai or Burmese text, the only places links, addresses, wallets and domains can be.
 # Runs without '.', '@' or ':' can hold only a wallet or a hash, both 25 characters or more.
-_ISLAND = re.compile(rf"[!-~{_LATIN[6:]}]{{4,}}")
+_ISLAND = re.compile(rf"[!-~{_LATIN[6:]}]{{3,}}")
 
 
 def _islands(text: str) -> Iterator[tuple[int, str]]:
@@ -215,7 +219,7 @@ def _simple_matches(
     for pattern, kind, rank in table:
         if pattern in skip:
             continue
-        for match in pattern.finditer(text):
+        for match in islice(pattern.finditer(text), _MATCH_TRIES):
             value = match.group()
             if kind is None:
                 kind_here = IndicatorKind.CIDR if "/" in value else IndicatorKind.IP
@@ -227,10 +231,18 @@ def _simple_matches(
 
 
 def _handles(text: str, region: str | None) -> Iterator[_Candidate]:
+    # the pattern ignores case the way `re` does, which also reads the Turkish dotless and
+    # dotted i as "i" ("lıne"); lower() does not, so texts holding them skip the pre-check
     lowered = text.lower()
-    if not any(hint in lowered for hint in _HANDLE_HINTS):
+    if (
+        not any(hint in lowered for hint in _HANDLE_HINTS)
+        and "\u0131" not in text
+        and "\u0130" not in text
+    ):
         return
-    for match in _HANDLE.finditer(text):
+    for tries, match in enumerate(_HANDLE.finditer(text)):
+        if tries == _HANDLE_TRIES:  # a bounded amount of work per text, as for phone numbers
+            return
         platform = next(name for name in _HANDLE_KEYWORDS if match.group(name))
         keyword, separator = match["keyword"], match["sep"]
         ident = match["id"]
@@ -256,7 +268,7 @@ def _at_names(text: str, region: str | None) -> Iterator[_Candidate]:
     # A bare @name is a LINE id in Thai texts (the common "แอด @abc" invitation) and a Telegram
     # username elsewhere: a guess, and the most useful one for this region's scams.
     platform = "line" if region == "TH" or _THAI.search(text) else "telegram"
-    for match in _AT_NAME.finditer(text):
+    for match in islice(_AT_NAME.finditer(text), _MATCH_TRIES):
         try:
             handle = canonical_handle(f"{platform}:{match['id']}")
         except InvalidIndicator:
@@ -279,7 +291,7 @@ def _valid_phones(
     so "081-234-5678 24 ชม." still yields the number without the "24" after it."""
     groups = [(m.start(), m.end()) for m in _DIGIT_GROUP.finditer(text, start, end)]
     first = 0
-    while first < len(groups):
+    while first < len(groups) and budget[0] > 0:
         for last in range(min(len(groups) - 1, first + _MAX_GROUPS), first - 1, -1):
             begin, finish = groups[first][0], groups[last][1]
             digits = sum(ch.isdigit() for ch in text[begin:finish])
@@ -309,7 +321,7 @@ def _phones(text: str, region: str | None) -> Iterator[_Candidate]:
 def _idn_links(text: str) -> Iterator[_Candidate]:
     """Links whose host is written in its own script (https://例子.中国/…), backing off when the
     host runs into the text after it."""
-    for match in _IDN_URL.finditer(text):
+    for match in islice(_IDN_URL.finditer(text), _MATCH_TRIES):
         host_end = match.end("host")
         for cut in range(host_end, max(match.start("host") + 3, host_end - 12), -1):
             value = text[match.start() : cut] + (match["rest"] if cut == host_end else "")
@@ -336,11 +348,11 @@ def extract_indicators(text: str, region: str | None = None) -> list[FoundIndica
             candidates.extend(c for c in _simple_matches(plain, region) if c.rank != _RANK_DOMAIN)
     else:
         # scan only the ASCII runs where compact indicators can be (same matches, far less text)
-        if linkish:
-            candidates.extend(_idn_links(plain))
-        for offset, piece in _islands(plain):
+        for offset, piece in islice(_islands(plain), _MATCH_TRIES):
             candidates.extend(_shifted(_links(piece), offset))
             candidates.extend(_shifted(_simple_matches(piece, region, _COMPACT), offset))
+        if linkish:  # after the ASCII links: on a tie of rank and start, the first one stays
+            candidates.extend(_idn_links(plain))
         if has_digit:
             candidates.extend(_simple_matches(plain, region, _IBAN_ONLY))
     candidates.extend(_handles(plain, region))

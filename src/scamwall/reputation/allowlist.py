@@ -58,6 +58,16 @@ class AllowEntry:
     reason: str
     source: str
 
+    @property
+    def public_reason(self) -> str:
+        """The reason as anyone may read it: the shipped lists' own, or for the operator's
+        entries only that they are the operator's (their notes stay with the operator)."""
+        return self.reason if self.source.startswith("shipped:") else "on this instance's list"
+
+    def as_public_dict(self) -> dict[str, str]:
+        """Like :meth:`as_dict` with :attr:`public_reason`."""
+        return {**self.as_dict(), "reason": self.public_reason}
+
     def as_dict(self) -> dict[str, str]:
         """``{"kind", "value", "reason", "source"}``."""
         return {

@@ -109,7 +109,7 @@ class Reputation:
             "agencies": self.agencies,
             "sightings": self.sightings,
             "false_positives": self.false_positives,
-            "allowlisted": self.allowlisted.as_dict() if self.allowlisted else None,
+            "allowlisted": self.allowlisted.as_public_dict() if self.allowlisted else None,
             "evidence": [e.as_dict() for e in self.evidence],
         }
 
@@ -187,6 +187,13 @@ def _reputation(
     for penalty in penalties:
         belief *= 1.0 - penalty
     return Reputation(kind, canonical, belief, agreeing, count, len(penalties), evidence)
+
+
+def _observed_text(dialect: str) -> ColumnElement[str]:
+    """A sighting's time as ISO text in UTC, whatever the session's DateStyle and time zone."""
+    if dialect == "sqlite":  # stored as naive UTC ISO text already
+        return cast(sightings.c.observed_at, String)
+    return func.to_char(func.timezone("UTC", sightings.c.observed_at), 'YYYY-MM-DD"T"HH24:MI:SS.US')
 
 
 def _age_seconds(dialect: str, now: datetime) -> ColumnElement[float]:
@@ -307,7 +314,7 @@ def _build(
         cast(sightings.c.indicator_id, String),
         cast(sightings.c.id, String),
         sightings.c.agency_id,
-        cast(sightings.c.observed_at, String),
+        _observed_text(store.engine.dialect.name),
         _age_seconds(store.engine.dialect.name, now),
         sightings.c.source_kind,
         sightings.c.confidence,

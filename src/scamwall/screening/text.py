@@ -235,8 +235,9 @@ class TextScreener:
                     continue
                 if found.score <= 0:
                     continue
-                item.sightings.extend(e.sighting_id for e in found.evidence if not e.restricted)
-                item.restricted += sum(1 for e in found.evidence if e.restricted)
+                weighing = [e for e in found.evidence if e.weight > 0]
+                item.sightings.extend(e.sighting_id for e in weighing if not e.restricted)
+                item.restricted += sum(1 for e in weighing if e.restricted)
                 reason = _indicator_reason(found, sender is indicator)
                 if best is None or found.score > best[0]:
                     best = (found.score, reason)
@@ -401,8 +402,10 @@ def _lookup_keys(indicator: Indicator) -> list[tuple[IndicatorKind, str]]:
 
 
 def _indicator_reason(found: Reputation, is_sender: bool) -> dict[str, Any]:
-    named = sorted({e.agency for e in found.evidence if e.agency})
-    restricted = found.agencies - len(named)
+    # only evidence that weighs: an enforcement receipt (weight 0) reports nothing
+    weighing = [e for e in found.evidence if e.weight > 0]
+    named = sorted({e.agency for e in weighing if e.agency})
+    restricted = sum(1 for e in weighing if e.restricted)
     who = ", ".join(named) if named else ""
     if restricted:
         who = f"{who} and " if who else ""
@@ -426,7 +429,7 @@ def _allowlisted_reason(found: Reputation) -> dict[str, Any]:
         "type": "allowlisted",
         "kind": found.kind.value,
         "value": found.canonical,
-        "text": f"{found.canonical} is allowlisted ({entry.reason}, {entry.source})",
+        "text": f"{found.canonical} is allowlisted ({entry.public_reason}, {entry.source})",
     }
 
 

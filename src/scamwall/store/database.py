@@ -36,6 +36,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _postgresql_session(dbapi_connection: Any, _record: Any) -> None:
+    # Times travel as text between server and driver, in the session's DateStyle and time zone:
+    # psycopg reads ISO only, so a server or role configured otherwise ("German, DMY") would
+    # make every timestamp unreadable. Set both, outside any transaction so they stay.
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET DateStyle TO 'ISO, YMD'")
+        cursor.execute("SET TimeZone TO 'UTC'")
+    dbapi_connection.autocommit = autocommit
+
+
 def connect(database_url: str, **engine_options: Any) -> Engine:
     """An engine for ``database_url`` (a SQLAlchemy URL), with scamwall's per-backend options."""
     try:
@@ -61,6 +73,8 @@ def connect(database_url: str, **engine_options: Any) -> Engine:
         ) from None
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine, "connect", _postgresql_session)
     return engine
 
 
