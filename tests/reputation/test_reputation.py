@@ -275,3 +275,26 @@ def test_ages_do_not_depend_on_the_database_session_time_zone_or_date_style(
         assert found.evidence[0].observed_at == NOW - timedelta(days=90)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("source", [SourceKind.VICTIM_REPORT, SourceKind.PARTNER_FEED])
+@pytest.mark.parametrize(("value", "kind"), [("0899999999", "phone"), ("x.example", "domain")])
+def test_the_build_weighs_sightings_exactly_as_the_formula(
+    agencies: Store, source: SourceKind, value: str, kind: str
+) -> None:
+    """The snapshot build computes the formula inline (a call per row costs seconds over
+    millions); this holds the two equal."""
+    _report(agencies, value, "MM-OPS", days_ago=17, confidence=63, source=source)
+    found = build_snapshot(agencies, now=NOW, allowlist=NOTHING_SHIPPED).lookup(
+        parse_indicator(value, region="TH")
+    )
+    assert found is not None
+    expected = ScoringRules().sighting_weight(
+        IndicatorKind(kind),
+        trust=0.8,
+        source_kind=source,
+        confidence=63,
+        age_seconds=17 * 86_400,
+    )
+    assert found.evidence[0].weight == pytest.approx(expected, rel=1e-6)
+    assert found.score == pytest.approx(expected, rel=1e-6)

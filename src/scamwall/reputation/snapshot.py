@@ -334,6 +334,8 @@ def _build(
             if group is None:
                 group = groups[ref] = [{}, 0]
             total += 1
+            # ScoringRules.sighting_weight, inline (a call per row costs seconds over millions;
+            # a test holds the two equal)
             weight = trust[agency_id] * confidence * 0.01 * source_weight[source]
             if age > 0:
                 weight *= 0.5 ** (age / half_life[ref])
