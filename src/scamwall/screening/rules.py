@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -169,10 +169,6 @@ class RuleSet:
                 hits.append(RuleHit(rule, tuple(rule.keywords[i] for i in sorted(indexes))))
         hits.sort(key=lambda hit: -hit.rule.weight)
         return hits
-
-    def match_many(self, texts: Sequence[str]) -> list[list[RuleHit]]:
-        """:meth:`match` for a batch."""
-        return [self.match(text) for text in texts]
 
 
 def load_rules(folder: Path | None = None) -> RuleSet:

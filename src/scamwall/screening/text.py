@@ -33,8 +33,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-
 from scamwall.errors import InvalidIndicator
 from scamwall.indicators import Indicator, IndicatorKind, parse_indicator
 from scamwall.indicators.extract import FoundIndicator, extract_indicators
@@ -431,8 +429,3 @@ def _allowlisted_reason(found: Reputation) -> dict[str, Any]:
         "value": found.canonical,
         "text": f"{found.canonical} is allowlisted ({entry.public_reason}, {entry.source})",
     }
-
-
-def scores(verdicts: Sequence[Verdict]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """The scores of a batch's verdicts as an array (for evaluation)."""
-    return np.array([v.score for v in verdicts], dtype=np.float64)
