@@ -126,7 +126,10 @@ def screen_text(
 def _report_table(report: dict[str, dict[str, object]], title: str) -> Table:
     table = Table(title=title)
     for column in ("group", "n", "precision", "recall", "f1", "fpr", "fpr@90%rec", "type F1"):
-        table.add_column(column, justify="left" if column == "group" else "right")
+        if column == "group":
+            table.add_column(column, overflow="fold", min_width=24)
+        else:
+            table.add_column(column, justify="right")
     for name, row in report.items():
         table.add_row(
             name,
