@@ -16,22 +16,37 @@ from __future__ import annotations
 import gc
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from functools import cached_property
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, DateTime, Float, String, cast, func, literal, select
 
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.reputation.allowlist import AllowEntry, Allowlist, load_allowlist
+from scamwall.reputation.matching import NetworkIndex
 from scamwall.reputation.scoring import SOURCE_WEIGHT, ScoringRules, noisy_or
 from scamwall.store.bulk import stream_rows
 from scamwall.store.repository import Store
-from scamwall.store.schema import agencies, false_positive_reports, indicators, sightings
+from scamwall.store.schema import (
+    agencies,
+    disputed_sightings,
+    false_positive_reports,
+    indicators,
+    sightings,
+)
 from scamwall.vocabulary import AgencyKind, Tlp
 
-__all__ = ["Evidence", "Reputation", "ReputationSnapshot", "SnapshotHolder", "build_snapshot"]
+__all__ = [
+    "Evidence",
+    "Listed",
+    "Reputation",
+    "ReputationSnapshot",
+    "SnapshotHolder",
+    "build_snapshot",
+]
 
 
 class Evidence:
@@ -114,6 +129,19 @@ class Reputation:
         }
 
 
+class Listed(NamedTuple):
+    """One indicator's score as the enforcement feeds need it (see
+    :meth:`ReputationSnapshot.listed`); a tuple, made a million times per publication."""
+
+    kind: IndicatorKind
+    canonical: str
+    #: the score before the allowlist (a conflict is a high score on an allowlisted value)
+    score: float
+    #: when the newest report still counting was made (naive UTC)
+    newest: datetime
+    allowlisted: AllowEntry | None
+
+
 #: What a build keeps per indicator: its strongest sighting per agency, as
 #: ``agency id -> (weight, sighting id, source kind, observed at, agency code or None)`` (made
 #: into :class:`Evidence` on look-up), and the number of counted sightings.
@@ -157,6 +185,45 @@ class ReputationSnapshot:
         if found is None:
             return Reputation(kind, canonical, 0.0, allowlisted=allowed)
         return replace(found, score=0.0, allowlisted=allowed)
+
+    @cached_property
+    def _blocks(self) -> NetworkIndex[None]:
+        """The reported CIDR blocks, indexed on first use (most snapshots are never asked)."""
+        cidr = IndicatorKind.CIDR.value
+        return NetworkIndex((value, None) for kind, value in self._groups if kind == cidr)
+
+    def covering_block(self, address: str) -> Reputation | None:
+        """The reputation of the most specific reported block holding an address or block."""
+        found = self._blocks.match(address)
+        if found is None:
+            return None
+        return self.lookup_value(IndicatorKind.CIDR, found[0])
+
+    def listed(self, kinds: Collection[IndicatorKind], min_score: float) -> Iterator[Listed]:
+        """Every indicator of ``kinds`` scoring at least ``min_score`` before the allowlist,
+        with the allowlist entry that protects it, if any. Scores are computed without the
+        evidence objects of :meth:`lookup` (this walks the whole snapshot)."""
+        wanted = {kind.value: kind for kind in kinds}
+        built = self.built_at.replace(tzinfo=None)
+        for (kind_name, canonical), held in self._groups.items():
+            kind = wanted.get(kind_name)
+            if kind is None:
+                continue
+            if isinstance(held, Reputation):
+                score = held.score
+                times = [e.observed_at.replace(tzinfo=None) for e in held.evidence]
+                newest = max(times) if times else built
+            else:
+                best = held[0]
+                score = noisy_or(strongest[0] for strongest in best.values())
+                for penalty in self._disputed.get((kind_name, canonical), ()):
+                    score *= 1.0 - penalty
+                if score < min_score:
+                    continue
+                newest = max(_naive_utc(strongest[3]) for strongest in best.values())
+            if score < min_score:
+                continue
+            yield Listed(kind, canonical, score, newest, self.allowlist.match(kind, canonical))
 
     @classmethod
     def of(
@@ -326,10 +393,18 @@ def _build(
     # a transaction, not an autocommit read: PostgreSQL streams through a server-side cursor,
     # which lives in one
     with store.transaction() as connection:
+        # sightings an accepted appeal disputes no longer count (few: a set, not a join per row)
+        disputed_ids = {
+            str(ref)
+            for (ref,) in connection.execute(select(cast(disputed_sightings.c.sighting_id, String)))
+        }
+        digest.update(f"disputed:{len(disputed_ids)}".encode())
         keys = {ref: (kind, canonical) for ref, kind, canonical in stream_rows(connection, names)}
         half_life = {ref: half_lives[name[0]] for ref, name in keys.items()}
         rows = stream_rows(connection, counted)
         for ref, sid, agency_id, observed, age, source, confidence, tlp in rows:
+            if disputed_ids and sid in disputed_ids:
+                continue
             group = groups.get(ref)  # by the stored id: cheaper to hash than (kind, value)
             if group is None:
                 group = groups[ref] = [{}, 0]

@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -30,8 +31,12 @@ __all__ = [
     "UTCDateTime",
     "agencies",
     "allowlist_entries",
+    "appeals",
     "audit_log",
+    "disputed_sightings",
     "false_positive_reports",
+    "feed_entries",
+    "feed_serials",
     "group_members",
     "imports",
     "indicators",
@@ -233,4 +238,65 @@ false_positive_reports = Table(
     Column("reported_by", String(64), nullable=False),
     Column("note", Text, nullable=True),
     Index(None, "indicator_id"),
+)
+
+
+#: One publication of the enforcement feeds: what changed since the previous serial.
+feed_serials = Table(
+    "feed_serials",
+    metadata,
+    Column("serial", Integer, primary_key=True, autoincrement=False),
+    Column("published_at", UTCDateTime(), nullable=False),
+    Column("snapshot_version", String(64), nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("removed", Integer, nullable=False),
+    Column("active", Integer, nullable=False),
+)
+
+#: A value on the enforcement feeds from the serial that added it to the one that removed it;
+#: a value listed again later is a new row, so any serial's content can be rebuilt.
+feed_entries = Table(
+    "feed_entries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(2048), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("added_serial", Integer, ForeignKey("feed_serials.serial"), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("removed_serial", Integer, ForeignKey("feed_serials.serial"), nullable=True),
+    Column("removed_reason", String(16), nullable=True),
+    Index(None, "kind", "value"),
+    Index(None, "added_serial"),
+    Index(None, "removed_serial"),
+)
+
+#: Anyone's request to take a value off the feeds, and the analyst's decision.
+appeals = Table(
+    "appeals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(2048), nullable=False),
+    Column("evidence", Text, nullable=False),
+    #: how to tell the appellant the result; erased once decided (personal data kept no longer)
+    Column("contact", String(200), nullable=True),
+    Column("submitted_at", UTCDateTime(), nullable=False),
+    Column("submitted_by", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("decided_by", String(64), nullable=True),
+    Column("decision_note", Text, nullable=True),
+    CheckConstraint("status IN ('pending', 'accepted', 'rejected')", name="status_value"),
+    Index(None, "status"),
+    Index(None, "kind", "value"),
+)
+
+#: Sightings an accepted appeal disputes: they no longer count towards any score.
+disputed_sightings = Table(
+    "disputed_sightings",
+    metadata,
+    Column("sighting_id", Uuid(as_uuid=False), ForeignKey("sightings.id"), primary_key=True),
+    Column("appeal_id", Integer, ForeignKey("appeals.id"), nullable=False),
+    Column("disputed_at", UTCDateTime(), nullable=False),
 )
