@@ -165,6 +165,41 @@ class Settings(BaseSettings):
             "0.1 s each on one core: it must never carry the whole stream."
         ),
     )
+    enforcement_min_score: float = Field(
+        default=0.7,
+        gt=0,
+        le=1,
+        description=(
+            "Reputation from which a domain, address or number goes on the enforcement feeds "
+            "(one fresh police case at confidence 80 reaches 0.72)."
+        ),
+    )
+    enforcement_entry_days: float = Field(
+        default=90.0,
+        gt=0,
+        description=(
+            "An entry leaves the feeds this many days after the newest report behind it, "
+            "unless it is reported again."
+        ),
+    )
+    enforcement_walled_garden: str | None = Field(
+        default=None,
+        description=(
+            "Host name of the warning page: the RPZ and Unbound feeds answer blocked names "
+            "with a CNAME to it instead of NXDOMAIN."
+        ),
+    )
+    enforcement_auto_publish: bool = Field(
+        default=True,
+        description=(
+            "`scamwall serve` publishes the feeds after each reputation refresh (a new serial "
+            "only when something changed)."
+        ),
+    )
+    enforcement_rpz_origin: str = Field(
+        default="rpz.scamwall.",
+        description="Origin (zone name) of the RPZ feed, as resolvers' `rpz` clauses name it.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", description="Level of the log lines the CLI writes to stderr."
     )
@@ -192,6 +227,21 @@ class Settings(BaseSettings):
             if not 0 <= trust <= 1:
                 raise ValueError(f"trust in {code} must be from 0 to 1")
         return value
+
+    @field_validator("enforcement_walled_garden", "enforcement_rpz_origin")
+    @classmethod
+    def _dns_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.strip().lower()
+        labels = name.rstrip(".").split(".")
+        valid = name.isascii() and all(
+            0 < len(label) <= 63 and label.replace("-", "").replace("_", "").isalnum()
+            for label in labels
+        )
+        if not valid:
+            raise ValueError(f"{value!r} is not a DNS name (letters, digits, '-', dots)")
+        return name
 
     @field_validator("default_tlp", mode="before")
     @classmethod

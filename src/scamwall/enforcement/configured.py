@@ -1,0 +1,92 @@
+"""The enforcement feeds as the settings describe them: publishing and rendering one feed."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from scamwall.enforcement.feeds import Publication, feed_state, publish
+from scamwall.enforcement.formats import FeedOptions, feed_format, render_change, render_full
+from scamwall.errors import InvalidInput
+from scamwall.reputation import snapshot_for
+from scamwall.reputation.snapshot import ReputationSnapshot
+from scamwall.settings import Settings
+from scamwall.store import Store
+
+__all__ = ["RenderedFeed", "feed_options", "publish_feeds", "render_feed"]
+
+
+def feed_options(settings: Settings) -> FeedOptions:
+    """How the DNS feeds answer, from the settings."""
+    return FeedOptions(
+        rpz_origin=settings.enforcement_rpz_origin,
+        walled_garden=settings.enforcement_walled_garden,
+    )
+
+
+def publish_feeds(
+    store: Store, settings: Settings, snapshot: ReputationSnapshot | None = None
+) -> Publication:
+    """Publish a new serial if the reputation (a fresh snapshot unless given) calls for one."""
+    snapshot = snapshot if snapshot is not None else snapshot_for(store, settings)
+    return publish(
+        store,
+        snapshot,
+        min_score=settings.enforcement_min_score,
+        entry_days=settings.enforcement_entry_days,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFeed:
+    """One feed, ready to write or serve."""
+
+    format: str
+    serial: int
+    since: int | None
+    media_type: str
+    text: str
+
+    @property
+    def etag(self) -> str:
+        """A strong validator: the same serial, form and options give the same bytes."""
+        digest = hashlib.blake2b(self.text.encode(), digest_size=8).hexdigest()
+        since = f"-since{self.since}" if self.since is not None else ""
+        return f'"{self.format}-{self.serial}{since}-{digest}"'
+
+
+def render_feed(
+    store: Store,
+    name: str,
+    settings: Settings,
+    *,
+    since: int | None = None,
+    serial: int | None = None,
+) -> RenderedFeed:
+    """The feed ``name`` at ``serial`` (the newest by default), whole or as the changes since
+    serial ``since``."""
+    form = feed_format(name)
+    options = feed_options(settings)
+    after = feed_state(store, form.kinds, serial=serial)
+    if since is None:
+        text = render_full(
+            form,
+            after.entries,
+            serial=after.serial,
+            published_at=after.published_at,
+            options=options,
+        )
+    else:
+        before = feed_state(store, form.kinds, serial=since)
+        if before.serial > after.serial:
+            raise InvalidInput(f"--since {since} is after serial {after.serial}", field="since")
+        text = render_change(
+            form,
+            before.entries,
+            after.entries,
+            since=since,
+            serial=after.serial,
+            published_at=after.published_at,
+            options=options,
+        )
+    return RenderedFeed(form.name, after.serial, since, form.media_type, text)

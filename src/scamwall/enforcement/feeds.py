@@ -1,0 +1,369 @@
+"""What is on the enforcement feeds, serial by serial.
+
+A **publication** compares what the reputation snapshot says should be blocked with what the
+feeds hold, and records the difference as a new serial (nothing changes, no new serial):
+
+- a domain, IP address, CIDR block, phone number or SMS sender goes on when its score reaches
+  ``enforcement_min_score`` and its newest report is younger than ``enforcement_entry_days``;
+- it comes off when its score falls below (``score``: decay, false-positive reports), when its
+  newest report grows older than that (``expired``), when the allowlist protects it
+  (``allowlisted``), or at once when an analyst accepts an appeal against it (``appeal``).
+
+An allowlisted value is never published: a value reported strongly enough to be listed but
+protected by the allowlist is a **conflict**, reported by every publication for an analyst to
+settle. Entries are rows with the serial that added them and the one that removed them, so the
+feed at any serial, and the change between two serials, can be rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, or_, select
+
+from scamwall.errors import InvalidInput
+from scamwall.indicators import IndicatorKind
+from scamwall.reputation.snapshot import ReputationSnapshot
+from scamwall.store.bulk import insert_prepared, stream_rows
+from scamwall.store.repository import Store
+from scamwall.store.schema import appeals, feed_entries, feed_serials
+
+__all__ = [
+    "FEED_KINDS",
+    "FeedEntry",
+    "FeedState",
+    "Publication",
+    "feed_state",
+    "latest_serial",
+    "publish",
+    "remove_entries",
+]
+
+#: The kinds the feeds carry. URLs are not among them: a resolver or a firewall can only block
+#: a whole name or address, and a scam page on a shared host must not take the host down.
+FEED_KINDS = (
+    IndicatorKind.DOMAIN,
+    IndicatorKind.IP,
+    IndicatorKind.CIDR,
+    IndicatorKind.PHONE,
+    IndicatorKind.SMS_SENDER,
+)
+_ENTRY_COLUMNS = ("kind", "value", "score", "added_serial", "expires_at")
+#: Conflicts a publication lists by name (all are counted).
+CONFLICTS_SHOWN = 100
+
+
+class FeedEntry:
+    """One value on the feeds. A plain class with slots: a feed holds a million, and the
+    expiry is kept as read from the store until asked for."""
+
+    __slots__ = ("_expires", "id", "kind", "score", "value")
+
+    def __init__(
+        self, id: int, kind: IndicatorKind, value: str, score: float, expires_at: object
+    ) -> None:
+        self.id = id
+        self.kind = kind
+        self.value = value
+        self.score = score
+        self._expires = expires_at
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the entry leaves the feeds unless reported again (UTC)."""
+        return _aware(self._expires)
+
+    def __repr__(self) -> str:
+        return f"FeedEntry({self.id}, {self.kind.value}, {self.value!r}, {self.score:.3f})"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """Every entry on the feeds at one serial (0: before the first publication)."""
+
+    serial: int
+    published_at: datetime | None
+    entries: tuple[FeedEntry, ...]
+
+
+@dataclass(slots=True)
+class Publication:
+    """The outcome of :func:`publish`."""
+
+    serial: int
+    changed: bool
+    added: int = 0
+    removed: dict[str, int] = field(default_factory=dict)
+    active: int = 0
+    conflicts: int = 0
+    conflicts_shown: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "serial": self.serial,
+            "changed": self.changed,
+            "added": self.added,
+            "removed": self.removed,
+            "active": self.active,
+            "conflicts": self.conflicts,
+            "conflicts_shown": self.conflicts_shown,
+        }
+
+
+def latest_serial(connection: Connection) -> int:
+    """The newest serial (0 before the first publication)."""
+    return int(
+        connection.execute(select(func.coalesce(func.max(feed_serials.c.serial), 0))).one()[0]
+    )
+
+
+def _naive(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def publish(
+    store: Store,
+    snapshot: ReputationSnapshot,
+    *,
+    min_score: float,
+    entry_days: float,
+    now: datetime | None = None,
+) -> Publication:
+    """Bring the feeds in line with ``snapshot``; a new serial if anything changed."""
+    now = now or datetime.now(UTC)
+    lifetime = timedelta(days=entry_days)
+    naive_now = _naive(now)
+    wanted: dict[tuple[str, str], tuple[float, datetime]] = {}
+    conflicts: list[dict[str, Any]] = []
+    conflict_count = 0
+    for listed in snapshot.listed(FEED_KINDS, min_score):
+        expires = listed.newest + lifetime
+        if expires <= naive_now:
+            continue
+        if listed.allowlisted is not None:
+            conflict_count += 1
+            if len(conflicts) < CONFLICTS_SHOWN:
+                conflicts.append(
+                    {
+                        "kind": listed.kind.value,
+                        "value": listed.canonical,
+                        "score": round(listed.score, 4),
+                        "allowlisted_by": listed.allowlisted.as_public_dict(),
+                    }
+                )
+            continue
+        wanted[(listed.kind.value, listed.canonical)] = (listed.score, expires)
+
+    with store.transaction() as connection:
+        # appeals accepted after the snapshot was built: the snapshot still counts the
+        # sightings they dispute, and must not put the value back
+        overruled = {
+            (row.kind, row.value)
+            for row in connection.execute(
+                select(appeals.c.kind, appeals.c.value).where(
+                    appeals.c.status == "accepted", appeals.c.decided_at >= snapshot.built_at
+                )
+            )
+        }
+        active = _active_rows(connection)
+        serial = latest_serial(connection)
+        serial_after = serial + 1
+        removed: dict[str, list[int]] = {}
+        for key, (entry_id, _) in active.items():
+            if key in wanted and key not in overruled:
+                continue
+            reason = _removal_reason(snapshot, key, min_score, key in overruled)
+            removed.setdefault(reason, []).append(entry_id)
+        stored_time = _stored_time(connection)
+        additions = [
+            (kind, value, score, serial_after, stored_time(expires))
+            for (kind, value), (score, expires) in wanted.items()
+            if (kind, value) not in active and (kind, value) not in overruled
+        ]
+        renewals = [
+            {"entry": active[key][0], "expires": expires.replace(tzinfo=UTC)}
+            for key, (_, expires) in wanted.items()
+            if key in active and _naive_expiry(active[key][1]) < expires
+        ]
+        changed = bool(additions or removed)
+        if changed:
+            serial += 1
+            total = len(active) + len(additions) - sum(len(ids) for ids in removed.values())
+            connection.execute(
+                feed_serials.insert().values(
+                    serial=serial,
+                    published_at=now,
+                    snapshot_version=snapshot.version[:64],
+                    added=len(additions),
+                    removed=sum(len(ids) for ids in removed.values()),
+                    active=total,
+                )
+            )
+            for reason, ids in removed.items():
+                _mark_removed(connection, ids, serial, reason)
+            insert_prepared(connection, feed_entries, _ENTRY_COLUMNS, additions)
+        if renewals:  # a new report keeps an entry longer; the feeds' content does not change
+            connection.execute(
+                feed_entries.update()
+                .where(feed_entries.c.id == bindparam("entry"))
+                .values(expires_at=bindparam("expires")),
+                renewals,
+            )
+        active_now = len(active) + len(additions) - sum(len(ids) for ids in removed.values())
+    return Publication(
+        serial=serial,
+        changed=changed,
+        added=len(additions),
+        removed={reason: len(ids) for reason, ids in removed.items()},
+        active=active_now,
+        conflicts=conflict_count,
+        conflicts_shown=conflicts,
+    )
+
+
+def _removal_reason(
+    snapshot: ReputationSnapshot, key: tuple[str, str], min_score: float, overruled: bool
+) -> str:
+    if overruled:
+        return "appeal"
+    kind, value = IndicatorKind(key[0]), key[1]
+    if snapshot.allowlist.match(kind, value) is not None:
+        return "allowlisted"
+    found = snapshot.lookup_value(kind, value)
+    return "score" if found is None or found.score < min_score else "expired"
+
+
+def _active_rows(connection: Connection) -> dict[tuple[str, str], tuple[int, object]]:
+    """Entries on the feeds now: ``(kind, value) -> (id, expiry as the driver returns it)``."""
+    query = select(
+        feed_entries.c.id, feed_entries.c.kind, feed_entries.c.value, feed_entries.c.expires_at
+    ).where(feed_entries.c.removed_serial.is_(None))
+    return {
+        (kind, value): (ref, expires)
+        for ref, kind, value, expires in stream_rows(connection, query)
+    }
+
+
+def _mark_removed(connection: Connection, ids: list[int], serial: int, reason: str) -> None:
+    for start in range(0, len(ids), 10_000):
+        chunk = ids[start : start + 10_000]
+        connection.execute(
+            feed_entries.update()
+            .where(feed_entries.c.id.in_(chunk))
+            .values(removed_serial=serial, removed_reason=reason)
+        )
+
+
+def remove_entries(
+    store: Store,
+    values: Iterable[tuple[IndicatorKind, str]],
+    *,
+    reason: str,
+    snapshot_version: str,
+    connection: Connection,
+    now: datetime | None = None,
+) -> int | None:
+    """Take values off the feeds at once, as a new serial (an accepted appeal); the serial, or
+    None when none of them was on the feeds."""
+    now = now or datetime.now(UTC)
+    keys = [(kind.value, value) for kind, value in values]
+    ids: list[int] = []
+    for kind, value in keys:
+        ids.extend(
+            connection.execute(
+                select(feed_entries.c.id).where(
+                    feed_entries.c.kind == kind,
+                    feed_entries.c.value == value,
+                    feed_entries.c.removed_serial.is_(None),
+                )
+            ).scalars()
+        )
+    if not ids:
+        return None
+    serial = latest_serial(connection) + 1
+    active = connection.execute(
+        select(func.count())
+        .select_from(feed_entries)
+        .where(feed_entries.c.removed_serial.is_(None))
+    ).scalar_one()
+    connection.execute(
+        feed_serials.insert().values(
+            serial=serial,
+            published_at=now,
+            snapshot_version=snapshot_version[:64],
+            added=0,
+            removed=len(ids),
+            active=int(active) - len(ids),
+        )
+    )
+    _mark_removed(connection, ids, serial, reason)
+    return serial
+
+
+def _entries_at(connection: Connection, serial: int, kinds: Iterable[str]) -> list[FeedEntry]:
+    table = feed_entries
+    query = (
+        select(table.c.id, table.c.kind, table.c.value, table.c.score, table.c.expires_at)
+        .where(
+            table.c.kind.in_(list(kinds)),
+            table.c.added_serial <= serial,
+            or_(table.c.removed_serial.is_(None), table.c.removed_serial > serial),
+        )
+        .order_by(table.c.kind, table.c.value)
+    )
+    kinds = {kind.value: kind for kind in IndicatorKind}
+    return [
+        FeedEntry(ref, kinds[kind], value, score, expires)
+        for ref, kind, value, score, expires in stream_rows(connection, query)
+    ]
+
+
+def _stored_time(connection: Connection) -> Callable[[datetime], object]:
+    """How a naive UTC time goes to the driver as ``UTCDateTime`` stores it: SQLite keeps naive
+    ISO text (written here directly: SQLAlchemy's conversion costs seconds over a million)."""
+    if connection.dialect.name == "sqlite":
+        return lambda moment: moment.isoformat(sep=" ", timespec="microseconds")
+    return lambda moment: moment.replace(tzinfo=UTC)
+
+
+def _naive_expiry(value: object) -> datetime:
+    """A stored expiry as naive UTC: SQLite's text is that already."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return _naive(value)
+
+
+def _aware(value: object) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(moment, datetime)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _check_serial(connection: Connection, serial: int | None) -> tuple[int, datetime | None]:
+    newest = latest_serial(connection)
+    if serial is None:
+        serial = newest
+    if serial < 0 or serial > newest:
+        raise InvalidInput(
+            f"no serial {serial}: the feeds are at serial {newest}", field="serial", latest=newest
+        )
+    published = connection.execute(
+        select(feed_serials.c.published_at).where(feed_serials.c.serial == serial)
+    ).scalar_one_or_none()
+    return serial, published
+
+
+def feed_state(
+    store: Store, kinds: Iterable[IndicatorKind] = FEED_KINDS, *, serial: int | None = None
+) -> FeedState:
+    """The entries of ``kinds`` on the feeds at ``serial`` (the newest by default), by kind
+    and value."""
+    names = [kind.value for kind in kinds]
+    with store.transaction() as connection:
+        serial, published = _check_serial(connection, serial)
+        return FeedState(serial, published, tuple(_entries_at(connection, serial, names)))
