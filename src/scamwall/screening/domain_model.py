@@ -1,0 +1,231 @@
+"""The lexical domain model: is a host name a scam, phishing or gambling site, from the name alone.
+
+No network: the model reads the name's characters, nothing else. A host is cut in two, its
+registered domain (``scam.example`` of ``pay.scam.example``, from the public suffix list) and the
+labels in front of it (``pay``), and each part gets its own hashed character n-grams
+(:func:`~scamwall.screening.features.hash_ngrams`, 1- to 4-grams with the name's edges marked):
+the registered domain is what its owner chose and paid for, the labels in front cost nothing
+and can say anything, so their weights must not mix. A leading ``www.`` is dropped. A few dense
+features of the shape of the name follow (:data:`DENSE_FEATURES`).
+
+A multinomial logistic regression (scikit-learn) over ``benign``, ``scam``, ``phishing`` and
+``gambling`` turns them into probabilities. A prediction's ``score`` is the probability that the
+name is not benign; its ``category`` is the likeliest bad class when the score reaches the model's
+``threshold`` (chosen at training, :mod:`scamwall.screening.domain_training`), else ``benign``.
+
+A model file (``.npz``, NumPy arrays only, loaded with ``allow_pickle=False``) holds ``coef``
+(float16), ``intercept``, ``classes``, ``threshold``, ``shape`` (bits of each part and the n-gram
+range) and ``card``, the model card as JSON (version, sources, split, metrics).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy.sparse import csr_matrix, hstack
+
+from scamwall.errors import InvalidInput, NotFound
+from scamwall.indicators.network import registered_domain
+from scamwall.screening.features import hash_ngrams
+
+__all__ = [
+    "DENSE_FEATURES",
+    "DOMAIN_CLASSES",
+    "DomainModel",
+    "DomainPrediction",
+    "domain_features",
+    "split_host",
+]
+
+#: Classes of the model, ``benign`` first.
+DOMAIN_CLASSES = ("benign", "scam", "phishing", "gambling")
+#: Dense features after the hashed n-grams, each scaled to about 0-1.
+DENSE_FEATURES = (
+    "registered label length / 20",
+    "share of digits in the registered label",
+    "hyphens in the registered label / 3",
+    "labels in front of the registered domain / 3",
+    "character entropy of the registered label / 4 bits",
+    "host length (without www.) / 40",
+    "punycode anywhere in the host",
+)
+#: Bits of the hashed n-grams of the registered domain and of the labels in front of it.
+DEFAULT_DOMAIN_BITS = (18, 16)
+DEFAULT_DOMAIN_NGRAMS = (1, 4)
+_DEFAULT_FILE = "domain-model.npz"
+_DENSE_CAP = 3.0  # a freak 200-letter name must not outweigh every n-gram
+
+
+def split_host(host: str) -> tuple[str, str]:
+    """``(registered domain, labels in front of it)`` of a canonical host, ``www.`` dropped;
+    a host the public suffix list cannot split (a bare suffix, an IP address) is all registered
+    domain."""
+    host = host.removeprefix("www.")
+    registered = registered_domain(host) or host
+    return registered, host[: max(len(host) - len(registered) - 1, 0)]
+
+
+def _entropy(text: str) -> float:
+    if not text:
+        return 0.0
+    # H = log2(n) - sum(c log2 c) / n over the counts c of each distinct character
+    counts = [text.count(character) for character in set(text)]
+    return math.log2(len(text)) - sum(c * math.log2(c) for c in counts) / len(text)
+
+
+def _dense(registered: str, front: str) -> list[float]:
+    label = registered.split(".", 1)[0]
+    size = max(len(label), 1)
+    # the host as split_host left it: a "www." in front says how a list was compiled, not
+    # what the site is (most phishing entries have one, almost no top site does)
+    length = len(registered) + (len(front) + 1 if front else 0)
+    return [
+        len(label) / 20,
+        sum(map(label.count, "0123456789")) / size,
+        label.count("-") / 3,
+        (front.count(".") + 1) / 3 if front else 0.0,
+        _entropy(label) / 4,
+        length / 40,
+        1.0 if "xn--" in registered or "xn--" in front else 0.0,
+    ]
+
+
+def domain_features(
+    names: Sequence[str],
+    *,
+    bits: tuple[int, int] = DEFAULT_DOMAIN_BITS,
+    ngrams: tuple[int, int] = DEFAULT_DOMAIN_NGRAMS,
+) -> csr_matrix:
+    """The model's features of a batch of canonical host names (module docstring): one row per
+    name, the registered domain's n-grams, then the front labels', then :data:`DENSE_FEATURES`."""
+    parts = [split_host(name) for name in names]
+    # "<" and ">" cannot occur in a host name: they mark where the name starts and ends
+    registered = hash_ngrams([f"<{r}>" for r, _ in parts], bits=bits[0], ngrams=ngrams)
+    front = hash_ngrams([f"<{f}>" if f else "" for _, f in parts], bits=bits[1], ngrams=ngrams)
+    dense = np.array([_dense(r, f) for r, f in parts], dtype=np.float32)
+    dense = dense.reshape(len(names), len(DENSE_FEATURES))
+    np.clip(dense, 0.0, _DENSE_CAP, out=dense)
+    matrix = hstack([registered, front, csr_matrix(dense)], format="csr")
+    matrix.sum_duplicates()
+    return matrix
+
+
+@dataclass(frozen=True, slots=True)
+class DomainPrediction:
+    """What the model says about one name."""
+
+    #: Probability that the name is not benign (0-1), as the training mixture saw it.
+    score: float
+    #: ``scam``, ``phishing`` or ``gambling`` at or above the model's threshold, else ``benign``.
+    category: str
+
+
+@dataclass(frozen=True)
+class DomainModel:
+    """A trained domain model (module docstring); immutable, safe to share across threads."""
+
+    classes: tuple[str, ...]
+    #: ``n_features x n_classes`` weights over :func:`domain_features`.
+    coef: npt.NDArray[np.float32]
+    intercept: npt.NDArray[np.float32]
+    #: Score at or above which a name is reported as its likeliest bad class.
+    threshold: float
+    bits: tuple[int, int] = DEFAULT_DOMAIN_BITS
+    ngrams: tuple[int, int] = DEFAULT_DOMAIN_NGRAMS
+    card: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        """The version named in verdicts (``domain-YYYYMMDD-<digest>``), or ``unversioned``."""
+        return str(self.card.get("version", "unversioned"))
+
+    def probabilities(self, names: Sequence[str]) -> npt.NDArray[np.float64]:
+        """``len(names) x len(classes)`` class probabilities of a batch of canonical names."""
+        if not names:
+            return np.zeros((0, len(self.classes)))
+        matrix = domain_features(names, bits=self.bits, ngrams=self.ngrams)
+        scores = np.asarray(matrix @ self.coef, dtype=np.float64) + self.intercept
+        scores -= scores.max(axis=1, keepdims=True)
+        probabilities = np.exp(scores)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        return probabilities
+
+    def scores(self, names: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Probability that each name is not benign."""
+        return 1.0 - self.probabilities(names)[:, 0]
+
+    def predict(self, names: Sequence[str]) -> list[DomainPrediction]:
+        """Score and category of each canonical host name (lower-case, punycode, no dot at the
+        end); a URL's host or a subdomain is scored whole, its registered domain weighing apart.
+        IP addresses are not names: the model never saw one, leave them out."""
+        probabilities = self.probabilities(names)
+        bad = 1.0 - probabilities[:, 0]
+        likeliest = probabilities[:, 1:].argmax(axis=1) + 1
+        return [
+            DomainPrediction(
+                float(score), self.classes[index] if score >= self.threshold else "benign"
+            )
+            for score, index in zip(bad, likeliest, strict=True)
+        ]
+
+    def save(self, path: Path) -> None:
+        """Write the model file (the same model always gives the same bytes)."""
+        arrays: dict[str, Any] = {
+            "classes": np.array(self.classes),
+            "coef": self.coef.astype(np.float16),
+            "intercept": self.intercept.astype(np.float32),
+            "threshold": np.array(self.threshold, dtype=np.float64),
+            "shape": np.array([*self.bits, *self.ngrams]),
+            "card": np.array(json.dumps(self.card, ensure_ascii=False, sort_keys=True)),
+        }
+        with path.open("wb") as handle:
+            np.savez_compressed(handle, **arrays)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> DomainModel:
+        """Read a model file written by :meth:`save`; without a path, the model shipped in the
+        package (read once, then shared)."""
+        if path is None:
+            return _shipped_model()
+        if not path.is_file():
+            raise NotFound(
+                f"no domain model file at {path}; train one with `scamwall model train-domains`"
+            )
+        with path.open("rb") as handle:
+            return _read(handle, str(path))
+
+
+def _read(source: IO[bytes], name: str) -> DomainModel:
+    try:
+        with np.load(source, allow_pickle=False) as data:
+            reg_bits, front_bits, low, high = (int(v) for v in data["shape"])
+            rows = (1 << reg_bits) + (1 << front_bits) + len(DENSE_FEATURES)
+            if data["coef"].shape != (rows, len(data["classes"])):
+                raise ValueError(f"weights of shape {data['coef'].shape}, expected {rows} rows")
+            return DomainModel(
+                classes=tuple(str(c) for c in data["classes"]),
+                coef=data["coef"].astype(np.float32),
+                intercept=data["intercept"].astype(np.float32),
+                threshold=float(data["threshold"]),
+                bits=(reg_bits, front_bits),
+                ngrams=(low, high),
+                card=json.loads(str(data["card"])),
+            )
+    except (OSError, KeyError, ValueError) as exc:
+        raise InvalidInput(f"{name} is not a scamwall domain model ({exc})") from None
+
+
+@lru_cache(maxsize=1)
+def _shipped_model() -> DomainModel:
+    shipped = resources.files("scamwall.screening").joinpath("models").joinpath(_DEFAULT_FILE)
+    with shipped.open("rb") as handle:
+        return _read(handle, f"the shipped {_DEFAULT_FILE}")
