@@ -120,6 +120,16 @@ def main() -> None:
             "",
         ),
         (
+            "boc-verify.test",
+            "domain",
+            "2026-11-08T02:00:00+07:00",
+            90,
+            "green",
+            "police_case",
+            "same bank look-alike as reported by CN-MPS, seen in Thai smishing",
+            "CCIB-2026-0447",
+        ),
+        (
             "203.0.113.45",
             "",
             "2026-11-08T03:00:00+07:00",
@@ -220,6 +230,15 @@ def main() -> None:
             "tlp": "clear",
             "source_kind": "victim_report",
             "note": "仿冒银行网站 (bank look-alike)",
+        },
+        {
+            "value": "boc-verify.test",
+            "kind": "domain",
+            "observed_at": "2026-11-02T12:30:00+08:00",
+            "confidence": 90,
+            "tlp": "green",
+            "source_kind": "police_case",
+            "note": "the look-alike's whole domain, for the resolvers' block list",
         },
         {
             "value": "wechat:kefu_2026",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,12 +17,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scamwall import __version__
 from scamwall.api.auth import AnonymousRateLimit
+from scamwall.api.enforcement import (
+    APPEAL_FORM,
+    BlocklistHolder,
+    FeedCache,
+    blocked_host,
+    warning_response,
+    warning_router,
+)
+from scamwall.api.enforcement import router as enforcement_router
 from scamwall.api.routes import router
 from scamwall.api.screening import router as screening_router
+from scamwall.enforcement.configured import publish_feeds
 from scamwall.errors import PayloadTooLarge, ScamwallError
 from scamwall.reputation import snapshot_for
 from scamwall.reputation.snapshot import SnapshotHolder
 from scamwall.screening.configured import text_screener
+from scamwall.screening.web import WebScreener
 from scamwall.settings import Settings, get_settings
 from scamwall.store import Store
 
@@ -87,13 +99,47 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-def _refresh_every(holder: SnapshotHolder, seconds: float, stop: threading.Event) -> None:
-    """Rebuild the reputation snapshot every ``seconds`` until ``stop`` is set."""
+#: Seconds after which `serve` publishes even when the snapshot's inputs did not change (scores
+#: decay and entries expire with time alone).
+REPUBLISH_SECONDS = 600.0
+
+
+def _refresh_every(app: FastAPI, seconds: float, stop: threading.Event) -> None:
+    """Rebuild the reputation snapshot every ``seconds`` until ``stop`` is set; publish the
+    feeds from it when the settings say so and its inputs changed (or time alone might have
+    changed what is listed)."""
+    state = app.state
+    published: tuple[str, float] = ("", 0.0)
     while not stop.wait(seconds):
         try:
-            holder.refresh()
+            snapshot = state.reputation.refresh()
+            inputs = snapshot.version.partition(".")[2]  # the digest of what it was built from
+            if state.settings.enforcement_auto_publish and (
+                inputs != published[0] or time.monotonic() - published[1] >= REPUBLISH_SECONDS
+            ):
+                publish_feeds(state.store, state.settings, snapshot)
+                published = (inputs, time.monotonic())
+            state.blocklist.refresh()
         except Exception:  # the old snapshot stays in service; the next round tries again
-            log.exception("reputation snapshot refresh failed")
+            log.exception("reputation snapshot refresh or feed publication failed")
+
+
+class WalledGarden:
+    """Answer any request whose Host is a blocked name with the warning page: resolvers send
+    visitors of blocked sites here (the RPZ's walled-garden CNAME). The appeal form's own
+    path goes through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(APPEAL_FORM):
+            request = Request(scope)
+            name = blocked_host(request)
+            if name is not None:
+                await warning_response(request, name)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 @asynccontextmanager
@@ -101,7 +147,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop = threading.Event()
     refresher = threading.Thread(
         target=_refresh_every,
-        args=(app.state.reputation, app.state.settings.reputation_refresh_seconds, stop),
+        args=(app, app.state.settings.reputation_refresh_seconds, stop),
         name="reputation-refresh",
         daemon=True,
     )
@@ -130,6 +176,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     opened = app.state.store
     app.state.reputation = SnapshotHolder(lambda: snapshot_for(opened, config))
     app.state.text_screener = text_screener(config)
+    app.state.web_screener = WebScreener(block_threshold=config.screen_block_threshold)
+    app.state.blocklist = BlocklistHolder(opened)
+    app.state.feed_cache = FeedCache()
 
     @app.exception_handler(ScamwallError)
     async def _scamwall_error(request: Request, exc: ScamwallError) -> JSONResponse:
@@ -168,5 +217,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     app.include_router(router)
     app.include_router(screening_router)
+    app.include_router(enforcement_router)
+    app.include_router(warning_router)
+    app.add_middleware(WalledGarden)
     app.add_middleware(BodySizeLimit, limit=config.api_max_body_bytes)
     return app

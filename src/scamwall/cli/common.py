@@ -7,11 +7,14 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
+from scamwall.errors import NotFound, StoreUnavailable
 from scamwall.exchange.policy import Caller, Role
 from scamwall.settings import get_settings
 from scamwall.store import Store
@@ -25,6 +28,7 @@ __all__ = [
     "local_operator",
     "opened_store",
     "out",
+    "store_if_present",
 ]
 
 app = typer.Typer(
@@ -67,3 +71,16 @@ def local_operator() -> Caller:
     except (KeyError, OSError):
         user = "unknown"
     return Caller(name=f"cli:{user}", role=Role.ADMIN)
+
+
+def store_if_present() -> Store | None:
+    """The configured store when it exists and is initialised; screening works without."""
+    url = make_url(get_settings().database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        err.print(f"note: screening without reputation (no database at {url.database})")
+        return None
+    try:
+        return Store.open(get_settings().database_url)
+    except (StoreUnavailable, NotFound) as exc:
+        err.print(f"note: screening without reputation ({exc.message})", soft_wrap=True)
+        return None

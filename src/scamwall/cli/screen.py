@@ -11,7 +11,6 @@ from typing import IO, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from scamwall.cli.common import (
     JsonFlag,
@@ -22,8 +21,9 @@ from scamwall.cli.common import (
     local_operator,
     opened_store,
     out,
+    store_if_present,
 )
-from scamwall.errors import NotFound, StoreUnavailable
+from scamwall.errors import NotFound
 from scamwall.exchange.policy import Caller, Role
 from scamwall.indicators import parse_indicator
 from scamwall.reputation import snapshot_for
@@ -46,7 +46,6 @@ from scamwall.screening.training import (
     train_model,
 )
 from scamwall.settings import get_settings
-from scamwall.store import Store
 
 screen_app = typer.Typer(help="Screen messages and other traffic.", no_args_is_help=True)
 model_app = typer.Typer(help="The statistical text model.", no_args_is_help=True)
@@ -66,21 +65,8 @@ RulesOption = Annotated[
 ]
 
 
-def _store_or_none() -> Store | None:
-    """The configured store when it exists and is initialised; screening works without."""
-    url = make_url(get_settings().database_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        err.print(f"note: screening without reputation (no database at {url.database})")
-        return None
-    try:
-        return Store.open(get_settings().database_url)
-    except (StoreUnavailable, NotFound) as exc:
-        err.print(f"note: screening without reputation ({exc.message})", soft_wrap=True)
-        return None
-
-
 def _snapshot() -> ReputationSnapshot:
-    store = _store_or_none()
+    store = store_if_present()
     try:
         return snapshot_for(store, get_settings())
     finally:

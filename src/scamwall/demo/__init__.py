@@ -61,6 +61,23 @@ def _screen_messages(console: Console, store: Store, messages: Traversable) -> N
     console.print(table)
 
 
+def _publish_feeds(console: Console, store: Store) -> None:
+    """Publish the enforcement feeds from what was loaded and show the start of the RPZ zone."""
+    from scamwall.enforcement.configured import publish_feeds, render_feed  # noqa: PLC0415
+    from scamwall.settings import get_settings  # noqa: PLC0415
+
+    settings = get_settings()
+    publication = publish_feeds(store, settings)
+    removed = sum(publication.removed.values())
+    console.print(
+        f"Enforcement feeds: serial {publication.serial}, {publication.added} added, "
+        f"{removed} removed, {publication.active} on the feeds, "
+        f"{publication.conflicts} allowlist conflicts"
+    )
+    zone = render_feed(store, "rpz", settings).text.splitlines()
+    console.print("\n".join(zone[:9] + (["…"] if len(zone) > 9 else [])), markup=False)
+
+
 DEMO_AGENCIES = (
     ("CN-MPS", "Anti-fraud centre, Ministry of Public Security (demo)", "CN", AgencyKind.POLICE),
     ("TH-CCIB", "Cyber Crime Investigation Bureau (demo)", "TH", AgencyKind.POLICE),
@@ -117,6 +134,7 @@ def run_demo(store: Store, console: Console) -> None:
         found.add_row(region, text[:70] + ("…" if len(text) > 70 else ""), listed or "-")
     console.print(found)
     _screen_messages(console, store, demo / "messages.tsv")
+    _publish_feeds(console, store)
     console.print(
         "Try next:\n"
         "  scamwall parse '０８１-２３４-５６７８' 'hxxps://Pay.Example[.]com:443/a/../b' -r TH\n"
@@ -126,6 +144,8 @@ def run_demo(store: Store, console: Console) -> None:
         "  scamwall lookup +66925550101 --as <token>     (as that analyst)\n"
         "  echo '您的账户涉嫌洗钱，请立即转账到安全账户' | scamwall screen text\n"
         "  scamwall reputation show t.me/job_abroad_hr\n"
+        "  scamwall export rpz --out blocked.rpz         (also unbound, hosts, nft, ipset…)\n"
+        "  echo https://pay.boc-verify.test/login | scamwall screen url\n"
         "  scamwall serve                                (the HTTP API, /docs)\n"
         "  scamwall stats"
     )

@@ -1,0 +1,383 @@
+"""Enforcement commands: feeds and their export, receipts, appeals, URL screening and the
+domain model behind it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from scamwall.cli.common import (
+    JsonFlag,
+    app,
+    emit,
+    err,
+    local_operator,
+    opened_store,
+    out,
+    store_if_present,
+)
+from scamwall.cli.screen import model_app, screen_app
+from scamwall.enforcement.appeals import decide_appeal, list_appeals, submit_appeal
+from scamwall.enforcement.blocklist import Blocklist
+from scamwall.enforcement.configured import publish_feeds, render_feed
+from scamwall.enforcement.feeds import feed_state
+from scamwall.enforcement.formats import FORMATS
+from scamwall.enforcement.receipts import record_receipts
+from scamwall.errors import InvalidInput, NotFound
+from scamwall.reputation import snapshot_for
+from scamwall.settings import get_settings
+from scamwall.store.schema import feed_serials
+
+feeds_app = typer.Typer(
+    help="The enforcement feeds: publish, status, receipts.", no_args_is_help=True
+)
+appeal_app = typer.Typer(help="Appeals against feed entries.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(appeal_app, name="appeal")
+
+#: Lines of URLs screened at a time.
+URL_BATCH = 5_000
+
+
+@app.command("export")
+def export(
+    form: Annotated[
+        str,
+        typer.Argument(
+            help="rpz, unbound, hosts, dnsmasq, nft, ipset or numbers (CSV; JSON when --out "
+            "ends in .json, or numbers.json)."
+        ),
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="File to write; '-' for stdout.")],
+    since: Annotated[
+        int | None,
+        typer.Option(help="Write the changes since this serial instead of the whole feed."),
+    ] = None,
+    serial: Annotated[
+        int | None, typer.Option(help="Write the feed at this serial (default: the newest).")
+    ] = None,
+    no_publish: Annotated[
+        bool,
+        typer.Option(
+            "--no-publish", help="Export what is published; do not publish the current state."
+        ),
+    ] = False,
+) -> None:
+    """Write one enforcement feed. Unless --no-publish or --serial, the current reputation is
+    published first (a new serial when anything changed)."""
+    name = form.lower()
+    if name == "numbers" and out_file.suffix == ".json":
+        name = "numbers.json"
+    if name not in FORMATS:
+        raise InvalidInput(f"unknown feed format {form!r}; use one of {', '.join(FORMATS)}")
+    settings = get_settings()
+    with opened_store() as store:
+        if not no_publish and serial is None:
+            publication = publish_feeds(store, settings)
+            err.print(_publication_line(publication.as_dict()))
+        rendered = render_feed(store, name, settings, since=since, serial=serial)
+    if str(out_file) == "-":
+        sys.stdout.write(rendered.text)
+    else:
+        out_file.write_text(rendered.text, encoding="utf-8")
+        err.print(f"wrote {out_file}: {rendered.format} at serial {rendered.serial}")
+
+
+def _publication_line(result: dict[str, Any]) -> str:
+    removed = sum(result["removed"].values())
+    state = "new serial" if result["changed"] else "unchanged, serial"
+    return (
+        f"feeds {state} {result['serial']}: {result['added']} added, {removed} removed, "
+        f"{result['active']} on the feeds, {result['conflicts']} allowlist conflicts"
+    )
+
+
+@feeds_app.command("publish")
+def feeds_publish(as_json: JsonFlag = False) -> None:
+    """Bring the feeds in line with the current reputation; a new serial if anything changed.
+    Values both reported and allowlisted are listed as conflicts (never exported)."""
+    with opened_store() as store:
+        result = publish_feeds(store, get_settings()).as_dict()
+    if as_json:
+        emit(result)
+        return
+    out.print(_publication_line(result))
+    for conflict in result["conflicts_shown"]:
+        by = conflict["allowlisted_by"]
+        out.print(
+            f"  conflict: {conflict['kind']} {conflict['value']} scores {conflict['score']} "
+            f"but is allowlisted ({by['source']}: {by['reason']})",
+            soft_wrap=True,
+        )
+
+
+@feeds_app.command("status")
+def feeds_status(
+    limit: Annotated[int, typer.Option(help="Serials to show, newest first.")] = 20,
+    as_json: JsonFlag = False,
+) -> None:
+    """The newest serials: when, from which snapshot, what changed."""
+    query = select(feed_serials).order_by(feed_serials.c.serial.desc()).limit(limit)
+    with opened_store() as store, store.reading() as connection:
+        rows = [dict(row._mapping) for row in connection.execute(query)]
+    for row in rows:
+        row["published_at"] = row["published_at"].isoformat()
+    if as_json:
+        for row in rows:
+            emit(row)
+        return
+    table = Table(title="enforcement feeds")
+    for column in ("serial", "published_at", "added", "removed", "active", "snapshot_version"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[str(column.header)]) for column in table.columns))
+    out.print(table if rows else "nothing published yet: `scamwall feeds publish`")
+
+
+def _receipt_items(path: Path) -> list[Any]:
+    """Hit counts from JSON lines ``{"value", "hits", "kind"?}`` or CSV ``value,hits[,kind]``."""
+    text = path.read_text(encoding="utf-8")
+    items: list[Any] = []
+    if text.lstrip().startswith("{"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                items.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InvalidInput(f"line {number}: not JSON ({exc.msg})", line=number) from None
+        return items
+    for row in csv.DictReader(text.splitlines()):
+        hits = (row.get("hits") or "").strip()
+        items.append(
+            {
+                "value": row.get("value"),
+                "kind": row.get("kind") or None,
+                "hits": int(hits) if hits.isdigit() else hits,
+            }
+        )
+    return items
+
+
+@feeds_app.command("receipts")
+def feeds_receipts(
+    source: Annotated[Path, typer.Argument(help="Hit counts: JSON lines or CSV value,hits.")],
+    consumer: Annotated[str, typer.Option(help="The resolver, firewall or switch that blocked.")],
+    agency: Annotated[str, typer.Option(help="Code of the agency operating it.")],
+    period_start: Annotated[str | None, typer.Option(help="ISO 8601 start of the period.")] = None,
+    period_end: Annotated[str | None, typer.Option(help="ISO 8601 end (default now).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Record hit counts a feed consumer reported, as sightings (enforcement receipts)."""
+    if not source.is_file():
+        raise NotFound(f"no file {source}")
+    items = _receipt_items(source)
+    with opened_store() as store:
+        found = store.get_agency(agency)
+        caller = replace(local_operator(), agency_id=found.id, agency_code=found.code)
+        result = record_receipts(
+            store,
+            caller,
+            consumer=consumer,
+            hits=items,
+            period_start=period_start,
+            period_end=period_end,
+            max_batch=max(len(items), 1),
+        )
+    if as_json:
+        emit(result.as_dict())
+        return
+    out.print(
+        f"{result.accepted} receipts recorded, {result.duplicates} already known, "
+        f"{len(result.rejected)} rejected"
+    )
+    for problem in result.rejected:
+        out.print(f"  item {problem['index'] + 1}: {problem['field']}: {problem['error']}")
+
+
+@appeal_app.command("submit")
+def appeal_submit(
+    value: Annotated[str, typer.Argument(help="The blocked domain, URL, address or number.")],
+    evidence: Annotated[str, typer.Option(help="Why the entry is wrong.")],
+    contact: Annotated[str | None, typer.Option(help="How to tell the result.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Appeal against the feed entry that blocks a value."""
+    with opened_store() as store:
+        appeal = submit_appeal(
+            store, value, evidence=evidence, contact=contact, caller=local_operator()
+        )
+    if as_json:
+        emit(appeal.as_dict())
+        return
+    out.print(f"appeal {appeal.id} against {appeal.kind.value} {appeal.value}: pending")
+
+
+@appeal_app.command("list")
+def appeal_list(
+    status: Annotated[
+        str | None, typer.Option(help="pending, accepted or rejected (default: all).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Appeals, oldest first."""
+    with opened_store() as store:
+        found = list_appeals(store, status=status)
+    if as_json:
+        for appeal in found:
+            emit(appeal.as_dict())
+        return
+    table = Table(title="appeals")
+    for column in ("id", "status", "kind", "value", "submitted_at", "evidence"):
+        table.add_column(column, overflow="fold")
+    for a in found:
+        table.add_row(
+            str(a.id), a.status, a.kind.value, a.value, a.submitted_at.isoformat(), a.evidence
+        )
+    out.print(table)
+
+
+@appeal_app.command("decide")
+def appeal_decide(
+    appeal_id: Annotated[int, typer.Argument(help="The appeal's id.")],
+    accept: Annotated[
+        bool, typer.Option("--accept/--reject", help="Accept (entry removed) or reject.")
+    ],
+    note: Annotated[str, typer.Option(help="Why.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Decide an appeal. Accepting takes the entry off every feed at a new serial and marks its
+    sightings disputed."""
+    with opened_store() as store:
+        appeal = decide_appeal(store, appeal_id, accept=accept, note=note, caller=local_operator())
+    if as_json:
+        emit(appeal.as_dict())
+        return
+    removed = (
+        f"; off the feeds at serial {appeal.removed_at_serial}"
+        if appeal.removed_at_serial is not None
+        else ""
+    )
+    out.print(f"appeal {appeal.id} {appeal.status}{removed}")
+
+
+def _text_lines(source: str) -> IO[str]:
+    return sys.stdin if source == "-" else Path(source).open(encoding="utf-8", errors="replace")
+
+
+@screen_app.command("url")
+def screen_url(
+    source: Annotated[
+        str, typer.Argument(help="URLs, domain names or IP addresses, one a line; '-': stdin.")
+    ] = "-",
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Domain model file; the shipped one if absent.")
+    ] = None,
+) -> None:
+    """Screen URLs, domains and IP addresses: one JSON line each, in input order,
+    {"input", "verdict", "score", "category", "reasons"} or {"input", "error"}."""
+    if source != "-" and not Path(source).is_file():
+        raise NotFound(f"no file {source}")
+    # the domain model loads only for this command (every other command starts faster)
+    from scamwall.screening.domain_model import DomainModel  # noqa: PLC0415
+    from scamwall.screening.web import WebScreener  # noqa: PLC0415
+
+    settings = get_settings()
+    screener = WebScreener(DomainModel.load(model), block_threshold=settings.screen_block_threshold)
+    store = store_if_present()
+    try:
+        snapshot = snapshot_for(store, settings)
+        blocklist = Blocklist.from_state(feed_state(store)) if store is not None else None
+    finally:
+        if store is not None:
+            store.close()
+    with _text_lines(source) as stream:
+        batch: list[str] = []
+        for line in stream:
+            batch.append(line.rstrip("\r\n"))
+            if len(batch) >= URL_BATCH:
+                for verdict in screener.screen(batch, snapshot, blocklist):
+                    emit(verdict.as_dict())
+                batch = []
+        for verdict in screener.screen(batch, snapshot, blocklist):
+            emit(verdict.as_dict())
+
+
+def _domain_table(report: dict[str, Any], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("list", "n", "recall", "fpr (benign)", "recall@fpr1%", "category right"):
+        table.add_column(column, justify="left" if column == "list" else "right")
+    for name in ("scam", "phishing", "gambling"):
+        row = report.get(name)
+        if row:
+            table.add_row(
+                name,
+                str(row["n"]),
+                str(row["recall"]),
+                str(row["fpr"]),
+                str(row["recall_at_fpr_1pct"]),
+                str(row["category_right"]),
+            )
+    return table
+
+
+@model_app.command("train-domains")
+def model_train_domains(
+    data: Annotated[
+        Path, typer.Option("--data", help="Folder of the domain lists (scam, phishing, …).")
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="Model file to write (.npz).")],
+    seed: Annotated[int, typer.Option(help="Seed of the added front labels.")] = 0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train the domain model (split by a hash of the registered domain) and write it with its
+    model card (.md beside it)."""
+    from scamwall.screening.domain_training import (  # noqa: PLC0415 - scikit-learn: slow import
+        render_domain_card,
+        train_domain_model,
+    )
+
+    if not data.is_dir():
+        raise NotFound(f"no folder {data}")
+    err.print("training the domain model (a few minutes)…")
+    trained, report = train_domain_model(data, seed=seed)
+    trained.save(out_file)
+    card = out_file.with_suffix(".md")
+    card.write_text(render_domain_card(trained.card), encoding="utf-8")
+    if as_json:
+        emit({"model": str(out_file), "version": trained.version, "test": report})
+        return
+    out.print(_domain_table(report, f"test split, model {trained.version}"))
+    err.print(f"wrote {out_file} and {card}")
+
+
+@model_app.command("eval-domains")
+def model_eval_domains(
+    data: Annotated[Path, typer.Option("--data", help="Folder of the domain lists.")],
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Domain model file; the shipped one if absent.")
+    ] = None,
+    split: Annotated[str, typer.Option(help="all, train, dev or test.")] = "test",
+    as_json: JsonFlag = False,
+) -> None:
+    """Recall per list and false-positive rate on the benign top sites, at the model's threshold
+    and at a 1% false-positive rate."""
+    from scamwall.screening.domain_model import DomainModel  # noqa: PLC0415
+    from scamwall.screening.domain_training import evaluate_domain_model  # noqa: PLC0415
+
+    if not data.is_dir():
+        raise NotFound(f"no folder {data}")
+    loaded = DomainModel.load(model)
+    report = evaluate_domain_model(loaded, data, split=split)
+    if as_json:
+        emit(report)
+        return
+    out.print(_domain_table(report, f"{split} split, model {loaded.version}"))

@@ -1,0 +1,196 @@
+"""The enforcement routes: feeds with ETags, publication, receipts, appeals, the warning page
+and URL screening."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import World
+
+
+def _report(world: World, *values: str) -> None:
+    response = world.client.post(
+        "/v1/sightings",
+        json={"sightings": [{"value": v, "tlp": "green", "confidence": 95} for v in values]},
+        headers=World.auth(world.thai),
+    )
+    assert response.status_code == 200, response.text
+
+
+def _publish(world: World) -> dict[str, Any]:
+    response = world.client.post("/v1/feeds/publish", headers=World.auth(world.admin))
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_feeds_are_served_to_feed_clients_with_etags(world: World) -> None:
+    _report(world, "scam-shop.example", "203.0.113.0/24", "+66812345678")
+    assert _publish(world)["added"] == 3
+    feed = World.auth(world.feed)
+    refused = world.client.get("/v1/feeds/rpz")
+    assert refused.status_code == 403
+    rpz = world.client.get("/v1/feeds/rpz", headers=feed)
+    assert rpz.status_code == 200
+    assert rpz.headers["x-scamwall-serial"] == "1"
+    assert "scam-shop.example CNAME .\n*.scam-shop.example CNAME ." in rpz.text
+    etag = rpz.headers["etag"]
+    again = world.client.get("/v1/feeds/rpz", headers={**feed, "If-None-Match": etag})
+    assert again.status_code == 304
+    assert world.client.get("/v1/feeds/nft", headers=feed).text.count("203.0.113.0/24") == 1
+    numbers = world.client.get("/v1/feeds/numbers.json", headers=feed).json()
+    assert numbers["entries"][0]["value"] == "+66812345678"
+    listing = world.client.get("/v1/feeds", headers=feed).json()
+    assert listing["serial"] == 1
+    assert "rpz" in listing["formats"]
+    missing = world.client.get("/v1/feeds/bind", headers=feed)
+    assert missing.status_code == 404
+    assert "rpz" in missing.json()["error"]["message"]
+
+    _report(world, "second-scam.example")
+    assert _publish(world)["serial"] == 2
+    changed = world.client.get("/v1/feeds/rpz", headers={**feed, "If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["x-scamwall-serial"] == "2"
+    delta = world.client.get("/v1/feeds/rpz", params={"since": 1}, headers=feed)
+    assert "update add second-scam.example.rpz.scamwall." in delta.text
+    assert "scam-shop" not in delta.text
+    bad = world.client.get("/v1/feeds/rpz", params={"since": 7}, headers=feed)
+    assert bad.status_code == 400
+
+
+def test_only_curators_publish(world: World) -> None:
+    denied = world.client.post("/v1/feeds/publish", headers=World.auth(world.feed))
+    assert denied.status_code == 403
+
+
+def test_receipts_from_a_resolver_show_on_the_indicator(world: World) -> None:
+    _report(world, "scam-shop.example")
+    _publish(world)
+    response = world.client.post(
+        "/v1/feeds/receipts",
+        json={
+            "consumer": "resolver-bkk-1",
+            "period_end": "2026-11-30T00:00:00Z",
+            "hits": [{"value": "scam-shop.example", "hits": 12}, {"value": "", "hits": 1}],
+        },
+        headers=World.auth(world.feed),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 1
+    assert response.json()["rejected"][0]["index"] == 1
+    page = world.client.get(
+        "/v1/indicators/lookup",
+        params={"value": "scam-shop.example"},
+        headers=World.auth(world.chinese),
+    ).json()
+    notes = [s["note"] for s in page["sightings"] if s["source_kind"] == "enforcement_receipt"]
+    assert notes == ["blocked at resolver-bkk-1: 12 hits (until 2026-11-30T00:00:00+00:00)"]
+    analyst = world.client.post(
+        "/v1/feeds/receipts",
+        json={"consumer": "x", "hits": []},
+        headers=World.auth(world.chinese),
+    )
+    assert analyst.status_code == 403
+
+
+def test_an_appeal_from_the_public_decided_by_an_analyst(world: World) -> None:
+    _report(world, "school-fees.example")
+    _publish(world)
+    filed = world.client.post(
+        "/v1/appeals",
+        json={"value": "pay.school-fees.example", "evidence": "Our school's real fee page."},
+    )
+    assert filed.status_code == 201, filed.text
+    appeal = filed.json()
+    assert appeal["value"] == "school-fees.example"
+    assert "evidence" not in appeal
+    assert world.client.get("/v1/appeals").status_code == 403
+    pending = world.client.get("/v1/appeals", headers=World.auth(world.thai)).json()
+    assert pending[0]["evidence"] == "Our school's real fee page."
+    decided = world.client.post(
+        f"/v1/appeals/{appeal['id']}/decision",
+        json={"accept": True, "note": "checked with the ministry"},
+        headers=World.auth(world.thai),
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["removed_at_serial"] == 2
+    rpz = world.client.get("/v1/feeds/rpz", headers=World.auth(world.feed))
+    assert rpz.headers["x-scamwall-serial"] == "2"
+    assert "school-fees" not in rpz.text
+    status = world.client.get(f"/v1/appeals/{appeal['id']}").json()
+    assert status["status"] == "accepted"
+    assert _publish(world)["changed"] is False  # the disputed report does not put it back
+
+
+def test_warning_page_in_the_visitors_language_and_for_blocked_hosts(world: World) -> None:
+    _report(world, "fake-bank.example")
+    _publish(world)
+    thai = world.client.get(
+        "/blocked",
+        params={"name": "fake-bank.example"},
+        headers={"Accept-Language": "th-TH,th;q=0.9,en;q=0.5"},
+    )
+    assert thai.status_code == 200
+    assert '<html lang="th"' in thai.text
+    assert "fake-bank.example" in thai.text
+    burmese = world.client.get("/blocked", params={"lang": "my"})
+    assert '<html lang="my"' in burmese.text
+    # the walled garden sends the visitor with the blocked name as Host
+    walled = world.client.get("/login.php", headers={"Host": "www.fake-bank.example"})
+    assert walled.status_code == 200
+    assert "www.fake-bank.example" in walled.text
+    assert "<form" in walled.text
+    assert walled.headers["cache-control"] == "no-store"
+    # the API itself answers for any other host
+    assert world.client.get("/v1/feeds", headers={"Host": "api.example"}).status_code == 403
+    form = world.client.post(
+        "/blocked/appeal",
+        data={"value": "fake-bank.example", "evidence": "This is my own bakery.", "lang": "vi"},
+        headers={"Host": "fake-bank.example"},
+    )
+    assert form.status_code == 201
+    assert '<html lang="vi"' in form.text
+    refused = world.client.post(
+        "/blocked/appeal", data={"value": "fake-bank.example", "evidence": "x", "lang": "zh"}
+    )
+    assert refused.status_code == 400
+    assert "evidence" in refused.text
+
+
+def test_screen_url_gives_a_verdict_or_an_error_per_line(world: World) -> None:
+    _report(world, "scam-shop.example", "198.51.100.0/24")
+    _publish(world)
+    response = world.client.post(
+        "/v1/screen/url",
+        json={
+            "inputs": [
+                "https://pay.scam-shop.example/checkout",
+                "198.51.100.77",
+                "google.com",
+                "+66812345678",
+                "",
+            ]
+        },
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["input"] for r in results][:3] == [
+        "https://pay.scam-shop.example/checkout",
+        "198.51.100.77",
+        "google.com",
+    ]
+    assert results[0]["verdict"] == "block"
+    assert results[0]["reasons"][0] == {
+        "type": "blocked",
+        "entry": "scam-shop.example",
+        "kind": "domain",
+        "serial": 1,
+        "expires_at": results[0]["reasons"][0]["expires_at"],
+    }
+    assert results[1]["verdict"] == "block"
+    assert results[2]["verdict"] == "allow"
+    assert results[2]["reasons"][0]["type"] == "allowlisted"
+    assert "phone" in results[3]["error"]
+    assert "empty" in results[4]["error"]
+    too_many = world.client.post("/v1/screen/url", json={"inputs": ["a.example"] * 101})
+    assert too_many.status_code == 413

@@ -1,0 +1,117 @@
+"""The web screener: the blocklist, reputation, the allowlist guard, signals and the model."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from scamwall.enforcement.blocklist import Blocklist
+from scamwall.enforcement.feeds import FeedEntry
+from scamwall.indicators import IndicatorKind
+from scamwall.reputation.allowlist import AllowEntry, Allowlist, shipped_entries
+from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
+from scamwall.screening.web import WebScreener
+
+EXPIRES = datetime.now(UTC) + timedelta(days=90)
+GUARD = Allowlist(
+    [
+        *shipped_entries(),
+        AllowEntry(IndicatorKind.DOMAIN, "partner.example", "our partner", "operator"),
+    ]
+)
+
+
+@pytest.fixture(scope="module")
+def screener() -> WebScreener:
+    return WebScreener()
+
+
+def _snapshot(*reputations: Reputation) -> ReputationSnapshot:
+    return ReputationSnapshot.of("test", reputations, GUARD)
+
+
+def _blocklist(*entries: tuple[IndicatorKind, str]) -> Blocklist:
+    return Blocklist.from_entries(
+        4, (FeedEntry(i, kind, value, 0.9, EXPIRES) for i, (kind, value) in enumerate(entries))
+    )
+
+
+def test_listed_names_block_their_subdomains_and_urls(screener: WebScreener) -> None:
+    blocklist = _blocklist((IndicatorKind.DOMAIN, "scam-shop.example"))
+    verdicts = screener.screen(
+        ["pay.scam-shop.example", "https://m.pay.scam-shop.example/x?y=1", "notscam-shop.example"],
+        _snapshot(),
+        blocklist,
+    )
+    assert [v.verdict for v in verdicts[:2]] == ["block", "block"]
+    assert verdicts[0].reasons[0]["type"] == "blocked"
+    assert verdicts[0].reasons[0]["entry"] == "scam-shop.example"
+    assert verdicts[0].reasons[0]["serial"] == 4
+    assert all(r["type"] != "blocked" for r in verdicts[2].reasons)
+
+
+def test_addresses_match_listed_and_reported_blocks(screener: WebScreener) -> None:
+    blocklist = _blocklist((IndicatorKind.CIDR, "2001:db8:5::/48"))
+    snapshot = _snapshot(
+        Reputation(IndicatorKind.CIDR, "198.51.100.0/24", 0.95, agencies=2, sightings=2)
+    )
+    v6, v4, other = screener.screen(
+        ["2001:db8:5::17", "http://198.51.100.20/login", "192.0.2.1"], snapshot, blocklist
+    )
+    assert v6.verdict == "block"
+    assert v6.reasons[0]["entry"] == "2001:db8:5::/48"
+    assert v4.verdict == "block"
+    assert v4.reasons[0] == {
+        "type": "reported",
+        "kind": "cidr",
+        "indicator": "198.51.100.0/24",
+        "score": 0.95,
+        "agencies": 2,
+        "evidence": [],
+        "covers": "198.51.100.20",
+    }
+    assert other.verdict == "allow"
+    assert other.reasons == []  # no model for bare addresses
+
+
+def test_reports_on_a_parent_count_for_its_subdomains(screener: WebScreener) -> None:
+    snapshot = _snapshot(
+        Reputation(IndicatorKind.DOMAIN, "loan-fast.example", 0.6, agencies=1, sightings=1)
+    )
+    (verdict,) = screener.screen(["apply.loan-fast.example"], snapshot)
+    assert verdict.verdict == "warn"
+    assert verdict.category == "fraud"
+    assert verdict.reasons[0]["covers"] == "apply.loan-fast.example"
+
+
+def test_the_allowlist_wins_and_reports_the_conflict(screener: WebScreener) -> None:
+    snapshot = _snapshot(Reputation(IndicatorKind.DOMAIN, "partner.example", 0.0, sightings=3))
+    blocklist = _blocklist((IndicatorKind.DOMAIN, "partner.example"))
+    listed, clean = screener.screen(
+        ["www.partner.example", "kasikornbank.com"], snapshot, blocklist
+    )
+    assert (listed.verdict, listed.score) == ("allow", 0.0)
+    assert [r["type"] for r in listed.reasons] == ["allowlisted", "conflict"]
+    assert listed.reasons[0]["reason"] == "on this instance's list"
+    assert clean.verdict == "allow"
+    assert [r["type"] for r in clean.reasons] == ["allowlisted"]
+
+
+def test_look_alikes_of_protected_brands_are_caught_without_reports(screener: WebScreener) -> None:
+    fake, real = screener.screen(["kasikornbank-verify.xyz", "someblog.net"], _snapshot())
+    assert fake.verdict == "block"
+    assert fake.category == "phishing"
+    assert {r.get("signal") for r in fake.reasons} >= {"lookalike", "risky_tld"}
+    assert real.verdict == "allow"
+
+
+def test_each_bad_line_gets_an_error_and_the_rest_is_screened(screener: WebScreener) -> None:
+    verdicts = screener.screen(
+        ["", "+66812345678", "x" * 5000, "not a host!", "ok.example"], _snapshot()
+    )
+    assert [v.error is not None for v in verdicts] == [True, True, True, True, False]
+    assert "empty" in str(verdicts[0].error)
+    assert "phone" in str(verdicts[1].error)
+    assert verdicts[4].as_dict().keys() == {"input", "verdict", "score", "category", "reasons"}
+    assert verdicts[1].as_dict().keys() == {"input", "error"}

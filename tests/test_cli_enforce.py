@@ -1,0 +1,143 @@
+"""Enforcement commands: export, feeds publish/status/receipts, appeals, screen url."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.screening.test_domain_model import _write_lists
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def reported(cli: Cli, tmp_path: Path) -> Cli:
+    """A database where the Thai police reported a scam site, a block and a number."""
+    assert cli("init")[0] == 0
+    assert cli("agency", "add", "TH-POLICE", "--country", "TH", "--kind", "police")[0] == 0
+    assert cli("agency", "add", "TH-ISP", "--country", "TH", "--kind", "operator")[0] == 0
+    reports = tmp_path / "reports.csv"
+    reports.write_text(
+        "value,confidence,tlp,source_kind\n"
+        "scam-shop.example,95,green,police_case\n"
+        "203.0.113.0/24,95,green,police_case\n"
+        "081-234-5678,95,green,police_case\n"
+        "google.com,95,green,police_case\n",
+        encoding="utf-8",
+    )
+    code, _, err = cli("ingest", str(reports), "--agency", "TH-POLICE")
+    assert code == 0, err
+    return cli
+
+
+def test_export_publishes_and_writes_each_format(reported: Cli, tmp_path: Path) -> None:
+    rpz = tmp_path / "feed.rpz"
+    code, _, err = reported("export", "rpz", "--out", str(rpz))
+    assert code == 0, err
+    assert "new serial 1: 3 added" in err
+    assert "1 allowlist conflicts" in err
+    text = rpz.read_text(encoding="utf-8")
+    assert "scam-shop.example CNAME ." in text
+    assert "google.com" not in text
+    numbers = tmp_path / "numbers.json"
+    assert reported("export", "numbers", "--out", str(numbers))[0] == 0
+    assert json.loads(numbers.read_text())["entries"][0]["value"] == "+66812345678"
+    code, out, _ = reported("export", "nft", "--out", "-", "--no-publish")
+    assert code == 0
+    assert "203.0.113.0/24" in out
+    code, _, err = reported("export", "bind", "--out", str(tmp_path / "x"))
+    assert code != 0
+    assert "unknown feed format" in err
+
+
+def test_publish_status_and_changes_since(reported: Cli, tmp_path: Path) -> None:
+    code, out, _ = reported("feeds", "publish", "--json")
+    assert code == 0
+    first = json.loads(out)
+    assert first["serial"] == 1
+    assert first["conflicts"] == 1
+    more = tmp_path / "more.csv"
+    more.write_text("value,confidence,tlp,source_kind\nsecond.example,95,green,police_case\n")
+    assert reported("ingest", str(more), "--agency", "TH-POLICE")[0] == 0
+    code, out, _ = reported("feeds", "publish")
+    assert "new serial 2: 1 added" in out
+    code, out, _ = reported("export", "unbound", "--out", "-", "--since", "1", "--no-publish")
+    assert "second.example. always_nxdomain" in out
+    assert "scam-shop" not in out
+    code, out, _ = reported("feeds", "status", "--json")
+    serials = [json.loads(line)["serial"] for line in out.splitlines()]
+    assert serials == [2, 1]
+    code, _, err = reported("export", "rpz", "--out", "-", "--since", "5", "--no-publish")
+    assert code != 0
+    assert "serial" in err
+
+
+def test_receipts_and_an_appeal_through_the_command_line(reported: Cli, tmp_path: Path) -> None:
+    assert reported("feeds", "publish")[0] == 0
+    hits = tmp_path / "hits.csv"
+    hits.write_text("value,hits\nscam-shop.example,40\nnot a domain,2\n", encoding="utf-8")
+    code, out, _ = reported(
+        "feeds", "receipts", str(hits), "--consumer", "dns1.bkk", "--agency", "TH-ISP"
+    )
+    assert code == 0
+    assert "1 receipts recorded" in out
+    assert "item 2: value" in out
+    code, out, err = reported(
+        "appeal", "submit", "www.scam-shop.example", "--evidence", "my registered shop", "--json"
+    )
+    assert code == 0, err
+    appeal = json.loads(out)
+    assert appeal["value"] == "scam-shop.example"
+    assert appeal["status"] == "pending"
+    code, out, _ = reported("appeal", "list", "--status", "pending", "--json")
+    assert json.loads(out)["evidence"] == "my registered shop"
+    code, out, _ = reported("appeal", "decide", str(appeal["id"]), "--accept", "--note", "ok")
+    assert code == 0
+    assert "accepted; off the feeds at serial 2" in out
+    code, out, _ = reported("export", "rpz", "--out", "-")
+    assert "scam-shop" not in out
+    code, _, err = reported("appeal", "decide", str(appeal["id"]), "--reject", "--note", "x")
+    assert code != 0
+    assert "already accepted" in err
+
+
+def test_screen_url_answers_every_line(reported: Cli, tmp_path: Path) -> None:
+    assert reported("feeds", "publish")[0] == 0
+    source = tmp_path / "urls.txt"
+    source.write_text(
+        "https://pay.scam-shop.example/x\n203.0.113.9\ngoogle.com\nnot a url at all\n\n",
+        encoding="utf-8",
+    )
+    code, out, err = reported("screen", "url", str(source))
+    assert code == 0, err
+    results = [json.loads(line) for line in out.splitlines()]
+    assert len(results) == 5
+    assert results[0]["verdict"] == "block"
+    assert results[0]["category"] == "fraud"
+    assert results[1]["verdict"] == "block"
+    assert results[2]["verdict"] == "allow"
+    assert "error" in results[3]
+    assert "error" in results[4]
+
+
+def test_domain_model_train_and_eval_commands(cli: Cli, tmp_path: Path) -> None:
+    lists = _write_lists(tmp_path / "lists")
+    model = tmp_path / "domain.npz"
+    code, out, err = cli(
+        "model", "train-domains", "--data", str(lists), "--out", str(model), "--json"
+    )
+    assert code == 0, err
+    trained = json.loads(out)
+    assert trained["version"].startswith("domain-")
+    assert set(trained["test"]) >= {"scam", "phishing", "gambling"}
+    assert model.with_suffix(".md").read_text(encoding="utf-8").startswith("# Domain model")
+    code, out, _ = cli("model", "eval-domains", "--data", str(lists), "--model", str(model))
+    assert code == 0
+    assert "phishing" in out
+    assert "recall@fpr1%" in out
+    code, _, err = cli("model", "eval-domains", "--data", str(tmp_path / "missing"))
+    assert code != 0
+    assert "no folder" in err
