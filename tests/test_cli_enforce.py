@@ -90,7 +90,8 @@ def test_receipts_and_an_appeal_through_the_command_line(reported: Cli, tmp_path
     )
     assert code == 0, err
     appeal = json.loads(out)
-    assert appeal["value"] == "scam-shop.example"
+    assert appeal["value"] == "www.scam-shop.example"
+    assert appeal["entries"] == ["scam-shop.example"]
     assert appeal["status"] == "pending"
     code, out, _ = reported("appeal", "list", "--status", "pending", "--json")
     assert json.loads(out)["evidence"] == "my registered shop"

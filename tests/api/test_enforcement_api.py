@@ -36,6 +36,8 @@ def test_feeds_are_served_to_feed_clients_with_etags(world: World) -> None:
     etag = rpz.headers["etag"]
     again = world.client.get("/v1/feeds/rpz", headers={**feed, "If-None-Match": etag})
     assert again.status_code == 304
+    listed = world.client.get("/v1/feeds/rpz", headers={**feed, "If-None-Match": f'"x", W/{etag}'})
+    assert listed.status_code == 304
     assert world.client.get("/v1/feeds/nft", headers=feed).text.count("203.0.113.0/24") == 1
     numbers = world.client.get("/v1/feeds/numbers.json", headers=feed).json()
     assert numbers["entries"][0]["value"] == "+66812345678"
@@ -102,11 +104,13 @@ def test_an_appeal_from_the_public_decided_by_an_analyst(world: World) -> None:
     )
     assert filed.status_code == 201, filed.text
     appeal = filed.json()
-    assert appeal["value"] == "school-fees.example"
+    assert appeal["status"] == "pending"
+    assert "value" not in appeal
     assert "evidence" not in appeal
     assert world.client.get("/v1/appeals").status_code == 403
     pending = world.client.get("/v1/appeals", headers=World.auth(world.thai)).json()
     assert pending[0]["evidence"] == "Our school's real fee page."
+    assert pending[0]["value"] == "pay.school-fees.example"
     decided = world.client.post(
         f"/v1/appeals/{appeal['id']}/decision",
         json={"accept": True, "note": "checked with the ministry"},
@@ -141,8 +145,17 @@ def test_warning_page_in_the_visitors_language_and_for_blocked_hosts(world: Worl
     assert "www.fake-bank.example" in walled.text
     assert "<form" in walled.text
     assert walled.headers["cache-control"] == "no-store"
-    # the API itself answers for any other host
+    # the API itself answers for any other host, and for the API's own paths on any host
     assert world.client.get("/v1/feeds", headers={"Host": "api.example"}).status_code == 403
+    api = world.client.post(
+        "/v1/feeds/publish", headers={"Host": "fake-bank.example", **World.auth(world.admin)}
+    )
+    assert api.status_code == 200
+    assert api.json()["changed"] is False
+    # the page names only what is on the block lists: a link cannot make it say anything else
+    lure = world.client.get("/blocked", params={"name": "Refund desk: call +66 81 234 5678"})
+    assert lure.status_code == 200
+    assert "Refund desk" not in lure.text
     form = world.client.post(
         "/blocked/appeal",
         data={"value": "fake-bank.example", "evidence": "This is my own bakery.", "lang": "vi"},

@@ -50,9 +50,11 @@ def _report(store: Store, value: str, *, days_ago: float = 0, confidence: int = 
     )
 
 
-def _publish(store: Store, allowlist: Allowlist = GUARD) -> dict[str, object]:
+def _publish(
+    store: Store, allowlist: Allowlist = GUARD, *, min_score: float = 0.7
+) -> dict[str, object]:
     snapshot = build_snapshot(store, allowlist=allowlist)
-    return publish(store, snapshot, min_score=0.7, entry_days=90).as_dict()
+    return publish(store, snapshot, min_score=min_score, entry_days=90).as_dict()
 
 
 def _values(store: Store, serial: int | None = None) -> set[str]:
@@ -118,7 +120,7 @@ def test_changes_since_a_serial_in_every_format(police: Store) -> None:
     _report(police, "+66812345678")
     _publish(police)
     _report(police, "new.test")
-    _report(police, "10.0.0.0/8")
+    _report(police, "198.18.0.0/16")
     report_false_positive(police, "198.51.100.7", agency_code="TH-POLICE", caller=OPERATOR)
     _publish(police)
     before, after = feed_state(police, serial=1), feed_state(police)
@@ -141,7 +143,7 @@ def test_changes_since_a_serial_in_every_format(police: Store) -> None:
     assert "+address=/new.test/" in texts["dnsmasq"]
     assert "+0.0.0.0 new.test" in texts["hosts"]
     assert "delete element inet scamwall blocked_v4 { 198.51.100.7 }" in texts["nft"]
-    assert "add element inet scamwall blocked_v4 { 10.0.0.0/8 }" in texts["nft"]
+    assert "add element inet scamwall blocked_v4 { 198.18.0.0/16 }" in texts["nft"]
     assert "del scamwall-v4 198.51.100.7" in texts["ipset"]
     changes = json.loads(texts["numbers.json"])
     assert changes["since"] == 1
@@ -149,7 +151,7 @@ def test_changes_since_a_serial_in_every_format(police: Store) -> None:
 
 
 def test_full_feeds_cover_subdomains_and_keep_sets_free_of_overlaps(police: Store) -> None:
-    for value in ("scam.test", "pay.scam.test", "10.0.0.0/8", "10.1.0.0/16", "2001:db8::/32"):
+    for value in ("scam.test", "pay.scam.test", "198.18.0.0/16", "198.18.5.0/24", "2001:db8::/32"):
         _report(police, value)
     _report(police, "+66812345678")
     _publish(police)
@@ -171,24 +173,24 @@ def test_full_feeds_cover_subdomains_and_keep_sets_free_of_overlaps(police: Stor
     assert "IN SOA localhost. hostmaster.localhost. 1 " in rpz
     assert "0.0.0.0 pay.scam.test" in full("hosts")  # hosts files know no subdomains
     nft = full("nft")
-    assert "{ 10.0.0.0/8 }" in nft
-    assert "10.1.0.0/16" not in nft
-    assert "size 65536" in nft
+    assert "{ 198.18.0.0/16 }" in nft
+    assert "198.18.5.0/24" not in nft
+    assert "size 1048576" in nft
     assert "type ipv6_addr" in nft
-    assert "add scamwall-v4 10.1.0.0/16" in full("ipset")
+    assert "add scamwall-v4 198.18.5.0/24" in full("ipset")
     numbers = full("numbers").splitlines()
-    assert numbers[1] == "kind,value,score,expires_at"
+    assert numbers[1] == "kind,value,score"
     assert numbers[2].startswith("phone,+66812345678,")
 
 
 def test_blocklist_matches_suffixes_and_networks(police: Store) -> None:
-    for value in ("scam.test", "10.0.0.0/8", "2001:db8::/32", "198.51.100.7", "+66812345678"):
+    for value in ("scam.test", "198.18.0.0/16", "2001:db8::/32", "198.51.100.7", "+66812345678"):
         _report(police, value)
     _publish(police)
     blocklist = Blocklist.from_state(feed_state(police))
     assert blocklist.match_domain("a.b.scam.test") is not None
     assert blocklist.match_domain("notscam.test") is None
-    assert blocklist.match_address("10.20.30.40") is not None
+    assert blocklist.match_address("198.18.30.40") is not None
     assert blocklist.match_address("2001:db8:1::5") is not None
     assert blocklist.match_address("198.51.100.8") is None
     assert blocklist.match(IndicatorKind.PHONE, "+66812345678") is not None
@@ -211,9 +213,10 @@ def test_accepted_appeal_removes_the_entry_and_disputes_its_sightings(police: St
     )
     assert (appeal.kind, appeal.value, appeal.status) == (
         IndicatorKind.DOMAIN,
-        "scam.test",
+        "pay.scam.test",
         "pending",
     )
+    assert appeal.entries == ("scam.test",)
     decided = decide_appeal(police, appeal.id, accept=True, note="verified", caller=OPERATOR)
     assert decided.status == "accepted"
     assert decided.removed_at_serial == 2
@@ -237,7 +240,7 @@ def test_rejected_appeal_changes_nothing_but_itself(police: Store) -> None:
     _report(police, "198.51.100.0/24")
     _publish(police)
     appeal = submit_appeal(police, "198.51.100.9", evidence="my home router", caller=PUBLIC)
-    assert appeal.value == "198.51.100.0/24"
+    assert appeal.entries == ("198.51.100.0/24",)
     decided = decide_appeal(
         police, appeal.id, accept=False, note="seen in 40 cases", caller=OPERATOR
     )
@@ -293,6 +296,94 @@ def test_receipts_come_back_as_sightings_that_weigh_nothing(police: Store) -> No
     before = build_snapshot(police, allowlist=GUARD).lookup(parse_indicator("scam.test"))
     assert before is not None
     assert before.agencies == 1
+    listed_only = record_receipts(
+        police,
+        resolver,
+        consumer="dns1.bkk",
+        hits=[{"value": "www.scam.test", "hits": 2}, {"value": "innocent.test", "hits": 1}],
+        max_batch=100,
+        blocklist=Blocklist.from_state(feed_state(police)),
+    )
+    assert listed_only.accepted == 1
+    assert "on no feed at serial 1" in listed_only.rejected[0]["error"]
     analyst = Caller(name="a", role=Role.INVESTIGATOR, agency_code="TH-POLICE")
     with pytest.raises(PermissionDenied):
         record_receipts(police, analyst, consumer="x", hits=[], max_batch=10)
+
+
+def test_ranges_no_block_list_may_hold_and_parents_of_allowlisted_names_stay_off(
+    police: Store,
+) -> None:
+    guard = Allowlist(
+        [
+            *GUARD,
+            AllowEntry(IndicatorKind.DOMAIN, "agency.shared.test", "a ministry", "operator"),
+            AllowEntry(IndicatorKind.IP, "203.0.113.53", "the resolver", "operator"),
+        ]
+    )
+    for value in ("0.0.0.0/0", "10.0.0.0/8", "192.168.4.0/24", "fe80::/64", "1.0.0.0/12"):
+        _report(police, value)
+    _report(police, "shared.test")  # would block agency.shared.test
+    _report(police, "203.0.113.0/24")  # would block 203.0.113.53
+    _report(police, "198.51.100.0/24")  # fine
+    result = _publish(police, guard)
+    assert _values(police) == {"198.51.100.0/24"}
+    reasons = {c["value"]: c["reason"] for c in result["conflicts_shown"]}  # type: ignore[union-attr]
+    assert reasons["0.0.0.0/0"] == "wider than /16"
+    assert reasons["1.0.0.0/12"] == "wider than /16"
+    assert reasons["10.0.0.0/8"].startswith("wider") or "special" in reasons["10.0.0.0/8"]
+    assert "special-purpose" in reasons["192.168.4.0/24"]
+    assert "special-purpose" in reasons["fe80::/64"]
+    assert reasons["shared.test"] == "agency.shared.test, allowlisted, lies under it"
+    assert reasons["203.0.113.0/24"] == "203.0.113.53, allowlisted, lies in it"
+
+
+def test_a_parent_listed_first_leaves_when_a_name_under_it_is_allowlisted(police: Store) -> None:
+    _report(police, "shared.test")
+    _publish(police)
+    guard = Allowlist(
+        [*GUARD, AllowEntry(IndicatorKind.DOMAIN, "agency.shared.test", "a ministry", "operator")]
+    )
+    assert _publish(police, guard)["removed"] == {"allowlisted": 1}
+
+
+def test_receipts_do_not_keep_an_entry_alive(police: Store) -> None:
+    _report(police, "scam.test", days_ago=85)
+    _publish(police, min_score=0.3)
+    isp = police.get_agency("TH-ISP")
+    resolver = Caller(name="dns1", role=Role.FEED, agency_id=isp.id, agency_code=isp.code)
+    record_receipts(
+        police, resolver, consumer="dns1", hits=[{"value": "scam.test", "hits": 9}], max_batch=9
+    )
+    (entry,) = feed_state(police).entries
+    expected = datetime.now(UTC) - timedelta(days=85) + timedelta(days=90)
+    assert abs((entry.expires_at - expected).total_seconds()) < 60
+
+
+def test_expiry_follows_the_newest_report_not_the_strongest(police: Store) -> None:
+    _report(police, "scam.test", days_ago=60, confidence=100)
+    _publish(police, min_score=0.3)
+    _report(police, "scam.test", confidence=60)
+    _publish(police, min_score=0.3)
+    (entry,) = feed_state(police).entries
+    assert entry.expires_at > datetime.now(UTC) + timedelta(days=89)
+
+
+def test_an_appeal_removes_every_entry_blocking_the_value(police: Store) -> None:
+    _report(police, "scam.test")
+    _report(police, "pay.scam.test")
+    _report(police, "198.51.100.7")
+    _report(police, "198.51.100.0/24")
+    _publish(police)
+    by_name = submit_appeal(
+        police, "https://pay.scam.test/x", evidence="our registered shop", caller=PUBLIC
+    )
+    assert by_name.entries == ("pay.scam.test", "scam.test")
+    by_address = submit_appeal(
+        police, "http://198.51.100.7/login", evidence="our office NAT gateway", caller=PUBLIC
+    )
+    assert set(by_address.entries) == {"198.51.100.7", "198.51.100.0/24"}
+    decide_appeal(police, by_name.id, accept=True, note="checked", caller=OPERATOR)
+    decide_appeal(police, by_address.id, accept=True, note="checked", caller=OPERATOR)
+    assert _values(police) == set()
+    assert "value" not in by_name.as_public_dict()

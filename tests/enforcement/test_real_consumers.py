@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scamwall.enforcement.feeds import FeedState, feed_state, publish
+from scamwall.enforcement.feeds import FeedEntry, FeedState, feed_state, publish
 from scamwall.enforcement.formats import FORMATS, FeedOptions, render_change, render_full
 from scamwall.indicators import IndicatorKind, parse_indicator
 from scamwall.reputation.allowlist import AllowEntry, Allowlist
@@ -163,3 +163,31 @@ def test_nft_accepts_the_sets_and_the_changes(
     assert "198.51.100.7" not in text  # inside a listed /24: interval sets refuse overlaps
     result = nft_check(whole)
     assert result.ok, result.output
+
+
+def test_names_too_long_for_the_zone_are_left_out_and_big_changes_are_sent_in_parts(
+    tmp_path: Path,
+) -> None:
+    expires = datetime.now(UTC)
+    # 203 characters: *.name.origin would pass the 255 octets a DNS name may have
+    long_name = ".".join(["a" * 60] * 3) + ".b" * 10 + ".test"
+    entries = [FeedEntry(1, IndicatorKind.DOMAIN, long_name, 0.9, expires)]
+    entries += [
+        FeedEntry(i, IndicatorKind.DOMAIN, f"n{i}.test", 0.9, expires) for i in range(2, 1000)
+    ]
+    origin = "a-much-longer-origin-for-the-policy-zone.rpz.scamwall."
+    options = FeedOptions(rpz_origin=origin)
+    zone = tmp_path / "long.zone"
+    zone.write_text(
+        render_full(FORMATS["rpz"], entries, serial=3, published_at=None, options=options),
+        encoding="utf-8",
+    )
+    text = zone.read_text(encoding="utf-8")
+    assert long_name not in text
+    assert "1 left out" in text.splitlines()[0]
+    result = named_checkzone(zone, origin)
+    assert result.ok, result.output
+    script = render_change(
+        FORMATS["rpz"], [], entries, since=0, serial=3, published_at=None, options=options
+    )
+    assert script.count("send\n") == 5  # 999 names, 200 per message

@@ -115,3 +115,14 @@ def test_each_bad_line_gets_an_error_and_the_rest_is_screened(screener: WebScree
     assert "phone" in str(verdicts[1].error)
     assert verdicts[4].as_dict().keys() == {"input", "verdict", "score", "category", "reasons"}
     assert verdicts[1].as_dict().keys() == {"input", "error"}
+
+
+def test_a_reported_page_on_an_allowlisted_host_is_judged_by_its_own_reports(
+    screener: WebScreener,
+) -> None:
+    page = "https://sites.google.com/view/kbank-refund"
+    snapshot = _snapshot(Reputation(IndicatorKind.URL, page, 0.97, agencies=2, sightings=2))
+    reported, host = screener.screen([page, "https://sites.google.com/view/bakery"], snapshot)
+    assert (reported.verdict, reported.category) == ("block", "fraud")
+    assert [r["type"] for r in reported.reasons] == ["reported", "allowlisted_host"]
+    assert host.verdict == "allow"

@@ -18,7 +18,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scamwall import __version__
 from scamwall.api.auth import AnonymousRateLimit
 from scamwall.api.enforcement import (
-    APPEAL_FORM,
     BlocklistHolder,
     FeedCache,
     blocked_host,
@@ -125,15 +124,19 @@ def _refresh_every(app: FastAPI, seconds: float, stop: threading.Event) -> None:
 
 
 class WalledGarden:
-    """Answer any request whose Host is a blocked name with the warning page: resolvers send
-    visitors of blocked sites here (the RPZ's walled-garden CNAME). The appeal form's own
-    path goes through."""
+    """Answer a page request (GET or HEAD, outside the API's ``/v1``) whose Host is a blocked
+    name with the warning page: resolvers send visitors of blocked sites here (the RPZ's
+    walled-garden CNAME). The appeal form and the API go through."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith(APPEAL_FORM):
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and not scope["path"].startswith(("/v1/", "/blocked"))
+        ):
             request = Request(scope)
             name = blocked_host(request)
             if name is not None:

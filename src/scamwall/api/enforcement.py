@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any
 
@@ -73,25 +74,41 @@ class BlocklistHolder:
 
 
 class FeedCache:
-    """The last few rendered feeds: resolvers poll often, and a serial never changes."""
+    """The last few rendered feeds: resolvers poll often, and a serial never changes. A feed
+    missing from the cache is rendered once, however many consumers ask for it at once."""
 
-    def __init__(self, size: int = 16) -> None:
+    def __init__(self, size: int = 8) -> None:
         self._items: OrderedDict[tuple[Any, ...], RenderedFeed] = OrderedDict()
+        self._rendering: dict[tuple[Any, ...], threading.Lock] = {}
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...]) -> RenderedFeed | None:
+    def _cached(self, key: tuple[Any, ...]) -> RenderedFeed | None:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: tuple[Any, ...], feed: RenderedFeed) -> None:
+    def render(self, key: tuple[Any, ...], make: Callable[[], RenderedFeed]) -> RenderedFeed:
+        """The feed under ``key``, made by ``make`` if nobody made it yet (blocking: run it in
+        a worker thread)."""
+        found = self._cached(key)
+        if found is not None:
+            return found
         with self._lock:
-            self._items[key] = feed
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            turn = self._rendering.setdefault(key, threading.Lock())
+        with turn:
+            found = self._cached(key)
+            if found is not None:
+                return found
+            made = make()
+            with self._lock:
+                self._items[key] = made
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+                self._rendering.pop(key, None)
+            return made
 
 
 def _store(request: Request) -> Store:
@@ -162,20 +179,32 @@ async def get_feed(
     if name.lower() not in FORMATS:
         raise NotFound(f"no feed {name!r}; formats: {', '.join(FORMATS)}")
     state = request.app.state
-    wanted = serial if serial is not None else state.blocklist.refresh().serial
-    key = (name.lower(), wanted, since)
-    rendered = state.feed_cache.get(key)
-    if rendered is None:
-        rendered = await run_in_threadpool(
-            partial(render_feed, _store(request), name.lower(), state.settings),
-            since=since,
-            serial=wanted,
-        )
-        state.feed_cache.put(key, rendered)
+    store = _store(request)
+    wanted = serial if serial is not None else await run_in_threadpool(_newest_serial, store)
+    form = name.lower()
+    rendered = await run_in_threadpool(
+        state.feed_cache.render,
+        (form, wanted, since),
+        partial(render_feed, store, form, state.settings, since=since, serial=wanted),
+    )
     headers = {"ETag": rendered.etag, "X-Scamwall-Serial": str(rendered.serial)}
-    if request.headers.get("if-none-match") in (rendered.etag, f"W/{rendered.etag}"):
+    if _matches(request.headers.get("if-none-match"), rendered.etag):
         return Response(status_code=304, headers=headers)
-    return Response(rendered.text, media_type=rendered.media_type, headers=headers)
+    return Response(rendered.body, media_type=rendered.media_type, headers=headers)
+
+
+def _newest_serial(store: Store) -> int:
+    with store.reading() as connection:
+        return latest_serial(connection)
+
+
+def _matches(header: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names ``etag`` (weakly compared, RFC 9110) or is
+    ``*``."""
+    if header is None:
+        return False
+    tags = [tag.strip() for tag in header.split(",")]
+    return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
 
 
 @router.post("/feeds/publish", responses=ERRORS, tags=["feeds"])
@@ -209,6 +238,7 @@ def post_receipts(request: Request, caller: CallerDep, body: ReceiptBatch) -> di
         period_start=body.period_start,
         period_end=body.period_end,
         max_batch=int(request.app.state.settings.api_max_batch),
+        blocklist=request.app.state.blocklist.refresh(),
         origin=client_address(request),
     )
     return result.as_dict()
@@ -306,8 +336,15 @@ def warning_response(request: Request, blocked_name: str | None) -> HTMLResponse
 def get_warning_page(
     request: Request, name: Annotated[str | None, Query(max_length=253)] = None
 ) -> HTMLResponse:
-    """The page blocked sites lead to: why, what to do, and how to appeal."""
-    return warning_response(request, name)
+    """The page blocked sites lead to: why, what to do, and how to appeal. The name is shown
+    only when it is on the block lists (the page must not carry any text a link gives it)."""
+    shown = None
+    if name:
+        candidate = name.strip().lower().rstrip(".")
+        blocklist: Blocklist = request.app.state.blocklist.current
+        if blocklist.match_domain(candidate) is not None:
+            shown = candidate
+    return warning_response(request, shown)
 
 
 _HTML: dict[str, Any] = {"content": {"text/html": {}}}

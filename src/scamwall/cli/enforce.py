@@ -85,9 +85,12 @@ def export(
             err.print(_publication_line(publication.as_dict()))
         rendered = render_feed(store, name, settings, since=since, serial=serial)
     if str(out_file) == "-":
-        sys.stdout.write(rendered.text)
+        sys.stdout.buffer.write(rendered.body)
     else:
-        out_file.write_text(rendered.text, encoding="utf-8")
+        # written beside and renamed: a consumer reading the file never sees half of it
+        partial_file = out_file.with_name(f".{out_file.name}.partial")
+        partial_file.write_bytes(rendered.body)
+        partial_file.replace(out_file)
         err.print(f"wrote {out_file}: {rendered.format} at serial {rendered.serial}")
 
 
@@ -112,9 +115,10 @@ def feeds_publish(as_json: JsonFlag = False) -> None:
     out.print(_publication_line(result))
     for conflict in result["conflicts_shown"]:
         by = conflict["allowlisted_by"]
+        source = f" ({by['source']}: {by['reason']})" if by else ""
         out.print(
-            f"  conflict: {conflict['kind']} {conflict['value']} scores {conflict['score']} "
-            f"but is allowlisted ({by['source']}: {by['reason']})",
+            f"  kept off: {conflict['kind']} {conflict['value']} scores {conflict['score']}: "
+            f"{conflict['reason']}{source}",
             soft_wrap=True,
         )
 
@@ -191,6 +195,7 @@ def feeds_receipts(
             period_start=period_start,
             period_end=period_end,
             max_batch=max(len(items), 1),
+            blocklist=Blocklist.from_state(feed_state(store)),
         )
     if as_json:
         emit(result.as_dict())

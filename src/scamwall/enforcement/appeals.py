@@ -1,30 +1,35 @@
 """Appeals: anyone may ask for an entry to come off the feeds; an analyst decides.
 
-An appeal names a value (``pay.scam.example`` finds the entry ``scam.example`` that blocks it)
-and gives evidence; a contact is optional and erased once the appeal is decided (it is only
-there to tell the result). An **accepted** appeal, in one transaction:
+An appeal names a value (a domain, an address, a number, or a URL for its host) and gives
+evidence; it is refused when no entry blocks the value (``pay.scam.example`` is blocked by the
+entry ``scam.example``, ``198.51.100.7`` by ``198.51.100.0/24``). A contact is optional and is
+erased once the appeal is decided (it is only there to tell the result). An **accepted** appeal,
+in one transaction:
 
-- takes the entry off every feed at once, as a new serial (reason ``appeal``);
-- marks every sighting of the value made until then as **disputed**: they no longer count
-  towards its score, so the next publication does not put it back. A report made after the
-  decision counts again (new evidence, new judgement).
+- takes every entry blocking the value off every feed at once, as a new serial (reason
+  ``appeal``);
+- marks every sighting of those entries' values made until then as **disputed**: they no longer
+  count towards a score, so the next publication does not put them back. A report made after
+  the decision counts again (new evidence, new judgement).
 
-A rejected appeal changes nothing but its own record. Both are audited.
+A rejected appeal changes nothing but its own record. Both are audited; of two analysts deciding
+the same appeal at once, one wins and the other is told.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, tuple_
 
 from scamwall.enforcement.feeds import FEED_KINDS, remove_entries
 from scamwall.errors import InvalidInput, NotFound, UsageError
 from scamwall.exchange.policy import Caller
-from scamwall.indicators import IndicatorKind, parse_indicator
-from scamwall.reputation.matching import NetworkIndex
+from scamwall.indicators import Indicator, IndicatorKind, parse_indicator
+from scamwall.indicators.network import url_host
 from scamwall.store.audit import AuditLog
 from scamwall.store.repository import Store
 from scamwall.store.schema import appeals, disputed_sightings, feed_entries, indicators, sightings
@@ -50,15 +55,16 @@ class Appeal:
     decided_at: datetime | None = None
     decided_by: str | None = None
     decision_note: str | None = None
-    #: the serial that took the entry off the feeds (accepted appeals, on the decision only)
+    #: the serial that took the entries off the feeds (accepted appeals, on the decision only)
     removed_at_serial: int | None = None
+    #: the feed entries blocking the value (on submission and decision only)
+    entries: tuple[str, ...] = ()
 
     def as_public_dict(self) -> dict[str, Any]:
-        """What the appellant (anyone holding the id) may read: no evidence, no names."""
+        """What anyone holding the id may read: its status, not what it is about (ids are
+        sequential: the values appealed stay with the analysts)."""
         return {
             "id": self.id,
-            "kind": self.kind.value,
-            "value": self.value,
             "status": self.status,
             "submitted_at": self.submitted_at.isoformat(),
             "decided_at": self.decided_at.isoformat() if self.decided_at else None,
@@ -68,45 +74,71 @@ class Appeal:
         """Everything, for the analysts who decide."""
         return {
             **self.as_public_dict(),
+            "kind": self.kind.value,
+            "value": self.value,
             "evidence": self.evidence,
             "submitted_by": self.submitted_by,
             "has_contact": self.has_contact,
             "decided_by": self.decided_by,
             "decision_note": self.decision_note,
             "removed_at_serial": self.removed_at_serial,
+            "entries": list(self.entries),
         }
 
 
-def _covering_entry(
-    connection: Connection, kind: IndicatorKind, value: str
-) -> tuple[IndicatorKind, str] | None:
-    """The active feed entry that blocks ``value``: itself, a parent domain, or a block
-    holding the address."""
-    table = feed_entries
-    active = table.c.removed_serial.is_(None)
+def _covering_values(kind: IndicatorKind, value: str) -> list[tuple[str, str]]:
+    """Every ``(kind, value)`` an entry blocking ``value`` could have: the name and its parents;
+    the address and every block holding it (one per prefix length)."""
     if kind is IndicatorKind.DOMAIN:
         labels = value.split(".")
-        parents = [".".join(labels[i:]) for i in range(len(labels) - 1)]
-        rows = connection.execute(
-            select(table.c.value).where(
-                active, table.c.kind == kind.value, table.c.value.in_(parents)
-            )
-        ).scalars()
-        found = sorted(rows, key=len)
-        return (kind, found[0]) if found else None
+        return [(kind.value, ".".join(labels[i:])) for i in range(len(labels) - 1)]
     if kind in (IndicatorKind.IP, IndicatorKind.CIDR):
-        networks = connection.execute(
-            select(table.c.kind, table.c.value).where(
-                active, table.c.kind.in_([IndicatorKind.IP.value, IndicatorKind.CIDR.value])
-            )
-        ).all()
-        index: NetworkIndex[str] = NetworkIndex((row.value, row.kind) for row in networks)
-        widest = index.widest(value)
-        return (IndicatorKind(widest[1]), widest[0]) if widest else None
-    row = connection.execute(
-        select(table.c.value).where(active, table.c.kind == kind.value, table.c.value == value)
-    ).first()
-    return (kind, value) if row else None
+        network = ipaddress.ip_network(value)
+        found = (
+            [(IndicatorKind.IP.value, str(network.network_address))]
+            if (network.prefixlen == network.max_prefixlen)
+            else []
+        )
+        for length in range(network.prefixlen, -1, -1):
+            found.append((IndicatorKind.CIDR.value, str(network.supernet(new_prefix=length))))
+        return found
+    return [(kind.value, value)]
+
+
+def _covering_entries(
+    connection: Connection, kind: IndicatorKind, value: str
+) -> list[tuple[IndicatorKind, str]]:
+    """The active feed entries that block ``value`` (a few indexed look-ups, never a scan)."""
+    candidates = _covering_values(kind, value)
+    table = feed_entries
+    found = connection.execute(
+        select(table.c.kind, table.c.value).where(
+            table.c.removed_serial.is_(None),
+            tuple_(table.c.kind, table.c.value).in_(candidates),
+        )
+    ).all()
+    return sorted((IndicatorKind(row.kind), row.value) for row in found)
+
+
+def _appealed(value: str, kind: str | IndicatorKind | None, region: str | None) -> Indicator:
+    """What an appeal is about: a domain, an address or a number (a URL by its host)."""
+    indicator = parse_indicator(value, kind, region)
+    if indicator.kind is IndicatorKind.URL:
+        host = url_host(indicator.canonical)
+        return parse_indicator(
+            host, IndicatorKind.IP if _is_address(host) else IndicatorKind.DOMAIN
+        )
+    if indicator.kind not in FEED_KINDS:
+        raise InvalidInput(
+            f"{indicator.kind.value} values are not on the block lists; appeal a domain, an "
+            "address or a number",
+            field="value",
+        )
+    return indicator
+
+
+def _is_address(host: str) -> bool:
+    return ":" in host or host.replace(".", "").isdigit()
 
 
 def submit_appeal(
@@ -121,26 +153,17 @@ def submit_appeal(
     origin: str | None = None,
 ) -> Appeal:
     """Record an appeal against the feed entry that blocks ``value``."""
-    indicator = parse_indicator(value, kind, region)
-    if indicator.kind not in FEED_KINDS and indicator.kind is not IndicatorKind.URL:
-        raise InvalidInput(
-            f"{indicator.kind.value} values are not on the block lists; appeal a domain, an "
-            "address or a number",
-            field="value",
-        )
+    indicator = _appealed(value, kind, region)
     why = clean_text(evidence, field="evidence", max_length=5000)
     if len(why) < 10:
         raise InvalidInput(
             "say why the entry is wrong (at least 10 characters of evidence)", field="evidence"
         )
     reach = clean_text(contact, field="contact", max_length=200) if contact else None
-    target_kind, target = indicator.kind, indicator.canonical
-    if target_kind is IndicatorKind.URL:  # a page is blocked by its host's entry
-        target_kind, target = IndicatorKind.DOMAIN, target.split("/")[2].split(":")[0]
     now = datetime.now(UTC)
     with store.transaction() as connection:
-        entry = _covering_entry(connection, target_kind, target)
-        if entry is None:
+        entries = _covering_entries(connection, indicator.kind, indicator.canonical)
+        if not entries:
             raise NotFound(
                 f"{indicator.canonical} is on no block list now; nothing to appeal",
                 value=indicator.canonical,
@@ -148,8 +171,8 @@ def submit_appeal(
         appeal_id = connection.execute(
             insert(appeals)
             .values(
-                kind=entry[0].value,
-                value=entry[1],
+                kind=indicator.kind.value,
+                value=indicator.canonical,
                 evidence=why,
                 contact=reach or None,
                 submitted_at=now,
@@ -162,11 +185,21 @@ def submit_appeal(
             caller,
             "appeal.submit",
             target=f"appeal:{appeal_id}",
-            detail={"kind": entry[0].value, "value": entry[1]},
+            detail={"kind": indicator.kind.value, "value": indicator.canonical},
             origin=origin,
             connection=connection,
         )
-    return Appeal(appeal_id, entry[0], entry[1], why, "pending", now, caller.name, bool(reach))
+    return Appeal(
+        appeal_id,
+        indicator.kind,
+        indicator.canonical,
+        why,
+        "pending",
+        now,
+        caller.name,
+        bool(reach),
+        entries=tuple(value for _, value in entries),
+    )
 
 
 def _appeal_from_row(row: Any) -> Appeal:
@@ -229,19 +262,21 @@ def decide_appeal(
         kind = IndicatorKind(row.kind)
         serial = None
         disputed = 0
+        entries = _covering_entries(connection, kind, row.value) if accept else []
         if accept:
-            disputed = _dispute_sightings(connection, kind, row.value, appeal_id, now)
+            for entry_kind, entry_value in entries:
+                disputed += _dispute_sightings(connection, entry_kind, entry_value, appeal_id, now)
             serial = remove_entries(
                 store,
-                [(kind, row.value)],
+                entries,
                 reason="appeal",
                 snapshot_version=snapshot_version,
                 connection=connection,
                 now=now,
             )
-        connection.execute(
+        decided_row = connection.execute(
             appeals.update()
-            .where(appeals.c.id == appeal_id)
+            .where(appeals.c.id == appeal_id, appeals.c.status == "pending")
             .values(
                 status=status,
                 decided_at=now,
@@ -250,11 +285,18 @@ def decide_appeal(
                 contact=None,
             )
         )
+        if decided_row.rowcount != 1:  # decided meanwhile by someone else: this one loses
+            raise UsageError(f"appeal {appeal_id} was decided meanwhile", appeal=appeal_id)
         AuditLog(store).record(
             caller,
             f"appeal.{status}",
             target=f"appeal:{appeal_id}",
-            detail={"value": row.value, "disputed_sightings": disputed, "serial": serial},
+            detail={
+                "value": row.value,
+                "entries": [value for _, value in entries],
+                "disputed_sightings": disputed,
+                "serial": serial,
+            },
             connection=connection,
         )
     decided = _appeal_from_row(row)
@@ -271,6 +313,7 @@ def decide_appeal(
         caller.name,
         why,
         serial,
+        tuple(value for _, value in entries),
     )
 
 

@@ -39,20 +39,30 @@ def publish_feeds(
 
 @dataclass(frozen=True, slots=True)
 class RenderedFeed:
-    """One feed, ready to write or serve."""
+    """One feed, ready to write or serve, with its bytes and their validator made once."""
 
     format: str
     serial: int
     since: int | None
     media_type: str
-    text: str
+    body: bytes
+    #: a strong validator: the same serial, form and options give the same bytes
+    etag: str
+
+    @classmethod
+    def of(
+        cls, form: str, serial: int, since: int | None, media_type: str, text: str
+    ) -> RenderedFeed:
+        """The feed ``text`` encoded, with its ETag."""
+        body = text.encode("utf-8")
+        digest = hashlib.blake2b(body, digest_size=8).hexdigest()
+        marker = f"-since{since}" if since is not None else ""
+        return cls(form, serial, since, media_type, body, f'"{form}-{serial}{marker}-{digest}"')
 
     @property
-    def etag(self) -> str:
-        """A strong validator: the same serial, form and options give the same bytes."""
-        digest = hashlib.blake2b(self.text.encode(), digest_size=8).hexdigest()
-        since = f"-since{self.since}" if self.since is not None else ""
-        return f'"{self.format}-{self.serial}{since}-{digest}"'
+    def text(self) -> str:
+        """The feed as text."""
+        return self.body.decode("utf-8")
 
 
 def render_feed(
@@ -89,4 +99,4 @@ def render_feed(
             published_at=after.published_at,
             options=options,
         )
-    return RenderedFeed(form.name, after.serial, since, form.media_type, text)
+    return RenderedFeed.of(form.name, after.serial, since, form.media_type, text)

@@ -6,17 +6,22 @@ feeds hold, and records the difference as a new serial (nothing changes, no new 
 - a domain, IP address, CIDR block, phone number or SMS sender goes on when its score reaches
   ``enforcement_min_score`` and its newest report is younger than ``enforcement_entry_days``;
 - it comes off when its score falls below (``score``: decay, false-positive reports), when its
-  newest report grows older than that (``expired``), when the allowlist protects it
-  (``allowlisted``), or at once when an analyst accepts an appeal against it (``appeal``).
+  newest report that weighs anything grows older than that (``expired``; receipts do not count),
+  when the allowlist protects it (``allowlisted``), or at once when an analyst accepts an appeal
+  against it (``appeal``).
 
-An allowlisted value is never published: a value reported strongly enough to be listed but
-protected by the allowlist is a **conflict**, reported by every publication for an analyst to
-settle. Entries are rows with the serial that added them and the one that removed them, so the
-feed at any serial, and the change between two serials, can be rebuilt exactly.
+A value reported strongly enough but that must stay off is a **conflict**, reported by every
+publication for an analyst to settle: the allowlist protects it, or an allowlisted name lies
+under it (a listed parent would block it) or an allowlisted address in it; or it is a block wider
+than /16 (IPv4) or /32 (IPv6), or a private or special-purpose range (``refused``).
+
+Entries are rows with the serial that added them and the one that removed them, so the feed at
+any serial, and the change between two serials, can be rebuilt exactly.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,7 +31,8 @@ from sqlalchemy import Connection, bindparam, func, or_, select
 
 from scamwall.errors import InvalidInput
 from scamwall.indicators import IndicatorKind
-from scamwall.reputation.snapshot import ReputationSnapshot
+from scamwall.reputation.allowlist import AllowEntry, Allowlist
+from scamwall.reputation.snapshot import Listed, ReputationSnapshot
 from scamwall.store.bulk import insert_prepared, stream_rows
 from scamwall.store.repository import Store
 from scamwall.store.schema import appeals, feed_entries, feed_serials
@@ -52,6 +58,8 @@ FEED_KINDS = (
     IndicatorKind.SMS_SENDER,
 )
 _ENTRY_COLUMNS = ("kind", "value", "score", "added_serial", "expires_at")
+#: Key of the PostgreSQL advisory lock publications take ("scamwall feeds").
+_FEEDS_LOCK = 0x5CA3_F33D
 #: Conflicts a publication lists by name (all are counted).
 CONFLICTS_SHOWN = 100
 
@@ -140,11 +148,17 @@ def publish(
     wanted: dict[tuple[str, str], tuple[float, datetime]] = {}
     conflicts: list[dict[str, Any]] = []
     conflict_count = 0
+    guard = _Guard(snapshot.allowlist)
+    refused_keys: dict[tuple[str, str], str] = {}
     for listed in snapshot.listed(FEED_KINDS, min_score):
         expires = listed.newest + lifetime
         if expires <= naive_now:
             continue
-        if listed.allowlisted is not None:
+        refused = guard.refusal(listed)
+        if refused is not None:
+            refused_keys[(listed.kind.value, listed.canonical)] = (
+                "allowlisted" if refused["allowlisted_by"] else "refused"
+            )
             conflict_count += 1
             if len(conflicts) < CONFLICTS_SHOWN:
                 conflicts.append(
@@ -152,31 +166,34 @@ def publish(
                         "kind": listed.kind.value,
                         "value": listed.canonical,
                         "score": round(listed.score, 4),
-                        "allowlisted_by": listed.allowlisted.as_public_dict(),
+                        **refused,
                     }
                 )
             continue
         wanted[(listed.kind.value, listed.canonical)] = (listed.score, expires)
 
     with store.transaction() as connection:
-        # appeals accepted after the snapshot was built: the snapshot still counts the
+        _lock_feeds(connection)
+        serial = latest_serial(connection)
+        serial_after = serial + 1
+        # appeals accepted after the snapshot read the disputes: it still counts the
         # sightings they dispute, and must not put the value back
         overruled = {
             (row.kind, row.value)
             for row in connection.execute(
                 select(appeals.c.kind, appeals.c.value).where(
-                    appeals.c.status == "accepted", appeals.c.decided_at >= snapshot.built_at
+                    appeals.c.status == "accepted", appeals.c.id > snapshot.appeals_seen
                 )
             )
         }
         active = _active_rows(connection)
-        serial = latest_serial(connection)
-        serial_after = serial + 1
         removed: dict[str, list[int]] = {}
         for key, (entry_id, _) in active.items():
             if key in wanted and key not in overruled:
                 continue
-            reason = _removal_reason(snapshot, key, min_score, key in overruled)
+            reason = refused_keys.get(key) or _removal_reason(
+                snapshot, key, min_score, key in overruled
+            )
             removed.setdefault(reason, []).append(entry_id)
         stored_time = _stored_time(connection)
         additions = [
@@ -225,6 +242,73 @@ def publish(
     )
 
 
+#: Ranges no public block list may hold: private, loopback, link-local, shared, multicast and
+#: reserved (documentation ranges are left alone: harmless, and what examples use).
+_SPECIAL_RANGES = tuple(
+    ipaddress.ip_network(block)
+    for block in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "::/127",
+        "fc00::/7",
+        "fe80::/10",
+        "ff00::/8",
+    )
+)
+#: The widest blocks the feeds carry: a wider one would cut off a large part of the Internet.
+WIDEST_BLOCK = {4: 16, 6: 32}
+
+
+class _Guard:
+    """Why a value scoring high enough must still stay off the feeds, if it must: the
+    allowlist protects it or something under it, or it is a range no block list may hold."""
+
+    def __init__(self, allowlist: Allowlist) -> None:
+        self._allowlist = allowlist
+        #: names with an allowlisted name below them, with that entry
+        self._above: dict[str, AllowEntry] = {}
+        self._networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, AllowEntry]] = []
+        for entry in allowlist:
+            if entry.kind is IndicatorKind.DOMAIN:
+                parent = entry.value.partition(".")[2]
+                while parent:
+                    self._above.setdefault(parent, entry)
+                    parent = parent.partition(".")[2]
+            elif entry.kind in (IndicatorKind.IP, IndicatorKind.CIDR):
+                self._networks.append((ipaddress.ip_network(entry.value), entry))
+
+    def refusal(self, listed: Listed) -> dict[str, Any] | None:
+        """``{"reason", "allowlisted_by"}`` when ``listed`` must stay off, else None."""
+        if listed.allowlisted is not None:
+            return _refused("allowlisted", listed.allowlisted)
+        if listed.kind is IndicatorKind.DOMAIN:
+            below = self._above.get(listed.canonical)
+            return _refused(f"{below.value}, allowlisted, lies under it", below) if below else None
+        if listed.kind not in (IndicatorKind.IP, IndicatorKind.CIDR):
+            return None
+        network = ipaddress.ip_network(listed.canonical)
+        if network.prefixlen < WIDEST_BLOCK[network.version]:
+            return _refused(f"wider than /{WIDEST_BLOCK[network.version]}", None)
+        for special in _SPECIAL_RANGES:
+            if network.version == special.version and network.overlaps(special):
+                return _refused(f"a private or special-purpose range ({special})", None)
+        for allowed, entry in self._networks:
+            if allowed.version == network.version and allowed.subnet_of(network):  # type: ignore[arg-type]
+                return _refused(f"{entry.value}, allowlisted, lies in it", entry)
+        return None
+
+
+def _refused(reason: str, entry: AllowEntry | None) -> dict[str, Any]:
+    return {"reason": reason, "allowlisted_by": entry.as_public_dict() if entry else None}
+
+
 def _removal_reason(
     snapshot: ReputationSnapshot, key: tuple[str, str], min_score: float, overruled: bool
 ) -> str:
@@ -248,12 +332,21 @@ def _active_rows(connection: Connection) -> dict[tuple[str, str], tuple[int, obj
     }
 
 
+def _lock_feeds(connection: Connection) -> None:
+    """One publication at a time. PostgreSQL: a transaction-scoped advisory lock (a racing
+    publisher waits, then sees the first one's serial). SQLite serialises writers; a racing
+    publisher fails on the serial's primary key or on the one-active-entry index instead, and
+    the next round publishes."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(_FEEDS_LOCK)))
+
+
 def _mark_removed(connection: Connection, ids: list[int], serial: int, reason: str) -> None:
     for start in range(0, len(ids), 10_000):
         chunk = ids[start : start + 10_000]
         connection.execute(
             feed_entries.update()
-            .where(feed_entries.c.id.in_(chunk))
+            .where(feed_entries.c.id.in_(chunk), feed_entries.c.removed_serial.is_(None))
             .values(removed_serial=serial, removed_reason=reason)
         )
 
@@ -270,6 +363,7 @@ def remove_entries(
     """Take values off the feeds at once, as a new serial (an accepted appeal); the serial, or
     None when none of them was on the feeds."""
     now = now or datetime.now(UTC)
+    _lock_feeds(connection)
     keys = [(kind.value, value) for kind, value in values]
     ids: list[int] = []
     for kind, value in keys:

@@ -152,12 +152,28 @@ def _rpz_soa(meta: FeedMeta) -> str:
     )
 
 
+def _rpz_fits(names: Elements, options: FeedOptions) -> tuple[list[str], int]:
+    """The names whose ``*.name.origin`` fits a DNS name (255 octets on the wire), and how many
+    do not: one name too long makes BIND refuse the whole zone."""
+    room = 255 - 2 - len(options.rpz_origin.rstrip(".")) - 3  # "*." + "." + wire overhead
+    fitting = [name for name in names if len(name) <= room]
+    return fitting, len(names) - len(fitting)
+
+
 def _rpz_full(names: Elements, meta: FeedMeta) -> str:
     target = _rpz_target(meta.options)
     action = "walled garden " + target if meta.options.garden else "NXDOMAIN"
-    head = meta.header(";", f"RPZ zone, {len(names)} names and their subdomains -> {action}")
-    records = "".join(f"{name} CNAME {target}\n*.{name} CNAME {target}\n" for name in names)
+    fitting, too_long = _rpz_fits(names, meta.options)
+    left_out = f" ({too_long} left out: too long for a name under the origin)" if too_long else ""
+    head = meta.header(
+        ";", f"RPZ zone, {len(fitting)} names and their subdomains -> {action}{left_out}"
+    )
+    records = "".join(f"{name} CNAME {target}\n*.{name} CNAME {target}\n" for name in fitting)
     return head + _rpz_soa(meta) + records
+
+
+#: Names per ``send`` of an nsupdate script: one DNS UPDATE message holds only so much.
+NSUPDATE_BATCH = 200
 
 
 def _rpz_change(added: Elements, removed: Elements, meta: FeedMeta) -> str:
@@ -165,13 +181,17 @@ def _rpz_change(added: Elements, removed: Elements, meta: FeedMeta) -> str:
     target = _rpz_target(meta.options)
     ttl = meta.options.ttl
     lines = [meta.header(";", "RPZ changes as an nsupdate script"), f"zone {origin}\n"]
-    for name in removed:
-        lines.append(f"update delete {name}.{origin} CNAME\n")
-        lines.append(f"update delete *.{name}.{origin} CNAME\n")
-    for name in added:
-        lines.append(f"update add {name}.{origin} {ttl} CNAME {target}\n")
-        lines.append(f"update add *.{name}.{origin} {ttl} CNAME {target}\n")
-    lines.append("send\n")
+    changes = [("delete", name) for name in _rpz_fits(removed, meta.options)[0]]
+    changes += [("add", name) for name in _rpz_fits(added, meta.options)[0]]
+    for start in range(0, len(changes), NSUPDATE_BATCH):
+        for verb, name in changes[start : start + NSUPDATE_BATCH]:
+            if verb == "delete":
+                lines.append(f"update delete {name}.{origin} CNAME\n")
+                lines.append(f"update delete *.{name}.{origin} CNAME\n")
+            else:
+                lines.append(f"update add {name}.{origin} {ttl} CNAME {target}\n")
+                lines.append(f"update add *.{name}.{origin} {ttl} CNAME {target}\n")
+        lines.append("send\n")
     return "".join(lines)
 
 
@@ -238,8 +258,11 @@ IPSET_NAMES = {4: "scamwall-v4", 6: "scamwall-v6"}
 
 
 def _set_size(count: int) -> int:
-    """Room for the set to grow between full loads (a set's size cannot change once made)."""
-    size = 65_536
+    """Room for the set to grow between full loads: a set's size cannot change once it exists
+    (nft ignores a new size, ipset refuses one), so it starts large: at least 1,048,576, or a
+    power of two at least twice the entries (a feed outgrowing its consumers' set needs the
+    set deleted and loaded again, see docs/enforcement.md)."""
+    size = 1_048_576
     while size < 2 * count:
         size *= 2
     return size
@@ -310,19 +333,14 @@ def _ipset_change(added: Elements, removed: Elements, meta: FeedMeta) -> str:
 
 
 def _number_row(entry: FeedEntry) -> list[str]:
-    return [
-        entry.kind.value,
-        entry.value,
-        f"{entry.score:.4f}",
-        entry.expires_at.isoformat(timespec="seconds"),
-    ]
+    return [entry.kind.value, entry.value, f"{entry.score:.4f}"]
 
 
 def _numbers_csv_full(numbers: Elements, meta: FeedMeta) -> str:
     out = io.StringIO()
     out.write(meta.header("#", f"numbers block list, {len(numbers)} numbers and SMS senders"))
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["kind", "value", "score", "expires_at"])
+    writer.writerow(["kind", "value", "score"])
     writer.writerows(_number_row(entry) for entry in numbers.values())
     return out.getvalue()
 
@@ -331,19 +349,14 @@ def _numbers_csv_change(added: Elements, removed: Elements, meta: FeedMeta) -> s
     out = io.StringIO()
     out.write(meta.header("#", "numbers block list changes"))
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["action", "kind", "value", "score", "expires_at"])
+    writer.writerow(["action", "kind", "value", "score"])
     writer.writerows(["remove", *_number_row(entry)] for entry in removed.values())
     writer.writerows(["add", *_number_row(entry)] for entry in added.values())
     return out.getvalue()
 
 
 def _number_object(entry: FeedEntry) -> dict[str, object]:
-    return {
-        "kind": entry.kind.value,
-        "value": entry.value,
-        "score": round(entry.score, 4),
-        "expires_at": entry.expires_at.isoformat(timespec="seconds"),
-    }
+    return {"kind": entry.kind.value, "value": entry.value, "score": round(entry.score, 4)}
 
 
 def _published(meta: FeedMeta) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from scamwall.enforcement.blocklist import Blocklist
 from scamwall.errors import InvalidIndicator, InvalidInput, PayloadTooLarge, PermissionDenied
 from scamwall.exchange.policy import Caller, Role
 from scamwall.indicators import parse_indicator
@@ -50,10 +51,13 @@ def record_receipts(
     period_start: str | None = None,
     period_end: str | None = None,
     max_batch: int,
+    blocklist: Blocklist | None = None,
     origin: str | None = None,
 ) -> SubmitResult:
     """Store one consumer's hit counts ``[{"value", "kind"?, "hits"}]`` as sightings; bad
-    items come back with their index and reason, the others are stored."""
+    items come back with their index and reason, the others are stored. With ``blocklist``
+    (the feeds now), a value no entry blocks is refused: a consumer only blocks what we
+    list."""
     if caller.role not in RECEIPT_SENDERS or caller.agency_code is None:
         raise PermissionDenied(
             f"role {caller.role.value} may not send enforcement receipts (feed clients do)"
@@ -79,6 +83,15 @@ def record_receipts(
     for index, item in enumerate(hits):
         try:
             sighting = _receipt(item, agency=agency, consumer=name, period=period, end=end)
+            indicator = sighting.indicator
+            if (
+                blocklist is not None
+                and blocklist.match(indicator.kind, indicator.canonical) is None
+            ):
+                raise InvalidInput(
+                    f"{indicator.canonical} is on no feed at serial {blocklist.serial}",
+                    field="value",
+                )
         except (InvalidInput, InvalidIndicator) as exc:
             result.rejected.append(
                 {"index": index, "field": exc.details.get("field", "value"), "error": exc.message}

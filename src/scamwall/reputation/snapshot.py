@@ -32,6 +32,7 @@ from scamwall.store.bulk import stream_rows
 from scamwall.store.repository import Store
 from scamwall.store.schema import (
     agencies,
+    appeals,
     disputed_sightings,
     false_positive_reports,
     indicators,
@@ -146,7 +147,7 @@ class Listed(NamedTuple):
 #: ``agency id -> (weight, sighting id, source kind, observed at, agency code or None)`` (made
 #: into :class:`Evidence` on look-up), and the number of counted sightings.
 _Strongest = tuple[float, object, str, object, str | None]
-_Group = tuple[dict[int, _Strongest], int]
+_Group = tuple[dict[int, _Strongest], int, object]
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,8 @@ class ReputationSnapshot:
     allowlist: Allowlist
     _groups: Mapping[tuple[str, str], _Group | Reputation] = field(repr=False)
     _disputed: Mapping[tuple[str, str], tuple[float, ...]] = field(default_factory=dict, repr=False)
+    #: The newest accepted appeal this snapshot knew of (its disputed sightings left out).
+    appeals_seen: int = 0
 
     def __len__(self) -> int:
         return len(self._groups)
@@ -220,7 +223,9 @@ class ReputationSnapshot:
                     score *= 1.0 - penalty
                 if score < min_score:
                     continue
-                newest = max(_naive_utc(strongest[3]) for strongest in best.values())
+                if held[2] is None:  # only sightings that weigh nothing (receipts)
+                    continue
+                newest = _naive_utc(held[2])
             if score < min_score:
                 continue
             yield Listed(kind, canonical, score, newest, self.allowlist.match(kind, canonical))
@@ -243,7 +248,7 @@ def _reputation(
     kind: IndicatorKind, canonical: str, group: _Group, penalties: tuple[float, ...]
 ) -> Reputation:
     """The score of one indicator from its group (formula in ``scoring``)."""
-    best, count = group
+    best, count, _ = group
     ranked = sorted(best.values(), key=lambda strongest: -strongest[0])
     belief = noisy_or(strongest[0] for strongest in ranked)
     evidence = tuple(
@@ -393,6 +398,16 @@ def _build(
     # a transaction, not an autocommit read: PostgreSQL streams through a server-side cursor,
     # which lives in one
     with store.transaction() as connection:
+        # the newest accepted appeal, read before the disputed sightings (an appeal accepted in
+        # between has its disputes read too, or is newer than this): the feeds must not relist
+        # the values of appeals newer than it (see scamwall.enforcement.feeds.publish)
+        appeals_seen = int(
+            connection.execute(
+                select(func.coalesce(func.max(appeals.c.id), 0)).where(
+                    appeals.c.status == "accepted"
+                )
+            ).scalar_one()
+        )
         # sightings an accepted appeal disputes no longer count (few: a set, not a join per row)
         disputed_ids = {
             str(ref)
@@ -407,7 +422,7 @@ def _build(
                 continue
             group = groups.get(ref)  # by the stored id: cheaper to hash than (kind, value)
             if group is None:
-                group = groups[ref] = [{}, 0]
+                group = groups[ref] = [{}, 0, None]
             total += 1
             # ScoringRules.sighting_weight, inline (a call per row costs seconds over millions;
             # a test holds the two equal)
@@ -415,6 +430,10 @@ def _build(
             if age > 0:
                 weight *= 0.5 ** (age / half_life[ref])
             group[1] += 1
+            # the newest report that weighs anything: an entry on the feeds expires after it
+            # (a receipt, our own verdict echoed back, must not keep it alive)
+            if weight > 0 and (group[2] is None or observed > group[2]):
+                group[2] = observed
             best = group[0]
             held = best.get(agency_id)
             if held is None or weight > held[0]:
@@ -422,9 +441,9 @@ def _build(
                 best[agency_id] = (weight, sid, source, observed, named)
     digest.update(f"sightings:{total}".encode())
     version = f"{now:%Y%m%dT%H%M%SZ}.{digest.hexdigest()[:10]}"
-    frozen = {keys[ref]: (best, count) for ref, (best, count) in groups.items()}
+    frozen = {keys[ref]: (best, count, newest) for ref, (best, count, newest) in groups.items()}
     penalties = {key: tuple(weights) for key, weights in disputed.items()}
-    return ReputationSnapshot(version, now, allowlist, frozen, penalties)
+    return ReputationSnapshot(version, now, allowlist, frozen, penalties, appeals_seen)
 
 
 class SnapshotHolder:

@@ -8,7 +8,9 @@ A pure function of the inputs, the reputation snapshot and the blocklist (the fe
 Reasons, strongest first:
 
 ``allowlisted``  the allowlist protects the name or address: the verdict is ``allow``, whatever
-                 else was found; if it was reported too, a ``conflict`` reason says so
+                 else was found; if it was reported too, a ``conflict`` reason says so. A URL
+                 reported itself on an allowlisted host (a page on a shared host) is judged by
+                 its own reports (``allowlisted_host`` says the host stays unblocked)
 ``blocked``      it is on the enforcement feeds, itself or through a listed parent domain
                  (suffix matching) or a listed block (CIDR matching)
 ``reported``     its reputation (or a parent's, or the URL's own) from agencies' sightings
@@ -157,6 +159,21 @@ class WebScreener:
         reasons: list[dict[str, Any]] = []
         allowed = snapshot.allowlist.match(host_kind, host)
         reported = _reputations(snapshot, kind, canonical, host, is_address)
+        page = next((r for r, _ in reported if r.kind is IndicatorKind.URL), None)
+        if allowed is not None and page is not None and page.score > 0:
+            # a page reported on an allowlisted host (a shared host): judged by its own
+            # reports, while the host itself stays unblocked
+            reasons.append(_reported_reason(page, None))
+            reasons.append({"type": "allowlisted_host", **allowed.as_public_dict()})
+            verdict = (
+                "block"
+                if page.score >= self.block_threshold
+                else "warn"
+                if page.score >= self.warn_threshold
+                else "allow"
+            )
+            category: str | None = None if verdict == "allow" else "fraud"
+            return WebVerdict(raw, verdict, page.score, category, reasons)
         if allowed is not None:
             reasons.append({"type": "allowlisted", **allowed.as_public_dict()})
             strongest = max((r.sightings for r, _ in reported), default=0)
@@ -222,7 +239,7 @@ class WebScreener:
             verdict = "warn"
         else:
             verdict = "allow"
-        category: str | None = None
+        category = None
         if verdict != "allow":
             if entry is not None or reputation >= self.warn_threshold:
                 category = "fraud"
@@ -245,7 +262,15 @@ def _doubt(signals: Sequence[Any]) -> float:
     return doubt
 
 
-_RANK = {"allowlisted": 0, "conflict": 1, "blocked": 2, "reported": 3, "signal": 4, "model": 5}
+_RANK = {
+    "allowlisted": 0,
+    "conflict": 1,
+    "blocked": 2,
+    "reported": 3,
+    "allowlisted_host": 4,
+    "signal": 5,
+    "model": 6,
+}
 
 
 def _reason_rank(reason: dict[str, Any]) -> int:

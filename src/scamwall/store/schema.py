@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -269,6 +270,15 @@ feed_entries = Table(
     Index(None, "kind", "value"),
     Index(None, "added_serial"),
     Index(None, "removed_serial"),
+    # a value is on the feeds once at most: two publications racing cannot both add it
+    Index(
+        "uq_feed_entries_active",
+        "kind",
+        "value",
+        unique=True,
+        sqlite_where=text("removed_serial IS NULL"),
+        postgresql_where=text("removed_serial IS NULL"),
+    ),
 )
 
 #: Anyone's request to take a value off the feeds, and the analyst's decision.

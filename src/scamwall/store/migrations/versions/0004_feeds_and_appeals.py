@@ -56,6 +56,14 @@ def upgrade() -> None:
     op.create_index(op.f("ix_feed_entries_kind_value"), "feed_entries", ["kind", "value"])
     op.create_index(op.f("ix_feed_entries_added_serial"), "feed_entries", ["added_serial"])
     op.create_index(op.f("ix_feed_entries_removed_serial"), "feed_entries", ["removed_serial"])
+    op.create_index(
+        "uq_feed_entries_active",
+        "feed_entries",
+        ["kind", "value"],
+        unique=True,
+        sqlite_where=sa.text("removed_serial IS NULL"),
+        postgresql_where=sa.text("removed_serial IS NULL"),
+    )
     op.create_table(
         "appeals",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
