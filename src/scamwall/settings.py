@@ -200,11 +200,20 @@ class Settings(BaseSettings):
         default="rpz.scamwall.",
         description="Origin (zone name) of the RPZ feed, as resolvers' `rpz` clauses name it.",
     )
+    calls_home_country: str = Field(
+        default="TH",
+        min_length=2,
+        max_length=2,
+        description=(
+            "ISO 3166 country of the operator whose calls are screened: local numbers are read "
+            "in it, and its numbers arriving over foreign trunks are flagged as spoofed."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", description="Level of the log lines the CLI writes to stderr."
     )
 
-    @field_validator("default_region")
+    @field_validator("default_region", "calls_home_country")
     @classmethod
     def _region_upper(cls, value: str | None) -> str | None:
         return value.upper() if value else None

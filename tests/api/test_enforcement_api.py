@@ -207,3 +207,26 @@ def test_screen_url_gives_a_verdict_or_an_error_per_line(world: World) -> None:
     assert "empty" in results[4]["error"]
     too_many = world.client.post("/v1/screen/url", json={"inputs": ["a.example"] * 101})
     assert too_many.status_code == 413
+
+
+def test_screen_call_answers_one_call(world: World) -> None:
+    _report(world, "+66812345678")
+    world.client.post("/v1/reputation/refresh", headers=World.auth(world.admin))
+    feed = World.auth(world.feed)
+    reported = world.client.post(
+        "/v1/screen/call", json={"caller": "081-234-5678", "callee": "+66811111111"}, headers=feed
+    )
+    assert reported.status_code == 200, reported.text
+    assert reported.json()["verdict"] == "warn"  # one analyst report: 0.77
+    assert reported.json()["flags"] == ["reported"]
+    spoofed = world.client.post(
+        "/v1/screen/call",
+        json={"caller": "+66822222222", "callee": "+66811111111", "trunk_country": "KH"},
+        headers=feed,
+    )
+    assert spoofed.json()["flags"] == ["spoofed_caller_id"]
+    bad = world.client.post(
+        "/v1/screen/call", json={"caller": "nope", "callee": "+66811111111"}, headers=feed
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "invalid_indicator"

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scamwall import __version__
 from scamwall.api.auth import AnonymousRateLimit
+from scamwall.api.calls import router as calls_router
 from scamwall.api.enforcement import (
     BlocklistHolder,
     FeedCache,
@@ -31,6 +32,7 @@ from scamwall.enforcement.configured import publish_feeds
 from scamwall.errors import PayloadTooLarge, ScamwallError
 from scamwall.reputation import snapshot_for
 from scamwall.reputation.snapshot import SnapshotHolder
+from scamwall.screening.calls.realtime import CallScreener
 from scamwall.screening.configured import text_screener
 from scamwall.screening.web import WebScreener
 from scamwall.settings import Settings, get_settings
@@ -180,6 +182,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.state.reputation = SnapshotHolder(lambda: snapshot_for(opened, config))
     app.state.text_screener = text_screener(config)
     app.state.web_screener = WebScreener(block_threshold=config.screen_block_threshold)
+    app.state.call_screener = CallScreener(home_country=config.calls_home_country)
     app.state.blocklist = BlocklistHolder(opened)
     app.state.feed_cache = FeedCache()
 
@@ -221,6 +224,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(router)
     app.include_router(screening_router)
     app.include_router(enforcement_router)
+    app.include_router(calls_router)
     app.include_router(warning_router)
     app.add_middleware(WalledGarden)
     app.add_middleware(BodySizeLimit, limit=config.api_max_body_bytes)

@@ -1,0 +1,1 @@
+"""Call screening: call-detail records, behaviour features, detectors and their verdicts."""

@@ -1,0 +1,163 @@
+"""One call, answered while it is being set up: what the switch asks before it connects.
+
+From the current reputation snapshot (reports, and the flags batch analytics turned into
+``telecom_detection`` sightings with ``scamwall screen calls --ingest``) and the call itself:
+
+==========================  ==================================================================
+flag                        when
+==========================  ==================================================================
+``reported``                the caller's reputation (reports, recent detections)
+``spoofed_caller_id``       a number of the home country arriving over a foreign trunk: the
+                            home operators' own subscribers do not come in from abroad
+``premium_origin``          the caller is in an international premium or satellite range
+                            (+881, +882, +883: one-ring "Wangiri" callbacks cost the victim)
+``callee_reported``         the callee is a reported number (a mule's phone, a scam desk):
+                            the call may be a victim reaching the gang
+==========================  ==================================================================
+
+A pure function of the call and the snapshot: no database, no I/O (a look-up and a parse).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import phonenumbers
+
+from scamwall.errors import InvalidIndicator
+from scamwall.indicators import IndicatorKind, parse_indicator
+from scamwall.reputation.scoring import noisy_or
+from scamwall.reputation.snapshot import ReputationSnapshot
+
+__all__ = ["CallScreener", "CallVerdict"]
+
+#: International networks and satellite services favoured by one-ring callbacks.
+PREMIUM_PREFIXES = ("+881", "+882", "+883")
+#: How strongly each flag alone suggests fraud. A home number over a foreign trunk is a
+#: warning, not a block: a subscriber roaming abroad may call home that way.
+FLAG_WEIGHT = {"spoofed_caller_id": 0.7, "premium_origin": 0.6, "callee_reported": 0.3}
+
+
+@dataclass(frozen=True, slots=True)
+class CallVerdict:
+    """The verdict on one call."""
+
+    caller: str
+    callee: str
+    verdict: str
+    score: float
+    flags: list[str] = field(default_factory=list)
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"caller", "callee", "verdict", "score", "flags", "reasons"}``."""
+        return {
+            "caller": self.caller,
+            "callee": self.callee,
+            "verdict": self.verdict,
+            "score": round(self.score, 4),
+            "flags": self.flags,
+            "reasons": self.reasons,
+        }
+
+
+class CallScreener:
+    """Verdicts for single calls (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        home_country: str = "TH",
+        warn_threshold: float = 0.5,
+        block_threshold: float = 0.9,
+    ) -> None:
+        self.home_country = home_country.upper()
+        self.warn_threshold = warn_threshold
+        self.block_threshold = block_threshold
+
+    def screen(
+        self,
+        caller: str,
+        callee: str,
+        snapshot: ReputationSnapshot,
+        *,
+        trunk_country: str | None = None,
+    ) -> CallVerdict:
+        """The verdict on a call from ``caller`` to ``callee`` arriving over a trunk of
+        ``trunk_country`` (None: a domestic call). Raises :class:`InvalidIndicator` for a
+        caller or callee that is no phone number."""
+        source = parse_indicator(caller, IndicatorKind.PHONE, self.home_country).canonical
+        target = parse_indicator(callee, IndicatorKind.PHONE, self.home_country).canonical
+        flags: list[str] = []
+        reasons: list[dict[str, Any]] = []
+        weights: list[float] = []
+        known = snapshot.lookup_value(IndicatorKind.PHONE, source)
+        if known is not None and known.allowlisted is not None:
+            reasons.append({"type": "allowlisted", **known.allowlisted.as_public_dict()})
+            return CallVerdict(source, target, "allow", 0.0, [], reasons)
+        if known is not None and known.score > 0:
+            flags.append("reported")
+            weights.append(known.score)
+            reasons.append(
+                {
+                    "type": "reported",
+                    "score": round(known.score, 4),
+                    "agencies": known.agencies,
+                    "text": f"{source} is reported by {known.agencies} agencies",
+                }
+            )
+        trunk = trunk_country.upper() if trunk_country else self.home_country
+        origin = phonenumbers.region_code_for_number(phonenumbers.parse(source))
+        if trunk != self.home_country and origin == self.home_country:
+            flags.append("spoofed_caller_id")
+            reasons.append(
+                {
+                    "type": "signal",
+                    "signal": "spoofed_caller_id",
+                    "text": f"a {self.home_country} number arriving over a trunk from {trunk}",
+                }
+            )
+        if source.startswith(PREMIUM_PREFIXES):
+            flags.append("premium_origin")
+            reasons.append(
+                {
+                    "type": "signal",
+                    "signal": "premium_origin",
+                    "text": f"{source[:4]} is an international premium or satellite range",
+                }
+            )
+        called = snapshot.lookup_value(IndicatorKind.PHONE, target)
+        if called is not None and called.score >= self.warn_threshold:
+            flags.append("callee_reported")
+            reasons.append(
+                {
+                    "type": "signal",
+                    "signal": "callee_reported",
+                    "text": f"the called number {target} is reported ({called.score:.2f})",
+                }
+            )
+        weights += [FLAG_WEIGHT[flag] for flag in flags if flag in FLAG_WEIGHT]
+        score = noisy_or(weights)
+        verdict = (
+            "block"
+            if score >= self.block_threshold
+            else "warn"
+            if score >= self.warn_threshold
+            else "allow"
+        )
+        return CallVerdict(source, target, verdict, score, flags, reasons)
+
+
+def screen_call_safely(
+    screener: CallScreener,
+    caller: str,
+    callee: str,
+    snapshot: ReputationSnapshot,
+    trunk_country: str | None = None,
+) -> dict[str, Any]:
+    """:meth:`CallScreener.screen` as a JSON-ready dict, or ``{"error"}`` for a bad number."""
+    try:
+        return screener.screen(caller, callee, snapshot, trunk_country=trunk_country).as_dict()
+    except InvalidIndicator as exc:
+        return {"caller": caller, "callee": callee, "error": exc.message}
