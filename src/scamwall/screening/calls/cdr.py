@@ -125,6 +125,31 @@ def _utc_time(column: str) -> pl.Expr:
     return pl.coalesce(with_offset, without)
 
 
+_E164 = r"^\+[1-9][0-9]{6,14}$"
+_ISO_UTC = "%Y-%m-%dT%H:%M:%S%.fZ"
+
+
+def _number_column(raw: pl.DataFrame, column: str, region: str | None) -> pl.Series:
+    """The column as E.164: as it is when every value already is (what switches write: no
+    regular expression over millions of rows), else normalised (:func:`_e164`)."""
+    values = raw.get_column(column)
+    if values.null_count() == 0 and values.str.contains(_E164).all():
+        return values
+    return raw.select(_e164(column, region)).to_series()
+
+
+def _time_column(raw: pl.DataFrame, column: str) -> pl.Series:
+    """The column as UTC datetimes: one fast parse when every value is ISO 8601 with ``Z``,
+    the general forms (:func:`_utc_time`) only for the rows it could not read."""
+    text = raw.get_column(column)
+    fast = text.str.to_datetime(_ISO_UTC, strict=False, time_unit="us", time_zone="UTC")
+    missed = fast.is_null() & text.is_not_null()
+    if not missed.any():
+        return fast
+    general = raw.select(_utc_time(column)).to_series()
+    return pl.select(pl.when(missed).then(general).otherwise(fast)).to_series()
+
+
 def normalise_cdrs(
     frame: pl.DataFrame, *, region: str | None = None, first_line: int = 2
 ) -> CdrBatch:
@@ -147,9 +172,9 @@ def normalise_cdrs(
     ).with_row_index("line", offset=first_line)
     answered = pl.col("answered").str.strip_chars().str.to_lowercase()
     converted = raw.with_columns(
-        caller_e164=_e164("caller", region),
-        callee_e164=_e164("callee", region),
-        start_utc=_utc_time("start"),
+        caller_e164=_number_column(raw, "caller", region),
+        callee_e164=_number_column(raw, "callee", region),
+        start_utc=_time_column(raw, "start"),
         duration=pl.col("duration_s").str.strip_chars().cast(pl.Float64, strict=False),
         answered_bool=pl.when(answered.is_in(_TRUE))
         .then(True)
