@@ -24,7 +24,7 @@ from scamwall.cli.common import (
     out,
     store_if_present,
 )
-from scamwall.cli.screen import model_app, screen_app
+from scamwall.cli.screen import model_app, save_trained, screen_app
 from scamwall.enforcement.appeals import decide_appeal, list_appeals, submit_appeal
 from scamwall.enforcement.blocklist import Blocklist
 from scamwall.enforcement.configured import publish_feeds, render_feed
@@ -354,14 +354,9 @@ def model_train_domains(
         raise NotFound(f"no folder {data}")
     err.print("training the domain model (a few minutes)…")
     trained, report = train_domain_model(data, seed=seed)
-    trained.save(out_file)
-    card = out_file.with_suffix(".md")
-    card.write_text(render_domain_card(trained.card), encoding="utf-8")
-    if as_json:
-        emit({"model": str(out_file), "version": trained.version, "test": report})
-        return
-    out.print(_domain_table(report, f"test split, model {trained.version}"))
-    err.print(f"wrote {out_file} and {card}")
+    save_trained(
+        trained, render_domain_card(trained.card), out_file, report, _domain_table, as_json=as_json
+    )
 
 
 @model_app.command("eval-domains")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, Any, Protocol
 
 import typer
 from rich.table import Table
@@ -130,6 +131,35 @@ def _report_table(report: dict[str, dict[str, object]], title: str) -> Table:
     return table
 
 
+class TrainedModel(Protocol):
+    """What a trained model offers the commands that save it."""
+
+    @property
+    def version(self) -> str: ...
+
+    def save(self, path: Path) -> None: ...
+
+
+def save_trained(
+    trained: TrainedModel,
+    card_markdown: str,
+    out_file: Path,
+    report: dict[str, Any],
+    table: Callable[[dict[str, Any], str], Table],
+    *,
+    as_json: bool,
+) -> None:
+    """Write a trained model and its card beside it (.md), then show its test figures."""
+    trained.save(out_file)
+    card = out_file.with_suffix(".md")
+    card.write_text(card_markdown, encoding="utf-8")
+    if as_json:
+        emit({"model": str(out_file), "version": trained.version, "test": report})
+        return
+    out.print(table(report, f"test split, model {trained.version}"))
+    err.print(f"wrote {out_file} and {card}")
+
+
 @model_app.command("train")
 def model_train(
     data: Annotated[
@@ -150,14 +180,9 @@ def model_train(
     examples = load_examples(data)
     err.print(f"{len(examples)} labelled messages; training…")
     trained, report = train_model(examples, load_rules(rules), encoder_sample=encoder_sample)
-    trained.save(out_file)
-    card = out_file.with_suffix(".md")
-    card.write_text(render_card(trained.card), encoding="utf-8")
-    if as_json:
-        emit({"model": str(out_file), "version": trained.version, "test": report})
-        return
-    out.print(_report_table(report, f"test split, model {trained.version}"))
-    err.print(f"wrote {out_file} and {card}")
+    save_trained(
+        trained, render_card(trained.card), out_file, report, _report_table, as_json=as_json
+    )
 
 
 @model_app.command("eval")
