@@ -7,6 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
+import pytest
+
+from scamwall.errors import InvalidInput
+from scamwall.screening.calls.detectors import call_thresholds
 
 Cli = Callable[..., tuple[int, str, str]]
 
@@ -52,3 +56,17 @@ def test_screen_calls_needs_an_agency_to_ingest(cli: Cli, tmp_path: Path) -> Non
     code, _, err = cli("screen", "calls", str(cdrs), "--ingest")
     assert code != 0
     assert "--agency" in err
+
+
+def test_thresholds_are_settings(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert call_thresholds({"mass_dialing_min_calls": 150}).mass_dialing_min_calls == 150
+    with pytest.raises(InvalidInput, match="unknown call thresholds: nonsense"):
+        call_thresholds({"nonsense": 1})
+    folder = tmp_path / "traffic"
+    assert cli("calls", "generate", "--out", str(folder), "--subscribers", "1000")[0] == 0
+    _, default_out, _ = cli("screen", "calls", str(folder / "cdrs.csv"))
+    monkeypatch.setenv("SCAMWALL_CALLS_THRESHOLDS", '{"mass_dialing_min_calls": 100000}')
+    _, strict_out, _ = cli("screen", "calls", str(folder / "cdrs.csv"))
+    flags = [f for line in strict_out.splitlines() for f in json.loads(line)["flags"]]
+    assert "mass_dialing" in default_out
+    assert "mass_dialing" not in flags

@@ -209,6 +209,13 @@ class Settings(BaseSettings):
             "in it, and its numbers arriving over foreign trunks are flagged as spoofed."
         ),
     )
+    calls_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Thresholds of the call detectors changed by name, as JSON "
+            '(`{"mass_dialing_min_calls": 150}`); the names and defaults are in docs/calls.md.'
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", description="Level of the log lines the CLI writes to stderr."
     )

@@ -60,12 +60,13 @@ def screen_calls(
     window, {"number", "score", "flags", "reasons", "window"}. Bad rows are refused with their
     line and reason (on stderr); the others are screened."""
     from scamwall.screening.calls.cdr import read_cdrs  # noqa: PLC0415 - Polars loads here only
-    from scamwall.screening.calls.detectors import detect  # noqa: PLC0415
+    from scamwall.screening.calls.detectors import call_thresholds, detect  # noqa: PLC0415
     from scamwall.screening.calls.features import number_features  # noqa: PLC0415
 
     if ingest and agency is None:
         raise typer.BadParameter("--ingest needs --agency CODE", param_hint="--agency")
     settings = get_settings()
+    thresholds = call_thresholds(settings.calls_thresholds)
     home = (region or settings.calls_home_country).upper()
     started = time.perf_counter()
     batch = read_cdrs(source, region=home)
@@ -87,8 +88,13 @@ def screen_calls(
         if (found := snapshot.lookup_value(IndicatorKind.PHONE, number)) is not None
         and found.score > 0
     }
-    features = number_features(batch.records.lazy(), victims=known_victims, home_country=home)
-    flagged = detect(features, reputation=reputation)
+    features = number_features(
+        batch.records.lazy(),
+        victims=known_victims,
+        home_country=home,
+        short_call_s=thresholds.short_call_s,
+    )
+    flagged = detect(features, thresholds, reputation=reputation)
     results = [_result(row) for row in flagged.iter_rows(named=True)]
     for result in results:
         emit(result)

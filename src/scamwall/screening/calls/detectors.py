@@ -138,6 +138,23 @@ class CallThresholds:
                 raise InvalidInput(f"{spec.name} is {value}; give a number >= 0")
 
 
+def call_thresholds(overrides: Mapping[str, float]) -> CallThresholds:
+    """The default thresholds with some changed by name (the ``calls_thresholds`` setting);
+    an unknown name is refused with the known ones."""
+    known = {spec.name: spec for spec in fields(CallThresholds)}
+    unknown = sorted(set(overrides) - set(known))
+    if unknown:
+        raise InvalidInput(
+            f"unknown call thresholds: {', '.join(unknown)}; known: {', '.join(known)}",
+            field="calls_thresholds",
+        )
+    typed = {
+        name: int(value) if known[name].type in (int, "int") else float(value)
+        for name, value in overrides.items()
+    }
+    return CallThresholds(**typed)  # type: ignore[arg-type]
+
+
 def _ratio(value: str, threshold: float) -> pl.Expr:
     """How many times over its threshold a count is."""
     return pl.col(value) / max(threshold, 1)
