@@ -39,7 +39,15 @@ from scamwall.indicators import IndicatorKind
 from scamwall.screening.web import WebScreener
 from scamwall.store import Store
 
-__all__ = ["BlocklistHolder", "FeedCache", "router", "warning_router"]
+__all__ = [
+    "APPEAL_FORM",
+    "BlocklistHolder",
+    "FeedCache",
+    "blocked_host",
+    "router",
+    "warning_response",
+    "warning_router",
+]
 
 router = APIRouter(prefix="/v1")
 warning_router = APIRouter()

@@ -21,10 +21,11 @@ numbers    CSV of E.164 numbers and SMS senders         CSV with an ``action`` c
 numbers.json  the same as JSON                          ``{"added": [...], "removed": [...]}``
 =========  ===========================================  ====================================
 
-Name formats list a name once even when a listed parent already covers it? No: a name under a
-listed parent is left out (the parent's entry covers it), except in ``hosts``, which has no
-notion of subdomains. In ``nft`` a block inside another listed block is left out too (interval
-sets refuse overlaps); ``ipset``'s ``hash:net`` takes them as they are.
+In the name formats a name under a listed parent is left out (the parent's entry covers it),
+except in ``hosts``, which has no notion of subdomains; in ``rpz`` a name too long to sit under
+the zone's origin is left out and counted in the header. In ``nft`` a block inside another
+listed block is left out too (interval sets refuse overlaps); ``ipset``'s ``hash:net`` takes
+them as they are.
 """
 
 from __future__ import annotations

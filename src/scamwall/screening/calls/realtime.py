@@ -25,7 +25,6 @@ from typing import Any
 
 import phonenumbers
 
-from scamwall.errors import InvalidIndicator
 from scamwall.indicators import IndicatorKind, parse_indicator
 from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import ReputationSnapshot
@@ -147,17 +146,3 @@ class CallScreener:
             else "allow"
         )
         return CallVerdict(source, target, verdict, score, flags, reasons)
-
-
-def screen_call_safely(
-    screener: CallScreener,
-    caller: str,
-    callee: str,
-    snapshot: ReputationSnapshot,
-    trunk_country: str | None = None,
-) -> dict[str, Any]:
-    """:meth:`CallScreener.screen` as a JSON-ready dict, or ``{"error"}`` for a bad number."""
-    try:
-        return screener.screen(caller, callee, snapshot, trunk_country=trunk_country).as_dict()
-    except InvalidIndicator as exc:
-        return {"caller": caller, "callee": callee, "error": exc.message}
