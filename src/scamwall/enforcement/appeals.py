@@ -29,7 +29,7 @@ from scamwall.enforcement.feeds import FEED_KINDS, remove_entries
 from scamwall.errors import InvalidInput, NotFound, UsageError
 from scamwall.exchange.policy import Caller
 from scamwall.indicators import Indicator, IndicatorKind, parse_indicator
-from scamwall.indicators.network import url_host
+from scamwall.indicators.network import is_ip_host, url_host
 from scamwall.store.audit import AuditLog
 from scamwall.store.repository import Store
 from scamwall.store.schema import appeals, disputed_sightings, feed_entries, indicators, sightings
@@ -125,9 +125,7 @@ def _appealed(value: str, kind: str | IndicatorKind | None, region: str | None) 
     indicator = parse_indicator(value, kind, region)
     if indicator.kind is IndicatorKind.URL:
         host = url_host(indicator.canonical)
-        return parse_indicator(
-            host, IndicatorKind.IP if _is_address(host) else IndicatorKind.DOMAIN
-        )
+        return parse_indicator(host, IndicatorKind.IP if is_ip_host(host) else IndicatorKind.DOMAIN)
     if indicator.kind not in FEED_KINDS:
         raise InvalidInput(
             f"{indicator.kind.value} values are not on the block lists; appeal a domain, an "
@@ -135,10 +133,6 @@ def _appealed(value: str, kind: str | IndicatorKind | None, region: str | None) 
             field="value",
         )
     return indicator
-
-
-def _is_address(host: str) -> bool:
-    return ":" in host or host.replace(".", "").isdigit()
 
 
 def submit_appeal(

@@ -33,7 +33,7 @@ from scamwall.errors import InvalidInput
 from scamwall.indicators import IndicatorKind
 from scamwall.reputation.allowlist import AllowEntry, Allowlist
 from scamwall.reputation.snapshot import Listed, ReputationSnapshot
-from scamwall.store.bulk import insert_prepared, stream_rows
+from scamwall.store.bulk import insert_prepared, naive_utc, stream_rows
 from scamwall.store.repository import Store
 from scamwall.store.schema import appeals, feed_entries, feed_serials
 
@@ -82,7 +82,7 @@ class FeedEntry:
     @property
     def expires_at(self) -> datetime:
         """When the entry leaves the feeds unless reported again (UTC)."""
-        return _aware(self._expires)
+        return naive_utc(self._expires).replace(tzinfo=UTC)
 
     def __repr__(self) -> str:
         return f"FeedEntry({self.id}, {self.kind.value}, {self.value!r}, {self.score:.3f})"
@@ -129,10 +129,6 @@ def latest_serial(connection: Connection) -> int:
     )
 
 
-def _naive(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
 def publish(
     store: Store,
     snapshot: ReputationSnapshot,
@@ -144,7 +140,7 @@ def publish(
     """Bring the feeds in line with ``snapshot``; a new serial if anything changed."""
     now = now or datetime.now(UTC)
     lifetime = timedelta(days=entry_days)
-    naive_now = _naive(now)
+    naive_now = naive_utc(now)
     wanted: dict[tuple[str, str], tuple[float, datetime]] = {}
     conflicts: list[dict[str, Any]] = []
     conflict_count = 0
@@ -204,7 +200,7 @@ def publish(
         renewals = [
             {"entry": active[key][0], "expires": expires.replace(tzinfo=UTC)}
             for key, (_, expires) in wanted.items()
-            if key in active and _naive_expiry(active[key][1]) < expires
+            if key in active and naive_utc(active[key][1]) < expires
         ]
         changed = bool(additions or removed)
         if changed:
@@ -422,20 +418,6 @@ def _stored_time(connection: Connection) -> Callable[[datetime], object]:
     if connection.dialect.name == "sqlite":
         return lambda moment: moment.isoformat(sep=" ", timespec="microseconds")
     return lambda moment: moment.replace(tzinfo=UTC)
-
-
-def _naive_expiry(value: object) -> datetime:
-    """A stored expiry as naive UTC: SQLite's text is that already."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return _naive(value)
-
-
-def _aware(value: object) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    assert isinstance(moment, datetime)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _check_serial(connection: Connection, serial: int | None) -> tuple[int, datetime | None]:

@@ -302,10 +302,11 @@ def _nft_full(networks: Elements, meta: FeedMeta) -> str:
 
 def _nft_change(added: Elements, removed: Elements, meta: FeedMeta) -> str:
     parts = [meta.header("#", "nftables set changes")]
+    gone, new = _split(removed), _split(added)
     for version in (4, 6):
         name = f"blocked_v{version}"
-        parts.append(_nft_elements("delete", name, _split(removed)[version]))
-        parts.append(_nft_elements("add", name, _split(added)[version]))
+        parts.append(_nft_elements("delete", name, gone[version]))
+        parts.append(_nft_elements("add", name, new[version]))
     return "".join(parts)
 
 
@@ -323,10 +324,11 @@ def _ipset_full(networks: Elements, meta: FeedMeta) -> str:
 
 def _ipset_change(added: Elements, removed: Elements, meta: FeedMeta) -> str:
     parts = [meta.header("#", "ipset changes, for `ipset restore -exist`")]
+    gone, new = _split(removed), _split(added)
     for version in (4, 6):
         name = IPSET_NAMES[version]
-        parts.append("".join(f"del {name} {value}\n" for value in _split(removed)[version]))
-        parts.append("".join(f"add {name} {value}\n" for value in _split(added)[version]))
+        parts.append("".join(f"del {name} {value}\n" for value in gone[version]))
+        parts.append("".join(f"add {name} {value}\n" for value in new[version]))
     return "".join(parts)
 
 

@@ -207,6 +207,11 @@ def canonical_url(value: str) -> str:
     return result
 
 
+def is_ip_host(host: str) -> bool:
+    """Whether a host as :func:`url_host` gives it is an IPv4 or IPv6 address, not a name."""
+    return ":" in host or host.replace(".", "").isdigit()
+
+
 def url_host(canonical: str) -> str:
     """The host of a canonical URL, without userinfo, port or IPv6 brackets."""
     return urlsplit(canonical).hostname or ""

@@ -28,7 +28,7 @@ from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.reputation.allowlist import AllowEntry, Allowlist, load_allowlist
 from scamwall.reputation.matching import NetworkIndex
 from scamwall.reputation.scoring import SOURCE_WEIGHT, ScoringRules, noisy_or
-from scamwall.store.bulk import stream_rows
+from scamwall.store.bulk import naive_utc, stream_rows
 from scamwall.store.repository import Store
 from scamwall.store.schema import (
     agencies,
@@ -77,7 +77,7 @@ class Evidence:
     @property
     def observed_at(self) -> datetime:
         """When the agency saw it (UTC)."""
-        return _naive_utc(self._observed).replace(tzinfo=UTC)
+        return naive_utc(self._observed).replace(tzinfo=UTC)
 
     def __repr__(self) -> str:
         return f"Evidence({self.sighting_id}, {self.source_kind}, {self.weight:.3f}, {self.agency})"
@@ -225,7 +225,7 @@ class ReputationSnapshot:
                     continue
                 if held[2] is None:  # only sightings that weigh nothing (receipts)
                     continue
-                newest = _naive_utc(held[2])
+                newest = naive_utc(held[2])
             if score < min_score:
                 continue
             yield Listed(kind, canonical, score, newest, self.allowlist.match(kind, canonical))
@@ -276,14 +276,6 @@ def _age_seconds(dialect: str, now: datetime) -> ColumnElement[float]:
         return (func.julianday(moment) - func.julianday(sightings.c.observed_at)) * 86_400.0
     moment = literal(now, DateTime(timezone=True))
     return cast(func.extract("epoch", moment - sightings.c.observed_at), Float)
-
-
-def _naive_utc(value: object) -> datetime:
-    """A stored time as naive UTC, from SQLite's text (naive UTC), PostgreSQL's text (with the
-    session's offset) or a datetime."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    assert isinstance(moment, datetime)
-    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _sighting_text(value: object) -> str:

@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from scamwall.indicators import IndicatorKind
 from scamwall.indicators.extract import FoundIndicator
-from scamwall.indicators.network import registered_domain, url_host
+from scamwall.indicators.network import is_ip_host, registered_domain, url_host
 from scamwall.reputation.allowlist import Allowlist, shipped_entries
 
 __all__ = ["SIGNALS", "Signal", "brand_tokens", "find_signals"]
@@ -178,7 +178,7 @@ def brand_tokens() -> frozenset[str]:
 def _link_signal(host: str, allowlist: Allowlist) -> Signal | None:
     if not host:
         return None
-    if host.replace(".", "").isdigit() or ":" in host:
+    if is_ip_host(host):
         return Signal("ip_link", f"link to the bare address {host}")
     if allowlist.match_domain(host) is not None:
         return None

@@ -38,7 +38,8 @@ from typing import Any
 from scamwall.enforcement.blocklist import Blocklist
 from scamwall.errors import InvalidIndicator
 from scamwall.indicators import IndicatorKind, parse_indicator
-from scamwall.indicators.network import url_host
+from scamwall.indicators.network import is_ip_host, url_host
+from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
 from scamwall.screening.domain_model import DomainModel
 from scamwall.screening.domain_signals import domain_signals
@@ -154,7 +155,7 @@ class WebScreener:
         snapshot: ReputationSnapshot,
         blocklist: Blocklist,
     ) -> WebVerdict:
-        is_address = kind is IndicatorKind.IP or _is_address(host)
+        is_address = kind is IndicatorKind.IP or is_ip_host(host)
         host_kind = IndicatorKind.IP if is_address else IndicatorKind.DOMAIN
         reasons: list[dict[str, Any]] = []
         allowed = snapshot.allowlist.match(host_kind, host)
@@ -226,7 +227,7 @@ class WebScreener:
                         "flagged": flagged,
                     }
                 )
-        signal_strength = 1.0 - _doubt(signals)
+        signal_strength = noisy_or(signal.weight for signal in signals)
         score = 1.0 - (1.0 - reputation) * lexical
         if entry is not None:
             score = max(score, entry.score)
@@ -255,13 +256,6 @@ class WebScreener:
         return WebVerdict(raw, verdict, score, category, reasons)
 
 
-def _doubt(signals: Sequence[Any]) -> float:
-    doubt = 1.0
-    for signal in signals:
-        doubt *= 1.0 - signal.weight
-    return doubt
-
-
 _RANK = {
     "allowlisted": 0,
     "conflict": 1,
@@ -275,10 +269,6 @@ _RANK = {
 
 def _reason_rank(reason: dict[str, Any]) -> int:
     return _RANK.get(str(reason.get("type")), 9)
-
-
-def _is_address(host: str) -> bool:
-    return ":" in host or host.replace(".", "").isdigit()
 
 
 def _parse(raw: str) -> tuple[str, IndicatorKind, str, str] | WebVerdict:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
-__all__ = ["insert_ignoring_known", "insert_prepared", "prepare_rows", "stream_rows"]
+__all__ = ["insert_ignoring_known", "insert_prepared", "naive_utc", "prepare_rows", "stream_rows"]
 
 _Processor = Callable[[Any], Any] | None
 
@@ -145,3 +146,11 @@ def stream_rows(
             yield from rows
     finally:
         cursor.close()
+
+
+def naive_utc(value: object) -> datetime:
+    """A time as :func:`stream_rows` gives it, as naive UTC: SQLite's text (naive UTC already),
+    PostgreSQL's text or datetime (with an offset), or a datetime."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(moment, datetime)
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
