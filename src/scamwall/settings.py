@@ -216,6 +216,21 @@ class Settings(BaseSettings):
             '(`{"mass_dialing_min_calls": 150}`); the names and defaults are in docs/calls.md.'
         ),
     )
+    spark_master: str = Field(
+        default="local[*]",
+        description=(
+            "Spark master the `--engine spark` commands connect to: `local[*]` runs Spark in "
+            "this process's machine, `spark://host:7077`, `yarn` or `k8s://…` a cluster "
+            "(docs/spark.md)."
+        ),
+    )
+    spark_conf: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Extra Spark configuration for the `--engine spark` commands, as JSON "
+            '(`{"spark.executor.memory": "8g"}`).'
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", description="Level of the log lines the CLI writes to stderr."
     )

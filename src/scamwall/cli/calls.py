@@ -10,7 +10,17 @@ from typing import Annotated, Any
 
 import typer
 
-from scamwall.cli.common import RegionOption, app, emit, err, opened_store, store_if_present
+from scamwall.cli.common import (
+    Engine,
+    EngineOption,
+    RegionOption,
+    app,
+    emit,
+    err,
+    local_file,
+    opened_store,
+    store_if_present,
+)
 from scamwall.cli.screen import screen_app
 from scamwall.errors import NotFound
 from scamwall.indicators import IndicatorKind, parse_indicator
@@ -42,7 +52,12 @@ def _victims(path: Path | None, region: str) -> list[str]:
 
 @screen_app.command("calls")
 def screen_calls(
-    source: Annotated[Path, typer.Argument(help="CDR file: CSV with a header, or Parquet.")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="CDR file: CSV with a header, or Parquet; with --engine spark also a URI."
+        ),
+    ],
     region: RegionOption = None,
     victims: Annotated[
         Path | None,
@@ -55,53 +70,58 @@ def screen_calls(
     agency: Annotated[
         str | None, typer.Option(help="Code of the agency whose detections --ingest stores.")
     ] = None,
+    engine: EngineOption = Engine.LOCAL,
 ) -> None:
     """Flag fraud numbers from their calling behaviour: one JSON line per flagged number and
     window, {"number", "score", "flags", "reasons", "window"}. Bad rows are refused with their
-    line and reason (on stderr); the others are screened."""
-    from scamwall.screening.calls.cdr import read_cdrs  # noqa: PLC0415 - Polars loads here only
-    from scamwall.screening.calls.detectors import call_thresholds, detect  # noqa: PLC0415
-    from scamwall.screening.calls.features import number_features  # noqa: PLC0415
+    line and reason (on stderr); the others are screened. Both engines give the same output."""
+    from scamwall.screening.calls.batch import (  # noqa: PLC0415 - Polars loads here only
+        CallScreening,
+        reported_numbers,
+    )
+    from scamwall.screening.calls.detectors import call_thresholds  # noqa: PLC0415
 
     if ingest and agency is None:
         raise typer.BadParameter("--ingest needs --agency CODE", param_hint="--agency")
     settings = get_settings()
-    thresholds = call_thresholds(settings.calls_thresholds)
     home = (region or settings.calls_home_country).upper()
+    source = local_file(source, engine)
     started = time.perf_counter()
-    batch = read_cdrs(source, region=home)
-    for problem in batch.rejected[:REJECTS_SHOWN]:
-        err.print(f"line {problem['line']}: {problem['field']}: {problem['error']}")
-    if len(batch.rejected) > REJECTS_SHOWN:
-        err.print(f"… and {len(batch.rejected) - REJECTS_SHOWN} more rows refused")
-    known_victims = _victims(victims, home)
     store = store_if_present()
     try:
         snapshot = snapshot_for(store, settings)
     finally:
         if store is not None:
             store.close()
-    callers = batch.records.get_column("caller").unique().to_list()
-    reputation = {
-        number: found.score
-        for number in callers
-        if (found := snapshot.lookup_value(IndicatorKind.PHONE, number)) is not None
-        and found.score > 0
-    }
-    features = number_features(
-        batch.records.lazy(),
-        victims=known_victims,
-        home_country=home,
-        short_call_s=thresholds.short_call_s,
+    screening = CallScreening(
+        home,
+        call_thresholds(settings.calls_thresholds),
+        victims=tuple(_victims(victims, home)),
+        reputation=reported_numbers(snapshot),
     )
-    flagged = detect(features, thresholds, reputation=reputation)
+    if engine is Engine.SPARK:
+        from scamwall.engines.spark import screen_calls as on_spark  # noqa: PLC0415
+        from scamwall.engines.spark import spark_session  # noqa: PLC0415
+
+        found = on_spark(spark_session(settings), source, screening, region=home)
+        calls, rejected, flagged = found.calls, found.rejected, found.flagged
+    else:
+        from scamwall.screening.calls.cdr import read_cdrs  # noqa: PLC0415
+
+        batch = read_cdrs(Path(source), region=home)
+        calls, rejected = batch.records.height, batch.rejected
+        flagged = screening.flag(batch.records.lazy())
+    for problem in rejected[:REJECTS_SHOWN]:
+        err.print(f"line {problem['line']}: {problem['field']}: {problem['error']}")
+    if len(rejected) > REJECTS_SHOWN:
+        err.print(f"… and {len(rejected) - REJECTS_SHOWN} more rows refused")
     results = [_result(row) for row in flagged.iter_rows(named=True)]
     for result in results:
         emit(result)
     elapsed = time.perf_counter() - started
     err.print(
-        f"{batch.records.height} calls screened ({len(batch.rejected)} rows refused), "
-        f"{len(results)} numbers flagged in {elapsed:.2f} s"
+        f"{calls} calls screened ({len(rejected)} rows refused), "
+        f"{len(results)} numbers flagged in {elapsed:.2f} s ({engine.value} engine)"
     )
     if ingest and results:
         assert agency is not None
@@ -121,10 +141,14 @@ def _result(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _ingest(source: Path, results: list[dict[str, Any]], agency_code: str, region: str) -> None:
+def _ingest(source: str, results: list[dict[str, Any]], agency_code: str, region: str) -> None:
     """Flags become sightings of the agency (source kind telecom_detection): the reputation and
     the numbers feed pick them up. The same file screened twice stores nothing new."""
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    if "://" in source:
+        digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+    else:
+        with Path(source).open("rb") as data:
+            digest = hashlib.file_digest(data, "sha256").hexdigest()[:16]
     with opened_store() as store:
         agency = store.get_agency(agency_code)
         facts = [

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,11 +21,14 @@ from scamwall.settings import get_settings
 from scamwall.store import Store
 
 __all__ = [
+    "Engine",
+    "EngineOption",
     "JsonFlag",
     "RegionOption",
     "app",
     "emit",
     "err",
+    "local_file",
     "local_operator",
     "opened_store",
     "out",
@@ -84,3 +88,27 @@ def store_if_present() -> Store | None:
     except (StoreUnavailable, NotFound) as exc:
         err.print(f"note: screening without reputation ({exc.message})", soft_wrap=True)
         return None
+
+
+class Engine(StrEnum):
+    """Where batch screening runs."""
+
+    LOCAL = "local"
+    SPARK = "spark"
+
+
+EngineOption = Annotated[
+    Engine,
+    typer.Option(help="local: in this process; spark: on the Spark master of the settings."),
+]
+
+
+def local_file(source: str, engine: Engine) -> str:
+    """The input as the engine reads it: a local file must exist (as an absolute path, so
+    Spark's executors find it too); Spark may also read a URI (hdfs://, s3a://)."""
+    if engine is Engine.SPARK and "://" in source:
+        return source
+    path = Path(source)
+    if not path.is_file():
+        raise NotFound(f"no file {source}")
+    return str(path.resolve())

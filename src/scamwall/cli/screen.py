@@ -14,11 +14,14 @@ import typer
 from rich.table import Table
 
 from scamwall.cli.common import (
+    Engine,
+    EngineOption,
     JsonFlag,
     RegionOption,
     app,
     emit,
     err,
+    local_file,
     local_operator,
     opened_store,
     out,
@@ -83,31 +86,47 @@ def _binary_lines(source: str) -> IO[bytes]:
 def screen_text(
     source: Annotated[
         str,
-        typer.Argument(help="Messages, one a line (text or JSON); '-' reads standard input."),
+        typer.Argument(
+            help="Messages, one a line (text or JSON); '-' reads standard input; with "
+            "--engine spark a file or a URI."
+        ),
     ] = "-",
     model: ModelOption = None,
     rules: RulesOption = None,
     region: RegionOption = None,
+    engine: EngineOption = Engine.LOCAL,
 ) -> None:
     """Screen SMS or chat messages: one JSON verdict a line, in input order.
 
     Input lines are plain text (the id is the line number) or JSON objects
     {"id", "text", "sender"?}. Output: {"id", "verdict", "score", "category", "reasons",
-    "trace"}; a line that cannot be screened gets an `error` reason, never a crash.
+    "trace"}; a line that cannot be screened gets an `error` reason, never a crash. Both
+    engines give the same output.
     """
-    if source != "-" and not Path(source).is_file():
-        raise NotFound(f"no file {source}")
-    screener = text_screener(get_settings(), model_path=model, rules_dir=rules, region=region)
+    if source != "-" or engine is Engine.SPARK:
+        source = local_file(source, engine)
+    settings = get_settings()
+    screener = text_screener(settings, model_path=model, rules_dir=rules, region=region)
     snapshot = _snapshot()
     started, count = time.perf_counter(), 0
-    with _binary_lines(source) as lines:
-        messages = read_messages(lines)
-        while batch := list(islice(messages, BATCH)):
-            for verdict in screener.screen(batch, snapshot):
-                emit(verdict.as_dict())
-            count += len(batch)
+    if engine is Engine.SPARK:
+        from scamwall.engines.spark import screen_texts, spark_session  # noqa: PLC0415
+
+        for line in screen_texts(spark_session(settings), source, screener, snapshot):
+            sys.stdout.write(line + "\n")
+            count += 1
+    else:
+        with _binary_lines(source) as lines:
+            messages = read_messages(lines)
+            while batch := list(islice(messages, BATCH)):
+                for verdict in screener.screen(batch, snapshot):
+                    emit(verdict.as_dict())
+                count += len(batch)
     elapsed = time.perf_counter() - started
-    err.print(f"{count} messages screened in {elapsed:.2f} s (snapshot {snapshot.version})")
+    err.print(
+        f"{count} messages screened in {elapsed:.2f} s (snapshot {snapshot.version}, "
+        f"{engine.value} engine)"
+    )
 
 
 def _report_table(report: dict[str, dict[str, object]], title: str) -> Table:

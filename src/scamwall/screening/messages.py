@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 from scamwall.screening.text import Message
 
-__all__ = ["message_from_json", "read_messages"]
+__all__ = ["message_from_json", "message_from_line", "read_messages"]
 
 
 def message_from_json(record: object, fallback_id: str) -> Message:
@@ -31,17 +31,21 @@ def message_from_json(record: object, fallback_id: str) -> Message:
     return Message(str(ident), text, sender)
 
 
+def message_from_line(raw: bytes, number: int) -> Message:
+    """The message of one raw line (its line terminator, if any, left out), line ``number``
+    of the input counted from 1."""
+    line = raw.rstrip(b"\r\n")
+    fallback = str(number)
+    if line.lstrip().startswith(b"{"):
+        try:
+            record = json.loads(line)
+        except (UnicodeDecodeError, ValueError) as exc:
+            return Message(fallback, "", problem=f"line {number}: not valid JSON ({exc})")
+        return message_from_json(record, fallback)
+    return Message(fallback, line)
+
+
 def read_messages(lines: Iterable[bytes]) -> Iterator[Message]:
     """Messages from raw lines (see the module docstring)."""
     for number, raw in enumerate(lines, 1):
-        line = raw.rstrip(b"\r\n")
-        fallback = str(number)
-        if line.lstrip().startswith(b"{"):
-            try:
-                record = json.loads(line)
-            except (UnicodeDecodeError, ValueError) as exc:
-                yield Message(fallback, "", problem=f"line {number}: not valid JSON ({exc})")
-                continue
-            yield message_from_json(record, fallback)
-        else:
-            yield Message(fallback, line)
+        yield message_from_line(raw, number)

@@ -39,13 +39,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import TypeVar
 
 import polars as pl
 
 from scamwall.errors import InvalidInput
 from scamwall.screening.calls.features import FEATURE_COLUMNS, FEATURE_SCHEMA
 
-__all__ = ["CALL_PATTERNS", "DETECTION_SCHEMA", "CallThresholds", "detect"]
+__all__ = [
+    "CALL_PATTERNS",
+    "DETECTION_SCHEMA",
+    "CallThresholds",
+    "detect",
+    "in_detection_order",
+]
 
 #: The patterns :func:`detect` reports, in the order of its ``flags``.
 CALL_PATTERNS = (
@@ -70,6 +77,8 @@ DETECTION_SCHEMA: Mapping[str, pl.DataType] = {
     },
     "reputation": pl.Float64(),
 }
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 
 # A flag's score at its thresholds: a flag is a finding, not a doubt.
 _SCORE_AT_THRESHOLD = 0.6
@@ -365,8 +374,12 @@ def detect(
             pl.when(pl.col(f"_{name}")).then(reason) for name, (_, _, reason) in patterns.items()
         ).list.drop_nulls(),
     )
-    return (
+    return in_detection_order(
         verdicts.select(pl.col(name).cast(dtype) for name, dtype in DETECTION_SCHEMA.items())
-        .sort(["score", "number", "window_start"], descending=[True, False, False])
-        .collect()
-    )
+    ).collect()
+
+
+def in_detection_order(frame: Frame) -> Frame:
+    """Detections in the order :func:`detect` gives them: highest score first, then by number
+    and window (an engine that detects in pieces puts them back in this order)."""
+    return frame.sort(["score", "number", "window_start"], descending=[True, False, False])

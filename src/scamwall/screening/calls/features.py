@@ -42,6 +42,11 @@ are integer arithmetic on the epoch microseconds; numbers, cells, IMSIs and IMEI
 vanishingly unlikely, and would only lower a distinct count by one); conditions are summed per
 window and divided once per row of the result; handset sharing is counted once over the
 distinct (IMEI, IMSI) pairs of all records and joined back to the calls.
+
+Everything but handset sharing is per calling number, so records split by caller give the same
+rows as all of them at once. Handset sharing crosses numbers: an engine that splits the records
+(:mod:`scamwall.engines.spark`) counts it over all of them first and hands the counts in as the
+:data:`HANDSET_COLUMNS`, which are then used as they are.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ import polars as pl
 from scamwall.errors import InvalidInput
 from scamwall.screening.calls.cdr import CDR_COLUMNS, CDR_SCHEMA, OPTIONAL_COLUMNS
 
-__all__ = ["FEATURE_COLUMNS", "FEATURE_SCHEMA", "number_features"]
+__all__ = ["FEATURE_COLUMNS", "FEATURE_SCHEMA", "HANDSET_COLUMNS", "number_features"]
 
 #: The columns of :func:`number_features`, in order, with their types.
 FEATURE_SCHEMA: Mapping[str, pl.DataType] = {
@@ -81,6 +86,10 @@ FEATURE_SCHEMA: Mapping[str, pl.DataType] = {
 }
 #: The feature columns, in order.
 FEATURE_COLUMNS = tuple(FEATURE_SCHEMA)
+
+#: Handset sharing counted beforehand over all the records, per call: how many IMSIs the call's
+#: IMEI, and how many IMEIs its IMSI, were seen with (null when the call has none).
+HANDSET_COLUMNS = ("imsis_of_imei", "imeis_of_imsi")
 
 _US_PER_HOUR = 3_600_000_000
 # Helper columns of the query, dropped from the result.
@@ -204,6 +213,7 @@ def number_features(
     window_us = window // timedelta(microseconds=1)
     offset_us = utc_offset_hours * _US_PER_HOUR
     cdrs = _with_optional_columns(records.lazy())
+    handsets_given = set(HANDSET_COLUMNS) <= set(cdrs.collect_schema().names())
 
     inbound = pl.col("direction") == "in"
     foreign = pl.col("origin_country") != home
@@ -231,9 +241,14 @@ def number_features(
         _key("imei").alias(_IMEI),
         _key("imsi").alias(_IMSI),
         *(condition.fill_null(False).alias(name) for name, condition in shares.items()),
+        *(
+            (pl.col(HANDSET_COLUMNS[0]).alias(_IMSIS), pl.col(HANDSET_COLUMNS[1]).alias(_IMEIS))
+            if handsets_given
+            else ()
+        ),
     )
     per_window = (
-        _with_handset_sharing(calls)
+        (calls if handsets_given else _with_handset_sharing(calls))
         .group_by("caller", _WINDOW)
         .agg(
             pl.len().alias("calls"),

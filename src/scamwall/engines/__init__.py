@@ -1,0 +1,1 @@
+"""Engines that run scamwall's screening functions at scale (Apache Spark)."""
