@@ -63,6 +63,8 @@ BASE_CONF = {
     # times cross between Spark and Polars as UTC instants, whatever the machines' zone
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.showConsoleProgress": "false",
+    # fewer, larger Arrow batches per task: each batch is one call into Polars
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "200000",
 }
 # Columns a checked CDR carries through Spark besides its own: a refused row's line and reason.
 _REJECT_SCHEMA = {"line": pl.Int64(), "field": pl.String(), "error": pl.String()}
