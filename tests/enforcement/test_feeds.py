@@ -15,6 +15,7 @@ from scamwall.enforcement.formats import FORMATS, FeedOptions, render_change, re
 from scamwall.enforcement.receipts import record_receipts
 from scamwall.errors import InvalidInput, NotFound, PermissionDenied, UsageError
 from scamwall.exchange.policy import Caller, Role
+from scamwall.exchange.reads import shared_sightings
 from scamwall.indicators import IndicatorKind, parse_indicator
 from scamwall.reputation.allowlist import AllowEntry, Allowlist
 from scamwall.reputation.false_positives import report_false_positive
@@ -227,13 +228,17 @@ def test_accepted_appeal_removes_the_entry_and_disputes_its_sightings(police: St
         assert (
             connection.execute(select(func.count()).select_from(disputed_sightings)).scalar() == 1
         )
-    # the disputed report no longer counts: the next publication does not put it back
+    # the disputed report no longer counts: the next publication does not put it back, and
+    # it no longer goes to peers
     assert _publish(police)["changed"] is False
+    peer = Caller("peer", Role.ANALYST, agency_id=police.get_agency("TH-ISP").id)
+    assert shared_sightings(police, peer).items == ()
     with pytest.raises(UsageError, match="already accepted"):
         decide_appeal(police, appeal.id, accept=False, note="again", caller=OPERATOR)
     # new evidence after the decision counts again
     _report(police, "scam.test")
     assert _publish(police)["added"] == 1
+    assert len(shared_sightings(police, peer).items) == 1
 
 
 def test_rejected_appeal_changes_nothing_but_itself(police: Store) -> None:

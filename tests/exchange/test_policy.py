@@ -8,15 +8,16 @@ compares what comes back with the rules in ``scamwall.exchange.policy``.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scamwall.errors import PermissionDenied
+from scamwall.errors import InvalidInput, PermissionDenied
 from scamwall.exchange.policy import Caller, Marking, Role, can_see
-from scamwall.exchange.reads import list_indicators, lookup
+from scamwall.exchange.reads import SHAREABLE_TLPS, list_indicators, lookup, shared_sightings
 from scamwall.indicators import parse_indicator
 from scamwall.store import Sighting, Store
 from scamwall.store.access import Access
@@ -144,6 +145,31 @@ def test_every_read_path_returns_exactly_what_the_policy_allows(
         else:
             with pytest.raises(PermissionDenied):
                 list_indicators(store, caller)
+        _check_shared(store, caller, facts)
+
+
+def _check_shared(store: Store, caller: Caller, facts: list[Sighting]) -> None:
+    """What may leave for ``caller``, paged in arrival order: what it may see, never RED or
+    AMBER+STRICT; each sighting rebuilt whole, with its id."""
+    if caller.role is Role.FEED:
+        with pytest.raises(PermissionDenied):
+            shared_sightings(store, caller)
+        return
+    by_id = {f.id: f for f in facts}
+    shared, order, cursor = set(), [], None
+    while True:
+        page = shared_sightings(store, caller, cursor=cursor, limit=2)
+        for item in page.items:
+            if item.sighting.id in by_id:  # recipients only mean something on RED
+                assert item.sighting == replace(by_id[item.sighting.id], recipients=frozenset())
+            shared.add(item.sighting.id)
+            order.append((item.added, item.sighting.id))
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert order == sorted(order)
+    expected = {f.id for f in facts if can_see(caller, _marking(f)) and f.tlp in SHAREABLE_TLPS}
+    assert shared & set(by_id) == expected
 
 
 def test_rules_table() -> None:
@@ -165,3 +191,34 @@ def test_rules_table() -> None:
             assert can_see(caller, marking), (caller.name, marking)
         for caller in refused:
             assert not can_see(caller, marking), (caller.name, marking)
+
+
+def test_shared_sightings_resume_after_a_time_and_refuse_a_forged_cursor(store: Store) -> None:
+    agency = store.add_agency("TH-POLICE", name="Thai police", country="TH", kind=AgencyKind.POLICE)
+    for number in range(3):
+        store.record_sightings(
+            [
+                Sighting(
+                    indicator=parse_indicator(f"scam{number}.test"),
+                    agency=agency,
+                    observed_at=T0,
+                    source_kind=SourceKind.POLICE_CASE,
+                    confidence=80,
+                    tlp=Tlp.GREEN,
+                )
+            ]
+        )
+    reader = Caller("peer", Role.ANALYST, agency_id=agency.id)
+    everything = shared_sightings(store, reader).items
+    assert sorted(i.sighting.indicator.canonical for i in everything) == [
+        "scam0.test",
+        "scam1.test",
+        "scam2.test",
+    ]
+    first = everything[0].added
+    later = shared_sightings(store, reader, added_after=first).items
+    assert [i.sighting.id for i in later] == [i.sighting.id for i in everything if i.added > first]
+    with pytest.raises(InvalidInput, match="cursor"):
+        shared_sightings(store, reader, cursor="2026-11-30T00:00:00+00:00~not-an-id")
+    with pytest.raises(InvalidInput, match="limit"):
+        shared_sightings(store, reader, limit=0)

@@ -26,12 +26,30 @@ from scamwall.exchange.policy import (
 )
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.store.audit import AuditLog
+from scamwall.store.records import Agency, Sighting
 from scamwall.store.repository import Store
-from scamwall.store.schema import agencies, indicators, sharing_groups, sighting_groups, sightings
+from scamwall.store.schema import (
+    agencies,
+    disputed_sightings,
+    indicators,
+    sharing_groups,
+    sighting_groups,
+    sightings,
+)
 from scamwall.validation import clean_text
-from scamwall.vocabulary import Tlp
+from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 
-__all__ = ["IndicatorPage", "IndicatorView", "SightingView", "list_indicators", "lookup"]
+__all__ = [
+    "SHAREABLE_TLPS",
+    "IndicatorPage",
+    "IndicatorView",
+    "SharedPage",
+    "SharedSighting",
+    "SightingView",
+    "list_indicators",
+    "lookup",
+    "shared_sightings",
+]
 
 AUDITED_TLPS = frozenset({Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED})
 MAX_PAGE = 1000
@@ -259,3 +277,130 @@ def list_indicators(
             origin=origin,
         )
     return IndicatorPage(items, str(rows[-1].id) if more and rows else None)
+
+
+#: Markings that may leave this instance for a peer: RED and AMBER+STRICT never do.
+SHAREABLE_TLPS = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER)
+
+_SHARED = (
+    select(
+        sightings,
+        indicators.c.kind.label("indicator_kind"),
+        indicators.c.canonical,
+        indicators.c.registered_domain,
+        agencies.c.code.label("agency_code"),
+        agencies.c.name.label("agency_name"),
+        agencies.c.country.label("agency_country"),
+        agencies.c.kind.label("agency_kind"),
+    )
+    .join(indicators, indicators.c.id == sightings.c.indicator_id)
+    .join(agencies, agencies.c.id == sightings.c.agency_id)
+    .where(
+        VISIBLE,
+        sightings.c.tlp.in_([tlp.value for tlp in SHAREABLE_TLPS]),
+        ~exists().where(disputed_sightings.c.sighting_id == sightings.c.id),
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SharedSighting:
+    """A sighting that may go to a peer, and when it arrived here (``reported_at``)."""
+
+    sighting: Sighting
+    added: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SharedPage:
+    """Sightings in arrival order, and the cursor for the next page (None at the end)."""
+
+    items: tuple[SharedSighting, ...]
+    next_cursor: str | None
+
+
+def _arrival_cursor(cursor: str) -> tuple[datetime, str]:
+    """``(reported_at, id)`` of the last sighting of the page before."""
+    moment, _, ident = cursor.partition("~")
+    try:
+        return datetime.fromisoformat(moment).astimezone(UTC), str(uuid.UUID(ident))
+    except ValueError:
+        raise InvalidInput("cursor is not one this instance gave out", field="cursor") from None
+
+
+def shared_sightings(
+    store: Store,
+    caller: Caller,
+    *,
+    added_after: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = MAX_PAGE,
+    origin: str | None = None,
+) -> SharedPage:
+    """The sightings ``caller`` may see that may also leave this instance, in the order they
+    arrived (``reported_at``, then id): what exports and exchange with peers send.
+
+    Left out besides what the policy hides: RED and AMBER+STRICT sightings (they never leave),
+    and sightings an accepted appeal disputed (a withdrawn mistake is withdrawn for peers too).
+    ``added_after`` keeps the sightings that arrived after that time; ``cursor`` is the
+    ``next_cursor`` of the page before. AMBER sightings that leave are audited.
+    """
+    if caller.role is Role.FEED:
+        raise PermissionDenied("feed clients read enforcement feeds, not sightings")
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit must be 1-{MAX_PAGE}", field="limit")
+    query = _SHARED
+    after = _utc(added_after, "added_after")
+    if after is not None:
+        query = query.where(sightings.c.reported_at > after)
+    if cursor is not None:
+        moment, ident = _arrival_cursor(cursor)
+        query = query.where(
+            (sightings.c.reported_at > moment)
+            | ((sightings.c.reported_at == moment) & (sightings.c.id > ident))
+        )
+    query = query.order_by(sightings.c.reported_at, sightings.c.id).limit(limit + 1)
+    with store.reading() as connection:
+        rows: Sequence[Any] = connection.execute(query, caller_parameters(caller)).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        amber = [str(r.id) for r in rows if r.tlp == Tlp.AMBER.value]
+        groups: dict[str, set[int]] = {}
+        if rows:
+            page_ids = [str(r.id) for r in rows]
+            shared_with = select(sighting_groups).where(sighting_groups.c.sighting_id.in_(page_ids))
+            for sighting, group in connection.execute(shared_with):
+                groups.setdefault(str(sighting), set()).add(group)
+    items = tuple(
+        SharedSighting(
+            Sighting(
+                indicator=Indicator(
+                    IndicatorKind(r.indicator_kind), r.canonical, r.registered_domain
+                ),
+                agency=Agency(
+                    r.agency_id,
+                    r.agency_code,
+                    r.agency_name,
+                    r.agency_country,
+                    AgencyKind(r.agency_kind),
+                ),
+                observed_at=r.observed_at,
+                source_kind=SourceKind(r.source_kind),
+                confidence=r.confidence,
+                tlp=Tlp(r.tlp),
+                note=r.note,
+                evidence_ref=r.evidence_ref,
+                groups=frozenset(groups.get(str(r.id), ())),
+                submitted_by=r.submitted_by,
+            ),
+            r.reported_at,
+        )
+        for r in rows
+    )
+    if amber:
+        AuditLog(store).record(
+            caller, "share", target="sightings", detail={"sightings": amber}, origin=origin
+        )
+    last = rows[-1] if more and rows else None
+    next_cursor = f"{last.reported_at.astimezone(UTC).isoformat()}~{last.id}" if last else None
+    return SharedPage(items, next_cursor)

@@ -182,6 +182,8 @@ sightings = Table(
     CheckConstraint("tlp IN (" + ", ".join(f"'{t}'" for t in TLP_VALUES) + ")", name="tlp_value"),
     Index(None, "indicator_id"),
     Index(None, "agency_id", "observed_at"),
+    # exchange pages through sightings in the order they arrived (TAXII's added_after)
+    Index(None, "reported_at", "id"),
 )
 
 sighting_groups = Table(
