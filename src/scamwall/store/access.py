@@ -267,6 +267,24 @@ class Access:
             group_ids=groups,
         )
 
+    def agency_reader(self, code: str) -> Caller:
+        """The caller an agency is as a whole, for what goes to it in an export or a sync:
+        an analyst of the agency with its sharing groups, and no user (so never a RED
+        recipient)."""
+        agency = self.store.get_agency(code)
+        with self.store.reading() as connection:
+            groups = connection.execute(
+                select(group_members.c.group_id).where(group_members.c.agency_id == agency.id)
+            ).scalars()
+            group_ids = frozenset(int(g) for g in groups)
+        return Caller(
+            name=f"agency:{agency.code}",
+            role=Role.ANALYST,
+            agency_id=agency.id,
+            agency_code=agency.code,
+            group_ids=group_ids,
+        )
+
     # sharing groups --------------------------------------------------------------------------
 
     def add_group(
