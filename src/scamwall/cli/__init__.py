@@ -15,7 +15,14 @@ import typer
 from rich.logging import RichHandler
 
 from scamwall import __version__
-from scamwall.cli import access, calls, data, enforce, screen  # noqa: F401 - they register commands
+from scamwall.cli import (  # noqa: F401 - they register commands
+    access,
+    calls,
+    data,
+    enforce,
+    exchange,
+    screen,
+)
 from scamwall.cli.common import app, err, out
 from scamwall.errors import ScamwallError
 from scamwall.settings import Settings, get_settings

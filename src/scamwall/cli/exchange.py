@@ -1,0 +1,126 @@
+"""Exchange commands: MISP events in and out (what leaves is what the sharing policy lets the
+receiving agency see, never RED or AMBER+STRICT)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scamwall.cli.common import RegionOption, app, err, opened_store
+from scamwall.errors import NotFound
+from scamwall.exchange.reads import MAX_PAGE, shared_sightings
+from scamwall.store import Sighting, Store
+from scamwall.store.access import Access
+from scamwall.vocabulary import Tlp
+
+misp_app = typer.Typer(
+    help="MISP events: import from peers, export for them.", no_args_is_help=True
+)
+app.add_typer(misp_app, name="misp")
+
+#: Rejected attributes printed by name (all are counted).
+REJECTS_SHOWN = 20
+
+ForOption = Annotated[
+    str,
+    typer.Option(
+        "--for",
+        help="Code of the agency the export is for: it holds what that agency may see.",
+    ),
+]
+AddedAfterOption = Annotated[
+    datetime | None,
+    typer.Option(help="Only sightings that arrived here after this time (ISO 8601; UTC)."),
+]
+
+
+def sightings_for(store: Store, agency_code: str, added_after: datetime | None) -> list[Sighting]:
+    """Every sighting that may go to the agency, in arrival order (read through the policy)."""
+    reader = Access(store).agency_reader(agency_code)
+    found: list[Sighting] = []
+    cursor = None
+    while True:
+        page = shared_sightings(
+            store, reader, added_after=added_after, cursor=cursor, limit=MAX_PAGE
+        )
+        found.extend(item.sighting for item in page.items)
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+@misp_app.command("export")
+def misp_export(
+    for_agency: ForOption,
+    source_agency: Annotated[
+        str, typer.Option("--from", help="Code of the agency the event comes from (its creator).")
+    ],
+    out_file: Annotated[Path, typer.Option("--out", help="File to write the event (JSON) to.")],
+    info: Annotated[str, typer.Option(help="The event's title.")] = "scamwall fraud indicators",
+    added_after: AddedAfterOption = None,
+) -> None:
+    """Write one MISP event with the sightings the receiving agency may see (TLP CLEAR, GREEN,
+    AMBER shared with it; never RED or AMBER+STRICT), with TLP and fraud taxonomy tags."""
+    from scamwall.exchange.misp import export_misp_event  # noqa: PLC0415 - pymisp loads here
+
+    with opened_store() as store:
+        creator = store.get_agency(source_agency.upper())
+        sightings = sightings_for(store, for_agency.upper(), added_after)
+    exported = export_misp_event(sightings, info=info, agency=creator)
+    out_file.write_text(exported.to_json(indent=2), encoding="utf-8")
+    err.print(
+        f"{len(exported.exported)} sightings exported for {for_agency.upper()} to {out_file}"
+        + (f" ({len(exported.refused)} refused by their marking)" if exported.refused else "")
+    )
+
+
+@misp_app.command("import")
+def misp_import(
+    source: Annotated[Path, typer.Argument(help="MISP event JSON file, or a MISP feed folder.")],
+    peer: Annotated[str, typer.Option(help="Code of the agency the events come from.")],
+    tlp: Annotated[
+        Tlp, typer.Option(help="Marking of attributes whose event carries no TLP tag.")
+    ] = Tlp.AMBER,
+    confidence: Annotated[
+        int, typer.Option(min=0, max=100, help="Confidence when the event gives none.")
+    ] = 50,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(help="Sharing group that sees the imported AMBER sightings (repeatable)."),
+    ] = None,
+    region: RegionOption = None,
+) -> None:
+    """Import MISP events as sightings of the peer agency. Attributes that cannot be read are
+    refused one by one with the event, the attribute and the reason (on stderr); the others
+    are stored. Importing the same events again stores nothing new."""
+    from scamwall.exchange.misp import (  # noqa: PLC0415 - pymisp loads here
+        MispImportOptions,
+        import_misp_feed,
+        import_misp_file,
+    )
+
+    if not source.exists():
+        raise NotFound(f"no file or folder {source}")
+    with opened_store() as store:
+        agency = store.get_agency(peer.upper())
+        options = MispImportOptions(
+            default_tlp=tlp,
+            default_confidence=confidence,
+            region=region,
+            groups=Access(store).group_ids_by_name(group or []),
+        )
+        read = import_misp_feed if source.is_dir() else import_misp_file
+        found = read(source, agency, options)
+        written = store.record_sightings(list(found.facts))
+    for reject in found.rejects[:REJECTS_SHOWN]:
+        err.print(reject.message)
+    if len(found.rejects) > REJECTS_SHOWN:
+        err.print(f"… and {len(found.rejects) - REJECTS_SHOWN} more attributes refused")
+    err.print(
+        f"{found.events} events read: {written.inserted} sightings stored "
+        f"({written.duplicates} already known), {len(found.rejects)} refused, "
+        f"{found.ignored} descriptive attributes ignored"
+    )

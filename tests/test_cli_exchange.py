@@ -1,0 +1,98 @@
+"""Exchange commands: a MISP event exported for one agency and imported by another instance."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+Cli = Callable[..., tuple[int, str, str]]
+
+
+def test_misp_export_for_a_peer_then_import_on_another_instance(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("init")[0] == 0
+    for code, country in (("TH-CCIB", "TH"), ("CN-MPS", "CN"), ("LA-POLICE", "LA")):
+        assert cli("agency", "add", code, "--country", country, "--kind", "police")[0] == 0
+    assert cli("group", "add", "mekong", "--member", "TH-CCIB", "--member", "CN-MPS")[0] == 0
+    source = tmp_path / "th.csv"
+    source.write_text(
+        "value,tlp,groups\n"
+        "+66 81 234 5678,green,\n"
+        "scam-bank.example,amber,mekong\n"
+        "wallet-hidden.example,amber,\n"
+        "+66 81 999 0000,red,\n"
+        "+66 81 777 0000,amber+strict,\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli("ingest", str(source), "--agency", "TH-CCIB")
+    assert code == 0, err
+
+    cn_event, la_event = tmp_path / "cn.json", tmp_path / "la.json"
+    for peer, path in (("CN-MPS", cn_event), ("LA-POLICE", la_event)):
+        code, _, err = cli("misp", "export", "--for", peer, "--from", "TH-CCIB", "--out", str(path))
+        assert code == 0, err
+    values = {a["value"] for a in _attributes(cn_event)}
+    assert "+66812345678" in values
+    assert "scam-bank.example" in values  # AMBER shared with CN-MPS's group goes to it
+    assert "wallet-hidden.example" not in values  # AMBER not shared with it stays home
+    assert not {"+66819990000", "+66817770000"} & values  # RED and AMBER+STRICT never leave
+    assert "scam-bank.example" not in {a["value"] for a in _attributes(la_event)}
+
+    # the Chinese instance, with its own database, imports the event from TH-CCIB
+    monkeypatch.setenv("SCAMWALL_DATABASE_URL", f"sqlite:///{tmp_path / 'cn.db'}")
+    assert cli("init")[0] == 0
+    assert cli("agency", "add", "TH-CCIB", "--country", "TH", "--kind", "police")[0] == 0
+    code, _, err = cli("misp", "import", str(cn_event), "--peer", "TH-CCIB")
+    assert code == 0, err
+    assert "2 sightings stored" in " ".join(err.split())
+    code, _, err = cli("misp", "import", str(cn_event), "--peer", "TH-CCIB")
+    assert "0 sightings stored (2 already known)" in " ".join(err.split())
+    code, out, _ = cli("lookup", "+66812345678", "--json")  # as the public: GREEN is hidden
+    found = json.loads(out)
+    assert (found["known"], found["hidden_sightings"], found["hidden_agencies"]) == (True, 1, 1)
+
+    broken = tmp_path / "broken.json"
+    broken.write_text(
+        json.dumps(
+            {
+                "Event": {
+                    "uuid": "5a3c1c3e-4b7f-4a53-9d3e-0a1b2c3d4e5f",
+                    "info": "x",
+                    "date": "2026-11-01",
+                    "Attribute": [
+                        {
+                            "uuid": "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+                            "type": "domain",
+                            "value": "good-one.example",
+                        },
+                        {
+                            "uuid": "1d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+                            "type": "domain",
+                            "value": "not a domain",
+                        },
+                    ],
+                }
+            }
+        ),
+        encoding="utf-8",
+    )
+    code, _, err = cli("misp", "import", str(broken), "--peer", "TH-CCIB")
+    assert code == 0, err
+    flat = " ".join(err.split())
+    assert "1 sightings stored" in flat
+    assert "1 refused" in flat
+    assert cli("misp", "import", str(tmp_path / "absent.json"), "--peer", "TH-CCIB")[0] != 0
+
+
+def _attributes(path: Path) -> list[dict[str, str]]:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    event = document.get("Event", document)
+    assert isinstance(event, dict)
+    found = list(event.get("Attribute", []))
+    for obj in event.get("Object", []):
+        found.extend(obj.get("Attribute", []))
+    return found
