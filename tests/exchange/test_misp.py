@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -352,6 +354,24 @@ BAD_ATTRIBUTES = [
         "0-5",
         id="distribution",
     ),
+    *(
+        pytest.param(
+            _attribute(2, "domain", "b.example.org", distribution=level),
+            "distribution",
+            "not a MISP distribution",
+            id=f"distribution-{name}",
+        )
+        for name, level in [("true", True), ("2.7", 2.7), ("infinity", float("inf"))]
+    ),
+    *(
+        pytest.param(
+            _attribute(2, "link", "https://report.example.org", category=category),
+            "category",
+            "expected text",
+            id=f"category-{type(category).__name__}",
+        )
+        for category in (["External analysis"], {"name": "External analysis"})
+    ),
     pytest.param(
         _attribute(2, "domain", "b.example.org", comment="a\x00b"),
         "comment",
@@ -420,6 +440,40 @@ def test_a_bad_object_attribute_is_rejected_and_its_siblings_import() -> None:
     )
 
 
+@pytest.mark.parametrize("relation", [["phone-number"], {"name": "phone-number"}])
+def test_an_object_attribute_whose_relation_is_not_text_is_rejected(relation: Any) -> None:
+    obj = {
+        "name": "phone-number",
+        "Attribute": [
+            _attribute(3, "phone-number", "+95 9 421 234 567", object_relation="phone-number"),
+            _attribute(4, "phone-number", "+95 9 421 234 568", object_relation=relation),
+        ],
+    }
+    result = import_misp_events([_event(Object=[obj])], MM, now=NOW)
+    assert [f.indicator.canonical for f in result.facts] == ["+959421234567"]
+    [reject] = result.rejects
+    assert (reject.place, reject.field) == ("Object[0].Attribute[1]", "object_relation")
+    assert "expected text" in reject.reason
+
+
+def test_infinity_as_a_distribution_is_rejected_on_an_attribute_and_on_an_event() -> None:
+    # json.loads reads the bare word Infinity, which json.dumps writes for float("inf")
+    on_attribute = json.dumps(
+        _event(GOOD, _attribute(2, "domain", "b.example.org") | {"distribution": float("inf")})
+    )
+    on_event = json.dumps(_event(GOOD, distribution=float("inf")))
+    assert '"distribution": Infinity' in on_attribute
+    assert '"distribution": Infinity' in on_event
+
+    result = import_misp_json(on_attribute, MM, now=NOW)
+    assert [f.indicator.canonical for f in result.facts] == ["usdt-invest-pro.top"]
+    assert [(r.place, r.field) for r in result.rejects] == [("Attribute[1]", "distribution")]
+
+    result = import_misp_json(on_event, MM, now=NOW)
+    assert (result.facts, result.events) == ((), 0)
+    assert [(r.place, r.field) for r in result.rejects] == [("Event[0]", "distribution")]
+
+
 @pytest.mark.parametrize(
     ("event", "field"),
     [
@@ -427,6 +481,8 @@ def test_a_bad_object_attribute_is_rejected_and_its_siblings_import() -> None:
         pytest.param(_event(GOOD, uuid="nope"), "uuid", id="uuid"),
         pytest.param(_event(GOOD, Orgc="MM-CCD"), "Orgc", id="orgc"),
         pytest.param(_event(GOOD, Tag=[{"name": "tlp:purple"}]), "Tag", id="tag"),
+        pytest.param(_event(GOOD, distribution=True), "distribution", id="distribution-true"),
+        pytest.param(_event(GOOD, distribution=2.7), "distribution", id="distribution-2.7"),
         pytest.param(_event(Attribute={"a": GOOD}), "Attribute", id="attributes"),
         pytest.param(_event(Object=[{"Attribute": []}]), "Object[0]", id="object"),
         pytest.param(["not", "an", "event"], "Event", id="shape"),
@@ -520,6 +576,129 @@ def test_event_date_is_the_fallback_time() -> None:
     assert (
         export_misp_event([], info="empty", agency=TH, event_date=date(2026, 1, 2)).exported == ()
     )
+
+
+@pytest.mark.parametrize(
+    "gone",
+    [
+        pytest.param(_attribute(2, "phone-number", "12"), id="bad-value"),
+        pytest.param(_attribute(2, "mutex", "Global\\x"), id="unpooled-type"),
+        pytest.param(_attribute(2, "domain", ""), id="empty-value"),
+        pytest.param(_attribute(2, "domain", {"x": 1}), id="value-shape"),
+        pytest.param(_attribute(2, "text", "call me maybe"), id="free-text"),
+    ],
+)
+@pytest.mark.parametrize("deleted", [True, "1"])
+def test_a_deleted_attribute_is_skipped_whatever_its_value(gone: Any, deleted: Any) -> None:
+    result = import_misp_events([_event(GOOD, gone | {"deleted": deleted})], MM, now=NOW)
+    assert result.rejects == ()
+    assert result.ignored == 1
+    assert [f.indicator.canonical for f in result.facts] == ["usdt-invest-pro.top"]
+
+
+def test_distribution_two_point_zero_is_two() -> None:
+    untagged = _attribute(2, "domain", "b.example.org", timestamp="1792454400")
+    green = MispImportOptions(default_tlp=Tlp.GREEN)
+    result = import_misp_events([_event(untagged | {"distribution": 0.0})], MM, green, now=NOW)
+    assert (result.rejects, [f.tlp for f in result.facts]) == ((), [Tlp.AMBER])
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "1969-12-31", "2026-11-03", "2999-01-01"])
+def test_an_event_date_out_of_range_is_no_fallback_time(day: str) -> None:
+    undated = _attribute(2, "domain", "b.example.org")
+    result = import_misp_events([_event(GOOD, undated, date=day)], MM, now=NOW)
+
+    # GOOD has its own timestamp and imports; the attribute that needed the date is rejected
+    assert [f.indicator.canonical for f in result.facts] == ["usdt-invest-pro.top"]
+    [reject] = result.rejects
+    assert (reject.place, reject.field) == ("Attribute[1]", "date")
+    assert "before 1970 or in the future" in reject.reason
+
+
+def test_an_event_date_up_to_a_day_ahead_is_a_fallback_time() -> None:
+    undated = _attribute(2, "domain", "b.example.org")
+    result = import_misp_events([_event(undated, date="2026-11-02")], MM, now=NOW)
+    assert result.rejects == ()
+    assert result.facts[0].observed_at == datetime(2026, 11, 2, tzinfo=UTC)
+
+
+def test_max_file_bytes_counts_utf8_bytes_of_text_not_characters() -> None:
+    # Thai: three bytes a character, so the text is under the cap in characters, over it in bytes
+    text = json.dumps(_event(GOOD, info="แก๊งคอลเซ็นเตอร์" * 20), ensure_ascii=False)
+    size = len(text.encode("utf-8"))
+    assert len(text) < size
+    tight = MispImportOptions(max_file_bytes=size - 1)
+    with pytest.raises(PayloadTooLarge):
+        import_misp_json(text, MM, tight, now=NOW)
+    with pytest.raises(PayloadTooLarge):
+        import_misp_json(text.encode("utf-8"), MM, tight, now=NOW)
+    exact = MispImportOptions(max_file_bytes=size)
+    assert len(import_misp_json(text, MM, exact, now=NOW).facts) == 1
+
+
+def _numbered(n: int, *attributes: Any, **fields: Any) -> dict[str, Any]:
+    return _event(*attributes, uuid=str(uuid.UUID(int=100 + n)), **fields)
+
+
+def test_max_events_bounds_rejected_events_too_and_reading_stops_there() -> None:
+    pulled = []
+
+    def peer() -> Iterator[Any]:
+        for n in range(1000):
+            pulled.append(n)
+            yield _numbered(n, GOOD, date="not a date") if n < 3 else _numbered(n, GOOD)
+
+    result = import_misp_events(peer(), MM, MispImportOptions(max_events=3), now=NOW)
+
+    assert (result.facts, result.events) == ((), 0)
+    assert [r.field for r in result.rejects] == ["date", "date", "date", "Event"]
+    assert "over 3 events" in result.rejects[-1].reason
+    assert result.rejects[-1].place == "Event[3]"
+    assert len(pulled) == 4  # the generator is not drained
+
+    document = json.dumps([_numbered(n, GOOD) for n in range(5)])
+    result = import_misp_json(document, MM, MispImportOptions(max_events=2), now=NOW)
+    assert (result.events, len(result.facts), len(result.rejects)) == (2, 2, 1)
+
+
+def test_max_events_stops_a_feed_before_its_next_file(tmp_path: Path) -> None:
+    sightings = _sightings()
+    events = [
+        export_misp_event(sightings[i : i + 3], info=f"part {i}", agency=TH).event
+        for i in range(0, 9, 3)
+    ]
+    _write_feed(tmp_path, events)
+    order = sorted(str(e.uuid) for e in events)
+    (tmp_path / f"{order[2]}.json").write_text("{not JSON", encoding="utf-8")
+
+    result = import_misp_feed(tmp_path, PEER, MispImportOptions(max_events=2), now=NOW)
+
+    assert (result.events, len(result.facts)) == (2, 6)
+    [reject] = result.rejects  # the third file is never read: no "not JSON" reject
+    assert (reject.event, reject.field) == (order[2], "Event")
+
+
+def test_an_empty_export_is_dated_by_the_utc_day() -> None:
+    late_in_new_york = datetime(2026, 11, 1, 22, 0, tzinfo=timezone(timedelta(hours=-5)))
+    empty = export_misp_event([], info="empty", agency=TH, now=late_in_new_york)
+    assert empty.event.date == date(2026, 11, 2)
+
+
+def test_an_empty_export_without_now_is_dated_by_the_utc_day_not_the_local_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = datetime.now(UTC)
+    # a zone whose day differs from UTC's at this hour (POSIX signs: Etc/GMT+12 is UTC-12)
+    zone = "Etc/GMT+12" if before.hour < 12 else "Etc/GMT-14"
+    with monkeypatch.context() as patch:
+        patch.setenv("TZ", zone)
+        time.tzset()
+        local = date.today()
+        dated = export_misp_event([], info="empty", agency=TH).event.date
+    time.tzset()
+    after = datetime.now(UTC)
+    assert local not in {before.date(), after.date()}  # else this test could not fail
+    assert dated in {before.date(), after.date()}
 
 
 JSON = st.recursive(

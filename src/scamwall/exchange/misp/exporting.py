@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pymisp import MISPEvent, MISPObject, MISPOrganisation
@@ -73,13 +73,15 @@ def export_misp_event(
     event_uuid: str | None = None,
     allow: frozenset[Tlp] = EXPORTABLE_TLPS,
     tags: Iterable[str] = (),
+    now: datetime | None = None,
 ) -> MispExport:
     """A MISP event from ``agency`` holding the sightings whose TLP is in ``allow``.
 
     The event is tagged with its most restricted TLP, the scam classification and ``tags``; each
     attribute with its own TLP, confidence and, where one fits, a ``gsma-fraud`` tag. Without
     ``event_uuid`` the uuid derives from the agency, ``info`` and the facts; without
-    ``event_date``, the latest observation's day.
+    ``event_date``, the latest observation's day, else the UTC day of ``now`` (default: the
+    current time).
     """
     if Tlp.RED in allow:
         raise UsageError("TLP:RED never leaves scamwall: remove it from allow")
@@ -96,7 +98,9 @@ def export_misp_event(
         MISP_NAMESPACE, "|".join(("event", agency.code, info, *sorted(ids)))
     )
     event.info = info
-    event.set_date(event_date or (shared[-1].observed_at.date() if shared else date.today()))
+    # UTC, as every time scamwall writes: the host's local day can be a day off either way.
+    today = (now or datetime.now(UTC)).astimezone(UTC).date()
+    event.set_date(event_date or (shared[-1].observed_at.date() if shared else today))
     event.threat_level_id = 4  # undefined: the tags say what it is
     event.analysis = 2
     org = MISPOrganisation()

@@ -90,12 +90,19 @@ def read_distribution(raw: dict[str, Any], parent: dict[str, Any] | None = None)
         value = source.get("distribution")
         if value in (None, ""):
             continue
-        try:
-            level = int(value)
-        except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity
-            level = -1
+        level = _distribution_level(value)
         if level not in (0, 1, 2, 3, 4, 5):
             raise RejectedField("distribution", f"{value!r} is not a MISP distribution 0-5")
         if level != 5:  # 5: inherit from the object, then the event
             return level
     return None
+
+
+def _distribution_level(value: Any) -> int | None:
+    """A whole number or its digits; ``int()`` alone would read ``true`` as 1 and ``2.7`` as 2."""
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+        return None  # is_integer is also False for JSON's Infinity and NaN
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None

@@ -128,6 +128,7 @@ class MispImportOptions:
     recipients: frozenset[int] = frozenset()
     max_attributes_per_event: int = 50_000
     max_file_bytes: int = 64 * 1024 * 1024
+    #: Events one import reads, rejected ones too; past it, one reject and reading stops.
     max_events: int = 10_000
 
     def __post_init__(self) -> None:
@@ -194,6 +195,8 @@ class _Importer:
     facts: dict[str, Sighting] = field(default_factory=dict)
     rejects: list[MispReject] = field(default_factory=list)
     events: int = 0
+    #: Events read, rejected ones too: what ``max_events`` bounds.
+    read: int = 0
     ignored: int = 0
 
     def result(self) -> MispImport:
@@ -206,25 +209,40 @@ class _Importer:
     ) -> None:
         self.rejects.append(MispReject(source, event, place, attribute, exc.field, exc.reason))
 
-    def document(self, data: Any, source: str) -> None:
-        """An event, a list of events or a REST ``response``."""
+    @property
+    def full(self) -> bool:
+        """Whether ``max_events`` events have been read: nothing more is."""
+        return self.read >= self.options.max_events
+
+    def refuse_the_rest(self, source: str, event: str | None, place: str) -> None:
+        """The one reject that says reading stopped at ``max_events``."""
+        cap = self.options.max_events
+        reason = f"over {cap} events; the rest is not read: split the input"
+        self.reject(source, event, place, RejectedField("Event", reason), None)
+
+    def document(self, data: Any, source: str) -> bool:
+        """An event, a list of events or a REST ``response``; False once :attr:`full`."""
         if isinstance(data, dict) and isinstance(data.get("response"), list):
             data = data["response"]
         for index, item in enumerate(data if isinstance(data, list) else [data]):
-            self.event(item, source, f"Event[{index}]")
+            if not self.event(item, source, f"Event[{index}]"):
+                return False
+        return True
 
-    def event(self, raw: Any, source: str, place: str) -> None:
+    def event(self, raw: Any, source: str, place: str) -> bool:
+        """One event, accepted or rejected; False, and nothing read, once :attr:`full`."""
         body = raw.get("Event", raw) if isinstance(raw, dict) else raw
         named = body.get("uuid") if isinstance(body, dict) else None
+        named = named if isinstance(named, str) else None
+        if self.full:  # a peer's bad events count too, or it could send them without end
+            self.refuse_the_rest(source, named, place)
+            return False
+        self.read += 1
         try:
-            if self.events >= self.options.max_events:
-                raise RejectedField(
-                    "Event", f"over {self.options.max_events} events; split the input"
-                )
             context = self.event_context(body)
         except RejectedField as exc:
-            self.reject(source, named if isinstance(named, str) else None, place, exc, None)
-            return
+            self.reject(source, named, place, exc, None)
+            return True
         self.events += 1
         for index, attribute in enumerate(body.get("Attribute") or []):
             self.attribute(context, source, attribute, f"Attribute[{index}]", None)
@@ -232,6 +250,7 @@ class _Importer:
             for index, attribute in enumerate(obj.get("Attribute") or []):
                 where = f"Object[{o_index}].Attribute[{index}]"
                 self.attribute(context, source, attribute, where, obj)
+        return True
 
     def event_context(self, body: Any) -> _Event:
         if not isinstance(body, dict):
@@ -273,10 +292,13 @@ class _Importer:
                 raise RejectedField(
                     "Attribute", f"expected a JSON object, got {type(raw).__name__}"
                 )
+            if read_flag(raw.get("deleted"), "deleted"):  # whatever it holds: it is gone
+                self.ignored += 1
+                return
             attribute_uuid = read_uuid(raw.get("uuid"), "uuid")
             values = indicator_values(raw, obj, event.region)
             skipped = self.options.require_to_ids and not read_flag(raw.get("to_ids"), "to_ids")
-            if values is None or skipped or read_flag(raw.get("deleted"), "deleted"):
+            if values is None or skipped:
                 self.ignored += 1
                 return
             facts = self.facts_of(event, raw, obj, attribute_uuid, values)
@@ -348,14 +370,18 @@ class _Importer:
             except (TypeError, ValueError, OverflowError, OSError):
                 reason = f"{value!r} is not a time (ISO 8601, or Unix seconds)"
                 raise RejectedField(name, reason) from None
-            if moment.year < 1970 or moment > self.now + CLOCK_SKEW:
-                raise RejectedField(name, f"{moment.isoformat()} is before 1970 or in the future")
-            return moment
+            return self.in_range(name, moment)
         if event.date is None:
             raise RejectedField(
                 "first_seen", "no time: give first_seen, timestamp or the event date"
             )
-        return event.date
+        return self.in_range("date", event.date)
+
+    def in_range(self, name: str, moment: datetime) -> datetime:
+        """``moment`` when it lies between 1970 and a day past now, else a reject of ``name``."""
+        if moment.year < 1970 or moment > self.now + CLOCK_SKEW:
+            raise RejectedField(name, f"{moment.isoformat()} is before 1970 or in the future")
+        return moment
 
 
 def _first(*values: int | None) -> int:
@@ -375,7 +401,8 @@ def import_misp_events(
     importer = _importer(agency, options, now)
     for index, event in enumerate(events):
         body = json.loads(event.to_json()) if isinstance(event, MISPEvent) else event
-        importer.event(body, source, f"Event[{index}]")
+        if not importer.event(body, source, f"Event[{index}]"):
+            break  # a generator is not drained past max_events
     return importer.result()
 
 
@@ -391,7 +418,8 @@ def import_misp_json(
     :class:`PayloadTooLarge` past ``max_file_bytes``."""
     importer = _importer(agency, options, now)
     limit = importer.options.max_file_bytes
-    if len(text) > limit:
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
         raise PayloadTooLarge(f"{source} is over {limit} bytes; raise max_file_bytes", limit=limit)
     _load_into(importer, text, source)
     return importer.result()
@@ -430,6 +458,9 @@ def import_misp_feed(
     if not isinstance(manifest, dict):
         raise InvalidInput(f"{manifest_path}: expected an object of event uuid -> metadata")
     for key in sorted(manifest):
+        if importer.full:  # the next file is not opened
+            importer.refuse_the_rest(str(manifest_path), key, "-")
+            break
         try:
             if read_uuid(key, "manifest") != key.lower():
                 raise RejectedField("manifest", f"{key!r} is not a uuid in its canonical form")
@@ -441,7 +472,8 @@ def import_misp_feed(
             reason = exc.message if isinstance(exc, PayloadTooLarge) else f"cannot read: {exc}"
             importer.reject(str(manifest_path), key, "-", RejectedField("file", reason), None)
             continue
-        _load_into(importer, text, str(folder / f"{key.lower()}.json"))
+        if not _load_into(importer, text, str(folder / f"{key.lower()}.json")):
+            break
     return importer.result()
 
 
@@ -460,10 +492,11 @@ def _read_bounded(path: Path, limit: int) -> bytes:
     return data
 
 
-def _load_into(importer: _Importer, text: str | bytes, source: str) -> None:
+def _load_into(importer: _Importer, text: str | bytes, source: str) -> bool:
+    """Reads one JSON document into ``importer``; False once it is full."""
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
         importer.reject(source, None, "-", RejectedField("json", f"not JSON: {exc}"), None)
-        return
-    importer.document(data, source)
+        return True
+    return importer.document(data, source)
