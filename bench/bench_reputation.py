@@ -70,6 +70,9 @@ def _populate(store: Store, count: int) -> list[Indicator]:
                         None,
                         None,
                         None,
+                        None,
+                        None,
+                        None,
                     )
                 )
         with store.transaction() as connection:

@@ -17,11 +17,25 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from scamwall.errors import ConfigurationError
+from scamwall.errors import ConfigurationError, InvalidInput
+from scamwall.validation import clean_text
 
-__all__ = ["ENV_PREFIX", "Settings", "get_settings", "render_settings_markdown", "settings_table"]
+__all__ = [
+    "DEFAULT_LEGAL_INSTRUMENT",
+    "DEFAULT_RETENTION_DAYS",
+    "ENV_PREFIX",
+    "Settings",
+    "get_settings",
+    "render_settings_markdown",
+    "settings_table",
+]
 
 ENV_PREFIX = "SCAMWALL_"
+#: What a sighting reported without a legal basis is shared under, unless the operator says.
+DEFAULT_LEGAL_INSTRUMENT = (
+    "police-to-police cooperation (no instrument given by the reporting agency)"
+)
+DEFAULT_RETENTION_DAYS = 730
 
 
 class Settings(BaseSettings):
@@ -231,6 +245,35 @@ class Settings(BaseSettings):
             '(`{"spark.executor.memory": "8g"}`).'
         ),
     )
+    match_max_elements: int = Field(
+        default=100_000,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "Most elements a peer may send in one private set intersection "
+            "(`POST /v1/match/psi`), 413 beyond: it bounds the work a session costs and how many "
+            "guessed numbers one session can probe. A request takes about 48 bytes an element, "
+            "within `SCAMWALL_API_MAX_BODY_BYTES`."
+        ),
+    )
+    exchange_legal_instrument: str = Field(
+        default=DEFAULT_LEGAL_INSTRUMENT,
+        min_length=1,
+        max_length=500,
+        description=(
+            "Legal instrument named for sightings shared with peers without a legal basis of "
+            "their own; their jurisdiction is the reporting agency's country (docs/exchange.md)."
+        ),
+    )
+    exchange_retention_days: int = Field(
+        default=DEFAULT_RETENTION_DAYS,
+        ge=1,
+        le=36_500,
+        description=(
+            "Days after it was observed that a sighting with no retention limit of its own "
+            "stops being shared with peers; peers are told to delete it then."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="WARNING", description="Level of the log lines the CLI writes to stderr."
     )
@@ -273,6 +316,17 @@ class Settings(BaseSettings):
         if not valid:
             raise ValueError(f"{value!r} is not a DNS name (letters, digits, '-', dots)")
         return name
+
+    @field_validator("exchange_legal_instrument")
+    @classmethod
+    def _instrument_text(cls, value: str) -> str:
+        try:
+            text = clean_text(value, field="exchange_legal_instrument", max_length=500)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        if not text:
+            raise ValueError("must name an instrument")
+        return text
 
     @field_validator("default_tlp", mode="before")
     @classmethod

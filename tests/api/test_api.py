@@ -67,6 +67,50 @@ def test_submission_keeps_the_good_part_and_explains_the_rest(world: World) -> N
     assert (again["accepted"], again["duplicates"]) == (0, 1)
 
 
+def test_a_submission_may_name_its_legal_basis_and_a_bad_one_is_refused_by_field(
+    world: World,
+) -> None:
+    basis = {
+        "jurisdiction": "th",
+        "legal_instrument": "Computer Crime Act B.E. 2560 s.20",
+        "retain_until": "2028-11-02T00:00:00+07:00",
+    }
+    result = _submit(
+        world,
+        world.thai,
+        [
+            {"value": "+66 92 555 0301", "tlp": "green", **basis},
+            {"value": "+66 92 555 0302", "tlp": "green"},
+            {"value": "+66 92 555 0303", **basis, "jurisdiction": "Thailand"},
+            {"value": "+66 92 555 0304", "jurisdiction": "TH"},
+            {"value": "+66 92 555 0305", "legal_instrument": "MLA request"},
+            {"value": "+66 92 555 0306", "retain_until": "2028-01-01"},
+            {"value": "+66 92 555 0307", **basis, "retain_until": "soon"},
+            {"value": "+66 92 555 0308", **basis, "legal_instrument": "x" * 501},
+        ],
+    )
+    assert (result["accepted"], result["ids"][2:]) == (2, [None] * 6)  # type: ignore[index]
+    fields = [(r["index"], r["field"]) for r in result["rejected"]]  # type: ignore[union-attr]
+    assert fields == [
+        (2, "jurisdiction"),
+        (3, "legal_instrument"),
+        (4, "jurisdiction"),
+        (5, "retain_until"),
+        (6, "retain_until"),
+        (7, "legal_instrument"),
+    ]
+    # those who may see the sighting see the basis it was reported under
+    (seen,) = _lookup(world, "+66925550301", world.chinese)["sightings"]  # type: ignore[misc]
+    assert seen["legal_basis"] == {
+        "jurisdiction": "TH",
+        "instrument": "Computer Crime Act B.E. 2560 s.20",
+        "retain_until": "2028-11-01T17:00:00+00:00",
+    }
+    (plain,) = _lookup(world, "+66925550302", world.chinese)["sightings"]  # type: ignore[misc]
+    assert plain["legal_basis"] is None
+    assert _lookup(world, "+66925550301", None)["sightings"] == []  # GREEN: not the public's
+
+
 def test_each_caller_sees_what_the_policy_allows(world: World) -> None:
     _submit(
         world,

@@ -14,6 +14,7 @@ from scamwall.enforcement.feeds import feed_state, publish
 from scamwall.enforcement.formats import FORMATS, FeedOptions, render_change, render_full
 from scamwall.enforcement.receipts import record_receipts
 from scamwall.errors import InvalidInput, NotFound, PermissionDenied, UsageError
+from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.policy import Caller, Role
 from scamwall.exchange.reads import shared_sightings
 from scamwall.indicators import IndicatorKind, parse_indicator
@@ -232,13 +233,13 @@ def test_accepted_appeal_removes_the_entry_and_disputes_its_sightings(police: St
     # it no longer goes to peers
     assert _publish(police)["changed"] is False
     peer = Caller("peer", Role.ANALYST, agency_id=police.get_agency("TH-ISP").id)
-    assert shared_sightings(police, peer).items == ()
+    assert shared_sightings(police, peer, legal=DefaultLegalBasis()).items == ()
     with pytest.raises(UsageError, match="already accepted"):
         decide_appeal(police, appeal.id, accept=False, note="again", caller=OPERATOR)
     # new evidence after the decision counts again
     _report(police, "scam.test")
     assert _publish(police)["added"] == 1
-    assert len(shared_sightings(police, peer).items) == 1
+    assert len(shared_sightings(police, peer, legal=DefaultLegalBasis()).items) == 1
 
 
 def test_rejected_appeal_changes_nothing_but_itself(police: Store) -> None:

@@ -10,20 +10,27 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
 
 from scamwall.errors import InvalidInput, PermissionDenied
+from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.policy import Caller, Marking, Role, can_see
 from scamwall.exchange.reads import SHAREABLE_TLPS, list_indicators, lookup, shared_sightings
 from scamwall.indicators import parse_indicator
-from scamwall.store import Sighting, Store
+from scamwall.settings import DEFAULT_LEGAL_INSTRUMENT
+from scamwall.store import LegalBasis, Sighting, Store
 from scamwall.store.access import Access
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
+#: "Now" for the shared view: every sighting of the random worlds is within the default retention.
+NOW = T0 + timedelta(days=30)
+LEGAL = DefaultLegalBasis()
 
 
 @st.composite
@@ -153,15 +160,19 @@ def _check_shared(store: Store, caller: Caller, facts: list[Sighting]) -> None:
     AMBER+STRICT; each sighting rebuilt whole, with its id."""
     if caller.role is Role.FEED:
         with pytest.raises(PermissionDenied):
-            shared_sightings(store, caller)
+            shared_sightings(store, caller, legal=LEGAL, now=NOW)
         return
     by_id = {f.id: f for f in facts}
     shared, order, cursor = set(), [], None
     while True:
-        page = shared_sightings(store, caller, cursor=cursor, limit=2)
+        page = shared_sightings(store, caller, legal=LEGAL, cursor=cursor, limit=2, now=NOW)
         for item in page.items:
             if item.sighting.id in by_id:  # recipients only mean something on RED
                 assert item.sighting == replace(by_id[item.sighting.id], recipients=frozenset())
+            # no basis of their own: the default, in the reporting agency's country
+            assert item.legal_basis == LEGAL.effective(
+                None, country="TH", observed_at=item.sighting.observed_at
+            )
             shared.add(item.sighting.id)
             order.append((item.added, item.sighting.id))
         if page.next_cursor is None:
@@ -209,16 +220,187 @@ def test_shared_sightings_resume_after_a_time_and_refuse_a_forged_cursor(store: 
             ]
         )
     reader = Caller("peer", Role.ANALYST, agency_id=agency.id)
-    everything = shared_sightings(store, reader).items
+    everything = shared_sightings(store, reader, legal=LEGAL, now=NOW).items
     assert sorted(i.sighting.indicator.canonical for i in everything) == [
         "scam0.test",
         "scam1.test",
         "scam2.test",
     ]
     first = everything[0].added
-    later = shared_sightings(store, reader, added_after=first).items
+    later = shared_sightings(store, reader, legal=LEGAL, added_after=first, now=NOW).items
     assert [i.sighting.id for i in later] == [i.sighting.id for i in everything if i.added > first]
     with pytest.raises(InvalidInput, match="cursor"):
-        shared_sightings(store, reader, cursor="2026-11-30T00:00:00+00:00~not-an-id")
+        shared_sightings(store, reader, legal=LEGAL, cursor="2026-11-30T00:00:00+00:00~not-an-id")
     with pytest.raises(InvalidInput, match="limit"):
-        shared_sightings(store, reader, limit=0)
+        shared_sightings(store, reader, legal=LEGAL, limit=0)
+
+
+def _reported(store: Store, agency_code: str, name: str, **changes: Any) -> Sighting:
+    fields: dict[str, Any] = {
+        "indicator": parse_indicator(name),
+        "agency": store.get_agency(agency_code),
+        "observed_at": T0,
+        "source_kind": SourceKind.POLICE_CASE,
+        "confidence": 80,
+        "tlp": Tlp.GREEN,
+    }
+    fields.update(changes)
+    return Sighting(**fields)
+
+
+def test_shared_sightings_carry_their_legal_basis_and_stop_at_its_limit(store: Store) -> None:
+    agency = store.add_agency("TH-CCIB", name="CCIB", country="TH", kind=AgencyKind.POLICE)
+    mla = LegalBasis("MM", "MLA request 2026/114", T0 + timedelta(days=90))
+    order = LegalBasis("TH-10", "Bangkok criminal court order 55/2026")  # sets no limit
+    store.record_sightings(
+        [
+            _reported(store, "TH-CCIB", "own-limit.test", legal_basis=mla),
+            _reported(
+                store,
+                "TH-CCIB",
+                "own-no-limit.test",
+                legal_basis=order,
+                observed_at=T0 - timedelta(days=700),
+            ),
+            _reported(store, "TH-CCIB", "default.test"),
+            _reported(store, "TH-CCIB", "default-old.test", observed_at=T0 - timedelta(days=729)),
+        ]
+    )
+    reader = Caller("peer", Role.ANALYST, agency_id=agency.id)
+
+    def shared(at: datetime, legal: DefaultLegalBasis = LEGAL) -> dict[str, Any]:
+        page = shared_sightings(store, reader, legal=legal, now=at)
+        return {item.sighting.indicator.canonical: item for item in page.items}
+
+    today = shared(T0)
+    assert set(today) == {"own-limit.test", "own-no-limit.test", "default.test", "default-old.test"}
+    assert today["own-limit.test"].legal_basis == mla
+    assert today["own-limit.test"].sighting.legal_basis == mla
+    # an own basis without a limit keeps its law and gets the default limit
+    assert today["own-no-limit.test"].legal_basis == replace(
+        order, retain_until=T0 + timedelta(days=30)
+    )
+    assert today["own-no-limit.test"].sighting.legal_basis == order  # the fact as stored
+    default = today["default.test"]
+    assert default.sighting.legal_basis is None
+    assert default.legal_basis == LegalBasis(
+        "TH", DEFAULT_LEGAL_INSTRUMENT, T0 + timedelta(days=730)
+    )
+    assert default.outgoing.legal_basis == default.legal_basis
+    assert default.outgoing.id == default.sighting.id
+    # a limit reached is a limit past: the sighting stops leaving at that instant
+    assert set(shared(T0 + timedelta(days=1))) == {
+        "own-limit.test",
+        "own-no-limit.test",
+        "default.test",
+    }
+    assert set(shared(T0 + timedelta(days=30))) == {"own-limit.test", "default.test"}
+    assert set(shared(T0 + timedelta(days=90))) == {"default.test"}
+    assert shared(T0 + timedelta(days=730)) == {}
+    # the operator's own default: its instrument, and its retention for those without a limit
+    mou = DefaultLegalBasis("Mekong MoU 2025 art. 4", retention_days=365)
+    with_mou = shared(T0, mou)
+    assert set(with_mou) == {"own-limit.test", "default.test"}
+    assert with_mou["default.test"].legal_basis == LegalBasis(
+        "TH", "Mekong MoU 2025 art. 4", T0 + timedelta(days=365)
+    )
+    with pytest.raises(InvalidInput, match="time zone"):
+        shared_sightings(store, reader, legal=LEGAL, now=T0.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(
+    ("instrument", "days", "field"),
+    [(" ", 730, "instrument"), ("ok", 0, "retention_days"), ("a\x00b", 730, "instrument")],
+)
+def test_a_default_legal_basis_is_checked_like_any_other(
+    instrument: str, days: int, field: str
+) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        DefaultLegalBasis(instrument, days)
+    assert caught.value.details["field"] == field
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    facts=st.lists(
+        st.tuples(
+            st.integers(0, 3 * 24 * 60),  # observed, minutes after T0
+            st.booleans(),  # an own basis?
+            st.none() | st.integers(-60, 3 * 24 * 60),  # its limit, minutes after observed
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    now_minute=st.integers(0, 6 * 24 * 60),
+    retention_days=st.integers(1, 3),
+)
+def test_what_leaves_is_exactly_what_its_legal_basis_still_allows(
+    store: Store,
+    facts: list[tuple[int, bool, int | None]],
+    now_minute: int,
+    retention_days: int,
+) -> None:
+    """The SQL condition (``RETAINED``) and the basis each item carries agree, to the minute."""
+    tag = uuid.uuid4().hex[:8]
+    agency = store.add_agency(f"A{tag}", name=tag, country="LA", kind=AgencyKind.POLICE)
+    legal = DefaultLegalBasis("police-to-police", retention_days)
+    now = T0 + timedelta(minutes=now_minute)
+    recorded = []
+    for n, (observed_minute, has_basis, limit_minute) in enumerate(facts):
+        observed = T0 + timedelta(minutes=observed_minute)
+        basis = None
+        if has_basis:
+            limit = None if limit_minute is None else observed + timedelta(minutes=limit_minute)
+            basis = LegalBasis("LA", f"instrument {n}", limit)
+        recorded.append(
+            _reported(
+                store, agency.code, f"{tag}-{n}.test", observed_at=observed, legal_basis=basis
+            )
+        )
+    store.record_sightings(recorded)
+    expected = {}
+    for fact in recorded:
+        effective = legal.effective(fact.legal_basis, country="LA", observed_at=fact.observed_at)
+        assert effective.retain_until is not None
+        if effective.retain_until > now:
+            expected[fact.id] = effective
+    reader = Caller("peer", Role.ANALYST, agency_id=agency.id)
+    page = shared_sightings(store, reader, legal=legal, now=now)
+    got = {i.sighting.id: i.legal_basis for i in page.items if i.sighting.agency.id == agency.id}
+    assert got == expected
+
+
+def test_a_shared_page_is_a_range_read_on_the_arrival_index(store: Store) -> None:
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("the plan checked is SQLite's; PostgreSQL's depends on its statistics")
+    agency = store.add_agency("TH-CCIB", name="CCIB", country="TH", kind=AgencyKind.POLICE)
+    store.record_sightings([_reported(store, "TH-CCIB", "scam.test")])
+    statements: list[tuple[str, Any]] = []
+
+    def keep(*args: Any) -> None:
+        statements.append((args[2], args[3]))
+
+    event.listen(store.engine, "before_cursor_execute", keep)
+    try:
+        shared_sightings(
+            store,
+            Caller("peer", Role.ANALYST, agency_id=agency.id),
+            legal=LEGAL,
+            added_after=T0,
+            now=NOW,
+        )
+    finally:
+        event.remove(store.engine, "before_cursor_execute", keep)
+    statement, parameters = next((s, p) for s, p in statements if "ORDER BY" in s)
+    with store.engine.connect() as connection:
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        plan = " / ".join(
+            row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+        )
+    assert "SEARCH sightings USING INDEX ix_sightings_reported_at_id (reported_at>?)" in plan
+    assert "TEMP B-TREE" not in plan

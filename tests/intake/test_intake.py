@@ -64,6 +64,93 @@ def test_csv_good_rows_go_in_and_bad_rows_are_explained(
     assert counts.sightings_by_tlp == {"amber+strict": 1, "clear": 1, "green": 1}
 
 
+LEGAL_CSV = """value,observed_at,jurisdiction,legal_instrument,retain_until
++66 92 555 0001,2026-11-02T09:15:00+07:00,MM,MLA request 2026/114,2028-11-02T00:00:00+07:00
++66 92 555 0002,2026-11-02T09:15:00Z,th-10,Bangkok criminal court order 55/2569,
++66 92 555 0003,2026-11-02T09:15:00Z,,,
++66 92 555 0004,2026-11-02T09:15:00Z,TH,,
++66 92 555 0005,2026-11-02T09:15:00Z,,Computer Crime Act s.20,
++66 92 555 0006,2026-11-02T09:15:00Z,,,2028-01-01
++66 92 555 0007,2026-11-02T09:15:00Z,Thailand,Computer Crime Act s.20,
++66 92 555 0008,2026-11-02T09:15:00Z,TH,Computer Crime Act s.20,next year
++66 92 555 0009,2026-11-02T09:15:00Z,TH,Computer Crime Act s.20,2026-11-01T00:00:00Z
++66 92 555 0010,2026-11-02T09:15:00Z,ß,Computer Crime Act s.20,
++66 92 555 0011,2026-11-02T09:15:00Z,TH,{long},
++66 92 555 0012,2026-11-02T09:15:00Z,INT,"Interpol
+notice",2027-01-01T00:00:00
+""".replace("{long}", "x" * 501)
+
+
+@pytest.mark.parametrize("parse_in_worker_from", [None, 0], ids=["inline", "worker"])
+def test_rows_carry_a_legal_basis_whole_or_not_at_all(
+    store: Store, agency: Agency, tmp_path: Path, parse_in_worker_from: int | None
+) -> None:
+    from scamwall.exchange.policy import Caller, Role
+    from scamwall.exchange.reads import lookup
+    from scamwall.indicators import parse_indicator
+
+    source = tmp_path / "legal.csv"
+    source.write_text(LEGAL_CSV, encoding="utf-8")
+    options = IntakeOptions(
+        reject_dir=tmp_path, tlp=Tlp.GREEN, parse_in_worker_from=parse_in_worker_from
+    )
+    report = ingest_file(store, source, agency, options)
+    assert (report.accepted, report.rejected) == (4, 8)
+    assert report.ignored_fields == set()
+    rejects = {r["line"]: (r["field"], r["error"]) for r in _rejects(report.reject_path)}
+    assert rejects[5] == ("legal_instrument", "is required with jurisdiction")
+    assert rejects[6] == ("jurisdiction", "is required with legal_instrument")
+    assert rejects[7][0] == "retain_until"
+    assert "needs jurisdiction and legal_instrument" in str(rejects[7][1])
+    assert rejects[8][0] == "jurisdiction"
+    assert "ISO 3166" in str(rejects[8][1])
+    assert rejects[9][0] == "retain_until"
+    assert "ISO 8601" in str(rejects[9][1])
+    assert rejects[10] == ("retain_until", "2026-11-01T00:00:00Z is before observed_at")
+    assert rejects[11][0] == "jurisdiction"  # not upper-cased into SS, a country
+    assert rejects[12] == ("legal_instrument", "is longer than 500 characters")
+
+    reader = Caller("th", Role.ANALYST, agency_id=agency.id)
+
+    def basis(value: str) -> dict[str, object] | None:
+        (seen,) = lookup(store, reader, parse_indicator(value, region="TH")).as_dict()["sightings"]
+        return seen["legal_basis"]  # type: ignore[no-any-return]
+
+    assert basis("+66925550001") == {
+        "jurisdiction": "MM",
+        "instrument": "MLA request 2026/114",
+        "retain_until": "2028-11-01T17:00:00+00:00",
+    }
+    assert basis("+66925550002") == {
+        "jurisdiction": "TH-10",
+        "instrument": "Bangkok criminal court order 55/2569",
+        "retain_until": None,
+    }
+    assert basis("+66925550003") is None
+    assert basis("+66925550012") == {  # a naive time is UTC, as for observed_at
+        "jurisdiction": "INT",
+        "instrument": "Interpol\nnotice",
+        "retain_until": "2027-01-01T00:00:00+00:00",
+    }
+
+
+def test_json_rows_name_the_legal_basis_like_csv_columns(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    source = tmp_path / "legal.ndjson"
+    records = [
+        {"value": "+66 92 555 0001", "jurisdiction": "EU", "legal_instrument": "Europol SIENA"},
+        {"value": "+66 92 555 0002", "jurisdiction": ["TH"], "legal_instrument": "x"},
+        {"value": "+66 92 555 0003", "jurisdiction": "TH", "legal_instrument": 20},
+        {"value": "+66 92 555 0004", "jurisdiction": "TH", "legal_instrument": "\u0000"},
+    ]
+    source.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.rejected) == (2, 2)
+    fields = [r["field"] for r in _rejects(report.reject_path)]
+    assert fields == ["jurisdiction", "legal_instrument"]
+
+
 def test_rerunning_a_file_adds_nothing(store: Store, agency: Agency, tmp_path: Path) -> None:
     source = tmp_path / "reports.ndjson"
     source.write_text(

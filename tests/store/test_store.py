@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from scamwall.errors import AlreadyExists, InvalidInput, InvalidRecord, NotFound, StoreUnavailable
 from scamwall.indicators import parse_indicator
-from scamwall.store import Sighting, Store
+from scamwall.store import LegalBasis, Sighting, Store
 from scamwall.store.bulk import insert_ignoring_known
 from scamwall.store.database import current_revision, head_revision
 from scamwall.store.repository import SIGHTING_COLUMNS
@@ -111,6 +111,77 @@ def test_sightings_read_back_exactly(thai_police: Store) -> None:
     assert indicator.id == fact.indicator.id
 
 
+def test_legal_basis_reads_back_exactly_and_the_first_report_keeps_its_own(
+    thai_police: Store,
+) -> None:
+    mla = LegalBasis(
+        "TH-10",
+        "MLA request 2026/114 (Myanmar ↔ Thailand), ศาลอาญา order 55/2569",
+        datetime(2028, 11, 2, 9, 15, 0, 123456, tzinfo=timezone(timedelta(hours=7))),
+    )
+    with_limit = _sighting(thai_police, "081-234-5678", legal_basis=mla)
+    no_limit = _sighting(  # RED: written with its markings, the other insert path
+        thai_police,
+        "scam-bank.example",
+        tlp=Tlp.RED,
+        legal_basis=LegalBasis("INT", "Interpol I-24/7 notice"),
+    )
+    without = _sighting(thai_police, "+66 92 555 0101")
+    again = _sighting(thai_police, "+66 81 234 5678", legal_basis=LegalBasis("EU", "other"))
+    assert again.id == with_limit.id  # the basis is not part of the fact
+    assert thai_police.record_sightings([with_limit, no_limit, without, again]).inserted == 3
+    assert thai_police.record_sightings([again]).duplicates == 1
+    with thai_police.engine.connect() as connection:
+        rows = {
+            row.id: row
+            for row in connection.execute(
+                select(
+                    sightings.c.id,
+                    sightings.c.jurisdiction,
+                    sightings.c.legal_instrument,
+                    sightings.c.retain_until,
+                )
+            )
+        }
+    stored = rows[with_limit.id]
+    assert (stored.jurisdiction, stored.legal_instrument) == ("TH-10", mla.instrument)
+    assert stored.retain_until == mla.retain_until
+    assert stored.retain_until.tzinfo is not None
+    assert tuple(rows[no_limit.id][1:]) == ("INT", "Interpol I-24/7 notice", None)
+    assert tuple(rows[without.id][1:]) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "instrument", "retain_until", "field"),
+    [
+        ("Thailand", "x", None, "jurisdiction"),
+        ("th", "x", None, "jurisdiction"),
+        ("TH\n", "x", None, "jurisdiction"),
+        ("TH-1000", "x", None, "jurisdiction"),
+        ("TH", " ", None, "instrument"),
+        ("TH", "a\x07b", None, "instrument"),
+        ("TH", "x" * 501, None, "instrument"),
+        ("TH", "x", datetime(2028, 1, 1), "retain_until"),
+    ],
+)
+def test_a_legal_basis_refuses_what_a_recipient_could_not_act_on(
+    jurisdiction: str, instrument: str, retain_until: datetime | None, field: str
+) -> None:
+    with pytest.raises(InvalidRecord) as caught:
+        LegalBasis(jurisdiction, instrument, retain_until)
+    assert caught.value.field == field
+
+
+def test_a_legal_basis_as_json() -> None:
+    basis = LegalBasis("UN", "  UNTOC art. 18  ", datetime(2028, 1, 1, tzinfo=UTC))
+    assert basis.as_dict() == {
+        "jurisdiction": "UN",
+        "instrument": "UNTOC art. 18",
+        "retain_until": "2028-01-01T00:00:00+00:00",
+    }
+    assert LegalBasis("TH", "x").as_dict()["retain_until"] is None
+
+
 @pytest.mark.parametrize(
     "statement", ["UPDATE sightings SET confidence = 1", "DELETE FROM sightings"]
 )
@@ -204,7 +275,7 @@ def test_upgrade_keeps_data_and_guards(database_url: str) -> None:
             insert_ignoring_known(
                 connection,
                 sightings,
-                SIGHTING_COLUMNS[:-1],
+                SIGHTING_COLUMNS[: SIGHTING_COLUMNS.index("submitted_by")],  # 0001's columns
                 [
                     (
                         fact.id,

@@ -109,7 +109,9 @@ class SightingBatch(BaseModel):
 
     sightings: list[Any] = Field(
         description="Records: value (required), kind, observed_at, confidence, tlp, "
-        "source_kind, note, region, evidence_ref, groups, recipients."
+        "source_kind, note, region, evidence_ref, groups, recipients; the legal basis as "
+        "jurisdiction (ISO 3166 code, EU, UN or INT) with legal_instrument, and optionally "
+        "retain_until (ISO 8601). A bad record is returned in `rejected` with its field."
     )
 
 

@@ -9,14 +9,20 @@ AMBER and RED data.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, exists, func, select
+from sqlalchemy import Connection, Integer, and_, bindparam, case, exists, func, or_, select
 
 from scamwall.errors import InvalidInput, PermissionDenied
+from scamwall.exchange.legal import (
+    RETAINED,
+    DefaultLegalBasis,
+    retention_parameters,
+    stored_legal_basis,
+)
 from scamwall.exchange.policy import (
     VISIBLE,
     Caller,
@@ -26,11 +32,12 @@ from scamwall.exchange.policy import (
 )
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.store.audit import AuditLog
-from scamwall.store.records import Agency, Sighting
+from scamwall.store.records import Agency, LegalBasis, Sighting
 from scamwall.store.repository import Store
 from scamwall.store.schema import (
     agencies,
     disputed_sightings,
+    group_members,
     indicators,
     sharing_groups,
     sighting_groups,
@@ -46,6 +53,7 @@ __all__ = [
     "SharedPage",
     "SharedSighting",
     "SightingView",
+    "arrival_cursor",
     "list_indicators",
     "lookup",
     "shared_sightings",
@@ -77,6 +85,8 @@ class SightingView:
     note: str | None
     evidence_ref: str | None
     groups: tuple[str, ...]
+    #: The basis the reporting agency named, if it named one.
+    legal_basis: LegalBasis | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -91,6 +101,7 @@ class SightingView:
             "note": self.note,
             "evidence_ref": self.evidence_ref,
             "groups": list(self.groups),
+            "legal_basis": None if self.legal_basis is None else self.legal_basis.as_dict(),
         }
 
 
@@ -159,6 +170,7 @@ def lookup(
             r.note,
             r.evidence_ref,
             tuple(sorted(names.get(str(r.id), []))),
+            stored_legal_basis(r),
         )
         for r in visible
     )
@@ -299,16 +311,38 @@ _SHARED = (
         VISIBLE,
         sightings.c.tlp.in_([tlp.value for tlp in SHAREABLE_TLPS]),
         ~exists().where(disputed_sightings.c.sighting_id == sightings.c.id),
+        RETAINED,
     )
+)
+
+
+# A collection of a group: its agencies' sightings, and the AMBER ones shared with it.
+_WANTED_GROUP = bindparam("wanted_group", type_=Integer)
+_IN_GROUP = or_(
+    sightings.c.agency_id.in_(
+        select(group_members.c.agency_id).where(group_members.c.group_id == _WANTED_GROUP)
+    ),
+    exists().where(
+        sighting_groups.c.sighting_id == sightings.c.id,
+        sighting_groups.c.group_id == _WANTED_GROUP,
+    ),
 )
 
 
 @dataclass(frozen=True, slots=True)
 class SharedSighting:
-    """A sighting that may go to a peer, and when it arrived here (``reported_at``)."""
+    """A sighting that may go to a peer, when it arrived here (``reported_at``) and the legal
+    basis it leaves under (its own, or the default: see :mod:`scamwall.exchange.legal`)."""
 
+    #: The fact as stored: its ``legal_basis`` is the reporting agency's own, or None.
     sighting: Sighting
     added: datetime
+    legal_basis: LegalBasis
+
+    @property
+    def outgoing(self) -> Sighting:
+        """The sighting as it leaves: carrying :attr:`legal_basis`, the effective one."""
+        return replace(self.sighting, legal_basis=self.legal_basis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,18 +366,30 @@ def shared_sightings(
     store: Store,
     caller: Caller,
     *,
+    legal: DefaultLegalBasis,
     added_after: datetime | None = None,
     cursor: str | None = None,
     limit: int = MAX_PAGE,
     origin: str | None = None,
+    now: datetime | None = None,
+    group_id: int | None = None,
+    tlps: Collection[Tlp] | None = None,
+    sighting_ids: Collection[str] | None = None,
 ) -> SharedPage:
     """The sightings ``caller`` may see that may also leave this instance, in the order they
     arrived (``reported_at``, then id): what exports and exchange with peers send.
 
     Left out besides what the policy hides: RED and AMBER+STRICT sightings (they never leave),
-    and sightings an accepted appeal disputed (a withdrawn mistake is withdrawn for peers too).
-    ``added_after`` keeps the sightings that arrived after that time; ``cursor`` is the
-    ``next_cursor`` of the page before. AMBER sightings that leave are audited.
+    sightings an accepted appeal disputed (a withdrawn mistake is withdrawn for peers too), and
+    sightings past their retention limit at ``now`` (default: the current time). Each item
+    carries the legal basis it leaves under: its own, or ``legal``, the operator's default
+    (``DefaultLegalBasis.from_settings``). ``added_after`` keeps the sightings that arrived after
+    that time; ``cursor`` is the ``next_cursor`` of the page before. AMBER sightings that leave
+    are audited.
+
+    Narrower views (a TAXII collection): ``group_id`` keeps the sightings of the group's
+    agencies and the AMBER ones shared with the group; ``tlps`` keeps those markings;
+    ``sighting_ids`` keeps those sightings.
     """
     if caller.role is Role.FEED:
         raise PermissionDenied("feed clients read enforcement feeds, not sightings")
@@ -359,9 +405,18 @@ def shared_sightings(
             (sightings.c.reported_at > moment)
             | ((sightings.c.reported_at == moment) & (sightings.c.id > ident))
         )
+    narrowing: dict[str, Any] = {}
+    if group_id is not None:
+        query = query.where(_IN_GROUP)
+        narrowing["wanted_group"] = group_id
+    if tlps is not None:
+        query = query.where(sightings.c.tlp.in_([tlp.value for tlp in tlps]))
+    if sighting_ids is not None:
+        query = query.where(sightings.c.id.in_(list(sighting_ids)))
     query = query.order_by(sightings.c.reported_at, sightings.c.id).limit(limit + 1)
+    parameters = {**caller_parameters(caller), **retention_parameters(legal, now), **narrowing}
     with store.reading() as connection:
-        rows: Sequence[Any] = connection.execute(query, caller_parameters(caller)).all()
+        rows: Sequence[Any] = connection.execute(query, parameters).all()
         more = len(rows) > limit
         rows = rows[:limit]
         amber = [str(r.id) for r in rows if r.tlp == Tlp.AMBER.value]
@@ -371,36 +426,48 @@ def shared_sightings(
             shared_with = select(sighting_groups).where(sighting_groups.c.sighting_id.in_(page_ids))
             for sighting, group in connection.execute(shared_with):
                 groups.setdefault(str(sighting), set()).add(group)
-    items = tuple(
-        SharedSighting(
-            Sighting(
-                indicator=Indicator(
-                    IndicatorKind(r.indicator_kind), r.canonical, r.registered_domain
-                ),
-                agency=Agency(
-                    r.agency_id,
-                    r.agency_code,
-                    r.agency_name,
-                    r.agency_country,
-                    AgencyKind(r.agency_kind),
-                ),
-                observed_at=r.observed_at,
-                source_kind=SourceKind(r.source_kind),
-                confidence=r.confidence,
-                tlp=Tlp(r.tlp),
-                note=r.note,
-                evidence_ref=r.evidence_ref,
-                groups=frozenset(groups.get(str(r.id), ())),
-                submitted_by=r.submitted_by,
-            ),
-            r.reported_at,
-        )
-        for r in rows
-    )
+    items = tuple(_shared_item(r, frozenset(groups.get(str(r.id), ())), legal) for r in rows)
     if amber:
         AuditLog(store).record(
             caller, "share", target="sightings", detail={"sightings": amber}, origin=origin
         )
     last = rows[-1] if more and rows else None
-    next_cursor = f"{last.reported_at.astimezone(UTC).isoformat()}~{last.id}" if last else None
+    next_cursor = _cursor_text(last.reported_at, str(last.id)) if last else None
     return SharedPage(items, next_cursor)
+
+
+def _cursor_text(added: datetime, sighting: str) -> str:
+    return f"{added.astimezone(UTC).isoformat()}~{sighting}"
+
+
+def arrival_cursor(item: SharedSighting) -> str:
+    """The cursor that goes on after ``item`` (for a caller that stops inside a page)."""
+    return _cursor_text(item.added, item.sighting.id)
+
+
+def _shared_item(row: Any, groups: frozenset[int], legal: DefaultLegalBasis) -> SharedSighting:
+    """One row of :data:`_SHARED` as the sighting it stores and the basis it leaves under."""
+    own = stored_legal_basis(row)
+    fact = Sighting(
+        indicator=Indicator(
+            IndicatorKind(row.indicator_kind), row.canonical, row.registered_domain
+        ),
+        agency=Agency(
+            row.agency_id,
+            row.agency_code,
+            row.agency_name,
+            row.agency_country,
+            AgencyKind(row.agency_kind),
+        ),
+        observed_at=row.observed_at,
+        source_kind=SourceKind(row.source_kind),
+        confidence=row.confidence,
+        tlp=Tlp(row.tlp),
+        note=row.note,
+        evidence_ref=row.evidence_ref,
+        groups=groups,
+        submitted_by=row.submitted_by,
+        legal_basis=own,
+    )
+    basis = legal.effective(own, country=row.agency_country, observed_at=row.observed_at)
+    return SharedSighting(fact, row.reported_at, basis)

@@ -45,15 +45,14 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from typing import Any
 
-from scamwall.errors import InvalidIndicator, InvalidInput, InvalidRecord
+from scamwall.errors import InvalidIndicator, InvalidRecord
 from scamwall.indicators import Indicator, IndicatorKind, guess_kind, parse_indicator
 from scamwall.indicators.kinds import uuid5_text
-from scamwall.validation import clean_text
+from scamwall.store.records import LegalBasis
 from scamwall.vocabulary import Tlp
 
 __all__ = [
@@ -79,6 +78,8 @@ __all__ = [
     "indicator_from_observable",
     "indicator_pattern",
     "indicator_stix_id",
+    "legal_basis_as_stix",
+    "legal_basis_from_stix",
     "most_restrictive",
     "observable_fields",
     "observable_pattern",
@@ -516,66 +517,29 @@ def indicator_from_observable(
 
 # --- legal basis -------------------------------------------------------------------------------
 
-_JURISDICTION = re.compile(r"^(?:[A-Z]{2}(?:-[A-Z0-9]{1,3})?|INT)$")
-MAX_INSTRUMENT = 500
+
+def legal_basis_as_stix(basis: LegalBasis) -> dict[str, str]:
+    """The ``x_scamwall_legal_basis`` value of a sighting's legal basis."""
+    value = {"jurisdiction": basis.jurisdiction, "instrument": basis.instrument}
+    if basis.retain_until is not None:
+        value["retain_until"] = format_timestamp(basis.retain_until)
+    return value
 
 
-@dataclass(frozen=True, slots=True)
-class LegalBasis:
-    """The law a sighting is held and shared under; exchanged as ``x_scamwall_legal_basis``.
-
-    ``jurisdiction`` is an ISO 3166 code (``TH``, ``TH-10``), ``EU``, ``UN`` or ``INT``;
-    ``instrument`` names the law, treaty or agreement (``Computer Crime Act B.E. 2560 s.20``);
-    ``retain_until`` is when a recipient must delete the fact, if the instrument limits it.
-    """
-
-    jurisdiction: str
-    instrument: str
-    retain_until: datetime | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.jurisdiction, str) or not _JURISDICTION.match(self.jurisdiction):
-            raise InvalidRecord(
-                f"{str(self.jurisdiction)[:20]!r} is not an ISO 3166 code (TH, TH-10), EU, UN "
-                "or INT",
-                field="jurisdiction",
-            )
-        if not isinstance(self.instrument, str):
-            raise InvalidRecord("expected text", field="instrument")
-        try:
-            text = clean_text(self.instrument, field="instrument", max_length=MAX_INSTRUMENT)
-        except InvalidInput as exc:
-            raise InvalidRecord(
-                exc.message.removeprefix("instrument "), field="instrument"
-            ) from None
-        if not text:
-            raise InvalidRecord("is empty", field="instrument")
-        object.__setattr__(self, "instrument", text)
-        if self.retain_until is not None and self.retain_until.tzinfo is None:
-            raise InvalidRecord("needs a time zone", field="retain_until")
-
-    def as_stix(self) -> dict[str, str]:
-        """The ``x_scamwall_legal_basis`` value."""
-        value = {"jurisdiction": self.jurisdiction, "instrument": self.instrument}
-        if self.retain_until is not None:
-            value["retain_until"] = format_timestamp(self.retain_until)
-        return value
-
-    @classmethod
-    def from_stix(cls, value: object) -> LegalBasis:
-        """Read an ``x_scamwall_legal_basis`` value; :class:`InvalidRecord` names the bad key."""
-        field = "x_scamwall_legal_basis"
-        if not isinstance(value, dict):
-            raise InvalidRecord(f"expected an object, got {type(value).__name__}", field=field)
-        unknown = set(value) - {"jurisdiction", "instrument", "retain_until"}
-        if unknown:
-            raise InvalidRecord(f"unknown keys {sorted(map(str, unknown))[:5]}", field=field)
-        retain = value.get("retain_until")
-        try:
-            return cls(
-                value.get("jurisdiction"),  # type: ignore[arg-type]  # checked by __post_init__
-                value.get("instrument"),  # type: ignore[arg-type]
-                None if retain is None else parse_timestamp(retain, "retain_until"),
-            )
-        except InvalidRecord as exc:
-            raise InvalidRecord(exc.reason, field=f"{field}.{exc.field}") from None
+def legal_basis_from_stix(value: object) -> LegalBasis:
+    """Read an ``x_scamwall_legal_basis`` value; :class:`InvalidRecord` names the bad key."""
+    field = "x_scamwall_legal_basis"
+    if not isinstance(value, dict):
+        raise InvalidRecord(f"expected an object, got {type(value).__name__}", field=field)
+    unknown = set(value) - {"jurisdiction", "instrument", "retain_until"}
+    if unknown:
+        raise InvalidRecord(f"unknown keys {sorted(map(str, unknown))[:5]}", field=field)
+    retain = value.get("retain_until")
+    try:
+        return LegalBasis(
+            value.get("jurisdiction"),  # type: ignore[arg-type]  # checked by LegalBasis
+            value.get("instrument"),  # type: ignore[arg-type]
+            None if retain is None else parse_timestamp(retain, "retain_until"),
+        )
+    except InvalidRecord as exc:
+        raise InvalidRecord(exc.reason, field=f"{field}.{exc.field}") from None

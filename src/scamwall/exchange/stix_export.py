@@ -56,6 +56,7 @@ from scamwall.exchange.stix import (
     format_timestamp,
     indicator_pattern,
     indicator_stix_id,
+    legal_basis_as_stix,
     observable_pattern,
     observable_properties,
     observable_stix_id,
@@ -188,7 +189,7 @@ def _sighting(
     if sighting.evidence_ref is not None:
         sdo["x_scamwall_evidence_ref"] = sighting.evidence_ref
     if legal is not None:
-        sdo["x_scamwall_legal_basis"] = legal.as_stix()
+        sdo["x_scamwall_legal_basis"] = legal_basis_as_stix(legal)
     return sdo
 
 
@@ -260,7 +261,7 @@ def _sighting_text(
     if sighting.evidence_ref is not None:
         text += ',"x_scamwall_evidence_ref":' + encode_basestring(sighting.evidence_ref)
     if legal is not None:
-        text += ',"x_scamwall_legal_basis":' + _ENCODER.encode(legal.as_stix())
+        text += ',"x_scamwall_legal_basis":' + _ENCODER.encode(legal_basis_as_stix(legal))
     return text + "}"
 
 

@@ -68,6 +68,7 @@ from scamwall.exchange.stix import (
     LegalBasis,
     StixObject,
     indicator_from_observable,
+    legal_basis_from_stix,
     most_restrictive,
     observable_fields,
     parse_timestamp,
@@ -206,6 +207,7 @@ class ImportedFact:
             tlp=self.tlp,
             note=self.note,
             evidence_ref=self.evidence_ref,
+            legal_basis=self.legal_basis,
         )
 
 
@@ -592,7 +594,7 @@ class _Reader:
             note = (_text(stix_object, "description", None) or "")[:MAX_NOTE] or None
         evidence_ref = _text(stix_object, "x_scamwall_evidence_ref", MAX_EVIDENCE_REF)
         legal = stix_object.get("x_scamwall_legal_basis")
-        legal_basis = None if legal is None else LegalBasis.from_stix(legal)
+        legal_basis = None if legal is None else legal_basis_from_stix(legal)
         return source_kind, note, evidence_ref, legal_basis
 
 

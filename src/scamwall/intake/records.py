@@ -2,22 +2,32 @@
 
 The record's fields (CSV columns or JSON keys):
 
-============== ========= ======================================================================
-field          required  meaning
-============== ========= ======================================================================
-value          yes       the indicator as reported (a number, a link, a wallet…)
-kind           no        its kind; guessed from the value's shape when absent
-observed_at    no        ISO 8601 time it was seen; naive times are UTC; default: the time the
-                         file was first ingested (so running the file again adds nothing)
-confidence     no        0-100
-tlp            no        clear, green, amber, amber+strict, red (TLP 2.0; ``TLP:`` prefix ok)
-source_kind    no        victim_report, telecom_detection, police_case, partner_feed, …
-note           no        free text, at most 2,000 characters
-region         no        ISO 3166 alpha-2 region to read a local phone number
-evidence_ref   no        a reference to the evidence (case number, report id), at most 500
-groups         no        AMBER only: sharing groups to share with (names; in CSV, comma-separated)
-recipients     no        RED only: user names to share with
-============== ========= ======================================================================
+================ ========= ====================================================================
+field            required  meaning
+================ ========= ====================================================================
+value            yes       the indicator as reported (a number, a link, a wallet…)
+kind             no        its kind; guessed from the value's shape when absent
+observed_at      no        ISO 8601 time it was seen; naive times are UTC; default: the time the
+                           file was first ingested (so running the file again adds nothing)
+confidence       no        0-100
+tlp              no        clear, green, amber, amber+strict, red (TLP 2.0; ``TLP:`` prefix ok)
+source_kind      no        victim_report, telecom_detection, police_case, partner_feed, …
+note             no        free text, at most 2,000 characters
+region           no        ISO 3166 alpha-2 region to read a local phone number
+evidence_ref     no        a reference to the evidence (case number, report id), at most 500
+jurisdiction     no        legal basis: where the instrument applies, an ISO 3166 code (TH, TH-10),
+                           EU, UN or INT; given together with ``legal_instrument``
+legal_instrument no        legal basis: the law, treaty, request or order the sighting is held and
+                           shared under (MLA request 2026/114, Computer Crime Act s.20), 1-500
+                           characters; given together with ``jurisdiction``
+retain_until     no        legal basis: ISO 8601 time a recipient must delete the sighting by
+                           (naive times are UTC; not before ``observed_at``); needs the other two
+groups           no        AMBER only: sharing groups to share with (names; in CSV, comma-separated)
+recipients       no        RED only: user names to share with
+================ ========= ====================================================================
+
+A record without a legal basis is shared with peers under the operator's default
+(``scamwall.exchange.legal``).
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ from typing import Any
 from scamwall.errors import InvalidIndicator, InvalidInput, InvalidRecord, NotFound
 from scamwall.indicators import parse_indicator
 from scamwall.indicators.phone import check_region
-from scamwall.store import Agency, Sighting
+from scamwall.store import Agency, LegalBasis, Sighting
 from scamwall.store.access import Access
 from scamwall.validation import clean_text
 from scamwall.vocabulary import SourceKind, Tlp, parse_tlp
@@ -48,6 +58,9 @@ KNOWN_FIELDS = frozenset(
         "note",
         "region",
         "evidence_ref",
+        "jurisdiction",
+        "legal_instrument",
+        "retain_until",
         "groups",
         "recipients",
     }
@@ -79,17 +92,21 @@ def _text(fields: dict[str, Any], name: str) -> str | None:
     return text or None
 
 
+def _time(text: str, field: str) -> datetime:
+    """An ISO 8601 time in UTC; a naive one is taken as UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidRecord(
+            f"{text!r} is not an ISO 8601 time such as 2026-11-30T08:15:00+07:00", field=field
+        ) from None
+
+
 def _observed_at(text: str | None, default: datetime, now: datetime) -> datetime:
     if text is None:
         return default
-    try:
-        moment = datetime.fromisoformat(text)
-        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise InvalidRecord(
-            f"{text!r} is not an ISO 8601 time such as 2026-11-30T08:15:00+07:00",
-            field="observed_at",
-        ) from None
+    moment = _time(text, "observed_at")
     if moment.year < EARLIEST_YEAR:
         raise InvalidRecord(f"{text} is before {EARLIEST_YEAR}", field="observed_at")
     if moment > now + CLOCK_SKEW:
@@ -121,6 +138,40 @@ def _bounded(fields: dict[str, Any], name: str, limit: int) -> str | None:
         raise InvalidRecord(exc.message.removeprefix(f"{name} "), field=name) from None
 
 
+#: The record's fields named after the :class:`LegalBasis` field each one fills.
+_LEGAL_FIELDS = {"jurisdiction": "jurisdiction", "instrument": "legal_instrument"}
+
+
+def _legal_basis(fields: dict[str, Any], observed_at: datetime) -> LegalBasis | None:
+    """The basis a record names: jurisdiction and instrument together or neither; a retention
+    limit only with them, and not before the observation."""
+    jurisdiction = _text(fields, "jurisdiction")
+    instrument = _text(fields, "legal_instrument")
+    retain_text = _text(fields, "retain_until")
+    if jurisdiction is None and instrument is None:
+        if retain_text is not None:
+            raise InvalidRecord(
+                "needs jurisdiction and legal_instrument: a retention limit is part of a legal "
+                "basis",
+                field="retain_until",
+            )
+        return None
+    if jurisdiction is None:
+        raise InvalidRecord("is required with legal_instrument", field="jurisdiction")
+    if instrument is None:
+        raise InvalidRecord("is required with jurisdiction", field="legal_instrument")
+    retain_until = None if retain_text is None else _time(retain_text, "retain_until")
+    if retain_until is not None and retain_until < observed_at:
+        raise InvalidRecord(f"{retain_text} is before observed_at", field="retain_until")
+    if jurisdiction.isascii():  # "th" means TH; "ß".upper() would be "SS", a country
+        jurisdiction = jurisdiction.upper()
+    try:
+        return LegalBasis(jurisdiction, instrument, retain_until)
+    except InvalidRecord as exc:
+        field = _LEGAL_FIELDS.get(exc.field or "", exc.field)
+        raise InvalidRecord(exc.reason, field=field) from None
+
+
 def sighting_from_record(
     fields: dict[str, Any], *, agency: Agency, defaults: RecordDefaults, now: datetime
 ) -> Sighting:
@@ -139,15 +190,17 @@ def sighting_from_record(
         raise InvalidRecord(exc.message, field=field) from None
     tlp_text = _text(fields, "tlp")
     source_text = _text(fields, "source_kind")
+    observed_at = _observed_at(_text(fields, "observed_at"), defaults.observed_at, now)
     return Sighting(
         indicator=indicator,
         agency=agency,
-        observed_at=_observed_at(_text(fields, "observed_at"), defaults.observed_at, now),
+        observed_at=observed_at,
         source_kind=SourceKind.parse(source_text) if source_text else defaults.source_kind,
         confidence=_confidence(fields.get("confidence"), defaults.confidence),
         tlp=parse_tlp(tlp_text) if tlp_text else defaults.tlp,
         note=_bounded(fields, "note", MAX_NOTE),
         evidence_ref=_bounded(fields, "evidence_ref", MAX_EVIDENCE_REF),
+        legal_basis=_legal_basis(fields, observed_at),
     )
 
 

@@ -1,17 +1,28 @@
-"""The records the store keeps: agencies and sightings (append-only facts)."""
+"""The records the store keeps: agencies, sightings (append-only facts) and the legal basis a
+sighting is held and shared under."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from scamwall.errors import InvalidRecord
+from scamwall.errors import InvalidInput, InvalidRecord
 from scamwall.indicators import Indicator
 from scamwall.indicators.kinds import uuid5_text
+from scamwall.validation import clean_text
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 
-__all__ = ["SIGHTING_NAMESPACE", "Agency", "Sighting", "sighting_id"]
+__all__ = [
+    "MAX_INSTRUMENT",
+    "SIGHTING_NAMESPACE",
+    "Agency",
+    "LegalBasis",
+    "Sighting",
+    "sighting_id",
+]
 
 #: UUIDv5 namespace of sighting ids. Never change it: ids make re-reported facts collide.
 SIGHTING_NAMESPACE = uuid.UUID("9d3f6a52-0c1e-5b7a-8e44-71b2d6c0f3a9")
@@ -26,6 +37,60 @@ class Agency:
     name: str
     country: str
     kind: AgencyKind
+
+
+#: ISO 3166-1 alpha-2 (``TH``, also ``EU`` and ``UN``), ISO 3166-2 subdivision (``TH-10``) or
+#: ``INT`` (international, e.g. an Interpol channel).
+_JURISDICTION = re.compile(r"(?:[A-Z]{2}(?:-[A-Z0-9]{1,3})?|INT)")
+MAX_INSTRUMENT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class LegalBasis:
+    """The law a sighting is held and shared under.
+
+    ``jurisdiction`` is an ISO 3166 code (``TH``, ``TH-10``), ``EU``, ``UN`` or ``INT``;
+    ``instrument`` names the law, treaty, request or order (``MLA request 2026/114``,
+    ``Computer Crime Act B.E. 2560 s.20``); ``retain_until`` is when a recipient must delete the
+    fact, if the instrument limits it. Bad values raise :class:`InvalidRecord` naming the field.
+    """
+
+    jurisdiction: str
+    instrument: str
+    retain_until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.jurisdiction, str) or not _JURISDICTION.fullmatch(self.jurisdiction):
+            raise InvalidRecord(
+                f"{str(self.jurisdiction)[:20]!r} is not an ISO 3166 code (TH, TH-10), EU, UN "
+                "or INT",
+                field="jurisdiction",
+            )
+        if not isinstance(self.instrument, str):
+            raise InvalidRecord("expected text", field="instrument")
+        try:
+            text = clean_text(self.instrument, field="instrument", max_length=MAX_INSTRUMENT)
+        except InvalidInput as exc:
+            raise InvalidRecord(
+                exc.message.removeprefix("instrument "), field="instrument"
+            ) from None
+        if not text:
+            raise InvalidRecord("is empty", field="instrument")
+        object.__setattr__(self, "instrument", text)
+        if self.retain_until is not None:
+            if not isinstance(self.retain_until, datetime):
+                raise InvalidRecord("expected a time", field="retain_until")
+            if self.retain_until.tzinfo is None:
+                raise InvalidRecord("needs a time zone", field="retain_until")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form; ``retain_until`` is ISO 8601, or None when the instrument sets no
+        limit."""
+        return {
+            "jurisdiction": self.jurisdiction,
+            "instrument": self.instrument,
+            "retain_until": None if self.retain_until is None else self.retain_until.isoformat(),
+        }
 
 
 def sighting_id(
@@ -46,9 +111,9 @@ def sighting_id(
 class Sighting:
     """One agency's report that it saw an indicator. Never changed once stored.
 
-    Confidence, TLP, sharing and note describe the report but are not part of its identity: the
-    same observation sent twice with another note is still one fact, and the first one stays,
-    markings included (a re-report can never widen who sees a fact).
+    Confidence, TLP, sharing, note and legal basis describe the report but are not part of its
+    identity: the same observation sent twice with another note is still one fact, and the first
+    one stays, markings and legal basis included (a re-report can never widen who sees a fact).
     """
 
     indicator: Indicator
@@ -65,6 +130,9 @@ class Sighting:
     recipients: frozenset[int] = frozenset()
     #: The user who submitted it, when it came through an authenticated request.
     submitted_by: int | None = None
+    #: The law it is held and shared under, when the reporting agency named one; without it, the
+    #: operator's default applies when it is shared (``scamwall.exchange.legal``).
+    legal_basis: LegalBasis | None = None
     #: The fact's id, see :func:`sighting_id`.
     id: str = field(init=False, repr=False)
 

@@ -18,7 +18,7 @@ from scamwall.errors import AlreadyExists, InvalidInput, NotFound
 from scamwall.indicators.phone import check_region
 from scamwall.store.bulk import insert_ignoring_known, insert_prepared, prepare_rows
 from scamwall.store.database import connect, migrate, require_current_schema
-from scamwall.store.records import Agency, Sighting
+from scamwall.store.records import Agency, LegalBasis, Sighting
 from scamwall.store.schema import (
     agencies,
     imports,
@@ -55,6 +55,9 @@ SIGHTING_COLUMNS = (
     "evidence_ref",
     "import_id",
     "submitted_by",
+    "jurisdiction",
+    "legal_instrument",
+    "retain_until",
 )
 AGENCY_CODE_RULE = "2-32 letters, digits, '-' or '_', starting with a letter"
 
@@ -115,9 +118,17 @@ def _python_rows(
             s.evidence_ref,
             import_id,
             s.submitted_by,
+            *_legal_values(s.legal_basis),
         )
         for s in batch
     ]
+
+
+def _legal_values(basis: LegalBasis | None) -> tuple[str | None, str | None, datetime | None]:
+    """The ``jurisdiction``, ``legal_instrument`` and ``retain_until`` columns of a basis."""
+    if basis is None:
+        return None, None, None
+    return basis.jurisdiction, basis.instrument, basis.retain_until
 
 
 def prepare_batch(

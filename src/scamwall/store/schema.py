@@ -178,6 +178,10 @@ sightings = Table(
     Column("evidence_ref", String(500), nullable=True),
     Column("import_id", Integer, ForeignKey("imports.id"), nullable=True),
     Column("submitted_by", Integer, ForeignKey("users.id"), nullable=True),
+    # the legal basis the reporting agency named (all NULL: the operator's default applies)
+    Column("jurisdiction", String(16), nullable=True),
+    Column("legal_instrument", String(500), nullable=True),
+    Column("retain_until", UTCDateTime(), nullable=True),
     CheckConstraint("confidence BETWEEN 0 AND 100", name="confidence_range"),
     CheckConstraint("tlp IN (" + ", ".join(f"'{t}'" for t in TLP_VALUES) + ")", name="tlp_value"),
     Index(None, "indicator_id"),
@@ -311,4 +315,25 @@ disputed_sightings = Table(
     Column("sighting_id", Uuid(as_uuid=False), ForeignKey("sightings.id"), primary_key=True),
     Column("appeal_id", Integer, ForeignKey("appeals.id"), nullable=False),
     Column("disputed_at", UTCDateTime(), nullable=False),
+)
+
+#: What became of each TAXII write (the status resource), for the agency that wrote.
+taxii_statuses = Table(
+    "taxii_statuses",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agency_id", Integer, ForeignKey("agencies.id"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+#: Where each sync with a peer stopped, per collection and direction (pull or push).
+sync_positions = Table(
+    "sync_positions",
+    metadata,
+    Column("peer", String(2048), primary_key=True),
+    Column("collection", String(64), primary_key=True),
+    Column("direction", String(8), primary_key=True),
+    Column("position", Text, nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
