@@ -16,6 +16,7 @@ machine-readable ``code``, the HTTP status the API answers with, and the exit co
     ├── AlreadyExists                  409  exit 73  already_exists
     ├── TooManyRequests                429  exit 75  too_many_requests
     ├── ConfigurationError             500  exit 78  configuration
+    ├── PeerUnavailable                502  exit 69  peer_unavailable
     └── StoreUnavailable               503  exit 69  store_unavailable
 
 A message says what was wrong and what to do about it; ``details`` holds the structured part
@@ -35,6 +36,7 @@ __all__ = [
     "NotAuthenticated",
     "NotFound",
     "PayloadTooLarge",
+    "PeerUnavailable",
     "PermissionDenied",
     "ScamwallError",
     "StoreUnavailable",
@@ -156,6 +158,14 @@ class ConfigurationError(ScamwallError):
     code = "configuration"
     http_status = 500
     exit_code = 78  # EX_CONFIG
+
+
+class PeerUnavailable(ScamwallError):
+    """Another instance did not answer in time, or answered something unreadable."""
+
+    code = "peer_unavailable"
+    http_status = 502
+    exit_code = 69  # EX_UNAVAILABLE
 
 
 class StoreUnavailable(ScamwallError):

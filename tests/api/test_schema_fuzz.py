@@ -20,13 +20,17 @@ def error_has_the_one_shape(ctx: Any, response: Any, case: Any) -> bool | None:
     if response.status_code < 400:
         return None
     content_type = response.headers.get("content-type") or [""]
-    if str(content_type[0] if isinstance(content_type, list) else content_type).startswith(
-        "text/html"
-    ):
+    media = str(content_type[0] if isinstance(content_type, list) else content_type)
+    if media.startswith("text/html"):
         # the warning page's form answers browsers with pages; its route documents them
         assert case.path.startswith("/blocked"), case.path
         return None
     body = response.json()
+    if media.startswith("application/taxii+json"):  # TAXII's own error message
+        assert case.path.startswith("/taxii2/"), case.path
+        assert set(body) == {"title", "description", "http_status"}, body
+        assert body["http_status"] == str(response.status_code)
+        return None
     assert set(body) == {"error"}, body
     assert set(body["error"]) == {"code", "message", "details"}, body
     assert isinstance(body["error"]["code"], str)

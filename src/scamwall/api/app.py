@@ -26,8 +26,11 @@ from scamwall.api.enforcement import (
     warning_router,
 )
 from scamwall.api.enforcement import router as enforcement_router
+from scamwall.api.matching import router as matching_router
 from scamwall.api.routes import router
 from scamwall.api.screening import router as screening_router
+from scamwall.api.taxii import is_taxii, taxii_error
+from scamwall.api.taxii import router as taxii_router
 from scamwall.enforcement.configured import publish_feeds
 from scamwall.errors import PayloadTooLarge, ScamwallError
 from scamwall.reputation import snapshot_for
@@ -188,6 +191,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @app.exception_handler(ScamwallError)
     async def _scamwall_error(request: Request, exc: ScamwallError) -> JSONResponse:
+        if is_taxii(request):
+            return taxii_error(exc.http_status, exc.code, exc.message)
         headers = {}
         if "retry_after" in exc.details:
             headers["Retry-After"] = str(exc.details["retry_after"])
@@ -201,6 +206,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         ]
         first = problems[0] if problems else {"where": "request", "error": "invalid"}
         message = f"{first['where']}: {first['error']}"
+        if is_taxii(request):
+            return taxii_error(400, "invalid_request", message)
         return JSONResponse(
             error_body("invalid_request", message, {"errors": problems}), status_code=422
         )
@@ -208,6 +215,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
+        if is_taxii(request):
+            return taxii_error(exc.status_code, code, str(exc.detail))
         return JSONResponse(
             error_body(code, str(exc.detail)),
             status_code=exc.status_code,
@@ -225,6 +234,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(screening_router)
     app.include_router(enforcement_router)
     app.include_router(calls_router)
+    app.include_router(matching_router)
+    app.include_router(taxii_router)
     app.include_router(warning_router)
     app.add_middleware(WalledGarden)
     app.add_middleware(BodySizeLimit, limit=config.api_max_body_bytes)

@@ -21,6 +21,7 @@ from scamwall.cli import (  # noqa: F401 - they register commands
     data,
     enforce,
     exchange,
+    matching,
     screen,
 )
 from scamwall.cli.common import app, err, out

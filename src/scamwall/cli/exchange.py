@@ -9,9 +9,11 @@ from typing import Annotated
 
 import typer
 
-from scamwall.cli.common import RegionOption, app, err, opened_store
+from scamwall.cli.common import JsonFlag, RegionOption, app, emit, err, opened_store
 from scamwall.errors import NotFound
+from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.reads import MAX_PAGE, shared_sightings
+from scamwall.settings import get_settings
 from scamwall.store import Sighting, Store
 from scamwall.store.access import Access
 from scamwall.vocabulary import Tlp
@@ -38,15 +40,17 @@ AddedAfterOption = Annotated[
 
 
 def sightings_for(store: Store, agency_code: str, added_after: datetime | None) -> list[Sighting]:
-    """Every sighting that may go to the agency, in arrival order (read through the policy)."""
+    """Every sighting that may go to the agency, in arrival order (read through the policy),
+    each carrying the legal basis it leaves under (its own, or the configured default)."""
     reader = Access(store).agency_reader(agency_code)
+    legal = DefaultLegalBasis.from_settings(get_settings())
     found: list[Sighting] = []
     cursor = None
     while True:
         page = shared_sightings(
-            store, reader, added_after=added_after, cursor=cursor, limit=MAX_PAGE
+            store, reader, legal=legal, added_after=added_after, cursor=cursor, limit=MAX_PAGE
         )
-        found.extend(item.sighting for item in page.items)
+        found.extend(item.outgoing for item in page.items)
         if page.next_cursor is None:
             return found
         cursor = page.next_cursor
@@ -123,4 +127,53 @@ def misp_import(
         f"{found.events} events read: {written.inserted} sightings stored "
         f"({written.duplicates} already known), {len(found.rejects)} refused, "
         f"{found.ignored} descriptive attributes ignored"
+    )
+
+
+@app.command("sync")
+def sync(
+    peer: Annotated[str, typer.Option(help="The peer's TAXII discovery or API root URL.")],
+    token: Annotated[
+        str,
+        typer.Option(
+            envvar="SCAMWALL_PEER_TOKEN",
+            help="Our token on the peer (or set SCAMWALL_PEER_TOKEN, which keeps the secret out "
+            "of the process list).",
+        ),
+    ],
+    agency: Annotated[
+        str, typer.Option(help="Code of the peer's agency here: its sightings are recorded so.")
+    ],
+    collection: Annotated[
+        str | None, typer.Option(help="Only this collection of the peer (its id).")
+    ] = None,
+    pull: Annotated[bool, typer.Option(help="Take what the peer shares with us.")] = True,
+    push: Annotated[bool, typer.Option(help="Send what we share with the peer.")] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Exchange sightings with a peer instance over TAXII 2.1: pull what it shares with us, push
+    what its agency may see here (never RED or AMBER+STRICT). Goes on where the last sync
+    stopped; running it twice stores nothing twice."""
+    from scamwall.exchange.sync import sync_with_peer  # noqa: PLC0415 - requests loads here
+
+    with opened_store() as store:
+        report = sync_with_peer(
+            store,
+            peer,
+            token,
+            peer_agency_code=agency,
+            collection_id=collection,
+            pull=pull,
+            push=push,
+            legal=DefaultLegalBasis.from_settings(get_settings()),
+        )
+    for problem in report.rejected[:REJECTS_SHOWN] + report.push_failures[:REJECTS_SHOWN]:
+        err.print(problem)
+    if as_json:
+        emit(report.as_dict())
+        return
+    err.print(
+        f"pulled {report.pulled_objects} objects: {report.pulled_new} new sightings, "
+        f"{report.pulled_known} known, {len(report.rejected)} refused; pushed {report.pushed} "
+        f"({len(report.push_failures)} refused by the peer)"
     )

@@ -1,0 +1,48 @@
+"""Where each sync with a peer stopped, per collection and direction, so the next goes on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from scamwall.store.repository import Store
+from scamwall.store.schema import sync_positions
+
+__all__ = ["load_position", "save_position"]
+
+
+def load_position(store: Store, peer: str, collection: str, direction: str) -> str | None:
+    """The position saved last for this peer, collection and direction (pull or push)."""
+    with store.reading() as connection:
+        return connection.execute(
+            select(sync_positions.c.position).where(
+                sync_positions.c.peer == peer,
+                sync_positions.c.collection == collection,
+                sync_positions.c.direction == direction,
+            )
+        ).scalar_one_or_none()
+
+
+def save_position(
+    store: Store, peer: str, collection: str, direction: str, position: str | None
+) -> None:
+    """Remember where this sync got to (replacing what was saved)."""
+    with store.transaction() as connection:
+        dialect_insert = (
+            postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        )
+        statement = dialect_insert(sync_positions).values(
+            peer=peer,
+            collection=collection,
+            direction=direction,
+            position=position,
+            updated_at=datetime.now(UTC),
+        )
+        connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=["peer", "collection", "direction"],
+                set_={"position": position, "updated_at": statement.excluded.updated_at},
+            )
+        )

@@ -1,0 +1,211 @@
+"""The TAXII 2.1 server, read and written by the OASIS taxii2-client as a real peer over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+import stix2
+from taxii2client.exceptions import AccessError
+from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
+
+from scamwall.api import create_app
+from scamwall.exchange.policy import Role
+from scamwall.indicators import parse_indicator
+from scamwall.settings import Settings
+from scamwall.store import Sighting, Store
+from scamwall.store.access import Access
+from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
+from tests.serving import serving
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+GROUP = "Mekong joint operation"
+
+
+@dataclass
+class Peer:
+    url: str
+    store: Store
+    thai: str
+    chinese: str
+    lao: str
+
+    def root(self, token: str | None) -> ApiRoot:
+        server = Server(f"{self.url}/taxii2/", user="peer" if token else None, password=token)
+        return server.default
+
+    def collection(self, token: str | None, title: str) -> Collection:
+        for found in self.root(token).collections:
+            if found.title == title:
+                return found
+        raise AssertionError(f"no collection {title}")
+
+
+def _report(
+    store: Store,
+    agency: str,
+    value: str,
+    tlp: Tlp,
+    *,
+    groups: frozenset[int] = frozenset(),
+    days: int = 0,
+) -> Sighting:
+    fact = Sighting(
+        indicator=parse_indicator(value, region="TH"),
+        agency=store.get_agency(agency),
+        observed_at=T0 + timedelta(days=days),
+        source_kind=SourceKind.POLICE_CASE,
+        confidence=80,
+        tlp=tlp,
+        groups=groups,
+    )
+    store.record_sightings([fact])
+    return fact
+
+
+@pytest.fixture
+def peer(store: Store, database_url: str) -> Iterator[Peer]:
+    store.add_agency("TH-CCIB", name="CCIB", country="TH", kind=AgencyKind.POLICE)
+    store.add_agency("CN-MPS", name="MPS", country="CN", kind=AgencyKind.POLICE)
+    store.add_agency("LA-MPS", name="MPS Laos", country="LA", kind=AgencyKind.POLICE)
+    access = Access(store)
+    access.add_group(GROUP, members=["TH-CCIB", "CN-MPS"])
+    tokens = {
+        name: access.issue_token_for(agency_code=agency, role=Role.ANALYST, user_name=name).secret
+        for name, agency in [("somchai", "TH-CCIB"), ("li", "CN-MPS"), ("khamla", "LA-MPS")]
+    }
+    settings = Settings(database_url=database_url, api_anonymous_per_minute=10_000)
+    with serving(create_app(settings, store=store)) as url:
+        yield Peer(url, store, tokens["somchai"], tokens["li"], tokens["khamla"])
+
+
+def _everything(collection: Collection, per_request: int) -> list[dict[str, Any]]:
+    objects = []
+    for envelope in as_pages(collection.get_objects, per_request=per_request):
+        assert len(envelope.get("objects", [])) <= per_request
+        objects.extend(envelope.get("objects", []))
+    return objects
+
+
+def test_discovery_and_collections_per_caller(peer: Peer) -> None:
+    server = Server(f"{peer.url}/taxii2/")
+    assert server.title == "scamwall"
+    assert [c.title for c in peer.root(None).collections] == ["Public"]
+    assert [c.title for c in peer.root(peer.chinese).collections] == ["Public", GROUP]
+    assert [c.title for c in peer.root(peer.lao).collections] == ["Public"]
+    group = peer.collection(peer.thai, GROUP)
+    assert group.can_read
+    assert group.can_write
+    assert group.media_types == ["application/stix+json;version=2.1"]
+    anonymous = peer.collection(None, "Public")
+    assert anonymous.can_read
+    assert not anonymous.can_write
+
+
+def test_objects_pages_follow_the_policy_and_validate(peer: Peer) -> None:
+    mekong = Access(peer.store).get_group(GROUP).id
+    _report(peer.store, "TH-CCIB", "+66 81 234 5678", Tlp.GREEN)
+    _report(peer.store, "TH-CCIB", "scam-bank.example", Tlp.AMBER, groups=frozenset({mekong}))
+    _report(peer.store, "TH-CCIB", "hidden.example", Tlp.AMBER)
+    _report(peer.store, "TH-CCIB", "+66 81 999 0000", Tlp.RED)
+    _report(peer.store, "TH-CCIB", "+66 81 777 0000", Tlp.AMBER_STRICT)
+    _report(peer.store, "LA-MPS", "lao-casino.example", Tlp.GREEN)
+    for day in range(12):
+        _report(peer.store, "CN-MPS", f"fake-shop-{day}.example", Tlp.CLEAR, days=day)
+
+    group = peer.collection(peer.chinese, GROUP)
+    objects = _everything(group, per_request=4)
+    ids = [o["id"] for o in objects]
+    sightings = [o for o in objects if o["type"] == "sighting"]
+    for obj in objects:
+        stix2.parse(obj, allow_custom=True)
+    values = {o.get("value") or o.get("number") for o in objects}
+    assert "scam-bank.example" in values  # AMBER shared with the group
+    assert "hidden.example" not in values  # AMBER kept by its agency
+    assert "lao-casino.example" not in values  # not an agency of the group
+    assert not {"+66819990000", "+66817770000"} & values  # RED, AMBER+STRICT never leave
+    assert len(sightings) == 2 + 12
+    assert len({s["id"] for s in sightings}) == len(sightings)  # no sighting twice
+    assert set(ids) == {o["id"] for o in _everything(group, per_request=1000)}
+
+    manifest = group.get_manifest()
+    assert {m["id"] for m in manifest["objects"]} == set(ids)
+    assert all(m["media_type"] == "application/stix+json;version=2.1" for m in manifest["objects"])
+
+    public = _everything(peer.collection(None, "Public"), per_request=5)
+    assert {o["type"] for o in public} >= {"sighting", "indicator"}
+    assert len([o for o in public if o["type"] == "sighting"]) == 12  # CLEAR only
+
+    later = group.get_objects(added_after=manifest["objects"][-1]["date_added"])
+    assert later.get("objects", []) == []
+
+    with pytest.raises(AccessError):
+        peer.collection(None, "Public").add_objects({"objects": []})  # the public reads only
+
+
+def test_one_object_versions_and_errors(peer: Peer) -> None:
+    fact = _report(peer.store, "TH-CCIB", "+66 81 234 5678", Tlp.GREEN)
+    group = peer.collection(peer.chinese, GROUP)
+    sighting_id = f"sighting--{fact.id}"
+    found = group.get_object(sighting_id)
+    assert [o["id"] for o in found["objects"]] == [sighting_id]
+    assert group.object_versions(sighting_id)["versions"] == [found["objects"][0]["modified"]]
+    with pytest.raises(requests.HTTPError) as missing:
+        group.get_object(f"sighting--{'0' * 8}-0000-5000-8000-{'0' * 12}")
+    assert missing.value.response.status_code == 404
+    assert missing.value.response.headers["content-type"].startswith("application/taxii+json")
+    assert json.loads(missing.value.response.text)["http_status"] == "404"
+
+    base = f"{peer.url}/taxii2/scamwall/collections/"
+    refused = requests.get(base, headers={"Accept": "text/html"}, timeout=10)
+    assert refused.status_code == 406
+    wrong = requests.get(base, headers={"Authorization": "Bearer sw_nope"}, timeout=10)
+    assert wrong.status_code == 401
+    assert wrong.headers["content-type"].startswith("application/taxii+json")
+    basic = requests.get(base, auth=("any", peer.chinese), timeout=10)
+    assert [c["title"] for c in basic.json()["collections"]] == ["Public", GROUP]
+    bad = requests.get(
+        f"{base}{group.id}/objects/", params={"limit": 0}, auth=("any", peer.chinese), timeout=10
+    )
+    assert bad.status_code == 400
+    assert "limit" in bad.json()["description"]
+
+
+def test_writes_are_read_object_by_object_with_a_status(peer: Peer) -> None:
+    from scamwall.exchange.stix_export import export_objects
+
+    fact = Sighting(
+        indicator=parse_indicator("+86 138 0013 8000"),
+        agency=peer.store.get_agency("CN-MPS"),
+        observed_at=T0,
+        source_kind=SourceKind.POLICE_CASE,
+        confidence=90,
+        tlp=Tlp.AMBER,
+    )
+    objects = list(export_objects([fact]))
+    objects.append({"type": "x-unknown-thing", "id": "x-unknown-thing--1", "spec_version": "2.1"})
+    group = peer.collection(peer.chinese, GROUP)
+    status = group.add_objects({"objects": objects})
+    assert status.status == "complete"
+    assert status.total_count == len(objects)
+    assert f"sighting--{fact.id}" in {done["id"] for done in status.successes}
+    assert [failed["id"] for failed in status.failures] == ["x-unknown-thing--1"]
+    assert status._raw["x_scamwall_new_sightings"] == 1
+    stored = group.get_object(f"sighting--{fact.id}")["objects"]
+    assert stored[0]["object_marking_refs"]  # AMBER kept, shared with the group
+    thai_view = peer.collection(peer.thai, GROUP).get_object(f"sighting--{fact.id}")
+    assert thai_view["objects"][0]["id"] == f"sighting--{fact.id}"
+
+    again = group.add_objects({"objects": objects})
+    assert again.success_count == status.success_count
+    assert again._raw["x_scamwall_new_sightings"] == 0  # the same fact twice is one fact
+
+    public = peer.collection(peer.chinese, "Public").add_objects({"objects": objects[:-1]})
+    assert public._raw["x_scamwall_new_sightings"] == 0
+    assert [failed["id"] for failed in public.failures] == [f"sighting--{fact.id}"]
+    assert "CLEAR only" in json.dumps(public.failures)

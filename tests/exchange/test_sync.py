@@ -1,0 +1,182 @@
+"""Two instances on loopback, "CN" and "TH", kept in step by `scamwall sync` over TAXII 2.1."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from scamwall.api import create_app
+from scamwall.cli import main
+from scamwall.errors import PeerUnavailable
+from scamwall.exchange.policy import Caller, Role
+from scamwall.exchange.reads import lookup
+from scamwall.exchange.sync import SyncLimits, sync_with_peer
+from scamwall.indicators import parse_indicator
+from scamwall.settings import Settings
+from scamwall.store import Sighting, Store
+from scamwall.store.access import Access
+from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
+from tests.serving import serving
+
+GROUP = "Mekong joint operation"
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@dataclass
+class Instance:
+    store: Store
+    url: str
+    #: The token the other instance's agency uses here.
+    token_for_peer: str
+
+    def report(self, agency: str, value: str, tlp: Tlp, *, shared: bool = False) -> Sighting:
+        groups = frozenset({Access(self.store).get_group(GROUP).id}) if shared else frozenset()
+        fact = Sighting(
+            indicator=parse_indicator(value, region=self.store.get_agency(agency).country),
+            agency=self.store.get_agency(agency),
+            observed_at=T0,
+            source_kind=SourceKind.POLICE_CASE,
+            confidence=80,
+            tlp=tlp,
+            groups=groups,
+        )
+        self.store.record_sightings([fact])
+        return fact
+
+    def reader(self, agency: str) -> Caller:
+        return Access(self.store).agency_reader(agency)
+
+
+def _instance(stack: ExitStack, store: Store, url: str, peer_agency: str) -> Instance:
+    for code, country in (("CN-MPS", "CN"), ("TH-CCIB", "TH")):
+        store.add_agency(code, name=code, country=country, kind=AgencyKind.POLICE)
+    access = Access(store)
+    access.add_group(GROUP, members=["CN-MPS", "TH-CCIB"])
+    token = access.issue_token_for(
+        agency_code=peer_agency, role=Role.ANALYST, user_name=f"{peer_agency.lower()}-sync"
+    ).secret
+    settings = Settings(database_url=url, api_anonymous_per_minute=10_000)
+    served = stack.enter_context(serving(create_app(settings, store=store)))
+    return Instance(store, served, token)
+
+
+@pytest.fixture
+def pair(store: Store, database_url: str, tmp_path: Path) -> Iterator[tuple[Instance, Instance]]:
+    """CN on the backend under test, TH on SQLite, each serving TAXII on loopback."""
+    thai_url = f"sqlite:///{tmp_path / 'th.db'}"
+    thai_store = Store.open(thai_url, require_schema=False)
+    thai_store.initialise()
+    with ExitStack() as stack:
+        chinese = _instance(stack, store, database_url, "TH-CCIB")
+        thai = _instance(stack, thai_store, thai_url, "CN-MPS")
+        yield chinese, thai
+    thai_store.close()
+
+
+def _values(instance: Instance, agency: str) -> dict[str, Tlp]:
+    from scamwall.exchange.legal import DefaultLegalBasis
+    from scamwall.exchange.reads import shared_sightings
+
+    page = shared_sightings(instance.store, instance.reader(agency), legal=DefaultLegalBasis())
+    return {item.sighting.indicator.canonical: item.sighting.tlp for item in page.items}
+
+
+def test_a_sighting_made_in_one_appears_in_the_other(pair: tuple[Instance, Instance]) -> None:
+    chinese, thai = pair
+    chinese.report("CN-MPS", "+86 138 0013 8000", Tlp.GREEN)
+    chinese.report("CN-MPS", "scam-bank.example", Tlp.AMBER, shared=True)
+    chinese.report("CN-MPS", "kept-at-home.example", Tlp.AMBER)
+    chinese.report("CN-MPS", "+86 139 0000 0000", Tlp.RED)
+    chinese.report("CN-MPS", "+86 137 0000 0000", Tlp.AMBER_STRICT)
+    thai.report("TH-CCIB", "+66 81 234 5678", Tlp.CLEAR)
+    thai.report("TH-CCIB", "thai-lottery.example", Tlp.GREEN)
+
+    # TH syncs with CN: pulls what CN shares with TH-CCIB, pushes what TH shares with CN-MPS
+    report = sync_with_peer(
+        thai.store, f"{chinese.url}/taxii2/", chinese.token_for_peer, peer_agency_code="CN-MPS"
+    )
+    assert report.pulled_new == 2
+    assert report.pushed == 2
+    assert report.push_failures == []
+
+    in_thailand = _values(thai, "TH-CCIB")
+    assert in_thailand["+8613800138000"] is Tlp.GREEN
+    assert in_thailand["scam-bank.example"] is Tlp.AMBER  # marking kept, shared with the group
+    assert "kept-at-home.example" not in in_thailand
+    assert not {"+8613900000000", "+8613700000000"} & set(in_thailand)  # never leave
+    analyst = Caller("a", Role.ANALYST, agency_id=thai.store.get_agency("TH-CCIB").id,
+                     group_ids=thai.reader("TH-CCIB").group_ids)  # fmt: skip
+    seen = lookup(thai.store, analyst, parse_indicator("scam-bank.example"))
+    assert [s.agency for s in seen.sightings] == ["CN-MPS"]
+
+    in_china = _values(chinese, "CN-MPS")
+    assert in_china["+66812345678"] is Tlp.CLEAR
+    assert in_china["thai-lottery.example"] is Tlp.GREEN
+
+    # again: nothing new on either side, no duplicates
+    again = sync_with_peer(
+        thai.store, f"{chinese.url}/taxii2/", chinese.token_for_peer, peer_agency_code="CN-MPS"
+    )
+    assert again.pulled_new == 0
+    assert again.pushed == 0
+    assert len(_values(thai, "TH-CCIB")) == len(in_thailand)
+
+    # a new sighting in CN reaches TH on the next sync, and only it is pulled
+    chinese.report("CN-MPS", "new-scam.example", Tlp.GREEN)
+    later = sync_with_peer(
+        thai.store, f"{chinese.url}/taxii2/", chinese.token_for_peer, peer_agency_code="CN-MPS"
+    )
+    assert later.pulled_new == 1
+    assert "new-scam.example" in _values(thai, "TH-CCIB")
+
+
+def test_sync_resumes_where_it_stopped(pair: tuple[Instance, Instance]) -> None:
+    chinese, thai = pair
+    for number in range(30):
+        chinese.report("CN-MPS", f"shop-{number}.example", Tlp.GREEN)
+    tiny = SyncLimits(page_objects=7, max_pages=2)
+    first = sync_with_peer(
+        thai.store, chinese.url + "/taxii2/", chinese.token_for_peer,
+        peer_agency_code="CN-MPS", push=False, limits=tiny,
+    )  # fmt: skip
+    assert 0 < first.pulled_new < 30
+    total = first.pulled_new
+    for _ in range(40):
+        step = sync_with_peer(
+            thai.store, chinese.url + "/taxii2/", chinese.token_for_peer,
+            peer_agency_code="CN-MPS", push=False, limits=tiny,
+        )  # fmt: skip
+        total += step.pulled_new
+        if step.pulled_objects == 0:
+            break
+    assert total == 30
+    assert len(_values(thai, "TH-CCIB")) == 30
+
+
+def test_a_dead_or_wrong_peer_is_refused_with_a_reason(pair: tuple[Instance, Instance]) -> None:
+    chinese, thai = pair
+    with pytest.raises(PeerUnavailable, match="401"):
+        sync_with_peer(thai.store, chinese.url + "/taxii2/", "sw_wrong", peer_agency_code="CN-MPS")
+    with pytest.raises(PeerUnavailable):
+        sync_with_peer(
+            thai.store, "http://127.0.0.1:9/taxii2/", "sw_x", peer_agency_code="CN-MPS",
+            limits=SyncLimits(timeout_s=2),
+        )  # fmt: skip
+
+
+def test_the_sync_command(pair: tuple[Instance, Instance], monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:  # fmt: skip
+    chinese, _ = pair
+    chinese.report("CN-MPS", "+86 138 0013 8000", Tlp.GREEN)
+    monkeypatch.setenv("SCAMWALL_DATABASE_URL", f"sqlite:///{tmp_path / 'th.db'}")
+    monkeypatch.setenv("SCAMWALL_PEER_TOKEN", chinese.token_for_peer)
+    code = main(["sync", "--peer", chinese.url + "/taxii2/", "--agency", "CN-MPS", "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["pulled_new"] == 1
