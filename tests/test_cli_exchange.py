@@ -96,3 +96,46 @@ def _attributes(path: Path) -> list[dict[str, str]]:
     for obj in event.get("Object", []):
         found.extend(obj.get("Attribute", []))
     return found
+
+
+def test_stix_export_for_a_peer_then_import_on_another_instance(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import stix2
+
+    assert cli("init")[0] == 0
+    for code, country in (("TH-CCIB", "TH"), ("CN-MPS", "CN")):
+        assert cli("agency", "add", code, "--country", country, "--kind", "police")[0] == 0
+    source = tmp_path / "th.csv"
+    source.write_text(
+        "value,tlp,jurisdiction,legal_instrument\n"
+        "+66 81 234 5678,green,TH,Computer Crime Act s.14\n"
+        "scam-bank.example,clear,,\n"
+        "+66 81 999 0000,red,,\n",
+        encoding="utf-8",
+    )
+    assert cli("ingest", str(source), "--agency", "TH-CCIB")[0] == 0
+    bundle = tmp_path / "bundle.json"
+    code, _, err = cli("stix", "export", "--for", "CN-MPS", "--out", str(bundle))
+    assert code == 0, err
+    assert "2 sightings exported" in " ".join(err.split())
+    document = json.loads(bundle.read_text(encoding="utf-8"))
+    for obj in document["objects"]:
+        stix2.parse(obj, allow_custom=True)
+    sightings = [o for o in document["objects"] if o["type"] == "sighting"]
+    bases = {o["x_scamwall_legal_basis"]["instrument"] for o in sightings}
+    assert "Computer Crime Act s.14" in bases  # its own basis; the other gets the default
+    assert len(bases) == 2
+
+    monkeypatch.setenv("SCAMWALL_DATABASE_URL", f"sqlite:///{tmp_path / 'cn.db'}")
+    assert cli("init")[0] == 0
+    assert cli("agency", "add", "TH-CCIB", "--country", "TH", "--kind", "police")[0] == 0
+    document["objects"].append({"type": "indicator", "id": "indicator--broken"})
+    bundle.write_text(json.dumps(document), encoding="utf-8")
+    code, _, err = cli("stix", "import", str(bundle), "--peer", "TH-CCIB")
+    assert code == 0, err
+    flat = " ".join(err.split())
+    assert "2 sightings stored (0 already known), 1 objects refused" in flat
+    assert "indicator--broken" in flat
+    code, _, err = cli("stix", "import", str(bundle), "--peer", "TH-CCIB")
+    assert "0 sightings stored (2 already known)" in " ".join(err.split())

@@ -132,6 +132,7 @@ def test_objects_pages_follow_the_policy_and_validate(peer: Peer) -> None:
     assert len(sightings) == 2 + 12
     assert len({s["id"] for s in sightings}) == len(sightings)  # no sighting twice
     assert set(ids) == {o["id"] for o in _everything(group, per_request=1000)}
+    assert set(ids) == {o["id"] for o in _everything(group, per_request=2)}  # sightings cut
 
     manifest = group.get_manifest()
     assert {m["id"] for m in manifest["objects"]} == set(ids)

@@ -3,6 +3,8 @@ receiving agency see, never RED or AMBER+STRICT)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +20,10 @@ from scamwall.store import Sighting, Store
 from scamwall.store.access import Access
 from scamwall.vocabulary import Tlp
 
+stix_app = typer.Typer(
+    help="STIX 2.1 bundles: import from peers, export for them.", no_args_is_help=True
+)
+app.add_typer(stix_app, name="stix")
 misp_app = typer.Typer(
     help="MISP events: import from peers, export for them.", no_args_is_help=True
 )
@@ -39,20 +45,22 @@ AddedAfterOption = Annotated[
 ]
 
 
-def sightings_for(store: Store, agency_code: str, added_after: datetime | None) -> list[Sighting]:
-    """Every sighting that may go to the agency, in arrival order (read through the policy),
-    each carrying the legal basis it leaves under (its own, or the configured default)."""
+def sightings_for(
+    store: Store, agency_code: str, added_after: datetime | None
+) -> Iterator[Sighting]:
+    """Every sighting that may go to the agency, in arrival order (read through the policy, a
+    page at a time), each carrying the legal basis it leaves under (its own, or the configured
+    default)."""
     reader = Access(store).agency_reader(agency_code)
     legal = DefaultLegalBasis.from_settings(get_settings())
-    found: list[Sighting] = []
     cursor = None
     while True:
         page = shared_sightings(
             store, reader, legal=legal, added_after=added_after, cursor=cursor, limit=MAX_PAGE
         )
-        found.extend(item.outgoing for item in page.items)
+        yield from (item.outgoing for item in page.items)
         if page.next_cursor is None:
-            return found
+            return
         cursor = page.next_cursor
 
 
@@ -72,7 +80,7 @@ def misp_export(
 
     with opened_store() as store:
         creator = store.get_agency(source_agency.upper())
-        sightings = sightings_for(store, for_agency.upper(), added_after)
+        sightings = list(sightings_for(store, for_agency.upper(), added_after))
     exported = export_misp_event(sightings, info=info, agency=creator)
     out_file.write_text(exported.to_json(indent=2), encoding="utf-8")
     err.print(
@@ -176,4 +184,78 @@ def sync(
         f"pulled {report.pulled_objects} objects: {report.pulled_new} new sightings, "
         f"{report.pulled_known} known, {len(report.rejected)} refused; pushed {report.pushed} "
         f"({len(report.push_failures)} refused by the peer)"
+    )
+
+
+@stix_app.command("export")
+def stix_export(
+    for_agency: ForOption,
+    out_file: Annotated[Path, typer.Option("--out", help="File to write the bundle (JSON) to.")],
+    added_after: AddedAfterOption = None,
+) -> None:
+    """Write a STIX 2.1 bundle with the sightings the receiving agency may see (never RED or
+    AMBER+STRICT), each with its legal basis; streamed, so any size fits in memory."""
+    from scamwall.exchange.stix_export import iter_bundle_json  # noqa: PLC0415
+
+    count = 0
+
+    def counted(sightings: Iterator[Sighting]) -> Iterator[Sighting]:
+        nonlocal count
+        for sighting in sightings:
+            count += 1
+            yield sighting
+
+    with opened_store() as store, out_file.open("w", encoding="utf-8") as out:
+        sightings = counted(sightings_for(store, for_agency.upper(), added_after))
+        for chunk in iter_bundle_json(sightings, legal_basis=lambda s: s.legal_basis):
+            out.write(chunk)
+    err.print(f"{count} sightings exported for {for_agency.upper()} to {out_file}")
+
+
+@stix_app.command("import")
+def stix_import(
+    source: Annotated[Path, typer.Argument(help="STIX 2.1 bundle (JSON).")],
+    peer: Annotated[str, typer.Option(help="Code of the agency the bundle comes from.")],
+    tlp: Annotated[Tlp, typer.Option(help="Marking of objects that carry none.")] = Tlp.AMBER,
+    group: Annotated[
+        list[str] | None,
+        typer.Option(help="Sharing group that sees the imported AMBER sightings (repeatable)."),
+    ] = None,
+    region: RegionOption = None,
+) -> None:
+    """Import a peer's STIX 2.1 bundle as sightings of the peer's agency (or of an agency of its
+    country its identities name). Objects that cannot be read are refused one by one with their
+    place, id and reason (on stderr); the rest is stored. The same bundle twice stores nothing
+    new."""
+    from scamwall.exchange.stix_import import StixImportOptions, import_bundle  # noqa: PLC0415
+    from scamwall.exchange.sync import RELAYED, peer_claims  # noqa: PLC0415
+
+    if not source.is_file():
+        raise NotFound(f"no file {source}")
+    with opened_store() as store:
+        agency = store.get_agency(peer.upper())
+        local = {a.code: a for a in store.list_agencies()}
+        groups = Access(store).group_ids_by_name(group or [])
+        options = StixImportOptions(
+            default_agency=agency.code,
+            agencies=peer_claims(agency, local),
+            default_tlp=tlp,
+            region=region or agency.country,
+        )
+        result = import_bundle(source.read_bytes(), options)
+        facts = [fact for fact in result.facts if fact.agency_code != RELAYED]
+        sightings = [
+            replace(s, groups=s.groups | groups) if s.tlp is Tlp.AMBER else s
+            for s in (fact.to_sighting(local.__getitem__) for fact in facts)
+        ]
+        written = store.record_sightings(sightings)
+    for reject in result.rejects[:REJECTS_SHOWN]:
+        err.print(str(reject))
+    if len(result.rejects) > REJECTS_SHOWN:
+        err.print(f"… and {len(result.rejects) - REJECTS_SHOWN} more objects refused")
+    relayed = len(result.facts) - len(facts)
+    err.print(
+        f"{written.inserted} sightings stored ({written.duplicates} already known), "
+        f"{len(result.rejects)} objects refused"
+        + (f", {relayed} relayed from another country's agency left out" if relayed else "")
     )

@@ -43,7 +43,7 @@ from scamwall.store.access import Access
 from scamwall.store.sync_positions import load_position, save_position
 from scamwall.vocabulary import Tlp
 
-__all__ = ["SyncLimits", "SyncReport", "sync_with_peer"]
+__all__ = ["RELAYED", "SyncLimits", "SyncReport", "peer_claims", "sync_with_peer"]
 
 log = logging.getLogger(__name__)
 
@@ -170,11 +170,11 @@ class _Run:
     report: SyncReport
 
 
-#: What :func:`_claims` answers for a sighting the peer relays from another country's agency.
-_RELAYED = "\x00relayed"
+#: What :func:`peer_claims` answers for a sighting the peer relays from another country's agency.
+RELAYED = "\x00relayed"
 
 
-def _claims(peer_agency: Agency, local: dict[str, Agency]) -> Any:
+def peer_claims(peer_agency: Agency, local: dict[str, Agency]) -> Any:
     """Who a peer's sighting is recorded as: an agency we know of the peer's own country when its
     identity names one; the peer's agency when it names none we know. A sighting naming an
     agency of another country is not taken from this peer (it is relayed: our own sightings
@@ -184,7 +184,7 @@ def _claims(peer_agency: Agency, local: dict[str, Agency]) -> Any:
         claimed = identity.agency_code
         if claimed not in local:
             return None
-        return claimed if local[claimed].country == peer_agency.country else _RELAYED
+        return claimed if local[claimed].country == peer_agency.country else RELAYED
 
     return agency_of
 
@@ -201,7 +201,7 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
     url = urljoin(peer.root, f"collections/{collection['id']}/objects/")
     options = StixImportOptions(
         default_agency=peer_agency.code,
-        agencies=_claims(peer_agency, local),
+        agencies=peer_claims(peer_agency, local),
         region=peer_agency.country,
     )
     # AMBER from a group's collection is shared here with the group of the same name, if any
@@ -227,7 +227,7 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
         if objects:
             result = import_bundle({"type": "bundle", "objects": objects}, options)
             direct = [
-                f.to_sighting(local.__getitem__) for f in result.facts if f.agency_code != _RELAYED
+                f.to_sighting(local.__getitem__) for f in result.facts if f.agency_code != RELAYED
             ]
             report.relayed += len(result.facts) - len(direct)
             sightings = [

@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -228,13 +229,9 @@ class ObjectFilter:
         return not self.versions or version in self.versions
 
 
-def _objects_of(item: SharedSighting, keep: ObjectFilter) -> list[StixObject]:
+def _objects_of(item: SharedSighting) -> list[StixObject]:
     """Every object a sighting needs, in an order where an object follows those it refers to."""
-    return [
-        obj
-        for obj in export_objects([item.sighting], legal_basis=item.legal_basis)
-        if keep.keeps(obj)
-    ]
+    return list(export_objects([item.sighting], legal_basis=item.legal_basis))
 
 
 def _token(cursor: str | None, sent: int) -> str:
@@ -276,19 +273,28 @@ def object_page(
     entries: list[PageEntry] = []
     seen: set[str] = set()
     while True:
+        # a sighting brings about three objects: read about as many as the page has room for
+        wanted = max(8, (limit - len(entries)) // 3 + 2)
         page = shared_sightings(
             store,
             caller,
             legal=legal or DefaultLegalBasis(),
             added_after=added_after,
             cursor=cursor,
-            limit=min(MAX_PAGE, limit + 1),
+            limit=min(MAX_PAGE, wanted),
             group_id=collection.group_id,
             tlps=(Tlp.CLEAR,) if collection.group_id is None else None,
         )
+        groups = _groups_of(page.items)
         for item in page.items:
-            objects = _objects_of(item, keep)
-            fresh = [(n, o) for n, o in enumerate(objects) if n >= skip and o["id"] not in seen]
+            group = next(groups)
+            if skip:  # the rest of a sighting cut on the page before: its objects alone
+                group = _objects_of(item)
+            fresh = [
+                (n, o)
+                for n, o in enumerate(group)
+                if n >= skip and o["id"] not in seen and keep.keeps(o)
+            ]
             room = limit - len(entries)
             if len(fresh) > room and entries:  # the page ends before this sighting
                 return ObjectPage(tuple(entries), True, _token(cursor, 0))
@@ -303,6 +309,19 @@ def object_page(
                 return ObjectPage(tuple(entries), more, _token(cursor, 0) if more else None)
         if page.next_cursor is None:
             return ObjectPage(tuple(entries), False, None)
+
+
+def _groups_of(items: tuple[SharedSighting, ...]) -> Iterator[list[StixObject]]:
+    """The objects of each sighting of a batch, in order: one export over the batch (markings
+    and identities built once), cut after each ``sighting`` object, which ends its group."""
+    basis = {item.sighting.id: item.legal_basis for item in items}
+    walk = export_objects([item.sighting for item in items], legal_basis=lambda s: basis[s.id])
+    group: list[StixObject] = []
+    for obj in walk:
+        group.append(obj)
+        if obj["type"] == "sighting":
+            yield group
+            group = []
 
 
 def get_object(
