@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -10,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from scamwall.api import create_app
 from scamwall.cli import main
@@ -180,3 +184,54 @@ def test_the_sync_command(pair: tuple[Instance, Instance], monkeypatch: pytest.M
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert json.loads(captured.out)["pulled_new"] == 1
+
+
+def _endless_peer(collection_id: str) -> FastAPI:
+    """A broken peer: every page says there is more, with a new token, and the same objects."""
+    app = FastAPI()
+    root = "/taxii2/root/"
+
+    @app.get("/taxii2/")
+    def discovery() -> dict[str, object]:
+        return {"title": "endless", "default": root, "api_roots": [root]}
+
+    @app.get(root + "collections/")
+    def collections() -> dict[str, object]:
+        return {
+            "collections": [
+                {"id": collection_id, "title": "Public", "can_read": True, "can_write": False}
+            ]
+        }
+
+    @app.get(root + "collections/{ident}/objects/")
+    def objects(next: str = "0") -> JSONResponse:
+        body = {"more": True, "next": str(int(next) + 1), "objects": [{"type": "x-junk"}]}
+        return JSONResponse(body, headers={"X-TAXII-Date-Added-Last": "2026-11-01T00:00:00Z"})
+
+    return app
+
+
+def test_a_peer_that_pages_forever_or_hangs_is_bounded(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
+    store.add_agency("CN-MPS", name="CN-MPS", country="CN", kind=AgencyKind.POLICE)
+    with serving(_endless_peer("0b5d2c8e-1f7a-4c3b-9e6d-2a1b3c4d5e6f")) as url:
+        report = sync_with_peer(
+            store, url + "/taxii2/", "sw_x", peer_agency_code="CN-MPS", push=False,
+            limits=SyncLimits(max_pages=5),
+        )  # fmt: skip
+    assert report.pulled_objects == 5  # five pages, then the run stops
+    assert len(report.rejected) == 5  # each junk object refused with its reason
+    assert report.pulled_new == 0
+
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(PeerUnavailable, match="timed out"):
+            sync_with_peer(
+                store, f"http://127.0.0.1:{port}/taxii2/", "sw_x", peer_agency_code="CN-MPS",
+                limits=SyncLimits(timeout_s=1),
+            )  # fmt: skip
+        assert time.monotonic() - started < 10
