@@ -79,6 +79,7 @@ def _pages(url: str, count: int) -> None:
     store.initialise()
     started = time.perf_counter()
     _populate(store, count)
+    store.refresh_statistics()  # as an import of this size does at its end
     print(f"  {count:,} sightings stored in {time.perf_counter() - started:.1f} s")
     access = Access(store)
     token = access.issue_token_for(agency_code="CN-MPS", role=Role.ANALYST, user_name="li")

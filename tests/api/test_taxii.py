@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -118,8 +119,10 @@ def test_objects_pages_follow_the_policy_and_validate(peer: Peer) -> None:
     for day in range(12):
         _report(peer.store, "CN-MPS", f"fake-shop-{day}.example", Tlp.CLEAR, days=day)
 
+    zeta = Access(peer.store).add_group("Zeta bilateral", members=["TH-CCIB", "CN-MPS"]).id
+    _report(peer.store, "TH-CCIB", "zeta-only.example", Tlp.AMBER, groups=frozenset({zeta}))
     group = peer.collection(peer.chinese, GROUP)
-    objects = _everything(group, per_request=4)
+    objects = _everything(group, per_request=16)
     ids = [o["id"] for o in objects]
     sightings = [o for o in objects if o["type"] == "sighting"]
     for obj in objects:
@@ -127,6 +130,11 @@ def test_objects_pages_follow_the_policy_and_validate(peer: Peer) -> None:
     values = {o.get("value") or o.get("number") for o in objects}
     assert "scam-bank.example" in values  # AMBER shared with the group
     assert "hidden.example" not in values  # AMBER kept by its agency
+    assert "zeta-only.example" not in values  # AMBER of a member, shared with another group
+    zeta_values = {
+        o.get("value") for o in _everything(peer.collection(peer.chinese, "Zeta bilateral"), 16)
+    }
+    assert "zeta-only.example" in zeta_values
     assert "lao-casino.example" not in values  # not an agency of the group
     assert not {"+66819990000", "+66817770000"} & values  # RED, AMBER+STRICT never leave
     assert len(sightings) == 2 + 12
@@ -206,7 +214,39 @@ def test_writes_are_read_object_by_object_with_a_status(peer: Peer) -> None:
     assert again.success_count == status.success_count
     assert again._raw["x_scamwall_new_sightings"] == 0  # the same fact twice is one fact
 
+    assert all(done["version"] for done in status.successes)
+
     public = peer.collection(peer.chinese, "Public").add_objects({"objects": objects[:-1]})
     assert public._raw["x_scamwall_new_sightings"] == 0
     assert [failed["id"] for failed in public.failures] == [f"sighting--{fact.id}"]
     assert "CLEAR only" in json.dumps(public.failures)
+
+
+def test_writes_and_reads_are_bounded(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scamwall.exchange import taxii
+
+    group = peer.collection(peer.chinese, GROUP)
+    url = f"{peer.url}/taxii2/scamwall/collections/{group.id}/objects/"
+    auth = ("any", peer.chinese)
+    headers = {"Content-Type": "application/taxii+json;version=2.1"}
+    monkeypatch.setattr(taxii, "MAX_WRITE_OBJECTS", 3)
+    body = json.dumps({"objects": [1, 2, 3, 4]})
+    too_many = requests.post(url, data=body, headers=headers, auth=auth, timeout=10)
+    assert too_many.status_code == 413
+    wrong_type = requests.post(url, data=body, auth=auth, timeout=10,
+                               headers={"Content-Type": "text/plain"})  # fmt: skip
+    assert wrong_type.status_code == 415
+    for day in range(40):
+        _report(peer.store, "CN-MPS", f"shop-{day}.example", Tlp.GREEN, days=day)
+    nothing = requests.get(
+        url, params={"match[type]": "nothing", "limit": 1}, auth=auth, timeout=10
+    )
+    assert nothing.status_code == 200
+    assert nothing.json()["objects"] == []
+    capped = requests.get(url, params={"limit": 5000}, auth=auth, timeout=10)
+    assert capped.status_code == 200
+    assert len(capped.json()["objects"]) <= 1000
+    early = "0001-01-01T00:00:00+01:00~00000000-0000-5000-8000-000000000000@0"  # before year 1 UTC
+    token = base64.urlsafe_b64encode(early.encode()).decode().rstrip("=")
+    forged = requests.get(url, params={"next": token}, auth=auth, timeout=10)
+    assert forged.status_code == 400

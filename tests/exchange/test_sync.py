@@ -98,6 +98,8 @@ def test_a_sighting_made_in_one_appears_in_the_other(pair: tuple[Instance, Insta
     chinese.report("CN-MPS", "kept-at-home.example", Tlp.AMBER)
     chinese.report("CN-MPS", "+86 139 0000 0000", Tlp.RED)
     chinese.report("CN-MPS", "+86 137 0000 0000", Tlp.AMBER_STRICT)
+    chinese.store.add_agency("LA-MPS", name="LA-MPS", country="LA", kind=AgencyKind.POLICE)
+    chinese.report("LA-MPS", "lao-casino.example", Tlp.CLEAR)  # a third country's
     thai.report("TH-CCIB", "+66 81 234 5678", Tlp.CLEAR)
     thai.report("TH-CCIB", "thai-lottery.example", Tlp.GREEN)
 
@@ -106,6 +108,7 @@ def test_a_sighting_made_in_one_appears_in_the_other(pair: tuple[Instance, Insta
         thai.store, f"{chinese.url}/taxii2/", chinese.token_for_peer, peer_agency_code="CN-MPS"
     )
     assert report.pulled_new == 2
+    assert report.relayed == 1  # LA-MPS's sighting is Laos's instance's to share
     assert report.pushed == 2
     assert report.push_failures == []
 
@@ -144,7 +147,7 @@ def test_sync_resumes_where_it_stopped(pair: tuple[Instance, Instance]) -> None:
     chinese, thai = pair
     for number in range(30):
         chinese.report("CN-MPS", f"shop-{number}.example", Tlp.GREEN)
-    tiny = SyncLimits(page_objects=7, max_pages=2)
+    tiny = SyncLimits(page_objects=16, max_pages=2)
     first = sync_with_peer(
         thai.store, chinese.url + "/taxii2/", chinese.token_for_peer,
         peer_agency_code="CN-MPS", push=False, limits=tiny,
@@ -157,7 +160,7 @@ def test_sync_resumes_where_it_stopped(pair: tuple[Instance, Instance]) -> None:
             peer_agency_code="CN-MPS", push=False, limits=tiny,
         )  # fmt: skip
         total += step.pulled_new
-        if step.pulled_objects == 0:
+        if total >= 30:
             break
     assert total == 30
     assert len(_values(thai, "TH-CCIB")) == 30

@@ -191,11 +191,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @app.exception_handler(ScamwallError)
     async def _scamwall_error(request: Request, exc: ScamwallError) -> JSONResponse:
-        if is_taxii(request):
-            return taxii_error(exc.http_status, exc.code, exc.message)
         headers = {}
         if "retry_after" in exc.details:
             headers["Retry-After"] = str(exc.details["retry_after"])
+        if is_taxii(request):
+            answer = taxii_error(exc.http_status, exc.code, exc.message)
+            answer.headers.update(headers)
+            return answer
         return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)

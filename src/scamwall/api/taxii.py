@@ -90,6 +90,14 @@ class _NotAcceptable(ScamwallError):
         super().__init__(f"Accept {accept[:100]!r}: this server answers {MEDIA_TAXII}")
 
 
+class _UnsupportedMedia(ScamwallError):
+    code = "unsupported_media_type"
+    http_status = 415
+
+    def __init__(self, content_type: str) -> None:
+        super().__init__(f"Content-Type {content_type[:100]!r}: send the envelope as {MEDIA_TAXII}")
+
+
 def _added_after(value: str | None) -> datetime | None:
     if value is None:
         return None
@@ -170,7 +178,10 @@ async def collection(request: Request, caller: CallerDep, collection_id: str) ->
     return TaxiiResponse(found.as_taxii())
 
 
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Most objects in the answer.")]
+Limit = Annotated[
+    int,
+    Query(ge=1, description=f"Most objects in the answer (this server gives {MAX_PAGE} at most)."),
+]
 AddedAfter = Annotated[str | None, Query(description="Objects added after this time.")]
 Next = Annotated[str | None, Query(alias="next", description="The `next` of the page before.")]
 MatchId = Annotated[str | None, Query(alias="match[id]")]
@@ -207,7 +218,7 @@ async def _page(
             found,
             added_after=_added_after(added_after),
             next_token=next_token,
-            limit=limit,
+            limit=min(limit, MAX_PAGE),
             keep=keep,
             legal=DefaultLegalBasis.from_settings(request.app.state.settings),
         )
@@ -284,7 +295,7 @@ async def add_objects(request: Request, caller: CallerDep, collection_id: str) -
     _check_accept(request)
     content_type = request.headers.get("content-type", "")
     if "json" not in content_type:
-        raise InvalidInput(f"send the envelope as {MEDIA_TAXII}", field="content-type")
+        raise _UnsupportedMedia(content_type)
     raw = await request.body()
     limit = request.app.state.settings.api_max_body_bytes
     if len(raw) > limit:

@@ -227,8 +227,8 @@ def stix_import(
     country its identities name). Objects that cannot be read are refused one by one with their
     place, id and reason (on stderr); the rest is stored. The same bundle twice stores nothing
     new."""
+    from scamwall.exchange.peers import RELAYED, peer_claims  # noqa: PLC0415
     from scamwall.exchange.stix_import import StixImportOptions, import_bundle  # noqa: PLC0415
-    from scamwall.exchange.sync import RELAYED, peer_claims  # noqa: PLC0415
 
     if not source.is_file():
         raise NotFound(f"no file {source}")

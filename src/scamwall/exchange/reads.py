@@ -316,11 +316,15 @@ _SHARED = (
 )
 
 
-# A collection of a group: its agencies' sightings, and the AMBER ones shared with it.
+# A collection of a group: its agencies' sightings, and the AMBER ones shared with it (an
+# AMBER sighting of a member agency shared with another group is not the group's).
 _WANTED_GROUP = bindparam("wanted_group", type_=Integer)
 _IN_GROUP = or_(
-    sightings.c.agency_id.in_(
-        select(group_members.c.agency_id).where(group_members.c.group_id == _WANTED_GROUP)
+    and_(
+        sightings.c.tlp != Tlp.AMBER.value,
+        sightings.c.agency_id.in_(
+            select(group_members.c.agency_id).where(group_members.c.group_id == _WANTED_GROUP)
+        ),
     ),
     exists().where(
         sighting_groups.c.sighting_id == sightings.c.id,
@@ -358,7 +362,7 @@ def _arrival_cursor(cursor: str) -> tuple[datetime, str]:
     moment, _, ident = cursor.partition("~")
     try:
         return datetime.fromisoformat(moment).astimezone(UTC), str(uuid.UUID(ident))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidInput("cursor is not one this instance gave out", field="cursor") from None
 
 
@@ -388,8 +392,9 @@ def shared_sightings(
     are audited.
 
     Narrower views (a TAXII collection): ``group_id`` keeps the sightings of the group's
-    agencies and the AMBER ones shared with the group; ``tlps`` keeps those markings;
-    ``sighting_ids`` keeps those sightings.
+    agencies and the AMBER ones shared with the group (an AMBER sighting of a member shared with
+    another group is not the group's); ``tlps`` keeps those markings; ``sighting_ids`` keeps
+    those sightings.
     """
     if caller.role is Role.FEED:
         raise PermissionDenied("feed clients read enforcement feeds, not sightings")

@@ -1,61 +1,79 @@
 """Sync with a peer instance over TAXII 2.1: pull what it shares with us, push what we share
 with it. Resumable and idempotent.
 
-**Pull.** For each collection the peer lets us read, pages of objects after the last
-``date_added`` we took are read and imported (:func:`~scamwall.exchange.stix_import.import_bundle`)
-as sightings of the peer's agency, or of an agency of the peer's country its identities name.
-Sightings naming another country's agency are not taken from this peer (our own coming back,
-or a third country's, which that country's instance shares). Objects that cannot be read are
-refused one by one; the rest is stored.
+**Pull.** For each collection the peer lets us read, the pages of objects after the stored
+position are read and imported (:func:`~scamwall.exchange.stix_import.import_bundle`); who each
+sighting is recorded as follows :mod:`scamwall.exchange.peers` (relayed sightings are left
+out). Objects that cannot be read are refused one by one; the rest is stored. AMBER from a
+group's collection is shared with the local group of the same name.
 
 **Push.** What the peer's agency may see here (:func:`~scamwall.exchange.reads.shared_sightings`:
 the sharing policy; never RED or AMBER+STRICT, never disputed or past retention), less the
 sightings of agencies of the peer's own country (they came from there, or belong there), is
-written to a collection the peer lets us write: TLP:CLEAR to any, the rest to a group's.
+written to the collections the peer lets us write: TLP:CLEAR to the public one, GREEN to a
+group's, AMBER only to the collection of a group it is shared with (matched by name).
 
-**Resuming.** After every page the position (pull: the last ``date_added``; push: the last
-sighting sent) is stored in ``sync_positions``; a sync that stops, however, goes on from there.
-Sightings have deterministic ids on every instance, so a page taken twice stores nothing new.
+**Resuming.** After every page the position is stored in ``sync_positions``: for a pull, the
+paging under way (``added_after`` and the latest ``next``), and once it is done the newest
+``date_added`` less ``overlap``; for a push, the last sighting sent, held before the first one
+the peer offers no collection for yet. A sync that stops goes on from there. Sightings have
+deterministic ids on every instance, so a page taken twice stores nothing new.
 
-**A hostile or broken peer** is bounded: every request has a timeout, every answer a size limit,
-a run a number of pages, and a page that does not move the position forward ends the pull.
+**A hostile or broken peer** is bounded: every request has a timeout, every answer (errors
+too) a size limit, a run a number of pages per collection; a pull ends when the peer repeats a
+``next`` token or sends an empty page.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin
 
 import requests
 
-from scamwall.errors import InvalidInput, PeerUnavailable
+from scamwall.errors import InvalidInput, InvalidRecord, PeerUnavailable, UsageError
 from scamwall.exchange.legal import DefaultLegalBasis
-from scamwall.exchange.reads import MAX_PAGE, arrival_cursor, shared_sightings
+from scamwall.exchange.peers import RELAYED, peer_claims
+from scamwall.exchange.reads import MAX_PAGE, SharedSighting, arrival_cursor, shared_sightings
+from scamwall.exchange.stix import format_timestamp, parse_timestamp
 from scamwall.exchange.stix_export import export_objects
-from scamwall.exchange.stix_import import PeerIdentity, StixImportOptions, import_bundle
+from scamwall.exchange.stix_import import StixImportOptions, import_bundle
 from scamwall.exchange.taxii import MEDIA_TAXII
 from scamwall.store import Agency, Store
 from scamwall.store.access import Access
+from scamwall.store.repository import BULK_LOAD
 from scamwall.store.sync_positions import load_position, save_position
 from scamwall.vocabulary import Tlp
 
-__all__ = ["RELAYED", "SyncLimits", "SyncReport", "peer_claims", "sync_with_peer"]
+__all__ = ["SyncLimits", "SyncReport", "sync_with_peer"]
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class SyncLimits:
-    """Bounds on what a peer can make a sync do."""
+    """Bounds on what a peer can make a sync do, and how far back a pull looks again."""
 
     timeout_s: float = 30.0
     max_response_bytes: int = 64 * 1024 * 1024
-    max_pages: int = 10_000
+    #: Pages one run reads per collection; a longer pull goes on at the next run.
+    max_pages: int = 2_000
+    #: Objects asked for a page: 16 at least, so a page holds whole sightings.
     page_objects: int = MAX_PAGE
+    #: A finished pull goes on next time from this long before the newest object it took: a
+    #: sighting whose arrival time was stamped before a slow commit is not missed (those taken
+    #: twice are recognised by their ids).
+    overlap: timedelta = timedelta(minutes=10)
+
+    def __post_init__(self) -> None:
+        if self.page_objects < 16:
+            raise UsageError("page_objects must be 16 or more: a page holds whole sightings")
+        if self.max_pages < 1 or self.timeout_s <= 0 or self.max_response_bytes < 1024:
+            raise UsageError("max_pages, timeout_s and max_response_bytes must be positive")
 
 
 @dataclass
@@ -69,6 +87,8 @@ class SyncReport:
     relayed: int = 0
     rejected: list[str] = field(default_factory=list)
     pushed: int = 0
+    #: sightings the peer offers no collection for yet (sent by a later sync once it does)
+    not_sent: int = 0
     push_failures: list[str] = field(default_factory=list)
     collections: list[str] = field(default_factory=list)
 
@@ -81,6 +101,7 @@ class SyncReport:
             "relayed": self.relayed,
             "rejected": len(self.rejected),
             "pushed": self.pushed,
+            "not_sent": self.not_sent,
             "push_failures": len(self.push_failures),
             "collections": self.collections,
         }
@@ -109,8 +130,10 @@ class _Peer:
 
     def _answer(self, response: requests.Response, url: str) -> Any:
         if response.status_code >= 400:
+            start = next(response.iter_content(300), b"")  # never the whole of a huge answer
+            response.close()
             raise PeerUnavailable(
-                f"{url}: HTTP {response.status_code}: {response.text[:300]}",
+                f"{url}: HTTP {response.status_code}: {start.decode('utf-8', 'replace')}",
                 status=response.status_code,
             )
         body = bytearray()
@@ -170,30 +193,12 @@ class _Run:
     report: SyncReport
 
 
-#: What :func:`peer_claims` answers for a sighting the peer relays from another country's agency.
-RELAYED = "\x00relayed"
-
-
-def peer_claims(peer_agency: Agency, local: dict[str, Agency]) -> Any:
-    """Who a peer's sighting is recorded as: an agency we know of the peer's own country when its
-    identity names one; the peer's agency when it names none we know. A sighting naming an
-    agency of another country is not taken from this peer (it is relayed: our own sightings
-    coming back, or a third country's, which its own instance shares)."""
-
-    def agency_of(identity: PeerIdentity) -> str | None:
-        claimed = identity.agency_code
-        if claimed not in local:
-            return None
-        return claimed if local[claimed].country == peer_agency.country else RELAYED
-
-    return agency_of
-
-
 def _pull(run: _Run, collection: dict[str, Any]) -> None:
     """Pages of the collection after the stored position, imported; the position is the
     ``added_after`` of the paging under way and its latest ``next``, so a stopped pull resumes
     on the page it stopped at (the ``next`` token alone when the peer still honours it)."""
     store, peer, peer_agency, report = run.store, run.peer, run.peer_agency, run.report
+    bounds = peer.limits
     local = {agency.code: agency for agency in store.list_agencies()}
     key = (run.peer_url, str(collection["id"]), "pull")
     saved = json.loads(load_position(store, *key) or "{}")
@@ -246,54 +251,112 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
             newest = last
         following = page.get("next") if page.get("more") else None
         if not isinstance(following, str) or following == next_token or not objects:
-            save_position(store, *key, json.dumps({"after": newest, "next": None}))
+            save_position(
+                store, *key, json.dumps({"after": _earlier(newest, bounds), "next": None})
+            )
             return
         next_token = following
         save_position(store, *key, json.dumps({"after": after, "next": next_token}))
     log.warning("%s: over %d pages in one sync; the next sync goes on", url, peer.limits.max_pages)
 
 
-def _push(run: _Run, targets: dict[str, str | None]) -> None:
+def _earlier(stamp: str | None, bounds: SyncLimits) -> str | None:
+    """The position a finished pull goes on from: ``overlap`` before the newest object."""
+    if stamp is None:
+        return None
+    try:
+        moment = parse_timestamp(stamp, "date_added")
+    except InvalidRecord:
+        return None  # a peer's unreadable header: start over, ids dedupe what comes twice
+    return format_timestamp(moment - bounds.overlap)
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """The peer's collections we may write: the public one, and the groups' by name."""
+
+    public: str | None
+    groups: dict[str, str]
+
+    @classmethod
+    def of(cls, collections: list[dict[str, Any]]) -> _Targets:
+        writable = [c for c in collections if c.get("can_write")]
+        public = next((str(c["id"]) for c in writable if c.get("title") == "Public"), None)
+        groups = {
+            str(c.get("title", "")).casefold(): str(c["id"])
+            for c in writable
+            if c.get("title") != "Public"
+        }
+        return cls(public, groups)
+
+    def for_item(self, item: SharedSighting, group_names: dict[int, str]) -> str | None:
+        """Where a sighting goes: TLP:CLEAR to the public collection (or a group's); GREEN to a
+        group's; AMBER only to the collection of a group it is shared with, by name, so the
+        peer shares it with that group and no other. None: the peer offers no such place."""
+        tlp = item.sighting.tlp
+        if tlp is Tlp.AMBER:
+            for group_id in sorted(item.sighting.groups):
+                name = group_names.get(group_id, "").casefold()
+                if name in self.groups:
+                    return self.groups[name]
+            return None
+        first_group = next(iter(self.groups.values()), None)
+        if tlp is Tlp.CLEAR:
+            return self.public or first_group
+        return first_group
+
+
+def _push(run: _Run, targets: _Targets) -> None:
     """What the peer's agency may see here, less its own country's, in arrival order after the
-    stored position, written to the peer's collections (``targets``: public, group)."""
+    stored position, written to the peer's collections. A sighting the peer offers no place for
+    yet holds the position before it (the next sync sends it again; the peer dedupes)."""
     store, peer, peer_agency, report = run.store, run.peer, run.peer_agency, run.report
     reader = Access(store).agency_reader(peer_agency.code)
+    group_names = {g.id: g.name for g in Access(store).list_groups()}
     key = (run.peer_url, "*", "push")
     cursor = load_position(store, *key)
+    held: str | None = None  # the position before the first sighting not sent
     for _ in range(peer.limits.max_pages):
         page = shared_sightings(store, reader, legal=run.legal, cursor=cursor, limit=MAX_PAGE // 4)
-        mine = [i for i in page.items if i.sighting.agency.country != peer_agency.country]
-        for tlp_public, items in _by_target(mine):
-            target = targets["public"] if tlp_public else targets["group"]
+        batches: dict[str, list[SharedSighting]] = {}
+        for item in page.items:
+            if item.sighting.agency.country == peer_agency.country:
+                continue  # it came from there, or belongs there
+            target = targets.for_item(item, group_names)
             if target is None:
+                report.not_sent += 1
+                if held is None:
+                    held = cursor if item is page.items[0] else _before(page.items, item)
                 continue
-            outgoing = [i.outgoing for i in items]
-            objects = list(export_objects(outgoing, legal_basis=_basis(items)))
-            written = urljoin(peer.root, f"collections/{target}/objects/")
-            status = peer.post(written, {"objects": objects})
-            report.pushed += sum(
-                1
-                for done in status.get("successes") or []
-                if str(done.get("id", "")).startswith("sighting--")
-            )
-            report.push_failures.extend(
-                f"{f.get('id')}: {f.get('message')}" for f in status.get("failures") or []
-            )
+            batches.setdefault(target, []).append(item)
+        for target, items in batches.items():
+            _post(run, target, items)
         if page.items:
             cursor = arrival_cursor(page.items[-1])
-            save_position(store, *key, cursor)
+            save_position(store, *key, held if held is not None else cursor)
         if page.next_cursor is None:
             return
 
 
-def _by_target(items: list[Any]) -> Iterator[tuple[bool, list[Any]]]:
-    """The items for the public collection (TLP:CLEAR), then the rest."""
-    public = [i for i in items if i.sighting.tlp is Tlp.CLEAR]
-    rest = [i for i in items if i.sighting.tlp is not Tlp.CLEAR]
-    if public:
-        yield True, public
-    if rest:
-        yield False, rest
+def _before(items: tuple[SharedSighting, ...], item: SharedSighting) -> str:
+    """The position just before ``item`` (after the one preceding it on the page)."""
+    return arrival_cursor(items[items.index(item) - 1])
+
+
+def _post(run: _Run, target: str, items: list[SharedSighting]) -> None:
+    """Write sightings to one collection of the peer and count what it took."""
+    objects = list(export_objects([i.outgoing for i in items], legal_basis=_basis(items)))
+    status = run.peer.post(
+        urljoin(run.peer.root, f"collections/{target}/objects/"), {"objects": objects}
+    )
+    run.report.pushed += sum(
+        1
+        for done in status.get("successes") or []
+        if str(done.get("id", "")).startswith("sighting--")
+    )
+    run.report.push_failures.extend(
+        f"{f.get('id')}: {f.get('message')}" for f in status.get("failures") or []
+    )
 
 
 def _basis(items: list[Any]) -> Any:
@@ -337,10 +400,8 @@ def sync_with_peer(
         for collection in found:
             if collection.get("can_read"):
                 _pull(run, collection)
+        if report.pulled_new >= BULK_LOAD:
+            store.refresh_statistics()
     if push:
-        writable = [c for c in found if c.get("can_write")]
-        public = next((c["id"] for c in writable if c.get("title") == "Public"), None)
-        group = next((c["id"] for c in writable if c.get("title") != "Public"), None)
-        targets = {"public": public or group, "group": group}
-        _push(run, targets)
+        _push(run, _Targets.of(found))
     return report

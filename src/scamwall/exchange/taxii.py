@@ -19,11 +19,10 @@ before the sighting that would pass it. An object's ``date_added`` is when the s
 brought it arrived here, so ``added_after`` resumes where a reader stopped.
 
 Writes: members of a group write to its collection, members to the public one. A write is read
-object by object (:func:`~scamwall.exchange.stix_import.import_bundle`); each sighting is
-recorded under the agency its identity maps to when that agency is the writer's or of the
-writer's country (a national instance speaks for its country's agencies), else under the
-writer's agency. The public collection takes TLP:CLEAR only; AMBER written to a group's
-collection is shared with that group.
+object by object (:func:`~scamwall.exchange.stix_import.import_bundle`); who each sighting is
+recorded as follows :mod:`scamwall.exchange.peers` (the writer's agency, or an agency of its
+country its identity names; another country's is refused as relayed). The public collection
+takes TLP:CLEAR only; AMBER written to a group's collection is shared with that group.
 """
 
 from __future__ import annotations
@@ -38,8 +37,9 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from scamwall.errors import InvalidInput, NotFound, PermissionDenied
+from scamwall.errors import InvalidInput, NotFound, PayloadTooLarge, PermissionDenied
 from scamwall.exchange.legal import DefaultLegalBasis
+from scamwall.exchange.peers import RELAYED, peer_claims
 from scamwall.exchange.policy import WRITERS, Caller, Role
 from scamwall.exchange.reads import (
     MAX_PAGE,
@@ -55,7 +55,6 @@ from scamwall.exchange.stix import (
 )
 from scamwall.exchange.stix_export import agency_identity, export_objects
 from scamwall.exchange.stix_import import (
-    PeerIdentity,
     StixImportOptions,
     import_bundle,
 )
@@ -82,8 +81,11 @@ MEDIA_STIX = "application/stix+json;version=2.1"
 #: Namespace of this instance's collection ids.
 COLLECTION_NAMESPACE = uuid.UUID("5b0d7c1e-3f4a-5e2b-9a6c-8d7e0f1a2b3c")
 PUBLIC_ID = str(uuid.uuid5(COLLECTION_NAMESPACE, "public"))
-#: Objects one write may carry (more are refused with the status saying so).
+#: Objects one write may carry; a larger envelope is refused whole (413).
 MAX_WRITE_OBJECTS = 10_000
+#: Reads of sightings one page may make: with ``match[…]`` filters that keep little, a page
+#: ends early (``more`` and a ``next`` token) instead of scanning the whole collection.
+MAX_READS_PER_PAGE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +247,7 @@ def _read_token(token: str) -> tuple[str | None, int]:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         cursor, _, sent = text.rpartition("@")
         return cursor or None, int(sent)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, OverflowError):
         raise InvalidInput("next is not a token this server gave out", field="next") from None
 
 
@@ -272,7 +274,7 @@ def object_page(
     cursor, skip = _read_token(next_token) if next_token else (None, 0)
     entries: list[PageEntry] = []
     seen: set[str] = set()
-    while True:
+    for _ in range(MAX_READS_PER_PAGE):
         # a sighting brings about three objects: read about as many as the page has room for
         wanted = max(8, (limit - len(entries)) // 3 + 2)
         page = shared_sightings(
@@ -309,6 +311,8 @@ def object_page(
                 return ObjectPage(tuple(entries), more, _token(cursor, 0) if more else None)
         if page.next_cursor is None:
             return ObjectPage(tuple(entries), False, None)
+    # filters that keep little: a short page now rather than a scan of the whole collection
+    return ObjectPage(tuple(entries), True, _token(cursor, 0))
 
 
 def _groups_of(items: tuple[SharedSighting, ...]) -> Iterator[list[StixObject]]:
@@ -360,7 +364,7 @@ def get_object(
             marking = tlp_marking_definition(tlp)
             if marking["id"] == object_id:
                 return [marking]
-    elif object_type == "identity":
+    elif object_type == "identity" and caller.is_member:  # as /v1/agencies: members only
         for agency in store.list_agencies():
             if agency_stix_id(agency.code) == object_id:
                 return [agency_identity(agency)]
@@ -386,21 +390,17 @@ def write_objects(
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
         raise InvalidInput('a TAXII write is an envelope {"objects": [...]}', field="objects")
     objects = envelope["objects"]
+    if len(objects) > MAX_WRITE_OBJECTS:
+        raise PayloadTooLarge(
+            f"{len(objects)} objects in one write; send at most {MAX_WRITE_OBJECTS} a request",
+            limit=MAX_WRITE_OBJECTS,
+        )
     requested = datetime.now(UTC)
     writer = store.get_agency(caller.agency_code)
     local = {agency.code: agency for agency in store.list_agencies()}
-
-    def agency_of(identity: PeerIdentity) -> str | None:
-        claimed = identity.agency_code
-        if claimed in local and (
-            claimed == writer.code or local[claimed].country == writer.country
-        ):
-            return claimed
-        return None  # the writer's own agency
-
     options = StixImportOptions(
         default_agency=writer.code,
-        agencies=agency_of,
+        agencies=peer_claims(writer, local),
         region=region or writer.country,
         received_at=requested,
         max_objects=MAX_WRITE_OBJECTS,
@@ -412,7 +412,12 @@ def write_objects(
             problems.setdefault(reject.index, []).append(str(reject))
     accepted: list[Sighting] = []
     for fact in result.facts:
-        problem = _collection_refuses(collection, fact.tlp)
+        problem = (
+            "relayed: it names an agency of another country, or one unknown here; its own "
+            "instance shares it"
+            if fact.agency_code == RELAYED
+            else _collection_refuses(collection, fact.tlp)
+        )
         if problem is not None:
             problems.setdefault(fact.index, []).append(problem)
             continue
@@ -421,16 +426,17 @@ def write_objects(
             sighting = _shared_with(sighting, collection.group_id)
         accepted.append(sighting)
     # every object is accounted for: read (a sighting recorded, or context it needed) or not
+    stamp = format_timestamp(requested)
     successes, failures = [], []
     for index, obj in enumerate(objects):
         ident = obj.get("id") if isinstance(obj, dict) else None
-        name = ident if isinstance(ident, str) else f"object {index}"
-        if index >= MAX_WRITE_OBJECTS:
-            failures.append({"id": name, "message": f"over {MAX_WRITE_OBJECTS} objects: not read"})
-        elif index in problems:
-            failures.append({"id": name, "message": "; ".join(problems[index])})
+        name = ident[:200] if isinstance(ident, str) else f"object {index}"
+        version = _stated_version(obj) or stamp
+        if index in problems:
+            message = "; ".join(problems[index])[:1000]
+            failures.append({"id": name, "version": version, "message": message})
         else:
-            successes.append({"id": name})
+            successes.append({"id": name, "version": version})
     written = store.record_sightings(accepted)
     status_id = str(uuid.uuid4())
     status = {
@@ -456,6 +462,14 @@ def write_objects(
             )
         )
     return status
+
+
+def _stated_version(obj: object) -> str | None:
+    """The version an object states (``modified``, else ``created``), if it is text."""
+    if not isinstance(obj, dict):
+        return None
+    version = obj.get("modified") or obj.get("created")
+    return version[:40] if isinstance(version, str) else None
 
 
 def _collection_refuses(collection: Collection, tlp: Tlp) -> str | None:

@@ -39,7 +39,7 @@ from scamwall.intake.records import (
 from scamwall.store import Agency, Sighting, Store, WriteResult
 from scamwall.store.access import Access
 from scamwall.store.audit import AuditLog
-from scamwall.store.repository import PreparedBatch, prepare_batch
+from scamwall.store.repository import BULK_LOAD, PreparedBatch, prepare_batch
 from scamwall.vocabulary import SourceKind, Tlp
 
 __all__ = ["IntakeOptions", "IntakeReport", "ingest_file", "reject_path_for"]
@@ -349,6 +349,8 @@ def ingest_file(
         batcher.flush(finished=True)
         if progress is not None:
             progress(total, total)
+    if report.accepted >= BULK_LOAD:
+        store.refresh_statistics()
     if not report.rejected:
         report.reject_path.unlink(missing_ok=True)
     log.info(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,7 @@ from scamwall.validation import clean_text
 from scamwall.vocabulary import AgencyKind, Tlp
 
 __all__ = [
+    "BULK_LOAD",
     "ImportRecord",
     "PreparedBatch",
     "Store",
@@ -59,6 +60,9 @@ SIGHTING_COLUMNS = (
     "legal_instrument",
     "retain_until",
 )
+#: Sightings one load (an import, a sync) must add for the database's statistics to be
+#: refreshed after it (:meth:`Store.refresh_statistics`).
+BULK_LOAD = 10_000
 AGENCY_CODE_RULE = "2-32 letters, digits, '-' or '_', starting with a letter"
 
 
@@ -217,6 +221,17 @@ class Store:
         """A connection inside one transaction, committed on success."""
         with self.engine.begin() as connection:
             yield connection
+
+    def refresh_statistics(self) -> None:
+        """Let the database's planner know the tables' sizes after a bulk load. PostgreSQL
+        plans from sampled statistics its autovacuum refreshes only later; until then a freshly
+        loaded ``sightings`` looks tiny, and paged reads (exchange, listings) pick plans that
+        read the whole table. SQLite plans from its indexes and needs nothing."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        with self.engine.connect() as connection:
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            autocommit.execute(text("ANALYZE sightings, indicators"))
 
     # agencies -------------------------------------------------------------------------------
 

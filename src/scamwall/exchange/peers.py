@@ -1,0 +1,40 @@
+"""Who a peer's sighting is recorded as: the one rule every way in from a peer (a TAXII write,
+a sync pull, a STIX file) applies to the identities it names.
+
+A peer instance speaks for its own country's agencies. A sighting whose identity names no
+scamwall agency (a CERT's or OpenCTI's identity) is recorded as the peer agency's own; one
+naming an agency of the peer's country that this instance knows is recorded as that agency's.
+One naming an agency of another country, or an agency this instance does not know, is *relayed*:
+it is not taken from this peer (our own sightings coming back, or a third country's, which that
+country's instance shares itself), so no peer can report in another country's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from scamwall.exchange.stix_import import PeerIdentity
+from scamwall.store import Agency
+
+__all__ = ["RELAYED", "peer_claims"]
+
+#: What :func:`peer_claims` answers for a relayed sighting; such facts are left out.
+RELAYED = "\x00relayed"
+
+
+def peer_claims(
+    peer_agency: Agency, local: Mapping[str, Agency]
+) -> Callable[[PeerIdentity], str | None]:
+    """The agency code a peer's identity stands for here (None: the peer agency's own), or
+    :data:`RELAYED`; ``local`` holds this instance's agencies by code."""
+
+    def agency_of(identity: PeerIdentity) -> str | None:
+        claimed = identity.agency_code
+        if claimed is None:
+            return None
+        known = local.get(claimed)
+        if known is None or known.country != peer_agency.country:
+            return RELAYED
+        return claimed
+
+    return agency_of
