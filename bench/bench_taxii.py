@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
+from sqlalchemy import func, select
 
 from common import scratch_postgres, serving  # type: ignore[import-not-found]
 from scamwall.exchange.policy import Role
@@ -35,6 +36,7 @@ from scamwall.exchange.taxii import collections_for, object_page
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.store import Sighting, Store
 from scamwall.store.access import Access
+from scamwall.store.schema import sightings
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 
 BATCH = 20_000
@@ -86,7 +88,9 @@ def _pages(url: str, count: int) -> None:
     reader = access.authenticate(token.secret)
     group = next(c for c in collections_for(store, reader) if c.group_id is not None)
     first = object_page(store, reader, group, limit=1000)
-    middle_at = first.entries[0].added + (datetime.now(UTC) - first.entries[0].added) / 2
+    with store.reading() as connection:
+        newest = connection.execute(select(func.max(sightings.c.reported_at))).scalar_one()
+    middle_at = first.entries[0].added + (newest - first.entries[0].added) / 2
     print(f"  {'page of 1,000 objects':<34}{'median':>9}{'p95':>9}")
     for label, after in (("first", None), ("middle (added_after)", middle_at)):
         median, p95 = _timed(lambda a=after: object_page(store, reader, group, added_after=a))

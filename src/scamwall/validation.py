@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 from scamwall.errors import InvalidInput
 
 __all__ = ["clean_text"]
+
+# Unicode's categories Cs (surrogates) and Cc (controls) are these fixed ranges; a regular
+# expression finds them in C, where a check of each character's category costs microseconds.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # Cc less tab, LF, CR
 
 
 def clean_text(value: str, *, field: str, max_length: int) -> str:
@@ -14,9 +19,9 @@ def clean_text(value: str, *, field: str, max_length: int) -> str:
     PostgreSQL cannot store, among them), lone surrogates (not text: no database or JSON encoder
     takes them) or is longer than ``max_length``."""
     text = value.strip()
-    if any(unicodedata.category(ch) == "Cs" for ch in text):
+    if _SURROGATE.search(text):
         raise InvalidInput(f"{field} is not valid Unicode text (a lone surrogate)", field=field)
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
+    if _CONTROL.search(text):
         raise InvalidInput(f"{field} contains control characters", field=field)
     if len(text) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)

@@ -41,6 +41,7 @@ handle         ``user-account:account_type`` (the platform) AND ``account_login`
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -212,6 +213,13 @@ def parse_timestamp(value: object, field: str) -> datetime:
     ``field``."""
     if not isinstance(value, str):
         raise InvalidRecord(f"expected a timestamp string, got {type(value).__name__}", field=field)
+    return _read_timestamp(value, field)
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_timestamp(value: str, field: str) -> datetime:
+    """:func:`parse_timestamp` of text; the objects of one sighting repeat a few stamps, so the
+    last few thousand are remembered (errors are not: they raise each time)."""
     match = _TIMESTAMP.match(value)
     if match is None:
         raise InvalidRecord(

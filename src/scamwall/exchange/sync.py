@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
@@ -197,7 +198,7 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
     """Pages of the collection after the stored position, imported; the position is the
     ``added_after`` of the paging under way and its latest ``next``, so a stopped pull resumes
     on the page it stopped at (the ``next`` token alone when the peer still honours it)."""
-    store, peer, peer_agency, report = run.store, run.peer, run.peer_agency, run.report
+    store, peer, peer_agency = run.store, run.peer, run.peer_agency
     bounds = peer.limits
     local = {agency.code: agency for agency in store.list_agencies()}
     key = (run.peer_url, str(collection["id"]), "pull")
@@ -213,51 +214,73 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
     groups = {g.name.casefold(): g.id for g in Access(store).list_groups()}
     group_id = groups.get(str(collection.get("title", "")).casefold())
     newest = after
-    for _ in range(peer.limits.max_pages):
-        params: dict[str, Any] = {"limit": peer.limits.page_objects}
+
+    def fetch(token: str | None) -> tuple[Any, Any]:
+        params: dict[str, Any] = {"limit": bounds.page_objects}
         if after is not None:
             params["added_after"] = after
-        if next_token is not None:
-            params["next"] = next_token
-        try:
-            page, headers = peer.get_with_headers(url, params)
-        except PeerUnavailable as exc:
-            if next_token is None or exc.details.get("status") not in (400, 404):
-                raise
-            next_token = None  # an expired token: the added_after position is enough
-            continue
-        objects = page.get("objects") if isinstance(page, dict) else None
-        if not isinstance(objects, list):
-            raise PeerUnavailable(f"{url}: the answer is not a TAXII envelope")
-        if objects:
-            result = import_bundle({"type": "bundle", "objects": objects}, options)
-            direct = [
-                f.to_sighting(local.__getitem__) for f in result.facts if f.agency_code != RELAYED
-            ]
-            report.relayed += len(result.facts) - len(direct)
-            sightings = [
-                replace(s, groups=s.groups | {group_id})
-                if group_id is not None and s.tlp is Tlp.AMBER
-                else s
-                for s in direct
-            ]
-            written = store.record_sightings(sightings)
-            report.pulled_objects += len(objects)
-            report.pulled_new += written.inserted
-            report.pulled_known += written.duplicates
-            report.rejected.extend(str(reject) for reject in result.rejects)
-        last = headers.get("X-TAXII-Date-Added-Last")
-        if last and (newest is None or last > newest):
-            newest = last
-        following = page.get("next") if page.get("more") else None
-        if not isinstance(following, str) or following == next_token or not objects:
-            save_position(
-                store, *key, json.dumps({"after": _earlier(newest, bounds), "next": None})
-            )
-            return
-        next_token = following
-        save_position(store, *key, json.dumps({"after": after, "next": next_token}))
-    log.warning("%s: over %d pages in one sync; the next sync goes on", url, peer.limits.max_pages)
+        if token is not None:
+            params["next"] = token
+        return peer.get_with_headers(url, params)
+
+    # the next page is asked for as soon as its token is known: the peer builds it while this
+    # process stores the page before
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        pending = ahead.submit(fetch, next_token)
+        for _ in range(bounds.max_pages):
+            try:
+                page, headers = pending.result()
+            except PeerUnavailable as exc:
+                if next_token is None or exc.details.get("status") not in (400, 404):
+                    raise
+                next_token = None  # an expired token: the added_after position is enough
+                pending = ahead.submit(fetch, None)
+                continue
+            objects = page.get("objects") if isinstance(page, dict) else None
+            if not isinstance(objects, list):
+                raise PeerUnavailable(f"{url}: the answer is not a TAXII envelope")
+            following = page.get("next") if page.get("more") else None
+            done = not isinstance(following, str) or following == next_token or not objects
+            if not done:
+                pending = ahead.submit(fetch, following)
+            if objects:
+                _store_page(run, objects, options, local, group_id)
+            last = headers.get("X-TAXII-Date-Added-Last")
+            if last and (newest is None or last > newest):
+                newest = last
+            if done:
+                final = {"after": _earlier(newest, bounds), "next": None}
+                save_position(store, *key, json.dumps(final))
+                return
+            next_token = following
+            save_position(store, *key, json.dumps({"after": after, "next": next_token}))
+    log.warning("%s: over %d pages in one sync; the next sync goes on", url, bounds.max_pages)
+
+
+def _store_page(
+    run: _Run,
+    objects: list[Any],
+    options: StixImportOptions,
+    local: dict[str, Agency],
+    group_id: int | None,
+) -> None:
+    """Import one page: its sightings stored, relayed ones left out, AMBER shared with the
+    local group of the collection's name."""
+    report = run.report
+    result = import_bundle({"type": "bundle", "objects": objects}, options)
+    direct = [f.to_sighting(local.__getitem__) for f in result.facts if f.agency_code != RELAYED]
+    report.relayed += len(result.facts) - len(direct)
+    sightings = [
+        replace(s, groups=s.groups | {group_id})
+        if group_id is not None and s.tlp is Tlp.AMBER
+        else s
+        for s in direct
+    ]
+    written = run.store.record_sightings(sightings)
+    report.pulled_objects += len(objects)
+    report.pulled_new += written.inserted
+    report.pulled_known += written.duplicates
+    report.rejected.extend(str(reject) for reject in result.rejects)
 
 
 def _earlier(stamp: str | None, bounds: SyncLimits) -> str | None:
