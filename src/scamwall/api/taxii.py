@@ -53,7 +53,7 @@ router = APIRouter(
     tags=["taxii"],
     responses={
         status: {"model": TaxiiErrorBody, "content": {MEDIA_TAXII: {}}}
-        for status in (400, 401, 403, 404, 406, 413, 422, 429)
+        for status in (400, 401, 403, 404, 406, 413, 415, 422, 429)
     },
 )
 _ACCEPTED = ("application/taxii+json", "*/*", "application/*")

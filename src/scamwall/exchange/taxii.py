@@ -208,8 +208,7 @@ class ObjectPage:
 def _version(stix_object: StixObject, added: datetime) -> str:
     """An object's version: ``modified``, else ``created``; an observable has neither and is
     versioned by when it was added."""
-    version = stix_object.get("modified") or stix_object.get("created")
-    return str(version) if version else format_timestamp(added)
+    return _stated_version(stix_object) or format_timestamp(added)
 
 
 @dataclass(frozen=True)
