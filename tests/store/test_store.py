@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from scamwall.errors import AlreadyExists, InvalidInput, InvalidRecord, NotFound, StoreUnavailable
 from scamwall.indicators import parse_indicator
-from scamwall.store import LegalBasis, Sighting, Store
+from scamwall.store import Agency, LegalBasis, Sighting, Store
 from scamwall.store.bulk import insert_ignoring_known
 from scamwall.store.database import current_revision, head_revision
 from scamwall.store.repository import SIGHTING_COLUMNS
@@ -298,3 +298,22 @@ def test_upgrade_keeps_data_and_guards(database_url: str) -> None:
             c.execute(text("DELETE FROM sightings"))
     finally:
         store.close()
+
+
+def test_one_instant_is_one_fact_whatever_its_offset() -> None:
+    agency = Agency(1, "TH-CCIB", "CCIB", "TH", AgencyKind.POLICE)
+    utc = datetime(2026, 11, 1, 5, tzinfo=UTC)
+    bangkok = utc.astimezone(timezone(timedelta(hours=7)))
+    facts = [
+        Sighting(
+            indicator=parse_indicator("scam.example"),
+            agency=agency,
+            observed_at=moment,
+            source_kind=SourceKind.POLICE_CASE,
+            confidence=50,
+            tlp=Tlp.GREEN,
+        )
+        for moment in (utc, bangkok)
+    ]
+    assert facts[0].id == facts[1].id
+    assert facts[1].observed_at.utcoffset() == timedelta(0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from scamwall.errors import InvalidInput, InvalidRecord
@@ -141,6 +141,8 @@ class Sighting:
             raise InvalidRecord(f"must be 0-100, got {self.confidence!r}", field="confidence")
         if self.observed_at.tzinfo is None:
             raise InvalidRecord("needs a time zone", field="observed_at")
+        if self.observed_at.utcoffset():  # one instant, one id: times are kept in UTC
+            object.__setattr__(self, "observed_at", self.observed_at.astimezone(UTC))
         fact = sighting_id(
             self.indicator.id,
             self.agency.code,
