@@ -161,7 +161,7 @@ def _partition_index() -> int:
 
     context = TaskContext.get()
     assert context is not None, "called outside a Spark task"
-    return context.partitionId()
+    return int(context.partitionId())
 
 
 def _checked_batches(
