@@ -11,10 +11,12 @@ the public and reads the public collection. Every answer is
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
@@ -28,6 +30,7 @@ from scamwall.exchange.stix import parse_timestamp
 from scamwall.exchange.taxii import (
     MEDIA_TAXII,
     ObjectFilter,
+    ObjectPage,
     collections_for,
     get_collection,
     get_object,
@@ -190,8 +193,61 @@ MatchVersion = Annotated[str | None, Query(alias="match[version]")]
 MatchSpec = Annotated[str | None, Query(alias="match[spec_version]")]
 
 
-def _paged(page: Any, body: dict[str, Any]) -> TaxiiResponse:
-    response = TaxiiResponse(body)
+@dataclass(frozen=True)
+class PageQuery:
+    """What a request for a page of a collection asks: its filters and where to start."""
+
+    added_after: datetime | None
+    next_token: str | None
+    limit: int
+    #: None when the filters exclude everything (another STIX version than 2.1)
+    keep: ObjectFilter | None
+
+
+def page_query(
+    added_after: AddedAfter = None,
+    limit: Limit = MAX_PAGE,
+    next_token: Next = None,
+    match_id: MatchId = None,
+    match_type: MatchType = None,
+    match_version: MatchVersion = None,
+    match_spec: MatchSpec = None,
+) -> PageQuery:
+    """The query parameters of the objects and manifest endpoints, read once for both."""
+    keep = _filter(match_id, match_type, match_version, match_spec)
+    return PageQuery(_added_after(added_after), next_token, min(limit, MAX_PAGE), keep)
+
+
+PageQueryDep = Annotated[PageQuery, Depends(page_query)]
+
+
+async def _paged(
+    request: Request,
+    caller: Any,
+    collection_id: str,
+    query: PageQuery,
+    render: Callable[[ObjectPage], dict[str, Any]],
+) -> TaxiiResponse:
+    """A page of the collection as ``render`` shows it, with the X-TAXII-Date-Added headers."""
+    _check_accept(request)
+    if query.keep is None:
+        return TaxiiResponse({"more": False, "objects": []})
+    store = request.app.state.store
+    found = await run_in_threadpool(get_collection, store, caller, collection_id)
+    legal = DefaultLegalBasis.from_settings(request.app.state.settings)
+    page = await run_in_threadpool(
+        lambda: object_page(
+            store,
+            caller,
+            found,
+            added_after=query.added_after,
+            next_token=query.next_token,
+            limit=query.limit,
+            keep=query.keep,
+            legal=legal,
+        )
+    )
+    response = TaxiiResponse(render(page))
     added = page.added_range()
     if added is not None:
         response.headers["X-TAXII-Date-Added-First"] = added[0]
@@ -199,90 +255,20 @@ def _paged(page: Any, body: dict[str, Any]) -> TaxiiResponse:
     return response
 
 
-async def _page(
-    request: Request,
-    caller: Any,
-    collection_id: str,
-    *,
-    added_after: str | None,
-    next_token: str | None,
-    limit: int,
-    keep: Any,
-) -> Any:
-    store = request.app.state.store
-    found = await run_in_threadpool(get_collection, store, caller, collection_id)
-    return await run_in_threadpool(
-        lambda: object_page(
-            store,
-            caller,
-            found,
-            added_after=_added_after(added_after),
-            next_token=next_token,
-            limit=min(limit, MAX_PAGE),
-            keep=keep,
-            legal=DefaultLegalBasis.from_settings(request.app.state.settings),
-        )
-    )
-
-
 @router.get(ROOT + "collections/{collection_id}/objects/", response_class=TaxiiResponse)
 async def objects(
-    request: Request,
-    caller: CallerDep,
-    collection_id: str,
-    added_after: AddedAfter = None,
-    limit: Limit = MAX_PAGE,
-    next_token: Next = None,
-    match_id: MatchId = None,
-    match_type: MatchType = None,
-    match_version: MatchVersion = None,
-    match_spec: MatchSpec = None,
+    request: Request, caller: CallerDep, collection_id: str, query: PageQueryDep
 ) -> TaxiiResponse:
     """A page of the collection's objects, oldest added first."""
-    _check_accept(request)
-    keep = _filter(match_id, match_type, match_version, match_spec)
-    if keep is None:
-        return TaxiiResponse({"more": False, "objects": []})
-    page = await _page(
-        request,
-        caller,
-        collection_id,
-        added_after=added_after,
-        next_token=next_token,
-        limit=limit,
-        keep=keep,
-    )
-    return _paged(page, page.envelope())
+    return await _paged(request, caller, collection_id, query, ObjectPage.envelope)
 
 
 @router.get(ROOT + "collections/{collection_id}/manifest/", response_class=TaxiiResponse)
 async def manifest(
-    request: Request,
-    caller: CallerDep,
-    collection_id: str,
-    added_after: AddedAfter = None,
-    limit: Limit = MAX_PAGE,
-    next_token: Next = None,
-    match_id: MatchId = None,
-    match_type: MatchType = None,
-    match_version: MatchVersion = None,
-    match_spec: MatchSpec = None,
+    request: Request, caller: CallerDep, collection_id: str, query: PageQueryDep
 ) -> TaxiiResponse:
     """The manifest of a page: id, date added, version and media type of each object."""
-    _check_accept(request)
-    keep = _filter(match_id, match_type, match_version, match_spec)
-    if keep is None:
-        return TaxiiResponse({"more": False, "objects": []})
-    page = await _page(
-        request,
-        caller,
-        collection_id,
-        added_after=added_after,
-        next_token=next_token,
-        limit=limit,
-        keep=keep,
-    )
-    return _paged(page, page.manifest())
+    return await _paged(request, caller, collection_id, query, ObjectPage.manifest)
 
 
 @router.post(
