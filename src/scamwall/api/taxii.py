@@ -296,16 +296,23 @@ async def add_objects(request: Request, caller: CallerDep, collection_id: str) -
     return TaxiiResponse(result, status_code=202)
 
 
+async def _object(
+    request: Request, caller: Any, collection_id: str, object_id: str
+) -> list[dict[str, Any]]:
+    """The object with this id in the collection, as the caller may see it."""
+    _check_accept(request)
+    store = request.app.state.store
+    found = await run_in_threadpool(get_collection, store, caller, collection_id)
+    legal = DefaultLegalBasis.from_settings(request.app.state.settings)
+    return await run_in_threadpool(lambda: get_object(store, caller, found, object_id, legal=legal))
+
+
 @router.get(ROOT + "collections/{collection_id}/objects/{object_id}/", response_class=TaxiiResponse)
 async def one_object(
     request: Request, caller: CallerDep, collection_id: str, object_id: str
 ) -> TaxiiResponse:
     """One object by id, in an envelope (every object here has one version)."""
-    _check_accept(request)
-    store = request.app.state.store
-    found = await run_in_threadpool(get_collection, store, caller, collection_id)
-    legal = DefaultLegalBasis.from_settings(request.app.state.settings)
-    stix = await run_in_threadpool(lambda: get_object(store, caller, found, object_id, legal=legal))
+    stix = await _object(request, caller, collection_id, object_id)
     return TaxiiResponse({"more": False, "objects": stix})
 
 
@@ -317,11 +324,7 @@ async def versions(
     request: Request, caller: CallerDep, collection_id: str, object_id: str
 ) -> TaxiiResponse:
     """The versions of one object: one, its ``modified`` (or ``created``) time."""
-    _check_accept(request)
-    store = request.app.state.store
-    found = await run_in_threadpool(get_collection, store, caller, collection_id)
-    legal = DefaultLegalBasis.from_settings(request.app.state.settings)
-    stix = await run_in_threadpool(lambda: get_object(store, caller, found, object_id, legal=legal))
+    stix = await _object(request, caller, collection_id, object_id)
     return TaxiiResponse(
         {"more": False, "versions": [o.get("modified") or o.get("created") for o in stix]}
     )

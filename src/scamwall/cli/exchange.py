@@ -4,7 +4,6 @@ receiving agency see, never RED or AMBER+STRICT)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -227,7 +226,7 @@ def stix_import(
     country its identities name). Objects that cannot be read are refused one by one with their
     place, id and reason (on stderr); the rest is stored. The same bundle twice stores nothing
     new."""
-    from scamwall.exchange.peers import RELAYED, peer_claims  # noqa: PLC0415
+    from scamwall.exchange.peers import peer_claims, peer_sightings  # noqa: PLC0415
     from scamwall.exchange.stix_import import StixImportOptions, import_bundle  # noqa: PLC0415
 
     if not source.is_file():
@@ -243,17 +242,12 @@ def stix_import(
             region=region or agency.country,
         )
         result = import_bundle(source.read_bytes(), options)
-        facts = [fact for fact in result.facts if fact.agency_code != RELAYED]
-        sightings = [
-            replace(s, groups=s.groups | groups) if s.tlp is Tlp.AMBER else s
-            for s in (fact.to_sighting(local.__getitem__) for fact in facts)
-        ]
+        sightings, relayed = peer_sightings(result.facts, local, share_amber_with=groups)
         written = store.record_sightings(sightings)
     for reject in result.rejects[:REJECTS_SHOWN]:
         err.print(str(reject))
     if len(result.rejects) > REJECTS_SHOWN:
         err.print(f"… and {len(result.rejects) - REJECTS_SHOWN} more objects refused")
-    relayed = len(result.facts) - len(facts)
     err.print(
         f"{written.inserted} sightings stored ({written.duplicates} already known), "
         f"{len(result.rejects)} objects refused"

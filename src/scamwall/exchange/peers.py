@@ -11,12 +11,14 @@ country's instance shares itself), so no peer can report in another country's na
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import replace
 
-from scamwall.exchange.stix_import import PeerIdentity
-from scamwall.store import Agency
+from scamwall.exchange.stix_import import ImportedFact, PeerIdentity
+from scamwall.store import Agency, Sighting
+from scamwall.vocabulary import Tlp
 
-__all__ = ["RELAYED", "peer_claims"]
+__all__ = ["RELAYED", "peer_claims", "peer_sightings"]
 
 #: What :func:`peer_claims` answers for a relayed sighting; such facts are left out.
 RELAYED = "\x00relayed"
@@ -38,3 +40,24 @@ def peer_claims(
         return claimed
 
     return agency_of
+
+
+def peer_sightings(
+    facts: Iterable[ImportedFact],
+    local: Mapping[str, Agency],
+    *,
+    share_amber_with: Collection[int] = (),
+) -> tuple[list[Sighting], int]:
+    """The sightings to record from a peer's facts (mapped by :func:`peer_claims`), AMBER ones
+    shared with the groups ``share_amber_with``; and how many were relayed and left out."""
+    groups = frozenset(share_amber_with)
+    sightings, relayed = [], 0
+    for fact in facts:
+        if fact.agency_code == RELAYED:
+            relayed += 1
+            continue
+        sighting = fact.to_sighting(local.__getitem__)
+        if groups and sighting.tlp is Tlp.AMBER:
+            sighting = replace(sighting, groups=sighting.groups | groups)
+        sightings.append(sighting)
+    return sightings, relayed

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin
@@ -38,7 +38,7 @@ import requests
 
 from scamwall.errors import InvalidInput, InvalidRecord, PeerUnavailable, UsageError
 from scamwall.exchange.legal import DefaultLegalBasis
-from scamwall.exchange.peers import RELAYED, peer_claims
+from scamwall.exchange.peers import peer_claims, peer_sightings
 from scamwall.exchange.reads import MAX_PAGE, SharedSighting, arrival_cursor, shared_sightings
 from scamwall.exchange.stix import format_timestamp, parse_timestamp
 from scamwall.exchange.stix_export import export_objects
@@ -268,14 +268,9 @@ def _store_page(
     local group of the collection's name."""
     report = run.report
     result = import_bundle({"type": "bundle", "objects": objects}, options)
-    direct = [f.to_sighting(local.__getitem__) for f in result.facts if f.agency_code != RELAYED]
-    report.relayed += len(result.facts) - len(direct)
-    sightings = [
-        replace(s, groups=s.groups | {group_id})
-        if group_id is not None and s.tlp is Tlp.AMBER
-        else s
-        for s in direct
-    ]
+    shared = () if group_id is None else (group_id,)
+    sightings, relayed = peer_sightings(result.facts, local, share_amber_with=shared)
+    report.relayed += relayed
     written = run.store.record_sightings(sightings)
     report.pulled_objects += len(objects)
     report.pulled_new += written.inserted
