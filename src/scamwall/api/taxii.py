@@ -10,7 +10,6 @@ the public and reads the public collection. Every answer is
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from scamwall import __version__
 from scamwall.api.auth import CallerDep
 from scamwall.errors import InvalidInput, PayloadTooLarge, ScamwallError
+from scamwall.exchange import wire
 from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.reads import MAX_PAGE
 from scamwall.exchange.stix import parse_timestamp
@@ -68,7 +68,7 @@ class TaxiiResponse(JSONResponse):
     media_type = MEDIA_TAXII
 
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return wire.encode(content)
 
 
 def taxii_error(status: int, title: str, description: str) -> TaxiiResponse:
@@ -287,7 +287,7 @@ async def add_objects(request: Request, caller: CallerDep, collection_id: str) -
     if len(raw) > limit:
         raise PayloadTooLarge(f"request body over {limit} bytes")
     try:
-        envelope = json.loads(raw)
+        envelope = wire.decode(raw)
     except ValueError as exc:
         raise InvalidInput(f"the body is not JSON ({exc})", field="body") from None
     store = request.app.state.store
