@@ -213,18 +213,19 @@ def parse_timestamp(value: object, field: str) -> datetime:
     ``field``."""
     if not isinstance(value, str):
         raise InvalidRecord(f"expected a timestamp string, got {type(value).__name__}", field=field)
-    return _read_timestamp(value, field)
+    moment = _read_timestamp(value)
+    if isinstance(moment, str):
+        raise InvalidRecord(moment, field=field)
+    return moment
 
 
 @functools.lru_cache(maxsize=4096)
-def _read_timestamp(value: str, field: str) -> datetime:
-    """:func:`parse_timestamp` of text; the objects of one sighting repeat a few stamps, so the
-    last few thousand are remembered (errors are not: they raise each time)."""
+def _read_timestamp(value: str) -> datetime | str:
+    """The time of a STIX timestamp, or what is wrong with it. The objects of one sighting
+    repeat its time in several fields, so the last few thousand are remembered."""
     match = _TIMESTAMP.match(value)
     if match is None:
-        raise InvalidRecord(
-            f"{value[:40]!r} is not a STIX timestamp such as 2026-11-30T08:15:00.000Z", field=field
-        )
+        return f"{value[:40]!r} is not a STIX timestamp such as 2026-11-30T08:15:00.000Z"
     year, month, day, hour, minute, second, fraction = match.groups()
     try:
         return datetime(
@@ -238,7 +239,7 @@ def _read_timestamp(value: str, field: str) -> datetime:
             tzinfo=UTC,
         )
     except ValueError as exc:
-        raise InvalidRecord(f"{value!r} is not a valid time ({exc})", field=field) from None
+        return f"{value[:40]!r} is not a valid time ({exc})"
 
 
 # --- scamwall's own objects: its identity and the extension definitions of custom observables --

@@ -45,7 +45,6 @@ Nothing is written here: the caller records the facts (:meth:`ImportedFact.to_si
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -59,6 +58,7 @@ from scamwall.errors import (
     PayloadTooLarge,
     UsageError,
 )
+from scamwall.exchange import wire
 from scamwall.exchange.stix import (
     OBSERVABLE_TYPES,
     SPEC_VERSION,
@@ -271,13 +271,9 @@ def _load(bundle: Mapping[str, Any] | str | bytes, max_bytes: int) -> Any:
             limit=max_bytes,
         )
     try:
-        return json.loads(bundle, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as exc:
+        return wire.decode(bundle)
+    except ValueError as exc:
         raise InvalidInput(f"the bundle is not JSON: {str(exc)[:200]}") from None
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _bundle_objects(bundle: Any) -> list[Any]:
@@ -299,7 +295,8 @@ class _Reader:
         self.options = options
         self.received_at = received_at
         self.rejects = rejects
-        self.facts: dict[str, ImportedFact] = {}  # by sighting id: the same fact once
+        #: by what a sighting's id is derived from (:func:`sighting_id`): the same fact once
+        self.facts: dict[tuple[Any, ...], ImportedFact] = {}
         self.identities: dict[str, PeerIdentity] = {}
         #: id -> (index, object): the newest version of every object that passed the checks
         self.latest: dict[str, tuple[int, StixObject]] = {}
@@ -309,6 +306,9 @@ class _Reader:
         #: equal to one are not facts of their own (and are not parsed again)
         self.named: set[tuple[str, frozenset[tuple[str, str]]]] = set()
         self.withheld: set[str] = set()
+        #: what markings and identities came to, read once a bundle
+        self.tlps: dict[tuple[str, ...], Tlp | None] = {}
+        self.agencies: dict[str | None, str] = {}
 
     def read(self, objects: list[Any]) -> StixImportResult:
         for index, candidate in enumerate(objects):
@@ -383,8 +383,8 @@ class _Reader:
 
     def _check_size(self, candidate: dict[str, Any]) -> None:
         try:
-            size = len(json.dumps(candidate, ensure_ascii=False).encode("utf-8"))
-        except (TypeError, ValueError, RecursionError):
+            size = wire.encoded_size(candidate)
+        except ValueError:
             raise InvalidRecord("not plain JSON data") from None
         if size > self.options.max_object_bytes:
             raise InvalidRecord(
@@ -513,7 +513,9 @@ class _Reader:
                 stix_id=stix_object["id"],
                 index=index,
             )
-            self.facts.setdefault(fact.sighting_id, fact)
+            # what the sighting's id is derived from, without deriving it: the same fact once
+            key = (indicator.id, agency_code, observed_at, fact.source_kind, evidence_ref)
+            self.facts.setdefault(key, fact)
 
     # -- fields ------------------------------------------------------------------------------
 
@@ -538,6 +540,19 @@ class _Reader:
 
     def _tlp(self, stix_object: StixObject) -> Tlp | None:
         """The most restrictive TLP of the object's markings, None when it has none."""
+        markings = stix_object.get("object_marking_refs") or []
+        if (
+            "granular_markings" not in stix_object
+            and isinstance(markings, list)
+            and all(isinstance(ref, str) for ref in markings)
+        ):  # the common case: the same few lists of marking ids on every object
+            key = tuple(markings)
+            if key not in self.tlps:
+                self.tlps[key] = self._read_tlp(stix_object)
+            return self.tlps[key]
+        return self._read_tlp(stix_object)
+
+    def _read_tlp(self, stix_object: StixObject) -> Tlp | None:
         refs: list[tuple[str, Any]] = []
         markings = stix_object.get("object_marking_refs") or []
         if not isinstance(markings, list):
@@ -565,6 +580,11 @@ class _Reader:
         return most_restrictive(levels) if levels else self.options.default_tlp
 
     def _agency(self, ref: str | None) -> str:
+        if ref not in self.agencies:  # identities are all read before the first fact
+            self.agencies[ref] = self._map_agency(ref)
+        return self.agencies[ref]
+
+    def _map_agency(self, ref: str | None) -> str:
         mapping = self.options.agencies
         if ref is None or mapping is None:
             return self.options.default_agency
