@@ -23,13 +23,30 @@ from sqlalchemy import Connection, Select, Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 
+from scamwall.store.schema import UTCDateTime
+
 __all__ = ["insert_ignoring_known", "insert_prepared", "naive_utc", "prepare_rows", "stream_rows"]
 
 _Processor = Callable[[Any], Any] | None
 
 
 def _processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list[_Processor]:
-    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    return [_processor(table.c[name].type, dialect) for name in columns]
+
+
+def _processor(column_type: Any, dialect: Dialect) -> _Processor:
+    if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime):
+        return _sqlite_utc_text  # what the type's own processors give, at a third of the cost
+    return column_type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
+
+
+def _sqlite_utc_text(value: datetime | None) -> str | None:
+    """A :class:`UTCDateTime` as SQLite stores it: UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; attach a time zone")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def prepare_rows(

@@ -3,6 +3,7 @@ sighting is held and shared under."""
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -45,6 +46,19 @@ _JURISDICTION = re.compile(r"(?:[A-Z]{2}(?:-[A-Z0-9]{1,3})?|INT)")
 MAX_INSTRUMENT = 500
 
 
+@functools.lru_cache(maxsize=1024)
+def _clean_instrument(instrument: str) -> str:
+    """An instrument's text, checked; the same few instruments cover most sightings, so the
+    last thousand are remembered (a refused one is checked again each time)."""
+    try:
+        text = clean_text(instrument, field="instrument", max_length=MAX_INSTRUMENT)
+    except InvalidInput as exc:
+        raise InvalidRecord(exc.message.removeprefix("instrument "), field="instrument") from None
+    if not text:
+        raise InvalidRecord("is empty", field="instrument")
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class LegalBasis:
     """The law a sighting is held and shared under.
@@ -68,15 +82,7 @@ class LegalBasis:
             )
         if not isinstance(self.instrument, str):
             raise InvalidRecord("expected text", field="instrument")
-        try:
-            text = clean_text(self.instrument, field="instrument", max_length=MAX_INSTRUMENT)
-        except InvalidInput as exc:
-            raise InvalidRecord(
-                exc.message.removeprefix("instrument "), field="instrument"
-            ) from None
-        if not text:
-            raise InvalidRecord("is empty", field="instrument")
-        object.__setattr__(self, "instrument", text)
+        object.__setattr__(self, "instrument", _clean_instrument(self.instrument))
         if self.retain_until is not None:
             if not isinstance(self.retain_until, datetime):
                 raise InvalidRecord("expected a time", field="retain_until")
