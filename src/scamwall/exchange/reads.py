@@ -431,7 +431,10 @@ def shared_sightings(
             shared_with = select(sighting_groups).where(sighting_groups.c.sighting_id.in_(page_ids))
             for sighting, group in connection.execute(shared_with):
                 groups.setdefault(str(sighting), set()).add(group)
-    items = tuple(_shared_item(r, frozenset(groups.get(str(r.id), ())), legal) for r in rows)
+    agencies: dict[int, Agency] = {}
+    items = tuple(
+        _shared_item(r, frozenset(groups.get(str(r.id), ())), legal, agencies) for r in rows
+    )
     if amber:
         AuditLog(store).record(
             caller, "share", target="sightings", detail={"sightings": amber}, origin=origin
@@ -450,24 +453,35 @@ def arrival_cursor(item: SharedSighting) -> str:
     return _cursor_text(item.added, item.sighting.id)
 
 
-def _shared_item(row: Any, groups: frozenset[int], legal: DefaultLegalBasis) -> SharedSighting:
-    """One row of :data:`_SHARED` as the sighting it stores and the basis it leaves under."""
+_INDICATOR_KINDS = {kind.value: kind for kind in IndicatorKind}
+_SOURCE_KINDS = {kind.value: kind for kind in SourceKind}
+_TLPS = {tlp.value: tlp for tlp in Tlp}
+
+
+def _shared_item(
+    row: Any, groups: frozenset[int], legal: DefaultLegalBasis, agencies: dict[int, Agency]
+) -> SharedSighting:
+    """One row of :data:`_SHARED` as the sighting it stores and the basis it leaves under;
+    ``agencies`` holds the page's agencies, built once each."""
     own = stored_legal_basis(row)
-    fact = Sighting(
-        indicator=Indicator(
-            IndicatorKind(row.indicator_kind), row.canonical, row.registered_domain
-        ),
-        agency=Agency(
+    agency = agencies.get(row.agency_id)
+    if agency is None:
+        agency = agencies[row.agency_id] = Agency(
             row.agency_id,
             row.agency_code,
             row.agency_name,
             row.agency_country,
             AgencyKind(row.agency_kind),
+        )
+    fact = Sighting(
+        indicator=Indicator(
+            _INDICATOR_KINDS[row.indicator_kind], row.canonical, row.registered_domain
         ),
+        agency=agency,
         observed_at=row.observed_at,
-        source_kind=SourceKind(row.source_kind),
+        source_kind=_SOURCE_KINDS[row.source_kind],
         confidence=row.confidence,
-        tlp=Tlp(row.tlp),
+        tlp=_TLPS[row.tlp],
         note=row.note,
         evidence_ref=row.evidence_ref,
         groups=groups,
