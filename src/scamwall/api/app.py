@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -164,6 +165,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         stop.set()
+
+
+def served_app() -> FastAPI:
+    """The app ``scamwall serve`` runs in each worker: :func:`create_app`, and what it loaded
+    (models, screeners, libraries: hundreds of thousands of objects that live as long as the
+    process) moved out of the garbage collector's way, so its full collections stop walking
+    them again and again under load."""
+    app = create_app()
+    gc.freeze()
+    return app
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:

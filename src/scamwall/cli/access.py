@@ -284,7 +284,7 @@ def serve(
 
     config = get_settings()
     uvicorn.run(
-        "scamwall.api.app:create_app",
+        "scamwall.api.app:served_app",
         factory=True,
         host=host or config.api_host,
         port=port or config.api_port,
