@@ -20,6 +20,7 @@ from scamwall.cli import main
 from scamwall.errors import PeerUnavailable
 from scamwall.exchange.policy import Caller, Role
 from scamwall.exchange.reads import lookup
+from scamwall.exchange.stix_export import export_objects
 from scamwall.exchange.sync import SyncLimits, sync_with_peer
 from scamwall.indicators import parse_indicator
 from scamwall.settings import Settings
@@ -238,3 +239,80 @@ def test_a_peer_that_pages_forever_or_hangs_is_bounded(
                 limits=SyncLimits(timeout_s=1),
             )  # fmt: skip
         assert time.monotonic() - started < 10
+
+
+def _failing_peer(collection_id: str, pages: list[list[dict[str, object]]], health: dict[str, bool],
+                  asked: list[str]) -> FastAPI:  # fmt: skip
+    """A peer whose pages are ``pages``; while ``health["up"]`` is False, the third fails."""
+    app = FastAPI()
+    root = "/taxii2/root/"
+
+    @app.get("/taxii2/")
+    def discovery() -> dict[str, object]:
+        return {"title": "flaky", "default": root, "api_roots": [root]}
+
+    @app.get(root + "collections/")
+    def collections() -> dict[str, object]:
+        found = {"id": collection_id, "title": "Public", "can_read": True, "can_write": False}
+        return {"collections": [found]}
+
+    @app.get(root + "collections/{ident}/objects/")
+    def objects(next: str = "0") -> JSONResponse:
+        asked.append(next)
+        number = int(next)
+        if number == 2 and not health["up"]:
+            return JSONResponse({"title": "down"}, status_code=503)
+        more = number + 1 < len(pages)
+        body: dict[str, object] = {"more": more, "objects": pages[number]}
+        if more:
+            body["next"] = str(number + 1)
+        return JSONResponse(body, headers={"X-TAXII-Date-Added-Last": "2026-11-01T00:00:00Z"})
+
+    return app
+
+
+def test_what_was_read_before_a_failing_page_is_kept_and_the_sync_goes_on_from_there(
+    store: Store, tmp_path: Path
+) -> None:
+    source = Store.open(f"sqlite:///{tmp_path / 'source.db'}", require_schema=False)
+    source.initialise()
+    for current in (source, store):
+        current.add_agency("CN-MPS", name="CN-MPS", country="CN", kind=AgencyKind.POLICE)
+    agency = source.get_agency("CN-MPS")
+    reported = [
+        Sighting(
+            indicator=parse_indicator(f"shop-{number}.example"),
+            agency=agency,
+            observed_at=T0,
+            source_kind=SourceKind.POLICE_CASE,
+            confidence=80,
+            tlp=Tlp.GREEN,
+        )
+        for number in range(4)
+    ]
+    pages = [list(export_objects([fact])) for fact in reported]  # one sighting a page
+    health, asked = {"up": False}, []
+    peer = _failing_peer("0b5d2c8e-1f7a-4c3b-9e6d-2a1b3c4d5e6f", pages, health, asked)
+    with serving(peer) as url:
+        with pytest.raises(PeerUnavailable, match="503"):
+            sync_with_peer(store, url + "/taxii2/", "sw_x", peer_agency_code="CN-MPS", push=False)
+        assert _stored(store) == {
+            "shop-0.example",
+            "shop-1.example",
+        }  # the two pages read before it
+        health["up"], asked[:] = True, []
+        report = sync_with_peer(
+            store, url + "/taxii2/", "sw_x", peer_agency_code="CN-MPS", push=False
+        )
+    assert asked == ["2", "3"]  # on from the failed page, not from the start
+    assert report.pulled_new == 2
+    assert _stored(store) == {f"shop-{number}.example" for number in range(4)}
+    source.close()
+
+
+def _stored(store: Store) -> set[str]:
+    from scamwall.exchange.legal import DefaultLegalBasis
+    from scamwall.exchange.reads import shared_sightings
+
+    page = shared_sightings(store, Access(store).agency_reader("CN-MPS"), legal=DefaultLegalBasis())
+    return {item.sighting.indicator.canonical for item in page.items}

@@ -13,11 +13,13 @@ sightings of agencies of the peer's own country (they came from there, or belong
 written to the collections the peer lets us write: TLP:CLEAR to the public one, GREEN to a
 group's, AMBER only to the collection of a group it is shared with (matched by name).
 
-**Resuming.** After every page the position is stored in ``sync_positions``: for a pull, the
-paging under way (``added_after`` and the latest ``next``), and once it is done the newest
-``date_added`` less ``overlap``; for a push, the last sighting sent, held before the first one
-the peer offers no collection for yet. A sync that stops goes on from there. Sightings have
-deterministic ids on every instance, so a page taken twice stores nothing new.
+**Resuming.** The position is stored in ``sync_positions`` in the transaction that stores what
+it counts (a pull writes its pages ``write_batch`` sightings at a time, and what it read before
+a failing page): for a pull, the paging under way (``added_after`` and the latest ``next``),
+and once it is done the newest ``date_added`` less ``overlap``; for a push, the last sighting
+sent, held before the first one the peer offers no collection for yet. A sync that stops goes
+on from there. Sightings have deterministic ids on every instance, so a page taken twice stores
+nothing new.
 
 **A hostile or broken peer** is bounded: every request has a timeout, every answer (errors
 too) a size limit, a run a number of pages per collection; a pull ends when the peer repeats a
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -37,6 +39,7 @@ from urllib.parse import urljoin
 import requests
 
 from scamwall.errors import InvalidInput, InvalidRecord, PeerUnavailable, UsageError
+from scamwall.exchange import wire
 from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.peers import peer_claims, peer_sightings
 from scamwall.exchange.reads import MAX_PAGE, SharedSighting, arrival_cursor, shared_sightings
@@ -44,7 +47,7 @@ from scamwall.exchange.stix import format_timestamp, parse_timestamp
 from scamwall.exchange.stix_export import export_objects
 from scamwall.exchange.stix_import import StixImportOptions, import_bundle
 from scamwall.exchange.taxii import MEDIA_TAXII
-from scamwall.store import Agency, Store
+from scamwall.store import Agency, Sighting, Store
 from scamwall.store.access import Access
 from scamwall.store.repository import BULK_LOAD
 from scamwall.store.sync_positions import load_position, save_position
@@ -69,12 +72,17 @@ class SyncLimits:
     #: sighting whose arrival time was stamped before a slow commit is not missed (those taken
     #: twice are recognised by their ids).
     overlap: timedelta = timedelta(minutes=10)
+    #: Sightings written in one transaction (with the position after them): a sync that stops
+    #: takes again at most this many, and stores none twice.
+    write_batch: int = BULK_LOAD
 
     def __post_init__(self) -> None:
         if self.page_objects < 16:
             raise UsageError("page_objects must be 16 or more: a page holds whole sightings")
-        if self.max_pages < 1 or self.timeout_s <= 0 or self.max_response_bytes < 1024:
-            raise UsageError("max_pages, timeout_s and max_response_bytes must be positive")
+        if min(self.max_pages, self.write_batch) < 1 or self.timeout_s <= 0:
+            raise UsageError("max_pages, write_batch and timeout_s must be positive")
+        if self.max_response_bytes < 1024:
+            raise UsageError("max_response_bytes must be 1024 or more")
 
 
 @dataclass
@@ -146,7 +154,7 @@ class _Peer:
                     f"{url}: answer over {self.limits.max_response_bytes} bytes; refused"
                 )
         try:
-            return json.loads(body)
+            return wire.decode(body)
         except ValueError:
             raise PeerUnavailable(f"{url}: the answer is not JSON") from None
 
@@ -168,7 +176,7 @@ class _Peer:
         try:
             response = self.session.post(
                 url,
-                data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                data=wire.encode(body),
                 headers={"Content-Type": MEDIA_TAXII},
                 timeout=self.limits.timeout_s,
                 stream=True,
@@ -223,59 +231,100 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
             params["next"] = token
         return peer.get_with_headers(url, params)
 
-    # the next page is asked for as soon as its token is known: the peer builds it while this
-    # process stores the page before
-    with ThreadPoolExecutor(max_workers=1) as ahead:
+    # three steps overlap: the next page is asked for as soon as its token is known (the peer
+    # builds it), this thread reads the page it has, and the pages before are being written
+    # (the database works without holding the interpreter). Pages are written together, with
+    # the position after the last of them, in one transaction: one commit of random keys per
+    # page would rewrite most of the indexes' pages each time.
+    with ThreadPoolExecutor(max_workers=1) as ahead, ThreadPoolExecutor(max_workers=1) as writer:
         pending = ahead.submit(fetch, next_token)
-        for _ in range(bounds.max_pages):
-            try:
-                page, headers = pending.result()
-            except PeerUnavailable as exc:
-                if next_token is None or exc.details.get("status") not in (400, 404):
-                    raise
-                next_token = None  # an expired token: the added_after position is enough
-                pending = ahead.submit(fetch, None)
-                continue
-            objects = page.get("objects") if isinstance(page, dict) else None
-            if not isinstance(objects, list):
-                raise PeerUnavailable(f"{url}: the answer is not a TAXII envelope")
-            following = page.get("next") if page.get("more") else None
-            done = not isinstance(following, str) or following == next_token or not objects
-            if not done:
-                pending = ahead.submit(fetch, following)
-            if objects:
-                _store_page(run, objects, options, local, group_id)
-            last = headers.get("X-TAXII-Date-Added-Last")
-            if last and (newest is None or last > newest):
-                newest = last
-            if done:
-                final = {"after": _earlier(newest, bounds), "next": None}
-                save_position(store, *key, json.dumps(final))
-                return
-            next_token = following
-            save_position(store, *key, json.dumps({"after": after, "next": next_token}))
+        written: Future[None] | None = None
+        unwritten = _Unwritten()
+
+        def write(position: dict[str, Any]) -> None:
+            nonlocal written, unwritten
+            if written is not None:
+                written.result()
+            written = writer.submit(_write_pages, run, unwritten, key, json.dumps(position))
+            unwritten = _Unwritten()
+
+        try:
+            for _ in range(bounds.max_pages):
+                try:
+                    page, headers = pending.result()
+                except PeerUnavailable as exc:
+                    if next_token is None or exc.details.get("status") not in (400, 404):
+                        if unwritten.objects:  # what was read before stays read
+                            write({"after": after, "next": next_token})
+                        raise
+                    next_token = None  # an expired token: the added_after position is enough
+                    pending = ahead.submit(fetch, None)
+                    continue
+                objects = page.get("objects") if isinstance(page, dict) else None
+                if not isinstance(objects, list):
+                    if unwritten.objects:
+                        write({"after": after, "next": next_token})
+                    raise PeerUnavailable(f"{url}: the answer is not a TAXII envelope")
+                following = page.get("next") if page.get("more") else None
+                done = not isinstance(following, str) or following == next_token or not objects
+                if not done:
+                    pending = ahead.submit(fetch, following)
+                last = headers.get("X-TAXII-Date-Added-Last")
+                if last and (newest is None or last > newest):
+                    newest = last
+                unwritten.add(_read_page(run, objects, options, local, group_id), len(objects))
+                if done:
+                    write({"after": _earlier(newest, bounds), "next": None})
+                    return
+                next_token = following
+                if len(unwritten.sightings) >= bounds.write_batch:
+                    write({"after": after, "next": next_token})
+            if unwritten.objects:
+                write({"after": after, "next": next_token})
+        finally:
+            if written is not None:
+                written.result()
     log.warning("%s: over %d pages in one sync; the next sync goes on", url, bounds.max_pages)
 
 
-def _store_page(
+@dataclass
+class _Unwritten:
+    """Sightings of pages read and not yet written, and how many objects those pages held."""
+
+    sightings: list[Sighting] = field(default_factory=list)
+    objects: int = 0
+
+    def add(self, sightings: list[Sighting], objects: int) -> None:
+        self.sightings.extend(sightings)
+        self.objects += objects
+
+
+def _read_page(
     run: _Run,
     objects: list[Any],
     options: StixImportOptions,
     local: dict[str, Agency],
     group_id: int | None,
-) -> None:
-    """Import one page: its sightings stored, relayed ones left out, AMBER shared with the
-    local group of the collection's name."""
+) -> list[Sighting]:
+    """The sightings of one page: relayed ones left out, AMBER shared with the local group of
+    the collection's name; objects that cannot be read are counted as refused."""
     report = run.report
     result = import_bundle({"type": "bundle", "objects": objects}, options)
     shared = () if group_id is None else (group_id,)
     sightings, relayed = peer_sightings(result.facts, local, share_amber_with=shared)
     report.relayed += relayed
-    written = run.store.record_sightings(sightings)
-    report.pulled_objects += len(objects)
-    report.pulled_new += written.inserted
-    report.pulled_known += written.duplicates
     report.rejected.extend(str(reject) for reject in result.rejects)
+    return sightings
+
+
+def _write_pages(run: _Run, pages: _Unwritten, key: tuple[str, str, str], position: str) -> None:
+    """Store the sightings of pages read and the position after them, in one transaction."""
+    with run.store.transaction() as connection:
+        written = run.store.record_sightings(pages.sightings, connection=connection)
+        save_position(run.store, *key, position, connection=connection)
+    run.report.pulled_objects += pages.objects
+    run.report.pulled_new += written.inserted
+    run.report.pulled_known += written.duplicates
 
 
 def _earlier(stamp: str | None, bounds: SyncLimits) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from scamwall.store.repository import Store
@@ -26,23 +26,31 @@ def load_position(store: Store, peer: str, collection: str, direction: str) -> s
 
 
 def save_position(
-    store: Store, peer: str, collection: str, direction: str, position: str | None
+    store: Store,
+    peer: str,
+    collection: str,
+    direction: str,
+    position: str | None,
+    *,
+    connection: Connection | None = None,
 ) -> None:
-    """Remember where this sync got to (replacing what was saved)."""
-    with store.transaction() as connection:
-        dialect_insert = (
-            postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    """Remember where this sync got to (replacing what was saved); in ``connection``'s
+    transaction when given, so the position is stored with what it counts."""
+    if connection is None:
+        with store.transaction() as own:
+            save_position(store, peer, collection, direction, position, connection=own)
+        return
+    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(sync_positions).values(
+        peer=peer,
+        collection=collection,
+        direction=direction,
+        position=position,
+        updated_at=datetime.now(UTC),
+    )
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["peer", "collection", "direction"],
+            set_={"position": position, "updated_at": statement.excluded.updated_at},
         )
-        statement = dialect_insert(sync_positions).values(
-            peer=peer,
-            collection=collection,
-            direction=direction,
-            position=position,
-            updated_at=datetime.now(UTC),
-        )
-        connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=["peer", "collection", "direction"],
-                set_={"position": position, "updated_at": statement.excluded.updated_at},
-            )
-        )
+    )
