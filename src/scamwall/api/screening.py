@@ -6,10 +6,11 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from scamwall import wire
 from scamwall.api.auth import CallerDep, require_role
 from scamwall.api.routes import ERRORS
 from scamwall.errors import PayloadTooLarge
@@ -71,7 +72,7 @@ def _text_size(messages: list[Any]) -> int:
 @router.post("/screen/text", responses=ERRORS, tags=["screening"])
 async def screen_text(
     request: Request, caller: CallerDep, body: Annotated[ScreenTextRequest, Body()]
-) -> JSONResponse:
+) -> Response:
     """Verdicts (`allow`, `warn`, `block`) with score, category and reasons, in input order.
     A message that cannot be screened gets an `error` reason; the others are screened."""
     require_role(request, caller, SCREENERS, "screen messages")
@@ -103,14 +104,13 @@ async def screen_text(
             snapshot,
         )
     # plain JSON types already: straight to the encoder, without FastAPI's generic walk
-    return JSONResponse(
-        {
-            "results": [v.as_dict() for v in verdicts],
-            "model": screener.model.version,
-            "rules": screener.rules.version,
-            "snapshot": snapshot.version,
-        }
-    )
+    answer = {
+        "results": [v.as_dict() for v in verdicts],
+        "model": screener.model.version,
+        "rules": screener.rules.version,
+        "snapshot": snapshot.version,
+    }
+    return Response(wire.encode(answer), media_type="application/json")
 
 
 @router.get("/reputation", responses=ERRORS, tags=["reputation"])

@@ -20,10 +20,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from scamwall import __version__
+from scamwall import __version__, wire
 from scamwall.api.auth import CallerDep
 from scamwall.errors import InvalidInput, PayloadTooLarge, ScamwallError
-from scamwall.exchange import wire
 from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.reads import MAX_PAGE
 from scamwall.exchange.stix import parse_timestamp

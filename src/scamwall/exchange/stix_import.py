@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from scamwall import wire
 from scamwall.errors import (
     InvalidIndicator,
     InvalidInput,
@@ -58,7 +59,6 @@ from scamwall.errors import (
     PayloadTooLarge,
     UsageError,
 )
-from scamwall.exchange import wire
 from scamwall.exchange.stix import (
     OBSERVABLE_TYPES,
     SPEC_VERSION,

@@ -38,8 +38,8 @@ from urllib.parse import urljoin
 
 import requests
 
+from scamwall import wire
 from scamwall.errors import InvalidInput, InvalidRecord, PeerUnavailable, UsageError
-from scamwall.exchange import wire
 from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.peers import peer_claims, peer_sightings
 from scamwall.exchange.reads import MAX_PAGE, SharedSighting, arrival_cursor, shared_sightings
