@@ -179,6 +179,16 @@ class Settings(BaseSettings):
             "0.1 s each on one core: it must never carry the whole stream."
         ),
     )
+    screen_encoder_time_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=10,
+        description=(
+            "Share of a batch's fast-stage time the encoder stage may add (at least one "
+            "message, at most the budget): a gateway's big batches keep their throughput, a few "
+            "messages still get a second opinion."
+        ),
+    )
     enforcement_min_score: float = Field(
         default=0.7,
         gt=0,

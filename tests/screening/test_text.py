@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -206,3 +207,34 @@ def test_notes_keep_the_operators_reasons_and_receipts_name_nobody(
     reason = next(r for r in verdict.reasons if r["type"] == "indicator")
     assert reason["text"].endswith("reported by 1 agency (restricted)")
     assert "TH-DNS" not in reason["text"]
+
+
+class _CountingEncoder:
+    """Stands in for the encoder: says 0.9 for every text and remembers how many it read."""
+
+    version = "counting"
+
+    def __init__(self) -> None:
+        self.read: list[int] = []
+
+    def probabilities(self, texts: Sequence[str]) -> list[float]:
+        self.read.append(len(texts))
+        return [0.9] * len(texts)
+
+
+def test_the_encoder_takes_what_fits_in_its_share_of_the_batch_time() -> None:
+    burmese = "မင်္ဂလာပါ၊ သင်သည် ကံထူးရှင်အဖြစ် ရွေးချယ်ခံရပါသည်။ ဆုငွေရယူရန် အခကြေးငွေ ပေးသွင်းပါ"
+    batch = [Message(str(i), f"{burmese} {i}") for i in range(20)]
+    encoder = _CountingEncoder()
+    screener = TextScreener(
+        default_model(), load_rules(), encoder=encoder, encoder_budget=8, encoder_time_share=0.1
+    )
+    screener.encoder_seconds = 1e9  # far slower than the batch: only the one it always gets
+    screener.screen(batch, _empty())
+    assert encoder.read == [1]
+    assert screener.encoder_seconds < 1e9  # it learns from the time the encoder really took
+    screener.encoder_seconds = 1e-9  # far faster: as many as the budget allows
+    screener.screen(batch, _empty())
+    assert encoder.read[-1] == 8
+    screener.screen(batch, _empty(), second_stage=False)
+    assert len(encoder.read) == 2  # a real-time caller never waits for it

@@ -32,4 +32,5 @@ def text_screener(
         region=region or settings.default_region,
         encoder=encoder,
         encoder_budget=settings.screen_encoder_budget,
+        encoder_time_share=settings.screen_encoder_time_share,
     )

@@ -29,6 +29,7 @@ rest (ids of restricted sightings would tell who reported, see ``reputation.snap
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -158,9 +159,12 @@ class TextScreener:
         region: str | None = None,
         encoder: Encoder | None = None,
         encoder_budget: int = 8,
+        encoder_time_share: float = 0.1,
     ) -> None:
         if not 0 < warn < block <= 1:
             raise ValueError("thresholds must satisfy 0 < warn < block <= 1")
+        if encoder_time_share < 0:
+            raise ValueError("encoder_time_share must be 0 or more")
         self.model = model
         self.rules = rules
         self.warn = warn
@@ -168,6 +172,9 @@ class TextScreener:
         self.region = region
         self.encoder = encoder
         self.encoder_budget = encoder_budget
+        self.encoder_time_share = encoder_time_share
+        #: seconds the encoder took a message, lately (updated as it runs; a guess before)
+        self.encoder_seconds = 0.1
 
     def screen(
         self,
@@ -181,6 +188,7 @@ class TextScreener:
         with an ``error`` reason. ``second_stage=False`` leaves the encoder out (real-time
         callers that cannot wait a tenth of a second)."""
         region = region or self.region
+        started = time.perf_counter()
         work = [
             _Work(m, Prepared("", "", "input", m.problem) if m.problem else prepare_message(m.text))
             for m in messages
@@ -190,7 +198,7 @@ class TextScreener:
             self._gather(item, snapshot, region)
         self._score_text(readable)
         if second_stage and self.encoder is not None and self.encoder_budget > 0:
-            self._second_stage(readable)
+            self._second_stage(readable, time.perf_counter() - started)
         trace = {
             "model": self.model.version,
             "rules": self.rules.version,
@@ -276,7 +284,15 @@ class TextScreener:
                     (_scaled(signals_factor, SIGNAL_WEIGHT[signal.name]), signal.as_reason())
                 )
 
-    def _second_stage(self, items: list[_Work]) -> None:
+    def _encoder_room(self, fast_seconds: float) -> int:
+        """Messages the encoder may take after a fast stage of ``fast_seconds``: as many as
+        fit in ``encoder_time_share`` of that time, at least one, at most ``encoder_budget``.
+        A big batch of a gateway keeps its throughput (the encoder reads a message in the time
+        the fast stage screens a thousand); a few messages get their second opinion."""
+        fitting = int(self.encoder_time_share * fast_seconds / max(self.encoder_seconds, 1e-6))
+        return max(1, min(self.encoder_budget, fitting))
+
+    def _second_stage(self, items: list[_Work], fast_seconds: float) -> None:
         assert self.encoder is not None
         # only what the fast stage mostly cannot read: where it reads, the encoder's word
         # counts for little (its weight is 1 - readability), and it costs ~100 ms a message
@@ -288,10 +304,13 @@ class TextScreener:
             if score < self.block:
                 unread.append((item.readable, -score, item))
         unread.sort(key=lambda entry: (entry[0], entry[1]))
-        chosen = [entry[2] for entry in unread[: self.encoder_budget]]
+        chosen = [entry[2] for entry in unread[: self._encoder_room(fast_seconds)]]
         if not chosen:
             return
+        started = time.perf_counter()
         probabilities = self.encoder.probabilities([w.prepared.text for w in chosen])
+        took = (time.perf_counter() - started) / len(chosen)
+        self.encoder_seconds = 0.8 * self.encoder_seconds + 0.2 * took
         for item, probability in zip(chosen, probabilities, strict=True):
             # the head is trained on other languages and ranks better than it is calibrated
             # (on the unseen-language set: AUC 0.83, 13% of ham above 0.7): only its
