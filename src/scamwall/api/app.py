@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -36,6 +35,7 @@ from scamwall.enforcement.configured import publish_feeds
 from scamwall.errors import PayloadTooLarge, ScamwallError
 from scamwall.reputation import snapshot_for
 from scamwall.reputation.snapshot import SnapshotHolder
+from scamwall.runtime import freeze_long_lived
 from scamwall.screening.calls.realtime import CallScreener
 from scamwall.screening.configured import text_screener
 from scamwall.screening.web import WebScreener
@@ -126,7 +126,7 @@ def _refresh_every(app: FastAPI, seconds: float, stop: threading.Event) -> None:
                 published = (inputs, time.monotonic())
             state.blocklist.refresh()
             if getattr(state, "freeze_long_lived", False):
-                _freeze_long_lived()
+                freeze_long_lived()
         except Exception:  # the old snapshot stays in service; the next round tries again
             log.exception("reputation snapshot refresh or feed publication failed")
 
@@ -170,22 +170,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def served_app() -> FastAPI:
-    """The app ``scamwall serve`` runs in each worker: :func:`create_app`, and what it loaded
-    (libraries, models, the reputation snapshot: hundreds of thousands of objects that live for
-    hours) moved out of the garbage collector's way, and so each snapshot after it, so full
-    collections stop walking them again and again under load (73 ms each with an empty store,
-    and a fifth of the screening throughput with a reputation of 200,000 indicators)."""
+    """The app ``scamwall serve`` runs in each worker: :func:`create_app`, with what it loaded
+    frozen out of the garbage collector's way (:func:`~scamwall.runtime.freeze_long_lived`),
+    and so each reputation snapshot after it."""
     app = create_app()
     app.state.freeze_long_lived = True
-    _freeze_long_lived()
+    freeze_long_lived()
     return app
-
-
-def _freeze_long_lived() -> None:
-    """Collect what is garbage now, then exempt every object left from later collections (they
-    are still freed when no longer referenced; only cycles among them would be kept)."""
-    gc.collect()
-    gc.freeze()
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:

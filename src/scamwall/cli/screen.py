@@ -39,6 +39,7 @@ from scamwall.reputation.allowlist import (
 )
 from scamwall.reputation.false_positives import report_false_positive
 from scamwall.reputation.snapshot import ReputationSnapshot
+from scamwall.runtime import long_lived_frozen
 from scamwall.screening.configured import text_screener
 from scamwall.screening.messages import read_messages
 from scamwall.screening.model import default_model, load_model
@@ -108,20 +109,21 @@ def screen_text(
     settings = get_settings()
     screener = text_screener(settings, model_path=model, rules_dir=rules, region=region)
     snapshot = _snapshot()
-    started, count = time.perf_counter(), 0
-    if engine is Engine.SPARK:
-        from scamwall.engines.spark import screen_texts, spark_session  # noqa: PLC0415
+    with long_lived_frozen():
+        started, count = time.perf_counter(), 0
+        if engine is Engine.SPARK:
+            from scamwall.engines.spark import screen_texts, spark_session  # noqa: PLC0415
 
-        for line in screen_texts(spark_session(settings), source, screener, snapshot):
-            sys.stdout.write(line + "\n")
-            count += 1
-    else:
-        with _binary_lines(source) as lines:
-            messages = read_messages(lines)
-            while batch := list(islice(messages, BATCH)):
-                for verdict in screener.screen(batch, snapshot):
-                    emit(verdict.as_dict())
-                count += len(batch)
+            for line in screen_texts(spark_session(settings), source, screener, snapshot):
+                sys.stdout.write(line + "\n")
+                count += 1
+        else:
+            with _binary_lines(source) as lines:
+                messages = read_messages(lines)
+                while batch := list(islice(messages, BATCH)):
+                    for verdict in screener.screen(batch, snapshot):
+                        emit(verdict.as_dict())
+                    count += len(batch)
     elapsed = time.perf_counter() - started
     err.print(
         f"{count} messages screened in {elapsed:.2f} s (snapshot {snapshot.version}, "
