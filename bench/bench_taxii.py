@@ -4,10 +4,11 @@
 
 1. The store gets ``--sightings`` GREEN sightings of distinct domains from an agency of a sharing
    group, arriving in batches (each batch one ``reported_at``). A member of the group then reads
-   its collection: a page of 1,000 objects at the start, in the middle (``added_after`` half-way)
-   and near the end, through ``exchange.taxii.object_page`` (the policy applied in SQL, STIX
-   built) and over HTTP (``GET …/objects/`` from ``scamwall serve`` on loopback: encoding and
-   transport included). Medians and 95th percentiles of 15 runs each.
+   its collection: a page of 1,000 objects at the start and in the middle (``added_after``
+   half-way; and the ``next`` token of a paging that has come half-way, as a sync asks for it),
+   through ``exchange.taxii.object_page`` (the policy applied in SQL, STIX built) and over HTTP
+   (``GET …/objects/`` from ``scamwall serve`` on loopback: encoding and transport included).
+   Medians and 95th percentiles of 15 runs each.
 2. ``--sync N``: instance A holds N sightings, instance B (empty) runs ``sync_with_peer`` against
    A's TAXII server: wall time for B to hold them all.
 
@@ -91,10 +92,16 @@ def _pages(url: str, count: int) -> None:
     with store.reading() as connection:
         newest = connection.execute(select(func.max(sightings.c.reported_at))).scalar_one()
     middle_at = first.entries[0].added + (newest - first.entries[0].added) / 2
+    # a paging that has come half-way: the next token of the page at the middle
+    half_way = min(middle_at, newest - timedelta(microseconds=1))  # one batch: from its start
+    middle_next = object_page(store, reader, group, added_after=half_way).next
+    assert middle_next is not None, "too few sightings for a page after the middle"
     print(f"  {'page of 1,000 objects':<34}{'median':>9}{'p95':>9}")
     for label, after in (("first", None), ("middle (added_after)", middle_at)):
         median, p95 = _timed(lambda a=after: object_page(store, reader, group, added_after=a))
         print(f"  object_page, {label:<21}{median:>7.1f} ms{p95:>6.1f} ms")
+    median, p95 = _timed(lambda: object_page(store, reader, group, next_token=middle_next))
+    print(f"  object_page, {'middle (next token)':<21}{median:>7.1f} ms{p95:>6.1f} ms")
     with serving(url, 1) as port:
         base = f"http://127.0.0.1:{port}"
         session = requests.Session()
@@ -109,6 +116,10 @@ def _pages(url: str, count: int) -> None:
             lambda: session.get(objects, params={"limit": 1000, "next": token_next}, timeout=60)
         )
         print(f"  HTTP GET objects/, with next      {median:>7.1f} ms{p95:>6.1f} ms")
+        median, p95 = _timed(
+            lambda: session.get(objects, params={"limit": 1000, "next": middle_next}, timeout=60)
+        )
+        print(f"  HTTP GET objects/, next at middle {median:>7.1f} ms{p95:>6.1f} ms")
     store.close()
 
 

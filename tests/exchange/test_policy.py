@@ -374,7 +374,17 @@ def test_what_leaves_is_exactly_what_its_legal_basis_still_allows(
     assert got == expected
 
 
-def test_a_shared_page_is_a_range_read_on_the_arrival_index(store: Store) -> None:
+@pytest.mark.parametrize(
+    ("where", "searched"),
+    [
+        ({"added_after": T0}, "(reported_at>?)"),
+        # the next page of a paging: a range from the cursor on, wherever it is in the index
+        ({"cursor": f"{T0.isoformat()}~{uuid.UUID(int=7)}"}, "((reported_at,id)>(?,?))"),
+    ],
+)
+def test_a_shared_page_is_a_range_read_on_the_arrival_index(
+    store: Store, where: dict[str, Any], searched: str
+) -> None:
     if store.engine.dialect.name != "sqlite":
         pytest.skip("the plan checked is SQLite's; PostgreSQL's depends on its statistics")
     agency = store.add_agency("TH-CCIB", name="CCIB", country="TH", kind=AgencyKind.POLICE)
@@ -390,8 +400,8 @@ def test_a_shared_page_is_a_range_read_on_the_arrival_index(store: Store) -> Non
             store,
             Caller("peer", Role.ANALYST, agency_id=agency.id),
             legal=LEGAL,
-            added_after=T0,
             now=NOW,
+            **where,
         )
     finally:
         event.remove(store.engine, "before_cursor_execute", keep)
@@ -402,5 +412,5 @@ def test_a_shared_page_is_a_range_read_on_the_arrival_index(store: Store) -> Non
         plan = " / ".join(
             row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
         )
-    assert "SEARCH sightings USING INDEX ix_sightings_reported_at_id (reported_at>?)" in plan
+    assert f"SEARCH sightings USING INDEX ix_sightings_reported_at_id {searched}" in plan, plan
     assert "TEMP B-TREE" not in plan
