@@ -8,8 +8,17 @@ import numpy as np
 import pytest
 
 from scamwall.errors import InvalidInput
-from scamwall.screening.features import coverage, hash_ngrams, model_text
+from scamwall.screening.features import (
+    SCRIPTS,
+    coverage,
+    hash_ngrams,
+    model_text,
+    script_counts,
+    scripts,
+    word_coverage,
+)
 from scamwall.screening.messages import read_messages
+from scamwall.screening.model import default_model, load_model
 from scamwall.screening.prepare import MAX_MESSAGE_BYTES, prepare_message, zawgyi_converter
 from scamwall.screening.rules import load_rules
 
@@ -125,6 +134,36 @@ def test_coverage_tells_an_unseen_script() -> None:
     assert shares[1] == 0.0
     assert shares[2] == 1.0
     assert 0.3 < shares[3] < 0.8
+
+
+def test_scripts_name_the_script_most_letters_are_in() -> None:
+    texts = ["hello world", "สวัสดีครับ OTP 1234", "您好，请联系", BURMESE, "", "12345 !!!"]
+    texts += ["Xin chào bạn", "OTP 您好您好"]
+    named = [SCRIPTS[i] for i in scripts(texts)]
+    assert named == ["latin", "thai", "han", "other", "other", "other", "latin", "han"]
+
+
+def test_word_coverage_skips_only_texts_too_short_in_latin_letters() -> None:
+    vocabulary = frozenset({"hello", "there", "bank"})
+    texts = ["hello there my bank", "สวัสดีครับ ok ok", "您好 ab cd", "xin chào bạn ơi", "ab cd ef"]
+    latin = script_counts(texts)[:, SCRIPTS.index("latin")]
+    fast = word_coverage(texts, vocabulary, latin_letters=latin)
+    assert np.array_equal(fast, word_coverage(texts, vocabulary))
+    assert fast[0] == 0.75
+    assert fast[4] == 0.0
+
+
+def test_script_offsets_survive_saving_and_move_only_their_script(tmp_path: Path) -> None:
+    model = default_model()
+    shifted = type(model)(**{**model.__dict__, "offsets": (0.0, 0.0, -2.0, 0.0)})
+    shifted.save(tmp_path / "m.npz")
+    again = load_model(tmp_path / "m.npz")
+    assert again.offsets == (0.0, 0.0, -2.0, 0.0)
+    texts = [model_text("ยินดีด้วย คุณได้รับรางวัล กดรับสิทธิ์ที่ลิงก์"), "you won a prize claim now"]
+    plain = type(model)(**{**model.__dict__, "offsets": ()}).predict(texts).bad
+    moved = again.predict(texts).bad
+    assert moved[0] < plain[0]
+    assert moved[1] == pytest.approx(plain[1])
 
 
 def test_reading_messages_keeps_going_past_bad_lines() -> None:

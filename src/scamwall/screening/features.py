@@ -26,11 +26,14 @@ __all__ = [
     "CODE_POINTS",
     "DEFAULT_BITS",
     "DEFAULT_NGRAMS",
+    "SCRIPTS",
     "coverage",
     "hash_ngrams",
     "latin_words",
     "letters",
     "model_text",
+    "script_counts",
+    "scripts",
     "word_coverage",
 ]
 
@@ -120,17 +123,73 @@ def letters(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[n
     return codes[keep], owner[keep]
 
 
-def coverage(texts: Sequence[str], seen: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+def coverage(
+    texts: Sequence[str],
+    seen: npt.NDArray[np.bool_],
+    *,
+    letters_of: tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]] | None = None,
+) -> npt.NDArray[np.float64]:
     """Share of each text's letters whose character occurred in training (``seen`` is indexed
     by code point): whether the model has ever read this script. Burmese, Lao or Khmer text gets
-    about 0 from a model trained on Chinese, Thai and English; a text without letters gets 1."""
-    codes, owners = letters(texts)
+    about 0 from a model trained on Chinese, Thai and English; a text without letters gets 1.
+    ``letters_of`` is :func:`letters` of the texts, when the caller has it already."""
+    codes, owners = letters_of if letters_of is not None else letters(texts)
     count = len(texts)
     total = np.bincount(owners, minlength=count).astype(np.float64)
     known = np.bincount(owners, weights=seen[codes].astype(np.float64), minlength=count)
     result = np.ones(count, dtype=np.float64)
     np.divide(known, total, out=result, where=total > 0)
     return result
+
+
+#: Scripts :func:`scripts` tells apart; ``other`` is everything else (and no letters at all).
+SCRIPTS = ("other", "latin", "thai", "han")
+#: Where each script of :data:`SCRIPTS` starts and ends, as sorted code point boundaries: the
+#: code points from ``_BOUNDS[i]`` up to ``_BOUNDS[i + 1]`` are of script ``_SCRIPT_OF[i + 1]``
+#: (Latin: ASCII letters, Latin-1 to Latin Extended-B, Latin Extended Additional; Han: CJK
+#: radicals to unified ideographs, compatibility ideographs, the supplementary ideographic
+#: planes).
+_RANGES = (
+    (0x41, 0x5B, 1),
+    (0x61, 0x7B, 1),
+    (0xC0, 0x250, 1),
+    (0x0E00, 0x0E80, 2),
+    (0x1E00, 0x1F00, 1),
+    (0x2E80, 0xA000, 3),
+    (0xF900, 0xFB00, 3),
+    (0x20000, 0x30000, 3),
+)
+_BOUNDS = np.array([edge for low, high, _ in _RANGES for edge in (low, high)], dtype=np.uint32)
+_SCRIPT_OF = np.array(
+    [0, *(index for _, _, script in _RANGES for index in (script, 0))], dtype=np.int64
+)
+
+
+def script_counts(
+    texts: Sequence[str],
+    *,
+    letters_of: tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]] | None = None,
+) -> npt.NDArray[np.int64]:
+    """How many of each text's letters are of each script of :data:`SCRIPTS`, one row a text."""
+    codes, owners = letters_of if letters_of is not None else letters(texts)
+    count = len(texts)
+    script = _SCRIPT_OF[np.searchsorted(_BOUNDS, codes, side="right")]
+    counts = np.bincount(owners * len(SCRIPTS) + script, minlength=count * len(SCRIPTS))
+    return counts.reshape(count, len(SCRIPTS))
+
+
+def scripts(
+    texts: Sequence[str],
+    *,
+    letters_of: tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]] | None = None,
+    counts: npt.NDArray[np.int64] | None = None,
+) -> npt.NDArray[np.int64]:
+    """The script most of each text's letters are written in, as an index into
+    :data:`SCRIPTS` (0, ``other``, for a text without letters or mostly in another script).
+    ``counts`` is :func:`script_counts` of the texts, when the caller has it already."""
+    if counts is None:
+        counts = script_counts(texts, letters_of=letters_of)
+    return np.asarray(counts.argmax(axis=1), dtype=np.int64)
 
 
 _LATIN_WORD = re.compile(r"[a-z\u00c0-\u024f\u1e00-\u1eff]{2,}")
@@ -142,13 +201,23 @@ def latin_words(text: str) -> list[str]:
 
 
 def word_coverage(
-    texts: Sequence[str], vocabulary: frozenset[str], *, least: int = 3
+    texts: Sequence[str],
+    vocabulary: frozenset[str],
+    *,
+    least: int = 3,
+    latin_letters: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.float64]:
     """Share of each text's Latin-script words the model saw in training. Letters alone cannot
     tell English from Indonesian or Tagalog (same alphabet); words can. Texts with fewer than
-    ``least`` Latin words get 1 (nothing to judge by)."""
+    ``least`` Latin words get 1 (nothing to judge by). ``latin_letters``, the count of each
+    text's Latin letters (:func:`script_counts`), spares the search where too few are."""
     result = np.ones(len(texts), dtype=np.float64)
-    for index, text in enumerate(texts):
+    if latin_letters is None:
+        candidates: Sequence[int] = range(len(texts))
+    else:  # a word has two letters at least, all of them Latin
+        candidates = np.flatnonzero(latin_letters >= 2 * least).tolist()
+    for index in candidates:
+        text = texts[index]
         words = _LATIN_WORD.findall(text)
         if len(words) >= least:
             result[index] = sum(word in vocabulary for word in words) / len(words)

@@ -8,8 +8,12 @@ A model file (``.npz``, NumPy arrays only: nothing executable, unlike a pickle) 
   training data names; the *spam head*, the last column, is binary: advertising or not. Two
   heads because sources disagree about advertising: a fraud corpus files operator promotions
   under "normal", a spam corpus calls them spam. The fraud head learns from every source, the
-  spam head only from sources that label spam. ``P(bad) = 1 - (1 - P(fraud)) (1 - P(spam))``;
+  spam head from the sources that label spam, with every source's fraud as "not
+  advertising". ``P(bad) = 1 - (1 - P(fraud)) (1 - P(spam))``;
 - ``platt``: the calibration of ``P(not ham)`` fitted on the development split;
+- ``offsets``: optionally, a shift of that calibrated log-odds per script
+  (``features.SCRIPTS``: other, Latin, Thai, Han), chosen on the development split: the
+  threshold per language the script tells (``other``, where no training data is, stays 0);
 - ``mix``: how much rules and language-independent signals add where the model can read
   the message and where it cannot (chosen on the development split);
 - ``seen`` and ``vocabulary``: the characters and the Latin-script words seen in training,
@@ -33,7 +37,16 @@ import numpy as np
 import numpy.typing as npt
 
 from scamwall.errors import InvalidInput, NotFound
-from scamwall.screening.features import CODE_POINTS, coverage, hash_ngrams, word_coverage
+from scamwall.screening.features import (
+    CODE_POINTS,
+    SCRIPTS,
+    coverage,
+    hash_ngrams,
+    letters,
+    script_counts,
+    scripts,
+    word_coverage,
+)
 
 __all__ = ["CLASSES", "ModelOutput", "TextModel", "default_model", "load_model"]
 
@@ -47,6 +60,7 @@ CLASSES = (
     "acquaintance_impersonation",
 )
 _DEFAULT_FILE = "text-model.npz"
+_LATIN = SCRIPTS.index("latin")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +97,8 @@ class TextModel:
     vocabulary: frozenset[str] = frozenset()
     encoder_coef: npt.NDArray[np.float32] | None = None
     encoder_intercept: float = 0.0
+    #: Calibrated log-odds shift per script of ``features.SCRIPTS`` (empty: none).
+    offsets: tuple[float, ...] = ()
 
     @property
     def version(self) -> str:
@@ -108,7 +124,12 @@ class TextModel:
         spam = 1.0 / (1.0 + np.exp(-scores[:, -1]))
         bad = np.clip(1.0 - (1.0 - fraud) * (1.0 - spam), 1e-6, 1 - 1e-6)
         slope, offset = self.platt
-        calibrated = 1.0 / (1.0 + np.exp(-(slope * np.log(bad / (1 - bad)) + offset)))
+        log_odds = slope * np.log(bad / (1 - bad)) + offset
+        letters_of = letters(texts)
+        counts = script_counts(texts, letters_of=letters_of)
+        if any(self.offsets):
+            log_odds += np.asarray(self.offsets)[scripts(texts, counts=counts)]
+        calibrated = 1.0 / (1.0 + np.exp(-log_odds))
         likeliest = probabilities[:, 1:].argmax(axis=1) + 1
         category = [
             "spam" if s > f else self.classes[i]
@@ -118,8 +139,12 @@ class TextModel:
             calibrated,
             category,
             fraud,
-            coverage(texts, self.seen),
-            word_coverage(texts, self.vocabulary) if self.vocabulary else np.ones(len(texts)),
+            coverage(texts, self.seen, letters_of=letters_of),
+            (
+                word_coverage(texts, self.vocabulary, latin_letters=counts[:, _LATIN])
+                if self.vocabulary
+                else np.ones(len(texts))
+            ),
         )
 
     def save(self, path: Path) -> None:
@@ -136,6 +161,8 @@ class TextModel:
             "shape": np.array([self.bits, *self.ngrams]),
             "card": np.array(json.dumps(self.card, ensure_ascii=False, sort_keys=True)),
         }
+        if any(self.offsets):
+            arrays["offsets"] = np.array(self.offsets, dtype=np.float64)
         if self.encoder_coef is not None:
             arrays["encoder_coef"] = self.encoder_coef.astype(np.float32)
             arrays["encoder_intercept"] = np.array(self.encoder_intercept)
@@ -166,6 +193,7 @@ def _read(source: Any, name: str) -> TextModel:
                 encoder_intercept=(
                     float(data["encoder_intercept"]) if encoder is not None else 0.0
                 ),
+                offsets=tuple(float(v) for v in data.get("offsets", ())),
             )
     except (OSError, KeyError, ValueError) as exc:
         raise InvalidInput(f"{name} is not a scamwall text model ({exc})") from None
