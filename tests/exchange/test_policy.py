@@ -248,6 +248,28 @@ def _reported(store: Store, agency_code: str, name: str, **changes: Any) -> Sigh
     return Sighting(**fields)
 
 
+def test_shared_sightings_carry_the_groups_they_are_shared_with(store: Store) -> None:
+    agency = store.add_agency("TH-CCIB", name="CCIB", country="TH", kind=AgencyKind.POLICE)
+    access = Access(store)
+    mekong = access.add_group("Mekong", members=["TH-CCIB"])
+    border = access.add_group("Border", members=["TH-CCIB"])
+    store.record_sightings(
+        [
+            _reported(store, "TH-CCIB", "two.test", tlp=Tlp.AMBER, groups={mekong.id, border.id}),
+            _reported(store, "TH-CCIB", "one.test", tlp=Tlp.AMBER, groups={border.id}),
+            _reported(store, "TH-CCIB", "none.test"),
+        ]
+    )
+    reader = Caller("peer", Role.ANALYST, agency_id=agency.id)
+    items = shared_sightings(store, reader, legal=LEGAL, now=NOW).items
+    groups = {i.sighting.indicator.canonical: i.sighting.groups for i in items}
+    assert groups == {
+        "two.test": {mekong.id, border.id},
+        "one.test": {border.id},
+        "none.test": frozenset(),
+    }
+
+
 def test_shared_sightings_carry_their_legal_basis_and_stop_at_its_limit(store: Store) -> None:
     agency = store.add_agency("TH-CCIB", name="CCIB", country="TH", kind=AgencyKind.POLICE)
     mla = LegalBasis("MM", "MLA request 2026/114", T0 + timedelta(days=90))
