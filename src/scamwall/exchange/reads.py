@@ -17,11 +17,9 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Integer,
-    String,
     and_,
     bindparam,
     case,
-    cast,
     exists,
     func,
     or_,
@@ -51,7 +49,9 @@ from scamwall.store.schema import (
     agencies,
     disputed_sightings,
     group_members,
+    id_set,
     indicators,
+    read_id_set,
     sharing_groups,
     sighting_groups,
     sightings,
@@ -310,11 +310,8 @@ SHAREABLE_TLPS = (Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER)
 #: The sharing groups of each sighting (``"1,3"``; None: none), read with the sighting: asked
 #: for afterwards by the page's ids, they took one bound parameter a sighting, a statement too
 #: long for the drivers' caches.
-_GROUP_IDS = (
-    select(func.aggregate_strings(cast(sighting_groups.c.group_id, String), ","))
-    .where(sighting_groups.c.sighting_id == sightings.c.id)
-    .scalar_subquery()
-    .label("group_ids")
+_GROUP_IDS = id_set(
+    sighting_groups.c.group_id, sighting_groups.c.sighting_id == sightings.c.id, "group_ids"
 )
 
 _SHARED = (
@@ -453,7 +450,7 @@ def shared_sightings(
         rows = rows[:limit]
         amber = [str(r.id) for r in rows if r.tlp == Tlp.AMBER.value]
     agencies: dict[int, Agency] = {}
-    items = tuple(_shared_item(r, _groups(r.group_ids), legal, agencies) for r in rows)
+    items = tuple(_shared_item(r, read_id_set(r.group_ids), legal, agencies) for r in rows)
     if amber:
         AuditLog(store).record(
             caller, "share", target="sightings", detail={"sightings": amber}, origin=origin
@@ -461,11 +458,6 @@ def shared_sightings(
     last = rows[-1] if more and rows else None
     next_cursor = _cursor_text(last.reported_at, str(last.id)) if last else None
     return SharedPage(items, next_cursor)
-
-
-def _groups(group_ids: str | None) -> frozenset[int]:
-    """The groups of :data:`_GROUP_IDS`' text."""
-    return frozenset(int(group) for group in group_ids.split(",")) if group_ids else frozenset()
 
 
 def _cursor_text(added: datetime, sighting: str) -> str:

@@ -12,13 +12,21 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import String, bindparam, cast, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scamwall.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound
 from scamwall.exchange.policy import Caller, Role
 from scamwall.store.repository import Store
-from scamwall.store.schema import agencies, group_members, sharing_groups, tokens, users
+from scamwall.store.schema import (
+    agencies,
+    group_members,
+    id_set,
+    read_id_set,
+    sharing_groups,
+    tokens,
+    users,
+)
 from scamwall.validation import clean_text
 
 __all__ = ["TOKEN_PREFIX", "Access", "IssuedToken", "SharingGroup", "TokenInfo", "User"]
@@ -36,10 +44,7 @@ _TOKEN_HOLDER = (
         users.c.disabled_at,
         agencies.c.id.label("agency_id"),
         agencies.c.code,
-        select(func.aggregate_strings(cast(group_members.c.group_id, String), ","))
-        .where(group_members.c.agency_id == agencies.c.id)
-        .scalar_subquery()
-        .label("group_ids"),
+        id_set(group_members.c.group_id, group_members.c.agency_id == agencies.c.id, "group_ids"),
     )
     .join(users, users.c.id == tokens.c.user_id)
     .join(agencies, agencies.c.id == users.c.agency_id)
@@ -257,7 +262,7 @@ class Access:
             )
         if row.disabled_at is not None:
             raise NotAuthenticated(f"user {row.name} is disabled")
-        groups = frozenset(int(g) for g in (row.group_ids or "").split(",") if g)
+        groups = read_id_set(row.group_ids)
         return Caller(
             name=row.name,
             role=Role(row.role),
