@@ -179,16 +179,13 @@ def script_counts(
 
 
 def scripts(
-    texts: Sequence[str],
-    *,
-    letters_of: tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]] | None = None,
-    counts: npt.NDArray[np.int64] | None = None,
+    texts: Sequence[str], *, counts: npt.NDArray[np.int64] | None = None
 ) -> npt.NDArray[np.int64]:
     """The script most of each text's letters are written in, as an index into
     :data:`SCRIPTS` (0, ``other``, for a text without letters or mostly in another script).
     ``counts`` is :func:`script_counts` of the texts, when the caller has it already."""
     if counts is None:
-        counts = script_counts(texts, letters_of=letters_of)
+        counts = script_counts(texts)
     return np.asarray(counts.argmax(axis=1), dtype=np.int64)
 
 
