@@ -11,35 +11,42 @@ country's instance shares itself), so no peer can report in another country's na
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from scamwall.exchange.stix_import import ImportedFact, PeerIdentity
 from scamwall.store import Agency, Sighting
 from scamwall.vocabulary import Tlp
 
-__all__ = ["RELAYED", "peer_claims", "peer_sightings"]
+__all__ = ["RELAYED", "PeerClaims", "peer_claims", "peer_sightings"]
 
 #: What :func:`peer_claims` answers for a relayed sighting; such facts are left out.
 RELAYED = "\x00relayed"
 
 
-def peer_claims(
-    peer_agency: Agency, local: Mapping[str, Agency]
-) -> Callable[[PeerIdentity], str | None]:
+@dataclass(frozen=True, slots=True)
+class PeerClaims:
     """The agency code a peer's identity stands for here (None: the peer agency's own), or
-    :data:`RELAYED`; ``local`` holds this instance's agencies by code."""
+    :data:`RELAYED`. Plain data, so a reading process can take it with a page."""
 
-    def agency_of(identity: PeerIdentity) -> str | None:
+    #: the peer agency's country
+    country: str
+    #: this instance's agencies' countries, by code
+    countries: Mapping[str, str]
+
+    def __call__(self, identity: PeerIdentity) -> str | None:
         claimed = identity.agency_code
         if claimed is None:
             return None
-        known = local.get(claimed)
-        if known is None or known.country != peer_agency.country:
-            return RELAYED
+        if self.countries.get(claimed) != self.country:
+            return RELAYED  # another country's, or an agency this instance does not know
         return claimed
 
-    return agency_of
+
+def peer_claims(peer_agency: Agency, local: Mapping[str, Agency]) -> PeerClaims:
+    """What a peer's identities stand for here; ``local`` holds this instance's agencies by
+    code."""
+    return PeerClaims(peer_agency.country, {code: a.country for code, a in local.items()})
 
 
 def peer_sightings(
