@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from scamwall.api import create_app
 from scamwall.cli import main
 from scamwall.errors import PeerUnavailable
+from scamwall.exchange import sync
 from scamwall.exchange.policy import Caller, Role
 from scamwall.exchange.reads import lookup
 from scamwall.exchange.stix_export import export_objects
@@ -165,6 +166,59 @@ def test_sync_resumes_where_it_stopped(pair: tuple[Instance, Instance]) -> None:
             break
     assert total == 30
     assert len(_values(thai, "TH-CCIB")) == 30
+
+
+@pytest.mark.parametrize("reading_process", [True, False], ids=["forked-reader", "in-process"])
+def test_a_pull_of_many_pages_stores_the_same_whoever_reads_them(
+    pair: tuple[Instance, Instance], monkeypatch: pytest.MonkeyPatch, reading_process: bool
+) -> None:
+    chinese, thai = pair
+    if not reading_process:
+        monkeypatch.setattr(sync, "get_all_start_methods", lambda: ["spawn"])
+    chinese.store.add_agency("LA-MPS", name="LA-MPS", country="LA", kind=AgencyKind.POLICE)
+    for number in range(25):
+        chinese.report("CN-MPS", f"green-{number}.example", Tlp.GREEN)
+        chinese.report("CN-MPS", f"amber-{number}.example", Tlp.AMBER, shared=True)
+        chinese.report("LA-MPS", f"lao-{number}.example", Tlp.CLEAR)  # relayed, left out
+    chinese.report("CN-MPS", "green-0.example", Tlp.GREEN)  # the same fact twice: stored once
+
+    report = sync_with_peer(
+        thai.store, f"{chinese.url}/taxii2/", chinese.token_for_peer, peer_agency_code="CN-MPS",
+        push=False, limits=SyncLimits(page_objects=16, write_batch=7),
+    )  # fmt: skip
+    assert report.pulled_new == 50
+    assert report.relayed == 25
+    assert report.rejected == []
+    in_thailand = _values(thai, "TH-CCIB")
+    assert sorted(in_thailand) == sorted(
+        [f"green-{n}.example" for n in range(25)] + [f"amber-{n}.example" for n in range(25)]
+    )
+    assert all(in_thailand[f"amber-{n}.example"] is Tlp.AMBER for n in range(25))
+    thai.store.add_agency("MM-POL", name="MM-POL", country="MM", kind=AgencyKind.POLICE)
+    outside_the_group = thai.reader("MM-POL")
+    assert not lookup(thai.store, outside_the_group, parse_indicator("amber-3.example")).sightings
+    again = sync_with_peer(
+        thai.store, f"{chinese.url}/taxii2/", chinese.token_for_peer, peer_agency_code="CN-MPS",
+        push=False, limits=SyncLimits(page_objects=16),
+    )  # fmt: skip
+    assert again.pulled_new == 0
+
+
+def test_a_page_that_leaves_out_its_objects_is_an_empty_page(store: Store) -> None:
+    """TAXII lets an envelope with nothing in it omit ``objects``."""
+    store.add_agency("CN-MPS", name="CN-MPS", country="CN", kind=AgencyKind.POLICE)
+    peer = _failing_peer("0b5d2c8e-1f7a-4c3b-9e6d-2a1b3c4d5e6f", [[]], {"up": True}, [])
+    peer.router.routes = [r for r in peer.router.routes if "objects" not in getattr(r, "path", "")]
+
+    @peer.get("/taxii2/root/collections/{ident}/objects/")
+    def empty() -> dict[str, object]:
+        return {"more": False}
+
+    with serving(peer) as url:
+        report = sync_with_peer(
+            store, url + "/taxii2/", "sw_x", peer_agency_code="CN-MPS", push=False
+        )
+    assert (report.pulled_objects, report.pulled_new, report.rejected) == (0, 0, [])
 
 
 def test_a_dead_or_wrong_peer_is_refused_with_a_reason(pair: tuple[Instance, Instance]) -> None:

@@ -21,6 +21,11 @@ sent, held before the first one the peer offers no collection for yet. A sync th
 on from there. Sightings have deterministic ids on every instance, so a page taken twice stores
 nothing new.
 
+**Pipelined.** The next page is asked for as soon as its ``next`` token is known, the page
+before is read meanwhile (in a forked process of its own once a pull runs to a second page:
+reading hostile objects is most of a pull's CPU), and the pages before are written by a writer
+thread.
+
 **A hostile or broken peer** is bounded: every request has a timeout, every answer (errors
 too) a size limit, a run a number of pages per collection; a pull ends when the peer repeats a
 ``next`` token or sends an empty page.
@@ -30,13 +35,17 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 from urllib.parse import urljoin
 
+import msgspec
 import requests
+from sqlalchemy.engine import make_url
 
 from scamwall import wire
 from scamwall.errors import InvalidInput, InvalidRecord, PeerUnavailable, UsageError
@@ -49,7 +58,7 @@ from scamwall.exchange.stix_import import StixImportOptions, import_bundle
 from scamwall.exchange.taxii import MEDIA_TAXII
 from scamwall.store import Agency, Sighting, Store
 from scamwall.store.access import Access
-from scamwall.store.repository import BULK_LOAD
+from scamwall.store.repository import BULK_LOAD, PreparedBatch, prepare_batch
 from scamwall.store.sync_positions import load_position, save_position
 from scamwall.vocabulary import Tlp
 
@@ -137,7 +146,8 @@ class _Peer:
             raise PeerUnavailable(f"{url}: neither a TAXII discovery nor an API root")
         return url
 
-    def _answer(self, response: requests.Response, url: str) -> Any:
+    def _body(self, response: requests.Response, url: str) -> bytes:
+        """The answer's body, at most ``max_response_bytes``; an HTTP error raised."""
         if response.status_code >= 400:
             start = next(response.iter_content(300), b"")  # never the whole of a huge answer
             response.close()
@@ -153,24 +163,26 @@ class _Peer:
                 raise PeerUnavailable(
                     f"{url}: answer over {self.limits.max_response_bytes} bytes; refused"
                 )
+        return bytes(body)
+
+    def get(self, url: str, params: dict[str, Any] | None = None) -> Any:
         try:
-            return wire.decode(body)
+            return wire.decode(self._body(self._request(url, params), url))
         except ValueError:
             raise PeerUnavailable(f"{url}: the answer is not JSON") from None
 
-    def get(self, url: str, params: dict[str, Any] | None = None) -> Any:
-        return self.get_with_headers(url, params)[0]
+    def page(self, url: str, params: dict[str, Any]) -> _Page:
+        """A page of objects: its envelope read, its objects left as JSON for the reader."""
+        response = self._request(url, params)
+        body = self._body(response, url)
+        following, count = _envelope(body, url)
+        return _Page(following, count, body, response.headers.get("X-TAXII-Date-Added-Last"))
 
-    def get_with_headers(
-        self, url: str, params: dict[str, Any] | None = None
-    ) -> tuple[Any, requests.structures.CaseInsensitiveDict[str]]:
+    def _request(self, url: str, params: dict[str, Any] | None) -> requests.Response:
         try:
-            response = self.session.get(
-                url, params=params, timeout=self.limits.timeout_s, stream=True
-            )
+            return self.session.get(url, params=params, timeout=self.limits.timeout_s, stream=True)
         except requests.RequestException as exc:
             raise PeerUnavailable(f"{url}: {exc}") from None
-        return self._answer(response, url), response.headers
 
     def post(self, url: str, body: dict[str, Any]) -> Any:
         try:
@@ -183,7 +195,10 @@ class _Peer:
             )
         except requests.RequestException as exc:
             raise PeerUnavailable(f"{url}: {exc}") from None
-        return self._answer(response, url)
+        try:
+            return wire.decode(self._body(response, url))
+        except ValueError:
+            raise PeerUnavailable(f"{url}: the answer is not JSON") from None
 
     def collections(self) -> list[dict[str, Any]]:
         found = self.get(urljoin(self.root, "collections/")).get("collections") or []
@@ -202,6 +217,121 @@ class _Run:
     report: SyncReport
 
 
+class _Envelope(msgspec.Struct):
+    """What a pull needs of a page before its objects are read (TAXII lets a page with no
+    objects leave them out)."""
+
+    more: Any = None
+    next: Any = None
+    objects: list[msgspec.Raw] = msgspec.field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Page:
+    """A page of a peer's collection: where the paging goes on, its objects as JSON."""
+
+    #: the ``next`` token when the peer says there is more
+    following: Any
+    count: int
+    body: bytes
+    #: the ``X-TAXII-Date-Added-Last`` header
+    date_added_last: str | None
+
+
+def _envelope(body: bytes, url: str) -> tuple[Any, int]:
+    """The ``next`` token to go on with (None: the last page) and the number of objects."""
+    try:
+        envelope = msgspec.json.decode(body, type=_Envelope)
+    except msgspec.ValidationError:
+        raise PeerUnavailable(f"{url}: the answer is not a TAXII envelope") from None
+    except msgspec.DecodeError:  # JSON that msgspec does not hold, or not JSON: wire decides
+        try:
+            page = wire.decode(body)
+        except ValueError:
+            raise PeerUnavailable(f"{url}: the answer is not JSON") from None
+        if not isinstance(page, dict) or not isinstance(page.get("objects", []), list):
+            raise PeerUnavailable(f"{url}: the answer is not a TAXII envelope") from None
+        return (page.get("next") if page.get("more") else None), len(page.get("objects", []))
+    return (envelope.next if envelope.more else None), len(envelope.objects)
+
+
+@dataclass
+class _ReadPage:
+    """A page read: rows ready for the store, sightings whose markings the store adds, and
+    what was left out."""
+
+    prepared: PreparedBatch
+    marked: list[Sighting]
+    relayed: int
+    rejected: list[str]
+
+
+@dataclass(frozen=True)
+class _PageReader:
+    """Reads a page's objects as a peer's (hostile) input. Plain data, so a reading process can
+    take it with each page: AMBER from a group's collection is shared with ``group_id``."""
+
+    options: StixImportOptions
+    local: dict[str, Agency]
+    group_id: int | None
+    drivername: str
+
+    def __call__(self, body: bytes) -> _ReadPage:
+        page = wire.decode(body)
+        result = import_bundle({"type": "bundle", "objects": page.get("objects", [])}, self.options)
+        shared = () if self.group_id is None else (self.group_id,)
+        sightings, relayed = peer_sightings(result.facts, self.local, share_amber_with=shared)
+        plain = [s for s in sightings if not (s.groups or s.tlp is Tlp.RED)]
+        marked = [s for s in sightings if s.groups or s.tlp is Tlp.RED]
+        dialect = make_url(f"{self.drivername}://").get_dialect()()
+        return _ReadPage(
+            prepare_batch(plain, dialect), marked, relayed, [str(r) for r in result.rejects]
+        )
+
+
+class _Readers:
+    """Reads pulled pages: here, or in a forked process once a pull runs to a second page.
+    Reading hostile objects is most of a pull's CPU; in a process of its own it leaves this
+    one's interpreter to fetching and writing."""
+
+    def __init__(self, reader: _PageReader) -> None:
+        self.reader = reader
+        self.pool: ProcessPoolExecutor | None = None
+
+    def submit(self, body: bytes, *, more: bool) -> Future[_ReadPage]:
+        if self.pool is None and more and "fork" in get_all_start_methods():
+            # forked, not spawned: a spawned process would re-import the caller's main module
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
+        if self.pool is not None:
+            return self.pool.submit(self.reader, body)
+        here: Future[_ReadPage] = Future()
+        try:
+            here.set_result(self.reader(body))
+        except Exception as exc:  # raised where a process's would be: at .result()
+            here.set_exception(exc)
+        return here
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class _Unwritten:
+    """Pages read and not yet written, and how many objects and sightings they held."""
+
+    prepared: list[PreparedBatch] = field(default_factory=list)
+    marked: list[Sighting] = field(default_factory=list)
+    objects: int = 0
+    sightings: int = 0
+
+    def add(self, page: _ReadPage, objects: int) -> None:
+        self.prepared.append(page.prepared)
+        self.marked.extend(page.marked)
+        self.objects += objects
+        self.sightings += page.prepared.size + len(page.marked)
+
+
 def _pull(run: _Run, collection: dict[str, Any]) -> None:
     """Pages of the collection after the stored position, imported; the position is the
     ``added_after`` of the paging under way and its latest ``next``, so a stopped pull resumes
@@ -213,36 +343,49 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
     saved = json.loads(load_position(store, *key) or "{}")
     after, next_token = saved.get("after"), saved.get("next")
     url = urljoin(peer.root, f"collections/{collection['id']}/objects/")
-    options = StixImportOptions(
-        default_agency=peer_agency.code,
-        agencies=peer_claims(peer_agency, local),
-        region=peer_agency.country,
-    )
     # AMBER from a group's collection is shared here with the group of the same name, if any
     groups = {g.name.casefold(): g.id for g in Access(store).list_groups()}
-    group_id = groups.get(str(collection.get("title", "")).casefold())
+    reader = _PageReader(
+        StixImportOptions(
+            default_agency=peer_agency.code,
+            agencies=peer_claims(peer_agency, local),
+            region=peer_agency.country,
+        ),
+        local,
+        groups.get(str(collection.get("title", "")).casefold()),
+        store.engine.url.drivername,
+    )
     newest = after
 
-    def fetch(token: str | None) -> tuple[Any, Any]:
+    def fetch(token: str | None) -> _Page:
         params: dict[str, Any] = {"limit": bounds.page_objects}
         if after is not None:
             params["added_after"] = after
         if token is not None:
             params["next"] = token
-        return peer.get_with_headers(url, params)
+        return peer.page(url, params)
 
-    # three steps overlap: the next page is asked for as soon as its token is known (the peer
-    # builds it), this thread reads the page it has, and the pages before are being written
-    # (the database works without holding the interpreter). Pages are written together, with
-    # the position after the last of them, in one transaction: one commit of random keys per
-    # page would rewrite most of the indexes' pages each time.
+    # fetching, reading and writing overlap (the module's docstring). Pages are written
+    # together, with the position after the last of them, in one transaction: one commit of
+    # random keys per page would rewrite most of the indexes' pages each time.
+    readers = _Readers(reader)
     with ThreadPoolExecutor(max_workers=1) as ahead, ThreadPoolExecutor(max_workers=1) as writer:
         pending = ahead.submit(fetch, next_token)
+        reading: deque[tuple[Future[_ReadPage], int]] = deque()
         written: Future[None] | None = None
         unwritten = _Unwritten()
 
+        def collect(keep: int) -> None:
+            while len(reading) > keep:
+                page, objects = reading.popleft()
+                read = page.result()
+                run.report.relayed += read.relayed
+                run.report.rejected.extend(read.rejected)
+                unwritten.add(read, objects)
+
         def write(position: dict[str, Any]) -> None:
             nonlocal written, unwritten
+            collect(0)  # the position counts every page asked for so far
             if written is not None:
                 written.result()
             written = writer.submit(_write_pages, run, unwritten, key, json.dumps(position))
@@ -251,80 +394,48 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
         try:
             for _ in range(bounds.max_pages):
                 try:
-                    page, headers = pending.result()
+                    page = pending.result()
                 except PeerUnavailable as exc:
                     if next_token is None or exc.details.get("status") not in (400, 404):
-                        if unwritten.objects:  # what was read before stays read
+                        if reading or unwritten.objects:  # what was read before stays read
                             write({"after": after, "next": next_token})
                         raise
                     next_token = None  # an expired token: the added_after position is enough
                     pending = ahead.submit(fetch, None)
                     continue
-                objects = page.get("objects") if isinstance(page, dict) else None
-                if not isinstance(objects, list):
-                    if unwritten.objects:
-                        write({"after": after, "next": next_token})
-                    raise PeerUnavailable(f"{url}: the answer is not a TAXII envelope")
-                following = page.get("next") if page.get("more") else None
-                done = not isinstance(following, str) or following == next_token or not objects
+                following = page.following
+                done = not isinstance(following, str) or following == next_token or not page.count
                 if not done:
                     pending = ahead.submit(fetch, following)
-                last = headers.get("X-TAXII-Date-Added-Last")
+                last = page.date_added_last
                 if last and (newest is None or last > newest):
                     newest = last
-                unwritten.add(_read_page(run, objects, options, local, group_id), len(objects))
+                reading.append((readers.submit(page.body, more=not done), page.count))
                 if done:
                     write({"after": _earlier(newest, bounds), "next": None})
                     return
+                collect(1)  # the reader has the page just given while this one is taken
                 next_token = following
-                if len(unwritten.sightings) >= bounds.write_batch:
+                if unwritten.sightings >= bounds.write_batch:
                     write({"after": after, "next": next_token})
-            if unwritten.objects:
+            if reading or unwritten.objects:
                 write({"after": after, "next": next_token})
         finally:
+            readers.close()
             if written is not None:
                 written.result()
     log.warning("%s: over %d pages in one sync; the next sync goes on", url, bounds.max_pages)
 
 
-@dataclass
-class _Unwritten:
-    """Sightings of pages read and not yet written, and how many objects those pages held."""
-
-    sightings: list[Sighting] = field(default_factory=list)
-    objects: int = 0
-
-    def add(self, sightings: list[Sighting], objects: int) -> None:
-        self.sightings.extend(sightings)
-        self.objects += objects
-
-
-def _read_page(
-    run: _Run,
-    objects: list[Any],
-    options: StixImportOptions,
-    local: dict[str, Agency],
-    group_id: int | None,
-) -> list[Sighting]:
-    """The sightings of one page: relayed ones left out, AMBER shared with the local group of
-    the collection's name; objects that cannot be read are counted as refused."""
-    report = run.report
-    result = import_bundle({"type": "bundle", "objects": objects}, options)
-    shared = () if group_id is None else (group_id,)
-    sightings, relayed = peer_sightings(result.facts, local, share_amber_with=shared)
-    report.relayed += relayed
-    report.rejected.extend(str(reject) for reject in result.rejects)
-    return sightings
-
-
 def _write_pages(run: _Run, pages: _Unwritten, key: tuple[str, str, str], position: str) -> None:
     """Store the sightings of pages read and the position after them, in one transaction."""
     with run.store.transaction() as connection:
-        written = run.store.record_sightings(pages.sightings, connection=connection)
+        written = run.store.write_prepared(PreparedBatch.joined(pages.prepared), connection)
+        marked = run.store.record_sightings(pages.marked, connection=connection)
         save_position(run.store, *key, position, connection=connection)
     run.report.pulled_objects += pages.objects
-    run.report.pulled_new += written.inserted
-    run.report.pulled_known += written.duplicates
+    run.report.pulled_new += written.inserted + marked.inserted
+    run.report.pulled_known += written.duplicates + marked.duplicates
 
 
 def _earlier(stamp: str | None, bounds: SyncLimits) -> str | None:

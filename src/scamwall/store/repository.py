@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, text, update
@@ -95,12 +96,23 @@ class StoreCounts:
 
 @dataclass(frozen=True, slots=True)
 class PreparedBatch:
-    """A batch of sightings as driver-ready rows: the pure half of writing, which intake runs
-    in its parsing process."""
+    """A batch of sightings as driver-ready rows: the pure half of writing, which intake and a
+    sync's pull run in a process of their own."""
 
     indicator_rows: list[tuple[Any, ...]]
     sighting_rows: list[tuple[Any, ...]]
     size: int
+
+    @classmethod
+    def joined(cls, parts: Sequence[PreparedBatch]) -> PreparedBatch:
+        """Batches prepared apart as one, rows in key order (a key two of them hold is written
+        once: the store skips it the second time)."""
+        by_key = itemgetter(0)
+        return cls(
+            sorted((row for part in parts for row in part.indicator_rows), key=by_key),
+            sorted((row for part in parts for row in part.sighting_rows), key=by_key),
+            sum(part.size for part in parts),
+        )
 
 
 def _python_rows(
