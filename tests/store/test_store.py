@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from scamwall.errors import AlreadyExists, InvalidInput, InvalidRecord, NotFound, StoreUnavailable
-from scamwall.indicators import parse_indicator
+from scamwall.indicators import Indicator, parse_indicator
 from scamwall.store import Agency, LegalBasis, Sighting, Store
 from scamwall.store.bulk import insert_ignoring_known
 from scamwall.store.database import current_revision, head_revision
@@ -109,6 +110,39 @@ def test_sightings_read_back_exactly(thai_police: Store) -> None:
     assert indicator.canonical == "https://kbank-refund.example/verify"
     assert indicator.registered_domain == "kbank-refund.example"
     assert indicator.id == fact.indicator.id
+
+
+def test_a_sighting_built_from_its_stored_row_is_the_sighting_written() -> None:
+    """``Sighting.stored`` and ``Indicator.stored`` take the stored ids instead of computing them
+    again; every field must come through."""
+    agency = Agency(7, "TH-CCIB", "Thai police", "TH", AgencyKind.POLICE)
+    fact = Sighting(
+        indicator=parse_indicator("pay.scam-bank.example"),
+        agency=agency,
+        observed_at=datetime(2026, 11, 2, 9, 15, 0, 123456, tzinfo=UTC),
+        source_kind=SourceKind.POLICE_CASE,
+        confidence=70,
+        tlp=Tlp.RED,
+        note="n",
+        evidence_ref="CCIB-2",
+        groups=frozenset({3}),
+        recipients=frozenset({4, 5}),
+        submitted_by=9,
+        legal_basis=LegalBasis("TH", "court order 12/2569"),
+    )
+    indicator = Indicator.stored(
+        fact.indicator.kind,
+        fact.indicator.canonical,
+        fact.indicator.registered_domain,
+        fact.indicator.id,
+    )
+    values = {f.name: getattr(fact, f.name) for f in fields(Sighting) if f.name != "id"}
+    rebuilt = Sighting.stored(fact.id, **{**values, "indicator": indicator})
+    assert rebuilt == fact
+    assert indicator.registered_domain == "scam-bank.example"
+    assert {f.name: getattr(rebuilt, f.name) for f in fields(Sighting)} == {
+        f.name: getattr(fact, f.name) for f in fields(Sighting)
+    }
 
 
 def test_legal_basis_reads_back_exactly_and_the_first_report_keeps_its_own(

@@ -489,9 +489,13 @@ def _shared_item(
             row.agency_country,
             AgencyKind(row.agency_kind),
         )
-    fact = Sighting(
-        indicator=Indicator(
-            _INDICATOR_KINDS[row.indicator_kind], row.canonical, row.registered_domain
+    fact = Sighting.stored(
+        str(row.id),
+        indicator=Indicator.stored(
+            _INDICATOR_KINDS[row.indicator_kind],
+            row.canonical,
+            row.registered_domain,
+            str(row.indicator_id),
         ),
         agency=agency,
         observed_at=row.observed_at,

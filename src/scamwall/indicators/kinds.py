@@ -64,6 +64,19 @@ class Indicator:
     def __post_init__(self) -> None:
         object.__setattr__(self, "id", indicator_id(self.kind, self.canonical))
 
+    @classmethod
+    def stored(
+        cls, kind: IndicatorKind, canonical: str, registered_domain: str | None, stored_id: str
+    ) -> Indicator:
+        """An indicator read back from the store with the id stored beside it (the one
+        :func:`indicator_id` gave when it was written), not computed again."""
+        indicator = object.__new__(cls)
+        object.__setattr__(indicator, "kind", kind)
+        object.__setattr__(indicator, "canonical", canonical)
+        object.__setattr__(indicator, "registered_domain", registered_domain)
+        object.__setattr__(indicator, "id", stored_id)
+        return indicator
+
     def as_dict(self) -> dict[str, str]:
         """``{"kind", "canonical", "id"}`` as the CLI and API print it."""
         return {"kind": self.kind.value, "canonical": self.canonical, "id": self.id}

@@ -157,3 +157,43 @@ class Sighting:
             self.evidence_ref,
         )
         object.__setattr__(self, "id", fact)
+
+    @classmethod
+    def stored(
+        cls,
+        stored_id: str,
+        *,
+        indicator: Indicator,
+        agency: Agency,
+        observed_at: datetime,
+        source_kind: SourceKind,
+        confidence: int,
+        tlp: Tlp,
+        note: str | None,
+        evidence_ref: str | None,
+        groups: frozenset[int],
+        recipients: frozenset[int] = frozenset(),
+        submitted_by: int | None,
+        legal_basis: LegalBasis | None,
+    ) -> Sighting:
+        """A sighting read back from the store (checked when it was written, ``observed_at`` in
+        UTC) with its stored id: nothing checked or computed again. Pages of the shared view
+        build thousands of these."""
+        sighting = object.__new__(cls)
+        for name, value in (
+            ("indicator", indicator),
+            ("agency", agency),
+            ("observed_at", observed_at),
+            ("source_kind", source_kind),
+            ("confidence", confidence),
+            ("tlp", tlp),
+            ("note", note),
+            ("evidence_ref", evidence_ref),
+            ("groups", groups),
+            ("recipients", recipients),
+            ("submitted_by", submitted_by),
+            ("legal_basis", legal_basis),
+            ("id", stored_id),
+        ):
+            object.__setattr__(sighting, name, value)
+        return sighting
