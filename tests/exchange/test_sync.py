@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from scamwall.api import create_app
 from scamwall.cli import main
@@ -25,7 +25,7 @@ from scamwall.exchange.stix_export import export_objects
 from scamwall.exchange.sync import SyncLimits, sync_with_peer
 from scamwall.indicators import parse_indicator
 from scamwall.settings import Settings
-from scamwall.store import Sighting, Store
+from scamwall.store import Agency, Sighting, Store
 from scamwall.store.access import Access
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 from tests.serving import serving
@@ -365,3 +365,73 @@ def _stored(store: Store) -> set[str]:
 
     page = shared_sightings(store, Access(store).agency_reader("CN-MPS"), legal=DefaultLegalBasis())
     return {item.sighting.indicator.canonical for item in page.items}
+
+
+def _raw_peer(pages: list[bytes], *, title: str = "Public") -> FastAPI:
+    """A peer whose collection answers ``pages`` as they are, ``next`` counting them."""
+    app = FastAPI()
+    root = "/taxii2/root/"
+
+    @app.get("/taxii2/")
+    def discovery() -> dict[str, object]:
+        return {"title": "raw", "default": root, "api_roots": [root]}
+
+    @app.get(root + "collections/")
+    def collections() -> dict[str, object]:
+        found = {"id": "c1", "title": title, "can_read": True, "can_write": False}
+        return {"collections": [found]}
+
+    @app.get(root + "collections/{ident}/objects/")
+    def objects(next: str = "0") -> Response:
+        return Response(pages[int(next)], media_type="application/taxii+json;version=2.1")
+
+    return app
+
+
+def _page(objects: list[dict[str, object]], number: int, last: int) -> bytes:
+    more = number < last
+    return json.dumps({"more": more, "next": str(number + 1), "objects": objects}).encode()
+
+
+def _report(agency: Agency, value: str, tlp: Tlp = Tlp.GREEN) -> Sighting:
+    return Sighting(
+        indicator=parse_indicator(value), agency=agency, observed_at=T0,
+        source_kind=SourceKind.POLICE_CASE, confidence=80, tlp=tlp,
+    )  # fmt: skip
+
+
+def test_a_page_whose_objects_are_not_json_ends_the_pull_and_keeps_what_came_before(
+    store: Store,
+) -> None:
+    agency = store.add_agency("CN-MPS", name="CN-MPS", country="CN", kind=AgencyKind.POLICE)
+    good = [list(export_objects([_report(agency, f"shop-{n}.example")])) for n in range(4)]
+    broken = b'{"more": true, "next": "3", "objects": [{"type": "note", "x": "\xff"}]}'
+    pages = [_page(good[0], 0, 3), _page(good[1], 1, 3), broken, _page(good[3], 3, 3)]
+    with serving(_raw_peer(pages)) as url:
+        with pytest.raises(PeerUnavailable, match="not JSON"):
+            sync_with_peer(store, url + "/taxii2/", "sw_x", peer_agency_code="CN-MPS", push=False)
+        assert _stored(store) == {"shop-0.example", "shop-1.example"}
+        pages[2] = _page(good[2], 2, 3)  # the peer mends its page: the pull goes on from it
+        report = sync_with_peer(
+            store, url + "/taxii2/", "sw_x", peer_agency_code="CN-MPS", push=False
+        )
+    assert report.pulled_new == 2
+    assert _stored(store) == {f"shop-{n}.example" for n in range(4)}
+
+
+def test_a_fact_pulled_twice_in_one_batch_keeps_its_first_report(store: Store) -> None:
+    agency = store.add_agency("CN-MPS", name="CN-MPS", country="CN", kind=AgencyKind.POLICE)
+    store.add_agency("TH-CCIB", name="TH-CCIB", country="TH", kind=AgencyKind.POLICE)
+    Access(store).add_group(GROUP, members=["CN-MPS", "TH-CCIB"])
+    first = list(export_objects([_report(agency, "same.example", Tlp.AMBER)]))
+    again = list(export_objects([_report(agency, "same.example", Tlp.GREEN)]))  # the same fact
+    with serving(_raw_peer([_page(first, 0, 1), _page(again, 1, 1)], title=GROUP)) as url:
+        report = sync_with_peer(
+            store, url + "/taxii2/", "sw_x", peer_agency_code="CN-MPS", push=False
+        )
+    assert (report.pulled_new, report.pulled_known) == (1, 1)
+    shared = lookup(store, Access(store).agency_reader("TH-CCIB"), parse_indicator("same.example"))
+    assert [s.tlp for s in shared.sightings] == [Tlp.AMBER]  # not widened to GREEN
+    store.add_agency("MM-POL", name="MM-POL", country="MM", kind=AgencyKind.POLICE)
+    outside = lookup(store, Access(store).agency_reader("MM-POL"), parse_indicator("same.example"))
+    assert outside.sightings == ()

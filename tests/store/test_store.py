@@ -16,7 +16,7 @@ from scamwall.indicators import Indicator, parse_indicator
 from scamwall.store import Agency, LegalBasis, Sighting, Store
 from scamwall.store.bulk import insert_ignoring_known
 from scamwall.store.database import current_revision, head_revision
-from scamwall.store.repository import SIGHTING_COLUMNS
+from scamwall.store.repository import SIGHTING_COLUMNS, prepare_batch
 from scamwall.store.schema import indicators, metadata, sightings
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 
@@ -143,6 +143,19 @@ def test_a_sighting_built_from_its_stored_row_is_the_sighting_written() -> None:
     assert {f.name: getattr(rebuilt, f.name) for f in fields(Sighting)} == {
         f.name: getattr(fact, f.name) for f in fields(Sighting)
     }
+
+
+def test_rows_prepared_ahead_arrive_when_they_are_written(thai_police: Store) -> None:
+    """A batch prepared in a parsing or reading process arrives at its write: a reader of the
+    arrival order never finds a sighting stamped before one it has gone past."""
+    fact = _sighting(thai_police, "late-arrival.example")
+    prepared = prepare_batch([fact], thai_police.engine.dialect)
+    between = datetime.now(UTC)
+    with thai_police.transaction() as connection:
+        thai_police.write_prepared(prepared, connection)
+    with thai_police.engine.connect() as connection:
+        arrived = connection.execute(select(sightings.c.reported_at)).scalar_one()
+    assert arrived >= between
 
 
 def test_legal_basis_reads_back_exactly_and_the_first_report_keeps_its_own(

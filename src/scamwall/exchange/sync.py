@@ -37,6 +37,7 @@ import json
 import logging
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import timedelta
 from multiprocessing import get_all_start_methods, get_context
@@ -48,7 +49,13 @@ import requests
 from sqlalchemy.engine import make_url
 
 from scamwall import wire
-from scamwall.errors import InvalidInput, InvalidRecord, PeerUnavailable, UsageError
+from scamwall.errors import (
+    InvalidInput,
+    InvalidRecord,
+    PeerUnavailable,
+    ScamwallError,
+    UsageError,
+)
 from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.peers import peer_claims, peer_sightings
 from scamwall.exchange.reads import MAX_PAGE, SharedSighting, arrival_cursor, shared_sightings
@@ -244,7 +251,7 @@ def _envelope(body: bytes, url: str) -> tuple[Any, int]:
         envelope = msgspec.json.decode(body, type=_Envelope)
     except msgspec.ValidationError:
         raise PeerUnavailable(f"{url}: the answer is not a TAXII envelope") from None
-    except msgspec.DecodeError:  # JSON that msgspec does not hold, or not JSON: wire decides
+    except (msgspec.DecodeError, RecursionError):  # JSON msgspec does not hold, or not JSON
         try:
             page = wire.decode(body)
         except ValueError:
@@ -258,12 +265,17 @@ def _envelope(body: bytes, url: str) -> tuple[Any, int]:
 @dataclass
 class _ReadPage:
     """A page read: rows ready for the store, sightings whose markings the store adds, and
-    what was left out."""
+    what was left out; or, for a page that is not JSON after all, why."""
 
     prepared: PreparedBatch
     marked: list[Sighting]
-    relayed: int
-    rejected: list[str]
+    #: the ids of the sightings ``prepared`` holds
+    plain_ids: list[str] = field(default_factory=list)
+    relayed: int = 0
+    rejected: list[str] = field(default_factory=list)
+    #: facts the page reported more than once
+    repeated: int = 0
+    unreadable: str | None = None
 
 
 @dataclass(frozen=True)
@@ -277,15 +289,26 @@ class _PageReader:
     drivername: str
 
     def __call__(self, body: bytes) -> _ReadPage:
-        page = wire.decode(body)
+        dialect = make_url(f"{self.drivername}://").get_dialect()()
+        try:  # the envelope was read without its objects: they may still not be JSON
+            page = wire.decode(body)
+        except ValueError as exc:
+            return _ReadPage(prepare_batch([], dialect), [], unreadable=f"not JSON: {exc}")
         result = import_bundle({"type": "bundle", "objects": page.get("objects", [])}, self.options)
         shared = () if self.group_id is None else (self.group_id,)
         sightings, relayed = peer_sightings(result.facts, self.local, share_amber_with=shared)
-        plain = [s for s in sightings if not (s.groups or s.tlp is Tlp.RED)]
-        marked = [s for s in sightings if s.groups or s.tlp is Tlp.RED]
-        dialect = make_url(f"{self.drivername}://").get_dialect()()
+        first: dict[str, Sighting] = {}
+        for sighting in sightings:  # the first report of a fact is the fact, markings included
+            first.setdefault(sighting.id, sighting)
+        plain = [s for s in first.values() if not (s.groups or s.tlp is Tlp.RED)]
+        marked = [s for s in first.values() if s.groups or s.tlp is Tlp.RED]
         return _ReadPage(
-            prepare_batch(plain, dialect), marked, relayed, [str(r) for r in result.rejects]
+            prepare_batch(plain, dialect),
+            marked,
+            [s.id for s in plain],
+            relayed,
+            [str(r) for r in result.rejects],
+            repeated=len(sightings) - len(first),
         )
 
 
@@ -302,12 +325,12 @@ class _Readers:
         if self.pool is None and more and "fork" in get_all_start_methods():
             # forked, not spawned: a spawned process would re-import the caller's main module
             self.pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork"))
-        if self.pool is not None:
-            return self.pool.submit(self.reader, body)
         here: Future[_ReadPage] = Future()
         try:
+            if self.pool is not None:
+                return self.pool.submit(self.reader, body)
             here.set_result(self.reader(body))
-        except Exception as exc:  # raised where a process's would be: at .result()
+        except Exception as exc:  # raised where a reading process's would be: at .result()
             here.set_exception(exc)
         return here
 
@@ -324,12 +347,24 @@ class _Unwritten:
     marked: list[Sighting] = field(default_factory=list)
     objects: int = 0
     sightings: int = 0
+    #: reports of a fact its page had already reported
+    repeated: int = 0
+    #: ids of the plain and the marked facts of these pages
+    plain_ids: set[str] = field(default_factory=set)
+    marked_ids: set[str] = field(default_factory=set)
+    #: plain reports of a fact an earlier page reported with markings: left out, so the first
+    #: report stays the fact (plain rows are written before marked ones)
+    shadowed: set[str] = field(default_factory=set)
 
     def add(self, page: _ReadPage, objects: int) -> None:
+        self.marked_ids.update(s.id for s in page.marked if s.id not in self.plain_ids)
+        for fact in page.plain_ids:
+            (self.shadowed if fact in self.marked_ids else self.plain_ids).add(fact)
         self.prepared.append(page.prepared)
         self.marked.extend(page.marked)
         self.objects += objects
         self.sightings += page.prepared.size + len(page.marked)
+        self.repeated += page.repeated
 
 
 def _pull(run: _Run, collection: dict[str, Any]) -> None:
@@ -371,25 +406,45 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
     readers = _Readers(reader)
     with ThreadPoolExecutor(max_workers=1) as ahead, ThreadPoolExecutor(max_workers=1) as writer:
         pending = ahead.submit(fetch, next_token)
-        reading: deque[tuple[Future[_ReadPage], int]] = deque()
+        #: pages being read: the reading, the page's objects, the position before the page
+        reading: deque[tuple[Future[_ReadPage], int, dict[str, Any]]] = deque()
         written: Future[None] | None = None
         unwritten = _Unwritten()
 
         def collect(keep: int) -> None:
+            """Take the pages read, oldest first, until ``keep`` are left being read. A page
+            that cannot be read ends the pull: the pages before it are written, with the
+            position before it, so the next sync asks for it again."""
             while len(reading) > keep:
-                page, objects = reading.popleft()
-                read = page.result()
+                page, objects, before = reading[0]
+                try:
+                    read = page.result()
+                except BrokenProcessPool as exc:  # killed (out of memory, say)
+                    reading.clear()
+                    flush(before)
+                    raise ScamwallError(
+                        f"{url}: the process reading the pages stopped ({exc}); the pages "
+                        "read before are stored: run the sync again to go on from there"
+                    ) from exc
+                if read.unreadable is not None:
+                    reading.clear()
+                    flush(before)
+                    raise PeerUnavailable(f"{url}: {read.unreadable}")
+                reading.popleft()
                 run.report.relayed += read.relayed
                 run.report.rejected.extend(read.rejected)
                 unwritten.add(read, objects)
 
-        def write(position: dict[str, Any]) -> None:
+        def flush(position: dict[str, Any]) -> None:
             nonlocal written, unwritten
-            collect(0)  # the position counts every page asked for so far
             if written is not None:
                 written.result()
             written = writer.submit(_write_pages, run, unwritten, key, json.dumps(position))
             unwritten = _Unwritten()
+
+        def write(position: dict[str, Any]) -> None:
+            collect(0)  # the position counts every page asked for so far
+            flush(position)
 
         try:
             for _ in range(bounds.max_pages):
@@ -410,7 +465,8 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
                 last = page.date_added_last
                 if last and (newest is None or last > newest):
                     newest = last
-                reading.append((readers.submit(page.body, more=not done), page.count))
+                before = {"after": after, "next": next_token}
+                reading.append((readers.submit(page.body, more=not done), page.count, before))
                 if done:
                     write({"after": _earlier(newest, bounds), "next": None})
                     return
@@ -430,12 +486,13 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
 def _write_pages(run: _Run, pages: _Unwritten, key: tuple[str, str, str], position: str) -> None:
     """Store the sightings of pages read and the position after them, in one transaction."""
     with run.store.transaction() as connection:
-        written = run.store.write_prepared(PreparedBatch.joined(pages.prepared), connection)
+        joined = PreparedBatch.joined(pages.prepared).without(pages.shadowed, connection.dialect)
+        written = run.store.write_prepared(joined, connection)
         marked = run.store.record_sightings(pages.marked, connection=connection)
         save_position(run.store, *key, position, connection=connection)
     run.report.pulled_objects += pages.objects
     run.report.pulled_new += written.inserted + marked.inserted
-    run.report.pulled_known += written.duplicates + marked.duplicates
+    run.report.pulled_known += written.duplicates + marked.duplicates + pages.repeated
 
 
 def _earlier(stamp: str | None, bounds: SyncLimits) -> str | None:

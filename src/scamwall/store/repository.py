@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,6 +61,7 @@ SIGHTING_COLUMNS = (
     "legal_instrument",
     "retain_until",
 )
+_REPORTED_AT = SIGHTING_COLUMNS.index("reported_at")
 #: Sightings one load (an import, a sync) must add for the database's statistics to be
 #: refreshed after it (:meth:`Store.refresh_statistics`).
 BULK_LOAD = 10_000
@@ -102,6 +103,22 @@ class PreparedBatch:
     indicator_rows: list[tuple[Any, ...]]
     sighting_rows: list[tuple[Any, ...]]
     size: int
+
+    def arriving(self, moment: datetime, dialect: Dialect) -> PreparedBatch:
+        """The batch with its sightings' arrival time (``reported_at``) set to ``moment``."""
+        (stamp,) = prepare_rows(dialect, sightings, ("reported_at",), [(moment,)])[0]
+        at = _REPORTED_AT
+        rows = [(*row[:at], stamp, *row[at + 1 :]) for row in self.sighting_rows]
+        return PreparedBatch(self.indicator_rows, rows, self.size)
+
+    def without(self, facts: Collection[str], dialect: Dialect) -> PreparedBatch:
+        """The batch less the sightings whose ids are ``facts``; they count as duplicates."""
+        if not facts:
+            return self
+        ids = prepare_rows(dialect, sightings, ("id",), [(fact,) for fact in facts])
+        left_out = {row[0] for row in ids}
+        rows = [row for row in self.sighting_rows if row[0] not in left_out]
+        return PreparedBatch(self.indicator_rows, rows, self.size)
 
     @classmethod
     def joined(cls, parts: Sequence[PreparedBatch]) -> PreparedBatch:
@@ -311,7 +328,7 @@ class Store:
             first.setdefault(sighting.id, sighting)
         marked = [s for s in first.values() if s.groups or s.tlp is Tlp.RED]
         plain = [s for s in first.values() if not (s.groups or s.tlp is Tlp.RED)]
-        result = self.write_prepared(
+        result = self._write_rows(
             prepare_batch(plain, connection.dialect, import_id=import_id), connection
         )
         inserted = self._insert_marked(marked, connection, import_id=import_id)
@@ -363,7 +380,14 @@ class Store:
         return stored
 
     def write_prepared(self, prepared: PreparedBatch, connection: Connection) -> WriteResult:
-        """Write a batch from :func:`prepare_batch` (markings are :meth:`record_sightings`'s)."""
+        """Write a batch from :func:`prepare_batch` made ahead of its write (in a parsing or
+        reading process; markings are :meth:`record_sightings`'s). Its sightings arrive now,
+        when they are written, not when they were prepared: a reader of the arrival order must
+        not find, after it has gone past, a sighting stamped earlier and committed later."""
+        arriving = prepared.arriving(datetime.now(UTC), connection.dialect)
+        return self._write_rows(arriving, connection)
+
+    def _write_rows(self, prepared: PreparedBatch, connection: Connection) -> WriteResult:
         insert_prepared(connection, indicators, INDICATOR_COLUMNS, prepared.indicator_rows)
         stored = insert_prepared(connection, sightings, SIGHTING_COLUMNS, prepared.sighting_rows)
         return WriteResult(inserted=stored, duplicates=prepared.size - stored)
