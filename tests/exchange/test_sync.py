@@ -207,14 +207,7 @@ def test_a_pull_of_many_pages_stores_the_same_whoever_reads_them(
 def test_a_page_that_leaves_out_its_objects_is_an_empty_page(store: Store) -> None:
     """TAXII lets an envelope with nothing in it omit ``objects``."""
     store.add_agency("CN-MPS", name="CN-MPS", country="CN", kind=AgencyKind.POLICE)
-    peer = _failing_peer("0b5d2c8e-1f7a-4c3b-9e6d-2a1b3c4d5e6f", [[]], {"up": True}, [])
-    peer.router.routes = [r for r in peer.router.routes if "objects" not in getattr(r, "path", "")]
-
-    @peer.get("/taxii2/root/collections/{ident}/objects/")
-    def empty() -> dict[str, object]:
-        return {"more": False}
-
-    with serving(peer) as url:
+    with serving(_raw_peer([b'{"more": false}'])) as url:
         report = sync_with_peer(
             store, url + "/taxii2/", "sw_x", peer_agency_code="CN-MPS", push=False
         )
@@ -244,24 +237,30 @@ def test_the_sync_command(pair: tuple[Instance, Instance], monkeypatch: pytest.M
     assert json.loads(captured.out)["pulled_new"] == 1
 
 
-def _endless_peer(collection_id: str) -> FastAPI:
-    """A broken peer: every page says there is more, with a new token, and the same objects."""
+PEER_ROOT = "/taxii2/root/"
+
+
+def _peer_app(name: str, collection_id: str = "c1", title: str = "Public") -> FastAPI:
+    """A fake peer's discovery and its one readable collection; the caller adds the objects."""
     app = FastAPI()
-    root = "/taxii2/root/"
 
     @app.get("/taxii2/")
     def discovery() -> dict[str, object]:
-        return {"title": "endless", "default": root, "api_roots": [root]}
+        return {"title": name, "default": PEER_ROOT, "api_roots": [PEER_ROOT]}
 
-    @app.get(root + "collections/")
+    @app.get(PEER_ROOT + "collections/")
     def collections() -> dict[str, object]:
-        return {
-            "collections": [
-                {"id": collection_id, "title": "Public", "can_read": True, "can_write": False}
-            ]
-        }
+        found = {"id": collection_id, "title": title, "can_read": True, "can_write": False}
+        return {"collections": [found]}
 
-    @app.get(root + "collections/{ident}/objects/")
+    return app
+
+
+def _endless_peer(collection_id: str) -> FastAPI:
+    """A broken peer: every page says there is more, with a new token, and the same objects."""
+    app = _peer_app("endless", collection_id)
+
+    @app.get(PEER_ROOT + "collections/{ident}/objects/")
     def objects(next: str = "0") -> JSONResponse:
         body = {"more": True, "next": str(int(next) + 1), "objects": [{"type": "x-junk"}]}
         return JSONResponse(body, headers={"X-TAXII-Date-Added-Last": "2026-11-01T00:00:00Z"})
@@ -298,19 +297,9 @@ def test_a_peer_that_pages_forever_or_hangs_is_bounded(
 def _failing_peer(collection_id: str, pages: list[list[dict[str, object]]], health: dict[str, bool],
                   asked: list[str]) -> FastAPI:  # fmt: skip
     """A peer whose pages are ``pages``; while ``health["up"]`` is False, the third fails."""
-    app = FastAPI()
-    root = "/taxii2/root/"
+    app = _peer_app("flaky", collection_id)
 
-    @app.get("/taxii2/")
-    def discovery() -> dict[str, object]:
-        return {"title": "flaky", "default": root, "api_roots": [root]}
-
-    @app.get(root + "collections/")
-    def collections() -> dict[str, object]:
-        found = {"id": collection_id, "title": "Public", "can_read": True, "can_write": False}
-        return {"collections": [found]}
-
-    @app.get(root + "collections/{ident}/objects/")
+    @app.get(PEER_ROOT + "collections/{ident}/objects/")
     def objects(next: str = "0") -> JSONResponse:
         asked.append(next)
         number = int(next)
@@ -369,19 +358,9 @@ def _stored(store: Store) -> set[str]:
 
 def _raw_peer(pages: list[bytes], *, title: str = "Public") -> FastAPI:
     """A peer whose collection answers ``pages`` as they are, ``next`` counting them."""
-    app = FastAPI()
-    root = "/taxii2/root/"
+    app = _peer_app("raw", title=title)
 
-    @app.get("/taxii2/")
-    def discovery() -> dict[str, object]:
-        return {"title": "raw", "default": root, "api_roots": [root]}
-
-    @app.get(root + "collections/")
-    def collections() -> dict[str, object]:
-        found = {"id": "c1", "title": title, "can_read": True, "can_write": False}
-        return {"collections": [found]}
-
-    @app.get(root + "collections/{ident}/objects/")
+    @app.get(PEER_ROOT + "collections/{ident}/objects/")
     def objects(next: str = "0") -> Response:
         return Response(pages[int(next)], media_type="application/taxii+json;version=2.1")
 
