@@ -416,9 +416,9 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
             that cannot be read ends the pull: the pages before it are written, with the
             position before it, so the next sync asks for it again."""
             while len(reading) > keep:
-                page, objects, before = reading[0]
+                future, objects, before = reading[0]
                 try:
-                    read = page.result()
+                    read = future.result()
                 except BrokenProcessPool as exc:  # killed (out of memory, say)
                     reading.clear()
                     flush(before)
