@@ -273,8 +273,6 @@ class _ReadPage:
     plain_ids: list[str] = field(default_factory=list)
     relayed: int = 0
     rejected: list[str] = field(default_factory=list)
-    #: facts the page reported more than once
-    repeated: int = 0
     unreadable: str | None = None
 
 
@@ -296,19 +294,16 @@ class _PageReader:
             return _ReadPage(prepare_batch([], dialect), [], unreadable=f"not JSON: {exc}")
         result = import_bundle({"type": "bundle", "objects": page.get("objects", [])}, self.options)
         shared = () if self.group_id is None else (self.group_id,)
+        # a fact once a page: import_bundle keeps the first report of each
         sightings, relayed = peer_sightings(result.facts, self.local, share_amber_with=shared)
-        first: dict[str, Sighting] = {}
-        for sighting in sightings:  # the first report of a fact is the fact, markings included
-            first.setdefault(sighting.id, sighting)
-        plain = [s for s in first.values() if not (s.groups or s.tlp is Tlp.RED)]
-        marked = [s for s in first.values() if s.groups or s.tlp is Tlp.RED]
+        plain = [s for s in sightings if not (s.groups or s.tlp is Tlp.RED)]
+        marked = [s for s in sightings if s.groups or s.tlp is Tlp.RED]
         return _ReadPage(
             prepare_batch(plain, dialect),
             marked,
             [s.id for s in plain],
             relayed,
             [str(r) for r in result.rejects],
-            repeated=len(sightings) - len(first),
         )
 
 
@@ -347,8 +342,6 @@ class _Unwritten:
     marked: list[Sighting] = field(default_factory=list)
     objects: int = 0
     sightings: int = 0
-    #: reports of a fact its page had already reported
-    repeated: int = 0
     #: ids of the plain and the marked facts of these pages
     plain_ids: set[str] = field(default_factory=set)
     marked_ids: set[str] = field(default_factory=set)
@@ -364,7 +357,6 @@ class _Unwritten:
         self.marked.extend(page.marked)
         self.objects += objects
         self.sightings += page.prepared.size + len(page.marked)
-        self.repeated += page.repeated
 
 
 def _pull(run: _Run, collection: dict[str, Any]) -> None:
@@ -492,7 +484,7 @@ def _write_pages(run: _Run, pages: _Unwritten, key: tuple[str, str, str], positi
         save_position(run.store, *key, position, connection=connection)
     run.report.pulled_objects += pages.objects
     run.report.pulled_new += written.inserted + marked.inserted
-    run.report.pulled_known += written.duplicates + marked.duplicates + pages.repeated
+    run.report.pulled_known += written.duplicates + marked.duplicates
 
 
 def _earlier(stamp: str | None, bounds: SyncLimits) -> str | None:

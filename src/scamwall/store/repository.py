@@ -382,8 +382,9 @@ class Store:
     def write_prepared(self, prepared: PreparedBatch, connection: Connection) -> WriteResult:
         """Write a batch from :func:`prepare_batch` made ahead of its write (in a parsing or
         reading process; markings are :meth:`record_sightings`'s). Its sightings arrive now,
-        when they are written, not when they were prepared: a reader of the arrival order must
-        not find, after it has gone past, a sighting stamped earlier and committed later."""
+        when they are written, not when they were prepared, which can be long before: the
+        arrival time of a row is as close to its commit as a write makes it (readers of the
+        arrival order still allow for the commits in flight, as a pull's overlap does)."""
         arriving = prepared.arriving(datetime.now(UTC), connection.dialect)
         return self._write_rows(arriving, connection)
 
