@@ -322,6 +322,41 @@ def test_csv_can_share_amber_rows_with_groups(store: Store, agency: Agency, tmp_
     assert [s.groups for s in view.sightings] == [("Mekong joint operation",)]
 
 
+def test_a_fact_reported_twice_in_a_file_keeps_its_first_report(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    """A plain copy after a marked report never widens who sees the fact; a marked report that
+    is refused is no report, so the plain one after it stands."""
+    from scamwall.exchange.reads import lookup
+    from scamwall.indicators import parse_indicator
+    from scamwall.store.access import Access
+
+    store.add_agency("CN-MPS", name="MPS", country="CN", kind=AgencyKind.POLICE)
+    store.add_agency("MM-POL", name="Myanmar police", country="MM", kind=AgencyKind.POLICE)
+    access = Access(store)
+    access.add_group("Mekong joint operation", members=["TH-CCIB", "CN-MPS"])
+    source = tmp_path / "twice.csv"
+    source.write_text(
+        "value,tlp,groups\n"
+        "+66 92 555 0101,amber,Mekong joint operation\n"
+        "+66 92 555 0101,green,\n"
+        "+66 92 555 0104,amber,Nowhere\n"
+        "+66 92 555 0104,green,\n",
+        encoding="utf-8",
+    )
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.duplicates, report.rejected) == (2, 1, 1)
+    member, outsider = access.agency_reader("CN-MPS"), access.agency_reader("MM-POL")
+    shared = lookup(store, member, parse_indicator("+66925550101"))
+    assert [(s.tlp, s.groups) for s in shared.sightings] == [
+        (Tlp.AMBER, ("Mekong joint operation",))
+    ]
+    assert lookup(store, outsider, parse_indicator("+66925550101")).sightings == ()
+    assert [s.tlp for s in lookup(store, outsider, parse_indicator("+66925550104")).sightings] == [
+        Tlp.GREEN
+    ]
+
+
 def test_parsing_in_a_worker_process_gives_the_same_result(
     store: Store, agency: Agency, tmp_path: Path
 ) -> None:

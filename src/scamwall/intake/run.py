@@ -210,6 +210,8 @@ class _ParsedChunk:
     marked: list[tuple[Sighting, int, dict[str, Any]]]
     rejects: list[dict[str, Any]]
     ignored_fields: set[str]
+    #: the line of each plain fact's first report
+    plain_lines: dict[str, int] = field(default_factory=dict)
 
 
 def _parse_chunk(  # noqa: PLR0917 - called through a process pool, positionally
@@ -239,6 +241,7 @@ def _parse_chunk(  # noqa: PLR0917 - called through a process pool, positionally
             chunk.marked.append((sighting, record.location, record.fields))
         else:
             plain.append(sighting)
+            chunk.plain_lines.setdefault(sighting.id, record.location)
     dialect = make_url(f"{drivername}://").get_dialect()()
     chunk.prepared = prepare_batch(plain, dialect, import_id=import_id)
     return chunk
@@ -314,8 +317,10 @@ def ingest_file(
             report.ignored_fields |= chunk.ignored_fields
             for entry in chunk.rejects:
                 batcher.reject(entry)
-            if chunk.prepared is not None:
-                batcher.prepared.append(chunk.prepared)
+            # a fact's first report is the fact: a plain report after a marked one is left out
+            # (plain rows are written before marked ones); a marked one after a plain one finds
+            # the fact stored and adds no markings
+            shadowed: set[str] = set()
             for sighting, line, fields in chunk.marked:  # group and user names live in the store
                 try:
                     batcher.sightings.append(
@@ -330,6 +335,11 @@ def ingest_file(
                     batcher.reject(
                         {"line": line, "field": exc.field, "error": exc.reason, "record": fields}
                     )
+                    continue
+                if chunk.plain_lines.get(sighting.id, 0) > line:
+                    shadowed.add(sighting.id)
+            if chunk.prepared is not None:
+                batcher.prepared.append(chunk.prepared.without(shadowed, store.engine.dialect))
             batcher.flush()
             if progress is not None:
                 progress(counted.count, total)
