@@ -13,8 +13,12 @@ from pathlib import Path
 import pytest
 
 from scamwall.errors import UsageError
+from scamwall.exchange.policy import Caller, Role
+from scamwall.exchange.reads import lookup
+from scamwall.indicators import parse_indicator
 from scamwall.intake import IntakeOptions, ingest_file
 from scamwall.store import Agency, Store
+from scamwall.store.access import Access
 from scamwall.vocabulary import AgencyKind, Tlp
 
 CSV_ROWS = """value,kind,observed_at,confidence,tlp,source_kind,note,extra
@@ -85,10 +89,6 @@ notice",2027-01-01T00:00:00
 def test_rows_carry_a_legal_basis_whole_or_not_at_all(
     store: Store, agency: Agency, tmp_path: Path, parse_in_worker_from: int | None
 ) -> None:
-    from scamwall.exchange.policy import Caller, Role
-    from scamwall.exchange.reads import lookup
-    from scamwall.indicators import parse_indicator
-
     source = tmp_path / "legal.csv"
     source.write_text(LEGAL_CSV, encoding="utf-8")
     options = IntakeOptions(
@@ -297,15 +297,19 @@ def test_killed_run_resumes_with_every_row_in_and_none_twice(
     assert _count_sightings(database_url) == rows
 
 
-def test_csv_can_share_amber_rows_with_groups(store: Store, agency: Agency, tmp_path: Path) -> None:
-    from scamwall.exchange.policy import Role
-    from scamwall.exchange.reads import lookup
-    from scamwall.indicators import parse_indicator
-    from scamwall.store.access import Access
-
+@pytest.fixture
+def mekong(store: Store, agency: Agency) -> Access:
+    """CN-MPS and ``agency`` (TH-CCIB) in the sharing group "Mekong joint operation"."""
     store.add_agency("CN-MPS", name="MPS", country="CN", kind=AgencyKind.POLICE)
     access = Access(store)
     access.add_group("Mekong joint operation", members=["TH-CCIB", "CN-MPS"])
+    return access
+
+
+def test_csv_can_share_amber_rows_with_groups(
+    store: Store, agency: Agency, mekong: Access, tmp_path: Path
+) -> None:
+    access = mekong
     source = tmp_path / "shared.csv"
     source.write_text(
         'value,tlp,groups\n+66 92 555 0101,amber,"Mekong joint operation"\n'
@@ -323,18 +327,12 @@ def test_csv_can_share_amber_rows_with_groups(store: Store, agency: Agency, tmp_
 
 
 def test_a_fact_reported_twice_in_a_file_keeps_its_first_report(
-    store: Store, agency: Agency, tmp_path: Path
+    store: Store, agency: Agency, mekong: Access, tmp_path: Path
 ) -> None:
     """A plain copy after a marked report never widens who sees the fact; a marked report that
     is refused is no report, so the plain one after it stands."""
-    from scamwall.exchange.reads import lookup
-    from scamwall.indicators import parse_indicator
-    from scamwall.store.access import Access
-
-    store.add_agency("CN-MPS", name="MPS", country="CN", kind=AgencyKind.POLICE)
     store.add_agency("MM-POL", name="Myanmar police", country="MM", kind=AgencyKind.POLICE)
-    access = Access(store)
-    access.add_group("Mekong joint operation", members=["TH-CCIB", "CN-MPS"])
+    access = mekong
     source = tmp_path / "twice.csv"
     source.write_text(
         "value,tlp,groups\n"
