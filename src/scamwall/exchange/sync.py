@@ -173,10 +173,7 @@ class _Peer:
         return bytes(body)
 
     def get(self, url: str, params: dict[str, Any] | None = None) -> Any:
-        try:
-            return wire.decode(self._body(self._request(url, params), url))
-        except ValueError:
-            raise PeerUnavailable(f"{url}: the answer is not JSON") from None
+        return _json(self._body(self._request(url, params), url), url)
 
     def page(self, url: str, params: dict[str, Any]) -> _Page:
         """A page of objects: its envelope read, its objects left as JSON for the reader."""
@@ -202,10 +199,7 @@ class _Peer:
             )
         except requests.RequestException as exc:
             raise PeerUnavailable(f"{url}: {exc}") from None
-        try:
-            return wire.decode(self._body(response, url))
-        except ValueError:
-            raise PeerUnavailable(f"{url}: the answer is not JSON") from None
+        return _json(self._body(response, url), url)
 
     def collections(self) -> list[dict[str, Any]]:
         found = self.get(urljoin(self.root, "collections/")).get("collections") or []
@@ -245,6 +239,14 @@ class _Page:
     date_added_last: str | None
 
 
+def _json(body: bytes, url: str) -> Any:
+    """A peer's answer decoded; :class:`PeerUnavailable` when it is not JSON."""
+    try:
+        return wire.decode(body)
+    except ValueError:
+        raise PeerUnavailable(f"{url}: the answer is not JSON") from None
+
+
 def _envelope(body: bytes, url: str) -> tuple[Any, int]:
     """The ``next`` token to go on with (None: the last page) and the number of objects."""
     try:
@@ -252,10 +254,7 @@ def _envelope(body: bytes, url: str) -> tuple[Any, int]:
     except msgspec.ValidationError:
         raise PeerUnavailable(f"{url}: the answer is not a TAXII envelope") from None
     except (msgspec.DecodeError, RecursionError):  # JSON msgspec does not hold, or not JSON
-        try:
-            page = wire.decode(body)
-        except ValueError:
-            raise PeerUnavailable(f"{url}: the answer is not JSON") from None
+        page = _json(body, url)
         if not isinstance(page, dict) or not isinstance(page.get("objects", []), list):
             raise PeerUnavailable(f"{url}: the answer is not a TAXII envelope") from None
         return (page.get("next") if page.get("more") else None), len(page.get("objects", []))
