@@ -116,5 +116,11 @@ def prepare_message(raw: str | bytes) -> Prepared:
     if text.isascii():
         matching = text.lower()  # NFKC leaves ASCII alone; its case folding is lower()
     else:
-        matching = fold_characters(unicodedata.normalize("NFKC", text).casefold())
+        # folding first turns full-width forms and native digits to ASCII, which NFKC would
+        # have done or leaves alone, so most texts are then normalised already: the quick
+        # check answers that in a fraction of the time NFKC itself takes
+        matching = fold_characters(text)
+        if not unicodedata.is_normalized("NFKC", matching):
+            matching = unicodedata.normalize("NFKC", matching)
+        matching = matching.casefold()
     return Prepared(text, matching, zawgyi=zawgyi, unconverted=unconverted)
