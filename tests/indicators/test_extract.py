@@ -8,10 +8,14 @@ fails here.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from scamwall.errors import InvalidIndicator
 from scamwall.indicators import extract_indicators, parse_indicator
+from scamwall.indicators.extract import _extract
 from scamwall.indicators.text import _folds, fold_characters
 
 Found = tuple[str, str, str]
@@ -682,3 +686,38 @@ def test_folding_maps_digits_width_stops_and_dashes_one_for_one() -> None:
     beyond = [(0x1F600, "\U0001f600"), (0x20000, "\U00020000")]
     for codepoint, expected in [*_folds().items(), *beyond]:
         assert fold_characters(chr(codepoint)) == expected
+
+
+def _project_messages() -> list[str]:
+    root = Path(__file__).resolve().parents[2]
+    demo = root / "src" / "scamwall" / "demo" / "messages.tsv"
+    unseen = root / "tests" / "data" / "unseen_languages.jsonl"
+    texts = [line.split("\t", 1)[1] for line in demo.read_text("utf-8").splitlines()]
+    texts += [json.loads(line)["text"] for line in unseen.read_text("utf-8").splitlines()]
+    return texts + _ONE_FOR_EACH_PRE_CHECK
+
+
+# an indicator each pre-check alone lets through, in Latin and in other scripts
+_ONE_FOR_EACH_PRE_CHECK = [
+    "server fe80::1 down",
+    "服务器fe80::1故障",
+    "hash " + "ab" * 32,
+    "钱包 0x52908400098527886E0F7030069857D2E4169EE7 转账",
+    "pay bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq now",
+    "IBAN GB82 WEST 1234 5698 7654 32 please",
+    "โอนเข้า GB82WEST12345698765432 ด่วน",
+    "call 081-234-5678 now",
+    "โทร ๐๘๑ ๒๓๔ ๕๖๗๘",
+    "mail a@b.co",
+    "点击 http://例子.中国/x",
+    "加line: abc123 或 tg: @scam_desk",
+    "visit 1.2.3.4:8080/x",
+]
+
+
+@pytest.mark.parametrize("region", ["TH", None])
+def test_pre_checks_never_skip_a_find_in_the_project_messages(region: str | None) -> None:
+    texts = _project_messages()
+    fast = [extract_indicators(text, region) for text in texts]
+    assert fast == [_extract(text, region, exhaustive=True) for text in texts]
+    assert sum(map(len, fast)) > 100  # the messages do hold indicators

@@ -24,6 +24,7 @@ from scamwall.indicators import (
     indicator_id,
     parse_indicator,
 )
+from scamwall.indicators.extract import _extract
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -601,6 +602,14 @@ def test_parse_fails_only_with_invalid_indicator(
 def test_extraction_never_crashes_and_spans_are_in_the_text(text: str, region: str | None) -> None:
     for item in extract_indicators(text, region):
         assert 0 <= item.start < item.end <= len(text)
+
+
+@FUZZ
+@given(any_text, any_region)
+def test_extraction_pre_checks_never_skip_a_find(text: str, region: str | None) -> None:
+    # the cheap searches that let most texts skip most matchers, against every matcher on
+    # every run of the text
+    assert extract_indicators(text, region) == _extract(text, region, exhaustive=True)
 
 
 # --------------------------------------------------------------------------------------------

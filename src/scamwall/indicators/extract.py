@@ -8,6 +8,11 @@ settled by specificity: a link beats the domain inside it, a wallet beats the di
 handle named by a keyword ("QQ 12345678") beats a phone number. Spans are ``[start, end)`` in the
 caller's original text, counted in code points.
 
+Most messages hold no indicator at all, so a matcher runs only where a cheap search of what all
+its matches must contain (a '.' inside a word, seven digits, a keyword and its ':') finds it.
+Links, addresses, wallets and domains are looked for only inside runs of printable ASCII.
+``_extract(..., exhaustive=True)`` runs every matcher everywhere: the tests hold the two equal.
+
 Boundaries are written with ASCII look-arounds, not ``\\b``: Thai, Chinese or Burmese letters
 count as word characters to ``re``, and scam texts glue links and numbers straight to them.
 """
@@ -88,31 +93,30 @@ _AT_NAME = re.compile(
 )
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 _HAS_DIGIT = re.compile(r"\d")
-# Every handle keyword contains one of these (lower-cased): a text without any skips the matcher.
-_HANDLE_HINTS = (
-    "line",
-    "tg",
-    "telegram",
-    "wa",
-    "whats",
-    "qq",
-    "wx",
-    "vx",
-    "v信",
-    "wechat",
-    "weixin",
-    "电报",
-    "飞机",
-    "微",
-    "薇",
-    "徽",
-    "威信",
-    "扣扣",
-    "企鹅",
-    "加v",
-    "เทเลแกรม",
-    "ไลน",
-)
+
+
+def _handle_hints() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """What a text must hold for the handle matcher to find anything, in its lower-case form: a
+    Latin keyword ("line", "wa") followed by what marks an id after it (':', '=', '@', "id";
+    digits for QQ), as :func:`_handles` asks, or a keyword in a script of its own (微信, ไลน์).
+    Two searches that each start from a few letters, instead of the matcher's case-blind choice
+    of two dozen keywords: far faster, and far rarer to pass ("wa" and "line" are in many English
+    messages, "wa:" is not)."""
+    latin: list[str] = []
+    other: list[str] = []
+    for words in _HANDLE_KEYWORDS.values():
+        for word in words.split("|"):
+            (latin if word.isascii() else other).append(re.escape(word))
+    # as the separator of _HANDLE allows: "id" alone, or a mark or digits after up to six
+    # spaces and one of the Chinese words for "number" / "is"
+    after = r"\s{0,2}(?:id|(?:号|號|是)?\s{0,4}(?:[:=@]|\+?\d))"
+    return re.compile(rf"(?:{'|'.join(latin)}){after}"), re.compile("|".join(other))
+
+
+_LATIN_HANDLE_HINT, _OTHER_HANDLE_HINT = _handle_hints()
+# Characters `re` matches case-blind to a Latin letter of a keyword where lower() does not
+# ("lıne", the long s of "whatſapp"): texts holding them skip the pre-check.
+_CASE_ODDITIES = re.compile("[\u0130\u0131\u017f\u212a]")
 _TRAILING = ".,;:!?'\")]}>*"
 
 # Lower ranks win overlaps.
@@ -172,28 +176,41 @@ def _links(text: str) -> Iterator[_Candidate]:
                 yield _Candidate(_RANK_LINK, match.start(), end, indicator)
 
 
-_TABLE = (
+_Table = tuple[tuple[re.Pattern[str], IndicatorKind | None, int], ...]
+#: Patterns whose matches never hold a space or a non-ASCII character: scanned in runs.
+_COMPACT: _Table = (
     (_EMAIL, IndicatorKind.EMAIL, _RANK_EMAIL),
     (_WALLET, IndicatorKind.CRYPTO_WALLET, _RANK_EXACT),
     (_HASH, IndicatorKind.FILE_HASH, _RANK_EXACT),
-    (_IBAN, IndicatorKind.BANK_ACCOUNT, _RANK_EXACT),
     (_IPV4, None, _RANK_IP),
     (_IPV6, None, _RANK_IP),
     (_DOMAIN, IndicatorKind.DOMAIN, _RANK_DOMAIN),
 )
-#: Patterns whose matches never hold a space or a non-ASCII character (all but IBAN).
-_COMPACT = tuple(row for row in _TABLE if row[0] is not _IBAN)
-_IBAN_ONLY = tuple(row for row in _TABLE if row[0] is _IBAN)
-# A run of printable ASCII (with the accented Latin letters that decide its boundaries): in a
-# Chinese, Thai or Burmese text, the only places links, addresses, wallets and domains can be.
-# Runs without '.', '@' or ':' can hold only a wallet or a hash, both 25 characters or more.
+#: IBANs may be written in groups of four with spaces: scanned in the whole text.
+_IBAN_ONLY: _Table = ((_IBAN, IndicatorKind.BANK_ACCOUNT, _RANK_EXACT),)
+# A run of printable ASCII (with the accented Latin letters that decide its boundaries): the
+# only places links, addresses, wallets and domains can be, in any text. None of the patterns'
+# look-arounds reads a character outside such a run, so a run matches as the whole text would.
+# Every link, domain, e-mail and IP address has inside its run a '.' or '@' before a letter or
+# digit (a host's '.' before its top-level name, an IPv4 address's dots, the '@' before a host),
+# or a ':' before '/', ':' or a hex digit ("://", IPv6 groups); every wallet and hash is a run of
+# 25 letters and digits (real Bech32 addresses are 42 or more). A text with neither, most
+# messages, has no run worth scanning: two cheap searches rule them all out.
 _ISLAND = re.compile(rf"[!-~{_LATIN[6:]}]{{3,}}")
+_INNER_MARK = re.compile(r"[.@:][/:0-9A-Za-z]")  # one set to start from: the fastest search
+_LONG_WORD = re.compile(r"[0-9A-Za-z]{25}")
+# An IBAN starts with two capitals and two digits; a phone number has seven digits with at most
+# two separators between them. Far cheaper to look for than the patterns themselves.
+_IBAN_START = re.compile(r"[A-Z]{2}\d\d")
+_SEVEN_DIGITS = re.compile(r"\d(?:[\s().\-/]{0,2}\d){6}")
 
 
-def _islands(text: str) -> Iterator[tuple[int, str]]:
+def _islands(text: str, *, every: bool = False) -> Iterator[tuple[int, str]]:
+    if not every and _INNER_MARK.search(text) is None and _LONG_WORD.search(text) is None:
+        return
     for match in _ISLAND.finditer(text):
         piece = match.group()
-        if len(piece) >= 25 or "." in piece or "@" in piece or ":" in piece:
+        if every or len(piece) >= 25 or _INNER_MARK.search(piece) is not None:
             yield match.start(), piece
 
 
@@ -202,11 +219,7 @@ def _shifted(candidates: Iterator[_Candidate], offset: int) -> Iterator[_Candida
         yield _Candidate(c.rank, c.start + offset, c.end + offset, c.indicator)
 
 
-def _simple_matches(
-    text: str,
-    region: str | None,
-    table: tuple[tuple[re.Pattern[str], IndicatorKind | None, int], ...] = _TABLE,
-) -> Iterator[_Candidate]:
+def _simple_matches(text: str, region: str | None, table: _Table) -> Iterator[_Candidate]:
     skip = set()
     if "@" not in text:
         skip.add(_EMAIL)
@@ -230,14 +243,14 @@ def _simple_matches(
                 yield _Candidate(rank, match.start(), match.end(), indicator)
 
 
-def _handles(text: str, region: str | None) -> Iterator[_Candidate]:
-    # the pattern ignores case the way `re` does, which also reads the Turkish dotless and
-    # dotted i as "i" ("lıne"); lower() does not, so texts holding them skip the pre-check
-    lowered = text.lower()
+def _handles(text: str, region: str | None, *, exhaustive: bool = False) -> Iterator[_Candidate]:
     if (
-        not any(hint in lowered for hint in _HANDLE_HINTS)
-        and "\u0131" not in text
-        and "\u0130" not in text
+        not exhaustive
+        and _LATIN_HANDLE_HINT.search(lowered := text.lower()) is None
+        and (
+            text.isascii()
+            or (_OTHER_HANDLE_HINT.search(lowered) is None and _CASE_ODDITIES.search(text) is None)
+        )
     ):
         return
     for tries, match in enumerate(_HANDLE.finditer(text)):
@@ -334,30 +347,29 @@ def _idn_links(text: str) -> Iterator[_Candidate]:
 
 def extract_indicators(text: str, region: str | None = None) -> list[FoundIndicator]:
     """Every indicator in ``text``, in order of appearance; ``region`` reads local phone numbers."""
+    return _extract(text, region)
+
+
+def _extract(text: str, region: str | None, *, exhaustive: bool = False) -> list[FoundIndicator]:
+    """:func:`extract_indicators`; ``exhaustive`` skips every pre-check and scans every run,
+    the reference the pre-checks are tested against (same result, many times the work)."""
     region = check_region(region)
     normalized = normalize_for_matching(text)
     plain = normalized.text
     candidates: list[_Candidate] = []
     has_digit = _HAS_DIGIT.search(plain) is not None
-    linkish = "." in plain or "@" in plain
-    if plain.isascii():
-        if linkish:
-            candidates.extend(_links(plain))
-            candidates.extend(_simple_matches(plain, region))
-        elif has_digit or ":" in plain:
-            candidates.extend(c for c in _simple_matches(plain, region) if c.rank != _RANK_DOMAIN)
-    else:
-        # scan only the ASCII runs where compact indicators can be (same matches, far less text)
-        for offset, piece in islice(_islands(plain), _MATCH_TRIES):
-            candidates.extend(_shifted(_links(piece), offset))
-            candidates.extend(_shifted(_simple_matches(piece, region, _COMPACT), offset))
-        if linkish:  # after the ASCII links: on a tie of rank and start, the first one stays
-            candidates.extend(_idn_links(plain))
-        if has_digit:
-            candidates.extend(_simple_matches(plain, region, _IBAN_ONLY))
-    candidates.extend(_handles(plain, region))
+    # scan only the runs where compact indicators can be (same matches, far less text)
+    for offset, piece in islice(_islands(plain, every=exhaustive), _MATCH_TRIES):
+        candidates.extend(_shifted(_links(piece), offset))
+        candidates.extend(_shifted(_simple_matches(piece, region, _COMPACT), offset))
+    if exhaustive or ("://" in plain and not plain.isascii()):
+        # after the ASCII links: on a tie of rank and start, the first one stays
+        candidates.extend(_idn_links(plain))
+    if exhaustive or (has_digit and _IBAN_START.search(plain) is not None):
+        candidates.extend(_simple_matches(plain, region, _IBAN_ONLY))
+    candidates.extend(_handles(plain, region, exhaustive=exhaustive))
     candidates.extend(_at_names(plain, region))
-    if has_digit:
+    if exhaustive or (has_digit and _SEVEN_DIGITS.search(plain) is not None):
         candidates.extend(_phones(plain, region))
 
     taken: list[_Candidate] = []

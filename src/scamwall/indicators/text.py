@@ -39,8 +39,10 @@ _REWRITE = re.compile(
     ),
     re.IGNORECASE,
 )
-# Every rewriting above starts from one of these; a text without any needs none.
-_MAYBE_DEFANGED = re.compile(rf"[\[({{\\{_INVISIBLE}]|[hf]x", re.IGNORECASE)
+# Every rewriting above starts from one of these; a text without any needs none. Two searches
+# that each start from a set of characters are several times faster than one with a choice.
+_MAYBE_BRACKETED = re.compile(rf"[\[({{\\{_INVISIBLE}]")
+_MAYBE_HXXP = re.compile(r"[hHfF][xX]")
 _REPLACEMENT = {"invisible": "", "hxxp": "http", "fxp": "ftp", "dot": ".", "at": "@"}
 
 # Letters and punctuation outside these ranges are left alone: folding CJK, Thai or Burmese text
@@ -113,14 +115,9 @@ class NormalizedText:
 
 def normalize_for_matching(text: str) -> NormalizedText:
     """Fold, strip and refang ``text`` (see the module docstring)."""
-    if text.isascii():
-        if _MAYBE_DEFANGED.search(text) is None:
-            return NormalizedText(text)  # the common case: nothing to undo
-        folded = text
-    else:
-        folded = fold_characters(text)
-        if _MAYBE_DEFANGED.search(folded) is None:
-            return NormalizedText(folded)
+    folded = fold_characters(text)
+    if _MAYBE_BRACKETED.search(folded) is None and _MAYBE_HXXP.search(folded) is None:
+        return NormalizedText(folded)  # the common case: nothing to undo
     first = _REWRITE.search(folded)
     if first is None:
         return NormalizedText(folded)
