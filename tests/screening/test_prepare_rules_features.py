@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from scamwall.errors import InvalidInput
+from scamwall.indicators.text import fold_characters
 from scamwall.screening.features import (
     SCRIPTS,
     coverage,
@@ -50,6 +52,21 @@ def test_matching_form_folds_case_width_and_native_digits() -> None:
     assert prepared.error is None
     assert prepared.matching == "urgent pay 123 baht"
     assert model_text("win 1,250 baht  now") == "win 0,000 baht now"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ＵＲＧＥＮＴ ｡ ① ² ﬁnd 𝟗𝐀 ‑ – — Straße ǅ ＜\u0338 Ｅ\u0301 ๑\u0301 ㎏ ℡ ｶﾀｶﾅ",
+        "您的账户（尾号１２３４）已冻结，请立即处理。",
+        "คุณได้รับ ๕๐๐ บาท\u00a0โปรดยืนยัน\u3000ด่วน",
+        "K\u212a ſ İ ı ΣΑΣ ﬀ ⅷ ⑳ ⒜ 🄰",
+    ],
+)
+def test_matching_form_is_nfkc_case_folded_then_folded(text: str) -> None:
+    # folding comes first and NFKC only where the quick check asks for it: the same form
+    expected = fold_characters(unicodedata.normalize("NFKC", text).casefold())
+    assert prepare_message(text).matching == expected
 
 
 def test_zawgyi_is_converted_before_matching() -> None:
