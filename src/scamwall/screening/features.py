@@ -43,7 +43,6 @@ DEFAULT_NGRAMS = (1, 4)
 CODE_POINTS = 0x110000
 
 _NONZERO_DIGIT = re.compile("[1-9]")
-_SPACES = re.compile(r"\s+")
 _SEPARATOR = 0  # code point between messages; cannot occur in a prepared message
 _MIX_1, _MIX_2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 _PRIME = np.uint32(0x01000193)
@@ -51,7 +50,8 @@ _PRIME = np.uint32(0x01000193)
 
 def model_text(matching: str) -> str:
     """What the model reads of a message's matching form: digits as 0, single spaces."""
-    return _SPACES.sub(" ", _NONZERO_DIGIT.sub("0", matching)).strip()
+    # split() breaks at the same whitespace as the pattern \s, and drops it at both ends
+    return " ".join(_NONZERO_DIGIT.sub("0", matching).split())
 
 
 def _mix(h: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
@@ -75,30 +75,29 @@ def hash_ngrams(
     count = len(texts)
     if count == 0:
         return csr_matrix((0, 1 << bits), dtype=np.float32)
-    joined = "\x00".join(texts) + "\x00"
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    codes, doc_of = _codes(texts)
     separator = codes == _SEPARATOR
-    doc_of = np.cumsum(separator) - separator  # document index of each position
     mask = np.uint32((1 << bits) - 1)
-    columns: list[npt.NDArray[np.uint32]] = []
-    owners: list[npt.NDArray[np.int64]] = []
+    length = len(codes)
+    # one row per n-gram size, one column per position: read column by column, the hashes come
+    # in the order of their texts, as the rows of the matrix want them, with no sort
+    hashes = np.zeros((high - low + 1, length), dtype=np.uint32)
+    kept = np.zeros((high - low + 1, length), dtype=bool)
     with np.errstate(over="ignore"):
-        h = np.zeros(len(codes), dtype=np.uint32)
-        blocked = np.zeros(len(codes), dtype=bool)
+        h = np.zeros(length, dtype=np.uint32)
+        blocked = np.zeros(length, dtype=bool)
         for n in range(1, high + 1):
             # h[i] is the hash of codes[i : i + n]; blocked[i] when it crosses a separator
-            width = len(codes) - n + 1
+            width = max(length - n + 1, 0)
             h = h[:width] * _PRIME + codes[n - 1 :]
             blocked = blocked[:width] | separator[n - 1 :]
             if n < low:
                 continue
-            keep = ~blocked
-            columns.append(_mix(h[keep] ^ np.uint32(n * 0x9E3779B1 & 0xFFFFFFFF)) & mask)
-            owners.append(doc_of[:width][keep])
-    column = np.concatenate(columns)
-    owner = np.concatenate(owners)
-    order = np.argsort(owner, kind="stable")
-    column, owner = column[order], owner[order]
+            hashes[n - low, :width] = _mix(h ^ np.uint32(n * 0x9E3779B1 & 0xFFFFFFFF)) & mask
+            kept[n - low, :width] = ~blocked
+    keep = kept.T.ravel()
+    column = hashes.T.ravel()[keep]
+    owner = np.repeat(doc_of, high - low + 1)[keep]
     per_doc = np.bincount(owner, minlength=count)
     indptr = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(per_doc, out=indptr[1:])
