@@ -17,6 +17,12 @@ digits as ASCII: :mod:`scamwall.screening.prepare`), and are brought to that for
 Every keyword of every language goes into one ``pyahocorasick`` automaton: one pass over the text
 finds all of them, however many rules there are (``bench/bench_text.py`` compares it with a Python
 ``re`` alternation of the same keywords).
+
+The automaton reads UTF-8 bytes (each byte as one character), not code points: ``pyahocorasick``
+looks a character up among a trie node's children one by one, and the root of a trie of Chinese,
+Thai and English keywords has over a thousand of them, while a byte has at most 256. A keyword's
+bytes occur in a text's bytes exactly where the keyword occurs in the text (UTF-8 never starts a
+character inside another), so the finds are the same, in half the time.
 """
 
 from __future__ import annotations
@@ -147,9 +153,11 @@ class RuleSet:
             for index, keyword in enumerate(rule.keywords):
                 owners.setdefault(keyword, []).append((number, index))
         self.keyword_count = len(owners)
+        #: (rule number, keyword index) pairs of each keyword, by the keyword's number
+        self._owners = [tuple(owned) for owned in owners.values()]
         automaton = ahocorasick.Automaton()
-        for keyword, owned in owners.items():
-            automaton.add_word(keyword, tuple(owned))
+        for number, keyword in enumerate(owners):
+            automaton.add_word(_as_bytes(keyword), number)
         if owners:
             automaton.make_automaton()
         self._automaton = automaton if owners else None
@@ -158,10 +166,14 @@ class RuleSet:
         """The rules that fire on one message's matching form."""
         if self._automaton is None:
             return []
+        # in the order they end in the text, each once: ties of weight keep that order
+        found = dict.fromkeys(number for _, number in self._automaton.iter(_as_bytes(matching)))
+        if not found:
+            return []
         seen: dict[int, set[int]] = {}
-        for _, owned in self._automaton.iter(matching):
-            for number, index in owned:
-                seen.setdefault(number, set()).add(index)
+        for number in found:
+            for rule_number, index in self._owners[number]:
+                seen.setdefault(rule_number, set()).add(index)
         hits = []
         for number, indexes in seen.items():
             rule = self.rules[number]
@@ -169,6 +181,11 @@ class RuleSet:
                 hits.append(RuleHit(rule, tuple(rule.keywords[i] for i in sorted(indexes))))
         hits.sort(key=lambda hit: -hit.rule.weight)
         return hits
+
+
+def _as_bytes(text: str) -> str:
+    """``text`` as its UTF-8 bytes, one character each (the module docstring says why)."""
+    return text if text.isascii() else text.encode("utf-8").decode("latin-1")
 
 
 def load_rules(folder: Path | None = None) -> RuleSet:
