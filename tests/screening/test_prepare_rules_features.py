@@ -22,7 +22,7 @@ from scamwall.screening.features import (
 from scamwall.screening.messages import read_messages
 from scamwall.screening.model import default_model, load_model
 from scamwall.screening.prepare import MAX_MESSAGE_BYTES, prepare_message, zawgyi_converter
-from scamwall.screening.rules import load_rules
+from scamwall.screening.rules import Rule, RuleSet, load_rules
 
 BURMESE = "သင့်ဘဏ်အကောင့်ကို ပိတ်ထားပါသည်။ ကျေးဇူးပြု၍ လင့်ခ်ကိုနှိပ်ပါ"
 
@@ -105,6 +105,29 @@ def test_min_hits_needs_distinct_keywords(tmp_path: Path) -> None:
     assert rules.match("loan loan loan") == []
     [hit] = rules.match("your loan is approved")
     assert hit.keywords == ("loan", "approved")
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("转账到银行账户", ("银行",)),
+        ("银 行", ()),
+        ("โอนเงินเข้าธนาคารด่วน", ("ธนาคาร",)),
+        ("ธนา คาร", ()),
+        ("café 😀 ok", ("café", "😀")),
+        ("cafe\u0301", ()),  # the same letters, the accent as its own character
+        ("😁 caf", ()),  # shares leading bytes with the emoji and the é, not the characters
+        ("银行 ธนาคาร café 😀", ("银行", "ธนาคาร", "café", "😀")),
+    ],
+)
+def test_keywords_match_whole_characters_in_every_script(text: str, found: tuple[str, ...]) -> None:
+    rules = RuleSet(
+        [
+            Rule(f"any.k{n}", "any", "urgency", 0.1, 1, "", (keyword,))
+            for n, keyword in enumerate(["银行", "ธนาคาร", "café", "😀"])
+        ]
+    )
+    assert tuple(keyword for hit in rules.match(text) for keyword in hit.keywords) == found
 
 
 @pytest.mark.parametrize(
