@@ -124,6 +124,10 @@ def _scaled(factor: float, weight: float) -> float:
     return min(0.95, factor * weight)
 
 
+def _by_score(piece: tuple[float, dict[str, Any]]) -> float:
+    return piece[0]
+
+
 def _strength(score: float) -> float:
     return -math.log(max(1e-12, 1.0 - min(score, 1 - 1e-9)))
 
@@ -257,19 +261,25 @@ class TextScreener:
             return
         output = self.model.predict([model_text(w.prepared.matching) for w in items])
         mix = self.model.mix
+        version = self.model.version
         for item, bad, category, letters, words in zip(
-            items, output.bad, output.category, output.letters, output.words, strict=True
+            items,
+            output.bad.tolist(),
+            output.category,
+            output.letters.tolist(),
+            output.words.tolist(),
+            strict=True,
         ):
-            r = readability(float(letters), float(words), mix)
+            r = readability(letters, words, mix)
             item.readable = r
             item.model_category = category
             item.pieces.append(
                 (
-                    r * float(bad),
+                    r * bad,
                     {
                         "type": "model",
-                        "model": self.model.version,
-                        "probability": round(float(bad), 4),
+                        "model": version,
+                        "probability": round(bad, 4),
                         "readable": round(r, 3),
                         "class": category,
                     },
@@ -334,18 +344,14 @@ class TextScreener:
         if prepared.error is not None:
             reason = {"type": "error", "error": prepared.error, "text": prepared.detail}
             return Verdict(item.message.id, "allow", 0.0, "error", [reason], dict(trace))
-        pieces = [(s, r) for s, r in item.pieces if s > 0]
-        score = noisy_or(s for s, _ in pieces)
-        total = sum(_strength(s) for s, _ in pieces) or 1.0
-        reasons = []
-        for piece_score, reason in sorted(pieces, key=lambda p: -p[0]):
-            reasons.append(
-                {
-                    **reason,
-                    "score": round(piece_score, 4),
-                    "share": round(_strength(piece_score) / total, 3),
-                }
-            )
+        score = noisy_or(s for s, _ in item.pieces if s > 0)
+        pieces = sorted(((s, r) for s, r in item.pieces if s > 0), key=_by_score, reverse=True)
+        strengths = [_strength(s) for s, _ in pieces]
+        total = sum(strengths) or 1.0
+        reasons = [
+            {**reason, "score": round(piece_score, 4), "share": round(strength / total, 3)}
+            for (piece_score, reason), strength in zip(pieces, strengths, strict=True)
+        ]
         reasons.extend(item.notes)
         if score >= self.block:
             verdict = "block"
