@@ -721,3 +721,10 @@ def test_pre_checks_never_skip_a_find_in_the_project_messages(region: str | None
     fast = [extract_indicators(text, region) for text in texts]
     assert fast == [_extract(text, region, exhaustive=True) for text in texts]
     assert sum(map(len, fast)) > 100  # the messages do hold indicators
+
+
+def test_text_folded_by_the_caller_gives_the_same_finds() -> None:
+    texts = _project_messages()
+    assert [extract_indicators(fold_characters(t), "TH", folded=True) for t in texts] == [
+        extract_indicators(t, "TH") for t in texts
+    ]

@@ -345,16 +345,23 @@ def _idn_links(text: str) -> Iterator[_Candidate]:
                 break
 
 
-def extract_indicators(text: str, region: str | None = None) -> list[FoundIndicator]:
-    """Every indicator in ``text``, in order of appearance; ``region`` reads local phone numbers."""
-    return _extract(text, region)
+def extract_indicators(
+    text: str, region: str | None = None, *, folded: bool = False
+) -> list[FoundIndicator]:
+    """Every indicator in ``text``, in order of appearance; ``region`` reads local phone numbers.
+    ``folded``: the caller has passed ``text`` through
+    :func:`~scamwall.indicators.text.fold_characters` already (spans are the same: folding
+    keeps every character's place)."""
+    return _extract(text, region, folded=folded)
 
 
-def _extract(text: str, region: str | None, *, exhaustive: bool = False) -> list[FoundIndicator]:
+def _extract(
+    text: str, region: str | None, *, folded: bool = False, exhaustive: bool = False
+) -> list[FoundIndicator]:
     """:func:`extract_indicators`; ``exhaustive`` skips every pre-check and scans every run,
     the reference the pre-checks are tested against (same result, many times the work)."""
     region = check_region(region)
-    normalized = normalize_for_matching(text)
+    normalized = normalize_for_matching(text, folded=folded)
     plain = normalized.text
     candidates: list[_Candidate] = []
     has_digit = _HAS_DIGIT.search(plain) is not None

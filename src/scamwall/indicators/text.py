@@ -113,14 +113,15 @@ class NormalizedText:
         return self._starts[start], self._ends[end - 1]
 
 
-def normalize_for_matching(text: str) -> NormalizedText:
-    """Fold, strip and refang ``text`` (see the module docstring)."""
-    folded = fold_characters(text)
-    if _MAYBE_BRACKETED.search(folded) is None and _MAYBE_HXXP.search(folded) is None:
-        return NormalizedText(folded)  # the common case: nothing to undo
-    first = _REWRITE.search(folded)
+def normalize_for_matching(text: str, *, folded: bool = False) -> NormalizedText:
+    """Fold, strip and refang ``text`` (see the module docstring); ``folded``: it is folded
+    already (:func:`fold_characters`)."""
+    plain = text if folded else fold_characters(text)
+    if _MAYBE_BRACKETED.search(plain) is None and _MAYBE_HXXP.search(plain) is None:
+        return NormalizedText(plain)  # the common case: nothing to undo
+    first = _REWRITE.search(plain)
     if first is None:
-        return NormalizedText(folded)
+        return NormalizedText(plain)
     parts: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -129,7 +130,7 @@ def normalize_for_matching(text: str) -> NormalizedText:
     while match is not None:
         begin, finish = match.span()
         if begin > position:
-            parts.append(folded[position:begin])
+            parts.append(plain[position:begin])
             starts.extend(range(position, begin))
             ends.extend(range(position + 1, begin + 1))
         group = match.lastgroup or ""
@@ -141,8 +142,8 @@ def normalize_for_matching(text: str) -> NormalizedText:
         starts.extend([begin] * len(replacement))
         ends.extend([finish] * len(replacement))
         position = finish
-        match = _REWRITE.search(folded, position)
-    parts.append(folded[position:])
-    starts.extend(range(position, len(folded)))
-    ends.extend(range(position + 1, len(folded) + 1))
+        match = _REWRITE.search(plain, position)
+    parts.append(plain[position:])
+    starts.extend(range(position, len(plain)))
+    ends.extend(range(position + 1, len(plain) + 1))
     return NormalizedText("".join(parts), tuple(starts), tuple(ends))

@@ -48,6 +48,9 @@ class Prepared:
     zawgyi: bool = False
     #: Zawgyi was detected but no converter is installed.
     unconverted: bool = False
+    #: ``text`` with native digits and full-width forms folded, character for character
+    #: (:func:`~scamwall.indicators.text.fold_characters`): where indicators are looked for.
+    folded: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -114,13 +117,15 @@ def prepare_message(raw: str | bytes) -> Prepared:
         else:
             text, zawgyi = convert(text), True
     if text.isascii():
+        folded = text
         matching = text.lower()  # NFKC leaves ASCII alone; its case folding is lower()
     else:
         # folding first turns full-width forms and native digits to ASCII, which NFKC would
         # have done or leaves alone, so most texts are then normalised already: the quick
         # check answers that in a fraction of the time NFKC itself takes
-        matching = fold_characters(text)
+        folded = fold_characters(text)
+        matching = folded
         if not unicodedata.is_normalized("NFKC", matching):
             matching = unicodedata.normalize("NFKC", matching)
         matching = matching.casefold()
-    return Prepared(text, matching, zawgyi=zawgyi, unconverted=unconverted)
+    return Prepared(text, matching, zawgyi=zawgyi, unconverted=unconverted, folded=folded)

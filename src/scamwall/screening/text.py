@@ -214,7 +214,7 @@ class TextScreener:
 
     def _gather(self, item: _Work, snapshot: ReputationSnapshot, region: str | None) -> None:
         prepared = item.prepared
-        item.found = extract_indicators(prepared.text, region)
+        item.found = extract_indicators(prepared.folded, region, folded=True)
         item.hits = self.rules.match(prepared.matching)
         item.signals = find_signals(prepared.matching, item.found, snapshot.allowlist)
         if prepared.zawgyi:
