@@ -98,7 +98,8 @@ _HAS_DIGIT = re.compile(r"\d")
 def _handle_hints() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """What a text must hold for the handle matcher to find anything, in its lower-case form: a
     Latin keyword ("line", "wa") followed by what marks an id after it (':', '=', '@', "id";
-    digits for QQ), as :func:`_handles` asks, or a keyword in a script of its own (微信, ไลน์).
+    digits for QQ), as :func:`_handles` asks, or a keyword in a script of its own (微信, ไลน์)
+    followed by the start of an id.
     Two searches that each start from a few letters, instead of the matcher's case-blind choice
     of two dozen keywords: far faster, and far rarer to pass ("wa" and "line" are in many English
     messages, "wa:" is not)."""
@@ -108,9 +109,13 @@ def _handle_hints() -> tuple[re.Pattern[str], re.Pattern[str]]:
         for word in words.split("|"):
             (latin if word.isascii() else other).append(re.escape(word))
     # as the separator of _HANDLE allows: "id" alone, or a mark or digits after up to six
-    # spaces and one of the Chinese words for "number" / "is"
-    after = r"\s{0,2}(?:id|(?:号|號|是)?\s{0,4}(?:[:=@]|\+?\d))"
-    return re.compile(rf"(?:{'|'.join(latin)}){after}"), re.compile("|".join(other))
+    # spaces and one of the Chinese words for "number" / "is"; any keyword needs an id after it
+    marked = r"\s{0,2}(?:id|(?:号|號|是)?\s{0,4}(?:[:=@]|\+?\d))"
+    any_id = r"\s{0,2}(?:id|号|號|是)?\s{0,2}[:=]?\s{0,2}@?\+?[a-z0-9]"
+    return (
+        re.compile(rf"(?:{'|'.join(latin)}){marked}"),
+        re.compile(rf"(?:{'|'.join(other)}){any_id}"),
+    )
 
 
 _LATIN_HANDLE_HINT, _OTHER_HANDLE_HINT = _handle_hints()

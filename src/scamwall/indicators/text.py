@@ -39,9 +39,12 @@ _REWRITE = re.compile(
     ),
     re.IGNORECASE,
 )
-# Every rewriting above starts from one of these; a text without any needs none. Two searches
-# that each start from a set of characters are several times faster than one with a choice.
+# Every rewriting above starts from an invisible character, an opening bracket before '.', ':',
+# '@', "dot" or "at", a backslash before '.', or "hx"/"fx": a text without any needs none. Searches
+# that each start from a set of characters are several times faster than one with a choice, and
+# brackets alone are common (Chinese texts' full-width ones are folded to ASCII).
 _MAYBE_BRACKETED = re.compile(rf"[\[({{\\{_INVISIBLE}]")
+_BRACKETED = re.compile(rf"[\[({{][.:@dDaA]|\\\.|[{_INVISIBLE}]")
 _MAYBE_HXXP = re.compile(r"[hHfF][xX]")
 _REPLACEMENT = {"invisible": "", "hxxp": "http", "fxp": "ftp", "dot": ".", "at": "@"}
 
@@ -117,7 +120,9 @@ def normalize_for_matching(text: str, *, folded: bool = False) -> NormalizedText
     """Fold, strip and refang ``text`` (see the module docstring); ``folded``: it is folded
     already (:func:`fold_characters`)."""
     plain = text if folded else fold_characters(text)
-    if _MAYBE_BRACKETED.search(plain) is None and _MAYBE_HXXP.search(plain) is None:
+    if (
+        _MAYBE_BRACKETED.search(plain) is None or _BRACKETED.search(plain) is None
+    ) and _MAYBE_HXXP.search(plain) is None:
         return NormalizedText(plain)  # the common case: nothing to undo
     first = _REWRITE.search(plain)
     if first is None:
