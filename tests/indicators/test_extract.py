@@ -16,7 +16,7 @@ import pytest
 from scamwall.errors import InvalidIndicator
 from scamwall.indicators import extract_indicators, parse_indicator
 from scamwall.indicators.extract import _extract
-from scamwall.indicators.text import _folds, fold_characters
+from scamwall.indicators.text import _folds, fold_characters, normalize_for_matching
 
 Found = tuple[str, str, str]
 
@@ -728,3 +728,30 @@ def test_text_folded_by_the_caller_gives_the_same_finds() -> None:
     assert [extract_indicators(fold_characters(t), "TH", folded=True) for t in texts] == [
         extract_indicators(t, "TH") for t in texts
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("pay.evil[.]example", "pay.evil.example"),
+        ("evil(.)example", "evil.example"),
+        ("evil{.}example", "evil.example"),
+        ("evil [DOT] example", "evil.example"),
+        ("evil(Dot)example", "evil.example"),
+        ("evil{dot}example", "evil.example"),
+        ("evil\\.example", "evil.example"),
+        ("http[:]//x", "http://x"),
+        ("http[://]x", "http://x"),
+        ("a [at] b", "a@b"),
+        ("a(AT)b", "a@b"),
+        ("a{at}b", "a@b"),
+        ("a[@]b", "a@b"),
+        ("a(@)b", "a@b"),
+        ("ev\u200bil\u00ad.exa\u2060mple", "evil.example"),
+        ("HXXPS://x", "httpS://x"),
+        ("fXp://x", "ftp://x"),
+        ("（注意）[a] (b) {c}", "(注意)[a] (b) {c}"),  # brackets alone stay
+    ],
+)
+def test_every_form_of_defanging_is_undone(text: str, expected: str) -> None:
+    assert normalize_for_matching(text).text == expected
