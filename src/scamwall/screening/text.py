@@ -344,14 +344,17 @@ class TextScreener:
         if prepared.error is not None:
             reason = {"type": "error", "error": prepared.error, "text": prepared.detail}
             return Verdict(item.message.id, "allow", 0.0, "error", [reason], dict(trace))
-        score = noisy_or(s for s, _ in item.pieces if s > 0)
-        pieces = sorted(((s, r) for s, r in item.pieces if s > 0), key=_by_score, reverse=True)
+        pieces = [(s, r) for s, r in item.pieces if s > 0]
+        score = noisy_or(s for s, _ in pieces)
+        pieces.sort(key=_by_score, reverse=True)
         strengths = [_strength(s) for s, _ in pieces]
         total = sum(strengths) or 1.0
-        reasons = [
-            {**reason, "score": round(piece_score, 4), "share": round(strength / total, 3)}
-            for (piece_score, reason), strength in zip(pieces, strengths, strict=True)
-        ]
+        reasons: list[dict[str, Any]] = []
+        for (piece_score, said), strength in zip(pieces, strengths, strict=True):
+            # every reason is a dict of this message's own: completed, not copied
+            said["score"] = round(piece_score, 4)
+            said["share"] = round(strength / total, 3)
+            reasons.append(said)
         reasons.extend(item.notes)
         if score >= self.block:
             verdict = "block"
