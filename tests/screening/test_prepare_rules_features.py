@@ -120,13 +120,20 @@ def test_min_hits_needs_distinct_keywords(tmp_path: Path) -> None:
         ("银行 ธนาคาร café 😀", ("银行", "ธนาคาร", "café", "😀")),
     ],
 )
-def test_keywords_match_whole_characters_in_every_script(text: str, found: tuple[str, ...]) -> None:
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_keywords_match_whole_characters_in_every_script(
+    text: str, found: tuple[str, ...], as_bytes: bool
+) -> None:
+    keywords = ["银行", "ธนาคาร", "café", "😀"]
+    # keywords starting with 300 more characters make the automaton read bytes
+    others = ["".join(chr(0x3400 + n) * 2) for n in range(300)] if as_bytes else []
     rules = RuleSet(
         [
             Rule(f"any.k{n}", "any", "urgency", 0.1, 1, "", (keyword,))
-            for n, keyword in enumerate(["银行", "ธนาคาร", "café", "😀"])
+            for n, keyword in enumerate(keywords + others)
         ]
     )
+    assert rules._as_bytes is as_bytes
     assert tuple(keyword for hit in rules.match(text) for keyword in hit.keywords) == found
 
 

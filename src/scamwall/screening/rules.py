@@ -22,8 +22,8 @@ The automaton reads UTF-8 bytes (each byte as one character), not code points: `
 looks a character up among a trie node's children one by one, and the root of a trie of Chinese,
 Thai and English keywords has over a thousand of them, while a byte has at most 256. A keyword's
 bytes occur in a text's bytes exactly where the keyword occurs in the text (UTF-8 never starts a
-character inside another), so the finds are the same, in half the time. A set of ASCII keywords
-keeps reading code points.
+character inside another), so the finds are the same, in half the time. A set of keywords that
+start with fewer than 256 characters keeps reading code points.
 """
 
 from __future__ import annotations
@@ -156,9 +156,10 @@ class RuleSet:
         self.keyword_count = len(owners)
         #: (rule number, keyword index) pairs of each keyword, by the keyword's number
         self._owners = [tuple(owned) for owned in owners.values()]
-        # bytes only where a keyword is not ASCII: a trie of ASCII keywords has few children
-        # per node already, and a text read as bytes is up to three times longer
-        self._as_bytes = not all(keyword.isascii() for keyword in owners)
+        # bytes only where keywords start with more characters than a byte has values (the
+        # shipped rules: 420); otherwise the root is small already, and a text read as bytes is
+        # up to three times longer
+        self._as_bytes = len({keyword[0] for keyword in owners}) > 256
         encode = _as_bytes if self._as_bytes else str
         automaton = ahocorasick.Automaton()
         for number, keyword in enumerate(owners):
