@@ -126,7 +126,7 @@ def test_keywords_match_whole_characters_in_every_script(
 ) -> None:
     keywords = ["银行", "ธนาคาร", "café", "😀"]
     # keywords starting with 300 more characters make the automaton read bytes
-    others = ["".join(chr(0x3400 + n) * 2) for n in range(300)] if as_bytes else []
+    others = [chr(0x3400 + n) * 2 for n in range(300)] if as_bytes else []
     rules = RuleSet(
         [
             Rule(f"any.k{n}", "any", "urgency", 0.1, 1, "", (keyword,))
