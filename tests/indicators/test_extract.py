@@ -679,6 +679,14 @@ def test_work_per_text_is_bounded(text: str, most: int) -> None:
     assert len(extract_indicators(text, region="TH")) <= most
 
 
+@pytest.mark.parametrize(
+    ("text", "last"),
+    [("1.5 " * 300 + "evil.com", "evil.com"), ("中abc." * 300 + "中example.com", "example.com")],
+)
+def test_an_indicator_after_hundreds_of_runs_is_still_found(text: str, last: str) -> None:
+    assert extract_indicators(text)[-1].indicator.canonical == last
+
+
 def test_folding_maps_digits_width_stops_and_dashes_one_for_one() -> None:
     folded = fold_characters("โอน ๑๒๓ ၄၅ ໖ ＡＢＣ１ 𝟗 。－— 😀 𠀀 ไลน์")
     assert folded == "โอน 123 45 6 ABC1 9 .-- 😀 𠀀 ไลน์"
@@ -712,6 +720,8 @@ _ONE_FOR_EACH_PRE_CHECK = [
     "点击 http://例子.中国/x",
     "加line: abc123 或 tg: @scam_desk",
     "visit 1.2.3.4:8080/x",
+    "send bc1pqqqqqcnjqs now",
+    "转账bc1pqqqqqcnjqs。谢谢",
 ]
 
 

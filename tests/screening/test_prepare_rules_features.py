@@ -61,6 +61,8 @@ def test_matching_form_folds_case_width_and_native_digits() -> None:
         "您的账户（尾号１２３４）已冻结，请立即处理。",
         "คุณได้รับ ๕๐๐ บาท\u00a0โปรดยืนยัน\u3000ด่วน",
         "K\u212a ſ İ ı ΣΑΣ ﬀ ⅷ ⑳ ⒜ 🄰",
+        # NFKC makes characters the folding maps: a dash, a minus, a stop
+        "usdt trc\ufe5820 erc\u207b20 x\u208by \ufe31\ufe32 t\ufe12me/abc",
     ],
 )
 def test_matching_form_is_nfkc_case_folded_then_folded(text: str) -> None:
@@ -107,6 +109,12 @@ def test_min_hits_needs_distinct_keywords(tmp_path: Path) -> None:
     assert hit.keywords == ("loan", "approved")
 
 
+def _one_rule_each(keywords: list[str]) -> RuleSet:
+    return RuleSet(
+        [Rule(f"any.k{n}", "any", "urgency", 0.1, 1, "", (k,)) for n, k in enumerate(keywords)]
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "found"),
     [
@@ -127,12 +135,7 @@ def test_keywords_match_whole_characters_in_every_script(
     keywords = ["银行", "ธนาคาร", "café", "😀"]
     # keywords starting with 300 more characters make the automaton read bytes
     others = [chr(0x3400 + n) * 2 for n in range(300)] if as_bytes else []
-    rules = RuleSet(
-        [
-            Rule(f"any.k{n}", "any", "urgency", 0.1, 1, "", (keyword,))
-            for n, keyword in enumerate(keywords + others)
-        ]
-    )
+    rules = _one_rule_each(keywords + others)
     assert rules._as_bytes is as_bytes
     assert tuple(keyword for hit in rules.match(text) for keyword in hit.keywords) == found
 
@@ -234,3 +237,14 @@ def test_reading_messages_keeps_going_past_bad_lines() -> None:
     assert messages[4].problem is None
     assert messages[6].problem is None
     assert messages[6].text == b'["not", "an", "object"]'
+
+
+def test_n_gram_sizes_out_of_order_are_refused() -> None:
+    with pytest.raises(ValueError, match="n-gram sizes"):
+        hash_ngrams(["abc"], ngrams=(3, 2))
+
+
+def test_a_lone_surrogate_does_not_stop_keyword_matching() -> None:
+    rules = _one_rule_each([chr(0x3400 + n) * 2 for n in range(300)])
+    assert rules._as_bytes
+    assert [h.keywords for h in rules.match("ab\ud800\u3400\u3400")] == [("\u3400\u3400",)]

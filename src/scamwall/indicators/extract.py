@@ -166,9 +166,27 @@ def _parsed(value: str, kind: IndicatorKind, region: str | None) -> Indicator | 
         return None
 
 
-def _links(text: str) -> Iterator[_Candidate]:
+#: Matches each pattern may still look at in one text (parsing them is the costly part): shared
+#: by all the runs of the text, so a run cannot use up another's, and an indicator after many
+#: runs is still found.
+_Tries = dict[re.Pattern[str], int]
+
+
+def _tries() -> _Tries:
+    return dict.fromkeys((_SCHEMED_URL, _BARE_LINK, *(row[0] for row in _COMPACT)), _MATCH_TRIES)
+
+
+def _looked_at(pattern: re.Pattern[str], text: str, tries: _Tries) -> Iterator[re.Match[str]]:
+    for match in pattern.finditer(text):
+        if tries[pattern] <= 0:
+            return
+        tries[pattern] -= 1
+        yield match
+
+
+def _links(text: str, tries: _Tries) -> Iterator[_Candidate]:
     for pattern in (_SCHEMED_URL, _BARE_LINK):
-        for match in islice(pattern.finditer(text), _MATCH_TRIES):
+        for match in _looked_at(pattern, text, tries):
             end = _trim_link(text, match.start(), match.end())
             value = text[match.start() : end]
             linked = handle_from_link(value)
@@ -199,23 +217,33 @@ _IBAN_ONLY: _Table = ((_IBAN, IndicatorKind.BANK_ACCOUNT, _RANK_EXACT),)
 # Every link, domain, e-mail and IP address has inside its run a '.' or '@' before a letter or
 # digit (a host's '.' before its top-level name, an IPv4 address's dots, the '@' before a host),
 # or a ':' before '/', ':' or a hex digit ("://", IPv6 groups); every wallet and hash is a run of
-# 25 letters and digits (real Bech32 addresses are 42 or more). A text with neither, most
-# messages, has no run worth scanning: two cheap searches rule them all out.
+# 25 letters and digits, or a Bech32 address. A text with none of these, most messages, has no
+# run worth scanning: a few cheap searches rule them all out.
 _ISLAND = re.compile(rf"[!-~{_LATIN[6:]}]{{3,}}")
 _INNER_MARK = re.compile(r"[.@:][/:0-9A-Za-z]")  # one set to start from: the fastest search
 _LONG_WORD = re.compile(r"[0-9A-Za-z]{25}")
+# a Bech32 address of a later SegWit version may be as short as 14 characters
+_SHORT_BECH32 = re.compile(r"(?:bc|ltc)1[02-9ac-hj-np-z]{8}")
 # An IBAN starts with two capitals and two digits; a phone number has seven digits with at most
 # two separators between them. Far cheaper to look for than the patterns themselves.
 _IBAN_START = re.compile(r"[A-Z]{2}\d\d")
 _SEVEN_DIGITS = re.compile(r"\d(?:[\s().\-/]{0,2}\d){6}")
 
 
+def _worth_scanning(text: str) -> bool:
+    return (
+        _INNER_MARK.search(text) is not None
+        or _LONG_WORD.search(text) is not None
+        or ("c1" in text and _SHORT_BECH32.search(text) is not None)
+    )
+
+
 def _islands(text: str, *, every: bool = False) -> Iterator[tuple[int, str]]:
-    if not every and _INNER_MARK.search(text) is None and _LONG_WORD.search(text) is None:
+    if not every and not _worth_scanning(text):
         return
     for match in _ISLAND.finditer(text):
         piece = match.group()
-        if every or len(piece) >= 25 or _INNER_MARK.search(piece) is not None:
+        if every or _worth_scanning(piece):
             yield match.start(), piece
 
 
@@ -224,7 +252,9 @@ def _shifted(candidates: Iterator[_Candidate], offset: int) -> Iterator[_Candida
         yield _Candidate(c.rank, c.start + offset, c.end + offset, c.indicator)
 
 
-def _simple_matches(text: str, region: str | None, table: _Table) -> Iterator[_Candidate]:
+def _simple_matches(
+    text: str, region: str | None, table: _Table, tries: _Tries | None = None
+) -> Iterator[_Candidate]:
     skip = set()
     if "@" not in text:
         skip.add(_EMAIL)
@@ -237,7 +267,12 @@ def _simple_matches(text: str, region: str | None, table: _Table) -> Iterator[_C
     for pattern, kind, rank in table:
         if pattern in skip:
             continue
-        for match in islice(pattern.finditer(text), _MATCH_TRIES):
+        found = (
+            _looked_at(pattern, text, tries)
+            if tries is not None
+            else islice(pattern.finditer(text), _MATCH_TRIES)
+        )
+        for match in found:
             value = match.group()
             if kind is None:
                 kind_here = IndicatorKind.CIDR if "/" in value else IndicatorKind.IP
@@ -371,9 +406,10 @@ def _extract(
     candidates: list[_Candidate] = []
     has_digit = _HAS_DIGIT.search(plain) is not None
     # scan only the runs where compact indicators can be (same matches, far less text)
-    for offset, piece in islice(_islands(plain, every=exhaustive), _MATCH_TRIES):
-        candidates.extend(_shifted(_links(piece), offset))
-        candidates.extend(_shifted(_simple_matches(piece, region, _COMPACT), offset))
+    tries = _tries()
+    for offset, piece in _islands(plain, every=exhaustive):
+        candidates.extend(_shifted(_links(piece, tries), offset))
+        candidates.extend(_shifted(_simple_matches(piece, region, _COMPACT, tries), offset))
     if exhaustive or ("://" in plain and not plain.isascii()):
         # after the ASCII links: on a tie of rank and start, the first one stays
         candidates.extend(_idn_links(plain))

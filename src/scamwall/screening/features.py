@@ -72,6 +72,8 @@ def hash_ngrams(
     up, which is what counting means. Call ``sum_duplicates()`` where a canonical form matters.
     """
     low, high = ngrams
+    if not 1 <= low <= high:
+        raise ValueError(f"n-gram sizes must satisfy 1 <= low <= high, not {ngrams}")
     count = len(texts)
     if count == 0:
         return csr_matrix((0, 1 << bits), dtype=np.float32)

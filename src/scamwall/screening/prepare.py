@@ -126,6 +126,8 @@ def prepare_message(raw: str | bytes) -> Prepared:
         folded = fold_characters(text)
         matching = folded
         if not unicodedata.is_normalized("NFKC", matching):
-            matching = unicodedata.normalize("NFKC", matching)
+            # and again: NFKC makes some characters the folding maps (superscript minus and
+            # vertical dashes to U+2212 and U+2014, a vertical stop to U+3002)
+            matching = fold_characters(unicodedata.normalize("NFKC", matching))
         matching = matching.casefold()
     return Prepared(text, matching, zawgyi=zawgyi, unconverted=unconverted, folded=folded)

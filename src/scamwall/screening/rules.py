@@ -192,7 +192,8 @@ class RuleSet:
 
 def _as_bytes(text: str) -> str:
     """``text`` as its UTF-8 bytes, one character each (the module docstring says why)."""
-    return text if text.isascii() else text.encode("utf-8").decode("latin-1")
+    # lone surrogates pass as their three bytes, as they pass when read as code points
+    return text if text.isascii() else text.encode("utf-8", "surrogatepass").decode("latin-1")
 
 
 def load_rules(folder: Path | None = None) -> RuleSet:
