@@ -175,10 +175,6 @@ def _parsed(value: str, kind: IndicatorKind, region: str | None) -> Indicator | 
 _Tries = dict[re.Pattern[str], int]
 
 
-def _tries() -> _Tries:
-    return dict.fromkeys((_SCHEMED_URL, _BARE_LINK, *(row[0] for row in _COMPACT)), _MATCH_TRIES)
-
-
 def _looked_at(pattern: re.Pattern[str], text: str, tries: _Tries) -> Iterator[re.Match[str]]:
     if tries[pattern] <= 0:
         return  # spent: not even a scan
@@ -216,6 +212,10 @@ _COMPACT: _Table = (
 )
 #: IBANs may be written in groups of four with spaces: scanned in the whole text.
 _IBAN_ONLY: _Table = ((_IBAN, IndicatorKind.BANK_ACCOUNT, _RANK_EXACT),)
+#: A text's budget before any match: every pattern scanned in runs
+_ALL_TRIES: _Tries = dict.fromkeys(
+    (_SCHEMED_URL, _BARE_LINK, *(pattern for pattern, _, _ in _COMPACT)), _MATCH_TRIES
+)
 # A run of printable ASCII (with the accented Latin letters that decide its boundaries): the
 # only places links, addresses, wallets and domains can be, in any text. None of the patterns'
 # look-arounds reads a character outside such a run, so a run matches as the whole text would.
@@ -411,7 +411,7 @@ def _extract(
     candidates: list[_Candidate] = []
     has_digit = _HAS_DIGIT.search(plain) is not None
     # scan only the runs where compact indicators can be (same matches, far less text)
-    tries = _tries()
+    tries = _ALL_TRIES.copy()
     runs = _islands(plain, every=exhaustive)
     for offset, piece in runs if exhaustive else islice(runs, _RUN_TRIES):
         candidates.extend(_shifted(_links(piece, tries), offset))
