@@ -212,9 +212,10 @@ _COMPACT: _Table = (
 )
 #: IBANs may be written in groups of four with spaces: scanned in the whole text.
 _IBAN_ONLY: _Table = ((_IBAN, IndicatorKind.BANK_ACCOUNT, _RANK_EXACT),)
-#: A text's budget before any match: every pattern scanned in runs
+#: A text's budget before any match
 _ALL_TRIES: _Tries = dict.fromkeys(
-    (_SCHEMED_URL, _BARE_LINK, *(pattern for pattern, _, _ in _COMPACT)), _MATCH_TRIES
+    (_SCHEMED_URL, _BARE_LINK, *(pattern for pattern, _, _ in _COMPACT + _IBAN_ONLY)),
+    _MATCH_TRIES,
 )
 # A run of printable ASCII (with the accented Latin letters that decide its boundaries): the
 # only places links, addresses, wallets and domains can be, in any text. None of the patterns'
@@ -258,7 +259,7 @@ def _shifted(candidates: Iterator[_Candidate], offset: int) -> Iterator[_Candida
 
 
 def _simple_matches(
-    text: str, region: str | None, table: _Table, tries: _Tries | None = None
+    text: str, region: str | None, table: _Table, tries: _Tries
 ) -> Iterator[_Candidate]:
     skip = set()
     if "@" not in text:
@@ -272,12 +273,7 @@ def _simple_matches(
     for pattern, kind, rank in table:
         if pattern in skip:
             continue
-        found = (
-            _looked_at(pattern, text, tries)
-            if tries is not None
-            else islice(pattern.finditer(text), _MATCH_TRIES)
-        )
-        for match in found:
+        for match in _looked_at(pattern, text, tries):
             value = match.group()
             if kind is None:
                 kind_here = IndicatorKind.CIDR if "/" in value else IndicatorKind.IP
@@ -420,7 +416,7 @@ def _extract(
         # after the ASCII links: on a tie of rank and start, the first one stays
         candidates.extend(_idn_links(plain))
     if exhaustive or (has_digit and _IBAN_START.search(plain) is not None):
-        candidates.extend(_simple_matches(plain, region, _IBAN_ONLY))
+        candidates.extend(_simple_matches(plain, region, _IBAN_ONLY, tries))
     candidates.extend(_handles(plain, region, exhaustive=exhaustive))
     candidates.extend(_at_names(plain, region))
     if exhaustive or (has_digit and _SEVEN_DIGITS.search(plain) is not None):

@@ -22,8 +22,8 @@ The automaton reads UTF-8 bytes (each byte as one character), not code points: `
 looks a character up among a trie node's children one by one, and the root of a trie of Chinese,
 Thai and English keywords has over a thousand of them, while a byte has at most 256. A keyword's
 bytes occur in a text's bytes exactly where the keyword occurs in the text (UTF-8 never starts a
-character inside another), so the finds are the same, in half the time. A set of keywords that
-start with fewer than 256 characters keeps reading code points.
+character inside another), so the finds are the same, in half the time. A set of keywords with
+at most 256 different first characters keeps reading code points.
 """
 
 from __future__ import annotations

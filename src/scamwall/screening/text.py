@@ -32,6 +32,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Protocol
 
 from scamwall.errors import InvalidIndicator
@@ -122,10 +123,6 @@ def readability(letters: float, words: float, mix: dict[str, float]) -> float:
 def _scaled(factor: float, weight: float) -> float:
     """A rule's or signal's weight scaled by the mix, kept below certainty."""
     return min(0.95, factor * weight)
-
-
-def _by_score(piece: tuple[float, dict[str, Any]]) -> float:
-    return piece[0]
 
 
 def _strength(score: float) -> float:
@@ -346,7 +343,7 @@ class TextScreener:
             return Verdict(item.message.id, "allow", 0.0, "error", [reason], dict(trace))
         pieces = [(s, r) for s, r in item.pieces if s > 0]
         score = noisy_or(s for s, _ in pieces)
-        pieces.sort(key=_by_score, reverse=True)
+        pieces.sort(key=itemgetter(0), reverse=True)
         strengths = [_strength(s) for s, _ in pieces]
         total = sum(strengths) or 1.0
         reasons: list[dict[str, Any]] = []
