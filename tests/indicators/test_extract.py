@@ -696,15 +696,6 @@ def test_folding_maps_digits_width_stops_and_dashes_one_for_one() -> None:
         assert fold_characters(chr(codepoint)) == expected
 
 
-def _project_messages() -> list[str]:
-    root = Path(__file__).resolve().parents[2]
-    demo = root / "src" / "scamwall" / "demo" / "messages.tsv"
-    unseen = root / "tests" / "data" / "unseen_languages.jsonl"
-    texts = [line.split("\t", 1)[1] for line in demo.read_text("utf-8").splitlines()]
-    texts += [json.loads(line)["text"] for line in unseen.read_text("utf-8").splitlines()]
-    return texts + _ONE_FOR_EACH_PRE_CHECK
-
-
 # an indicator each pre-check alone lets through, in Latin and in other scripts
 _ONE_FOR_EACH_PRE_CHECK = [
     "server fe80::1 down",
@@ -723,6 +714,15 @@ _ONE_FOR_EACH_PRE_CHECK = [
     "send bc1pqqqqqcnjqs now",
     "转账bc1pqqqqqcnjqs。谢谢",
 ]
+
+
+def _project_messages() -> list[str]:
+    root = Path(__file__).resolve().parents[2]
+    demo = root / "src" / "scamwall" / "demo" / "messages.tsv"
+    unseen = root / "tests" / "data" / "unseen_languages.jsonl"
+    texts = [line.split("\t", 1)[1] for line in demo.read_text("utf-8").splitlines()]
+    texts += [json.loads(line)["text"] for line in unseen.read_text("utf-8").splitlines()]
+    return texts + _ONE_FOR_EACH_PRE_CHECK
 
 
 @pytest.mark.parametrize("region", ["TH", None])

@@ -77,8 +77,7 @@ def hash_ngrams(
     count = len(texts)
     if count == 0:
         return csr_matrix((0, 1 << bits), dtype=np.float32)
-    codes, doc_of = _codes(texts)
-    separator = codes == _SEPARATOR
+    codes, separator, doc_of = _codes(texts)
     mask = np.uint32((1 << bits) - 1)
     length = len(codes)
     # one row per n-gram size, one column per position: read column by column, the hashes come
@@ -108,17 +107,21 @@ def hash_ngrams(
     return csr_matrix((data, column.astype(np.int32), indptr), shape=(count, 1 << bits))
 
 
-def _codes(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+def _codes(
+    texts: Sequence[str],
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
+    """The code points of the texts joined by separators, where the separators are, and the
+    text each position belongs to."""
     joined = "\x00".join(texts) + "\x00"
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     separator = codes == _SEPARATOR
-    return codes, np.cumsum(separator) - separator
+    return codes, separator, np.cumsum(separator) - separator
 
 
 def letters(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
     """The code points of every letter of the batch (ASCII letters and everything from U+00C0,
     so digits, spaces and ASCII punctuation are left out) and the text each belongs to."""
-    codes, owner = _codes(texts)
+    codes, _, owner = _codes(texts)
     lower = codes | np.uint32(0x20)
     keep = ((lower >= 0x61) & (lower <= 0x7A)) | (codes >= 0xC0)
     return codes[keep], owner[keep]
