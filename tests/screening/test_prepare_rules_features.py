@@ -175,6 +175,45 @@ def test_hashing_a_text_does_not_depend_on_its_batch() -> None:
     assert together[4].nnz == 1  # one unigram; no n-gram crosses into the next text
 
 
+def _reference_columns(text: str, bits: int, low: int, high: int) -> list[int]:
+    """The columns of ``text``'s n-grams, one n-gram at a time in plain Python."""
+
+    def mix(h: int) -> int:
+        h ^= h >> 16
+        h = h * 0x85EBCA6B & 0xFFFFFFFF
+        h ^= h >> 13
+        h = h * 0xC2B2AE35 & 0xFFFFFFFF
+        return h ^ (h >> 16)
+
+    columns = []
+    for n in range(low, high + 1):
+        for start in range(len(text) - n + 1):
+            h = 0
+            for ch in text[start : start + n]:
+                h = (h * 0x01000193 + ord(ch)) & 0xFFFFFFFF
+            columns.append(mix(h ^ (n * 0x9E3779B1 & 0xFFFFFFFF)) & ((1 << bits) - 1))
+    return columns
+
+
+@pytest.mark.parametrize("ngrams", [(1, 4), (2, 3), (3, 3), (5, 6)])
+def test_hashing_counts_every_n_gram_of_each_text_once(ngrams: tuple[int, int]) -> None:
+    texts = ["hello there", "", "สวัสดี 您好 ok", "a", "abcdef" * 3, "x y"]
+    matrix = hash_ngrams(texts, bits=10, ngrams=ngrams)
+    for i, text in enumerate(texts):
+        row = matrix[i]
+        expected = sorted(_reference_columns(text, 10, *ngrams))
+        assert sorted(row.indices.tolist()) == expected
+        if expected:
+            assert np.allclose(row.data, 1 / np.sqrt(len(expected)))
+
+
+def test_hashing_refuses_what_it_cannot_count() -> None:
+    with pytest.raises(ValueError, match="NUL"):
+        hash_ngrams(["a\x00b"])
+    with pytest.raises(ValueError, match="bits"):
+        hash_ngrams(["abc"], bits=31)
+
+
 def test_coverage_tells_an_unseen_script() -> None:
     seen = np.zeros(0x110000, dtype=bool)
     for ch in "abcdefghijklmnopqrstuvwxyz":

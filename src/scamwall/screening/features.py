@@ -74,16 +74,21 @@ def hash_ngrams(
     low, high = ngrams
     if not 1 <= low <= high:
         raise ValueError(f"n-gram sizes must satisfy 1 <= low <= high, not {ngrams}")
+    if not 1 <= bits <= 30:
+        raise ValueError(f"bits must be 1-30, not {bits}")
     count = len(texts)
     if count == 0:
         return csr_matrix((0, 1 << bits), dtype=np.float32)
-    codes, separator, doc_of = _codes(texts)
+    codes, separator = _joined(texts)
     mask = np.uint32((1 << bits) - 1)
     length = len(codes)
-    # one row per n-gram size, one column per position: read column by column, the hashes come
-    # in the order of their texts, as the rows of the matrix want them, with no sort
-    hashes = np.zeros((high - low + 1, length), dtype=np.uint32)
-    kept = np.zeros((high - low + 1, length), dtype=bool)
+    # one row per position, one column per n-gram size: read row by row, the hashes come in
+    # the order of their texts, as the rows of the matrix want them, with no sort
+    hashes = np.empty((length, high - low + 1), dtype=np.int32)
+    kept = np.zeros((length, high - low + 1), dtype=bool)
+    # n-grams of each text: a text of length L has L - n + 1 of size n, none crossing a separator
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
+    per_doc = np.zeros(count, dtype=np.int64)
     with np.errstate(over="ignore"):
         h = np.zeros(length, dtype=np.uint32)
         blocked = np.zeros(length, dtype=bool)
@@ -94,34 +99,39 @@ def hash_ngrams(
             blocked = blocked[:width] | separator[n - 1 :]
             if n < low:
                 continue
-            hashes[n - low, :width] = _mix(h ^ np.uint32(n * 0x9E3779B1 & 0xFFFFFFFF)) & mask
-            kept[n - low, :width] = ~blocked
-    keep = kept.T.ravel()
-    column = hashes.T.ravel()[keep]
-    owner = np.repeat(doc_of, high - low + 1)[keep]
-    per_doc = np.bincount(owner, minlength=count)
-    indptr = np.zeros(count + 1, dtype=np.int64)
+            hashes[:width, n - low] = _mix(h ^ np.uint32(n * 0x9E3779B1 & 0xFFFFFFFF)) & mask
+            np.logical_not(blocked, out=kept[:width, n - low])
+            per_doc += np.maximum(lengths - (n - 1), 0)
+    column = hashes.ravel()[kept.ravel()]
+    indptr = np.zeros(count + 1, dtype=np.int32 if len(column) < 1 << 31 else np.int64)
     np.cumsum(per_doc, out=indptr[1:])
     scale = (1.0 / np.sqrt(np.maximum(per_doc, 1))).astype(np.float32)
-    data = scale[owner]
-    return csr_matrix((data, column.astype(np.int32), indptr), shape=(count, 1 << bits))
+    return csr_matrix((np.repeat(scale, per_doc), column, indptr), shape=(count, 1 << bits))
+
+
+def _joined(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.bool_]]:
+    """The code points of the texts joined by separators, and where the separators are."""
+    joined = "\x00".join(texts) + "\x00"
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    separator = codes == _SEPARATOR
+    if np.count_nonzero(separator) != len(texts):
+        raise ValueError("a text holds a NUL character, which separates texts here")
+    return codes, separator
 
 
 def _codes(
     texts: Sequence[str],
-) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.bool_], npt.NDArray[np.int64]]:
-    """The code points of the texts joined by separators, where the separators are, and the
-    text each position belongs to."""
-    joined = "\x00".join(texts) + "\x00"
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
-    separator = codes == _SEPARATOR
-    return codes, separator, np.cumsum(separator) - separator
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
+    """The code points of the texts joined by separators, and the text each position belongs
+    to (a separator, to the text before it)."""
+    codes, separator = _joined(texts)
+    return codes, np.cumsum(separator) - separator
 
 
 def letters(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
     """The code points of every letter of the batch (ASCII letters and everything from U+00C0,
     so digits, spaces and ASCII punctuation are left out) and the text each belongs to."""
-    codes, _, owner = _codes(texts)
+    codes, owner = _codes(texts)
     lower = codes | np.uint32(0x20)
     keep = ((lower >= 0x61) & (lower <= 0x7A)) | (codes >= 0xC0)
     return codes[keep], owner[keep]
