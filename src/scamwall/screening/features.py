@@ -119,22 +119,19 @@ def _joined(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[n
     return codes, separator
 
 
-def _codes(
-    texts: Sequence[str],
-) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
-    """The code points of the texts joined by separators, and the text each position belongs
-    to (a separator, to the text before it)."""
-    codes, separator = _joined(texts)
-    return codes, np.cumsum(separator) - separator
-
-
 def letters(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
     """The code points of every letter of the batch (ASCII letters and everything from U+00C0,
     so digits, spaces and ASCII punctuation are left out) and the text each belongs to."""
-    codes, owner = _codes(texts)
+    if not texts:
+        return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
+    codes, _ = _joined(texts)
     lower = codes | np.uint32(0x20)
     keep = ((lower >= 0x61) & (lower <= 0x7A)) | (codes >= 0xC0)
-    return codes[keep], owner[keep]
+    # each text and its separator: letters per text, then their owners, one run a text
+    starts = np.zeros(len(texts), dtype=np.int64)
+    np.cumsum([len(text) + 1 for text in texts[:-1]], out=starts[1:])
+    per_text = np.add.reduceat(keep.view(np.uint8), starts, dtype=np.int64)
+    return codes[keep], np.repeat(np.arange(len(texts)), per_text)
 
 
 def coverage(
@@ -158,11 +155,9 @@ def coverage(
 
 #: Scripts :func:`scripts` tells apart; ``other`` is everything else (and no letters at all).
 SCRIPTS = ("other", "latin", "thai", "han")
-#: Where each script of :data:`SCRIPTS` starts and ends, as sorted code point boundaries: the
-#: code points from ``_BOUNDS[i]`` up to ``_BOUNDS[i + 1]`` are of script ``_SCRIPT_OF[i + 1]``
-#: (Latin: ASCII letters, Latin-1 to Latin Extended-B, Latin Extended Additional; Han: CJK
-#: radicals to unified ideographs, compatibility ideographs, the supplementary ideographic
-#: planes).
+#: Where each script of :data:`SCRIPTS` starts and ends, ``[low, high)`` (Latin: ASCII letters,
+#: Latin-1 to Latin Extended-B, Latin Extended Additional; Han: CJK radicals to unified
+#: ideographs, compatibility ideographs, the supplementary ideographic planes).
 _RANGES = (
     (0x41, 0x5B, 1),
     (0x61, 0x7B, 1),
@@ -173,10 +168,18 @@ _RANGES = (
     (0xF900, 0xFB00, 3),
     (0x20000, 0x30000, 3),
 )
-_BOUNDS = np.array([edge for low, high, _ in _RANGES for edge in (low, high)], dtype=np.uint32)
-_SCRIPT_OF = np.array(
-    [0, *(index for _, _, script in _RANGES for index in (script, 0))], dtype=np.int64
-)
+
+
+def _script_table() -> npt.NDArray[np.uint8]:
+    """The script of each code point up to the end of the ideographic planes, as an index into
+    :data:`SCRIPTS` (one look-up a letter); the last entry, ``other``, stands for all above."""
+    table = np.zeros(_RANGES[-1][1] + 1, dtype=np.uint8)
+    for low, high, script in _RANGES:
+        table[low:high] = script
+    return table
+
+
+_SCRIPT_OF = _script_table()
 
 
 def script_counts(
@@ -187,7 +190,7 @@ def script_counts(
     """How many of each text's letters are of each script of :data:`SCRIPTS`, one row a text."""
     codes, owners = letters_of if letters_of is not None else letters(texts)
     count = len(texts)
-    script = _SCRIPT_OF[np.searchsorted(_BOUNDS, codes, side="right")]
+    script = _SCRIPT_OF[np.minimum(codes, len(_SCRIPT_OF) - 1)]
     counts = np.bincount(owners * len(SCRIPTS) + script, minlength=count * len(SCRIPTS))
     return counts.reshape(count, len(SCRIPTS))
 
@@ -227,9 +230,9 @@ def word_coverage(
         candidates: Sequence[int] = range(len(texts))
     else:  # a word has two letters at least, all of them Latin
         candidates = np.flatnonzero(latin_letters >= 2 * least).tolist()
+    known = vocabulary.__contains__
     for index in candidates:
-        text = texts[index]
-        words = _LATIN_WORD.findall(text)
+        words = _LATIN_WORD.findall(texts[index])
         if len(words) >= least:
-            result[index] = sum(word in vocabulary for word in words) / len(words)
+            result[index] = sum(map(known, words)) / len(words)
     return result
