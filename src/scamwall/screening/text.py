@@ -35,6 +35,9 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from scamwall.errors import InvalidIndicator
 from scamwall.indicators import Indicator, IndicatorKind, parse_indicator
 from scamwall.indicators.extract import FoundIndicator, extract_indicators
@@ -59,6 +62,8 @@ _ENCODER_SHARE = 0.6
 _STRONG_RULE = 0.45
 #: Signals that advertising never carries.
 _FRAUD_SIGNALS = frozenset({"wallet", "lookalike_link", "punycode_link", "ip_link"})
+#: A reason's strength, ``-log(1 - score)``, is counted up to this score.
+_ALMOST_ONE = 1 - 1e-9
 #: Rule categories reported as one.
 _PHISHING = {"account_security": "phishing", "phishing_link": "phishing"}
 
@@ -114,19 +119,24 @@ def readability(letters: float, words: float, mix: dict[str, float]) -> float:
     """How far the model can be trusted on a message, 0-1, from the shares of its letters and
     of its Latin-script words seen in training, each ramped between a low and a high mark kept
     in the model (``coverage_low``/``coverage_high``, ``words_low``/``words_high``)."""
-    return min(
-        _ramp(letters, mix["coverage_low"], mix["coverage_high"]),
-        _ramp(words, mix.get("words_low", 0.0), mix.get("words_high", 1e-9)),
+    return float(_readabilities(np.array([letters]), np.array([words]), mix)[0])
+
+
+def _readabilities(
+    letters: npt.NDArray[np.float64], words: npt.NDArray[np.float64], mix: dict[str, float]
+) -> npt.NDArray[np.float64]:
+    """:func:`readability` of a whole batch."""
+    low, high = mix["coverage_low"], mix["coverage_high"]
+    words_low, words_high = mix.get("words_low", 0.0), mix.get("words_high", 1e-9)
+    return np.minimum(
+        np.clip((letters - low) / (high - low), 0.0, 1.0),
+        np.clip((words - words_low) / (words_high - words_low), 0.0, 1.0),
     )
 
 
 def _scaled(factor: float, weight: float) -> float:
     """A rule's or signal's weight scaled by the mix, kept below certainty."""
     return min(0.95, factor * weight)
-
-
-def _strength(score: float) -> float:
-    return -math.log(max(1e-12, 1.0 - min(score, 1 - 1e-9)))
 
 
 @dataclass(slots=True)
@@ -259,15 +269,18 @@ class TextScreener:
         output = self.model.predict([model_text(w.prepared.matching) for w in items])
         mix = self.model.mix
         version = self.model.version
-        for item, bad, category, letters, words in zip(
+        readable = _readabilities(output.letters, output.words, mix)
+        rules_factors = mix["rules_read"] * readable + mix["rules_unread"] * (1 - readable)
+        signals_factors = mix["signals_read"] * readable + mix["signals_unread"] * (1 - readable)
+        for item, bad, category, r, rules_factor, signals_factor in zip(
             items,
             output.bad.tolist(),
             output.category,
-            output.letters.tolist(),
-            output.words.tolist(),
+            readable.tolist(),
+            rules_factors.tolist(),
+            signals_factors.tolist(),
             strict=True,
         ):
-            r = readability(letters, words, mix)
             item.readable = r
             item.model_category = category
             item.pieces.append(
@@ -282,10 +295,8 @@ class TextScreener:
                     },
                 )
             )
-            rules_factor = mix["rules_read"] * r + mix["rules_unread"] * (1 - r)
             for hit in item.hits:
                 item.pieces.append((_scaled(rules_factor, hit.rule.weight), hit.as_reason()))
-            signals_factor = mix["signals_read"] * r + mix["signals_unread"] * (1 - r)
             for signal in item.signals:
                 item.pieces.append(
                     (_scaled(signals_factor, SIGNAL_WEIGHT[signal.name]), signal.as_reason())
@@ -341,10 +352,10 @@ class TextScreener:
         if prepared.error is not None:
             reason = {"type": "error", "error": prepared.error, "text": prepared.detail}
             return Verdict(item.message.id, "allow", 0.0, "error", [reason], dict(trace))
-        pieces = [(s, r) for s, r in item.pieces if s > 0]
-        score = noisy_or(s for s, _ in pieces)
+        pieces = [piece for piece in item.pieces if piece[0] > 0]
+        score = noisy_or([s for s, _ in pieces])
         pieces.sort(key=itemgetter(0), reverse=True)
-        strengths = [_strength(s) for s, _ in pieces]
+        strengths = [-math.log(max(1e-12, 1.0 - min(s, _ALMOST_ONE))) for s, _ in pieces]
         total = sum(strengths) or 1.0
         reasons: list[dict[str, Any]] = []
         for (piece_score, said), strength in zip(pieces, strengths, strict=True):
