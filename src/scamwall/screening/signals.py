@@ -137,8 +137,9 @@ RISKY_TLDS = frozenset(
 )
 _MONEY = re.compile(
     # the digit run is bounded: unbounded, a long run of digits would be re-scanned from every
-    # digit (quadratic: seconds for a message of digits)
-    r"[$¥€£฿₭៛₫]\s?\d|\d[\d,.]{0,24}\s?(?:[$¥€£฿₭៛₫]|usd|usdt|rmb|cny|thb|mmk|lak|khr|vnd"
+    # digit (quadratic: seconds for a message of digits); and possessive: no currency starts
+    # with a digit, ',' or '.', so giving part of the run back could never let one match
+    r"[$¥€£฿₭៛₫]\s?\d|\d[\d,.]{0,24}+\s?(?:[$¥€£฿₭៛₫]|usd|usdt|rmb|cny|thb|mmk|lak|khr|vnd"
     r"|baht|bath|บาท|元|块|万|美元|dollars?|kyats?|ks\b|kip|กีบ|riels?|đồng|dong|ကျပ်|ກີບ|រៀល)"
     r"|(?:usd|usdt|rmb|thb|mmk|lak|khr|vnd)\s?\d"
 )
