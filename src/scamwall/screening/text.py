@@ -233,11 +233,13 @@ class TextScreener:
                     "text": "Zawgyi-encoded; screened unconverted (install scamwall[myanmar])",
                 }
             )
-        looked: set[tuple[IndicatorKind, str]] = set()
         candidates = [f.indicator for f in item.found]
         sender = _sender_indicator(item.message.sender, region)
         if sender is not None:
             candidates.append(sender)
+        if not candidates:
+            return  # most messages: nothing to look up
+        looked: set[tuple[IndicatorKind, str]] = set()
         best: tuple[float, dict[str, Any]] | None = None
         for indicator in candidates:
             for kind, value in _lookup_keys(indicator):
