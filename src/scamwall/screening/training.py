@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.sparse import diags
 from sklearn.linear_model import LogisticRegression
 
 from scamwall.errors import ConfigurationError, InvalidRecord, NotFound
@@ -60,7 +61,7 @@ FRAUD_TYPES = {
     "冒充领导、熟人类": "acquaintance_impersonation",
 }
 LABELS = ("fraud", "spam", "ham")
-_C = 20.0  # inverse regularisation of both heads
+_C = 100.0  # inverse regularisation of both heads (on IDF-weighted features)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,12 @@ def _fit_classifier(
     """The two heads of :mod:`scamwall.screening.model`, as one weight matrix."""
     matrix = hash_ngrams(texts, bits=bits, ngrams=DEFAULT_NGRAMS)
     matrix.sum_duplicates()
+    # IDF weighting (smooth, as scikit-learn's TfidfTransformer): the heads learn on
+    # x * idf, and the weights they find are multiplied by idf afterwards, so the model file
+    # and inference read the plain hashed counts as before: x @ (idf * w) == (x * idf) @ w
+    documents = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    idf = (np.log((1 + matrix.shape[0]) / (1 + documents)) + 1.0).astype(np.float32)
+    matrix = (matrix @ diags(idf)).tocsr()
     index = {name: i for i, name in enumerate(classes)}
     targets = np.array([index[e.target] if e.label == "fraud" else 0 for e in examples])
     # every source weighs the same in total, whatever its size: no language drowns another
@@ -157,6 +164,7 @@ def _fit_classifier(
         )
         coef[:, -1] = spam_head.coef_[0]
         intercept[-1] = spam_head.intercept_[0]
+    coef *= idf[:, None]
     return coef, intercept
 
 
@@ -461,7 +469,10 @@ def train_model(
         "version": f"text-{datetime.now(UTC):%Y%m%d}-{digest}",
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "classes": list(classes),
-        "features": f"character {DEFAULT_NGRAMS[0]}-{DEFAULT_NGRAMS[1]}-grams hashed to 2^{bits}",
+        "features": (
+            f"character {DEFAULT_NGRAMS[0]}-{DEFAULT_NGRAMS[1]}-grams hashed to 2^{bits}, "
+            "IDF-weighted in training (folded into the weights)"
+        ),
         "classifier": (
             f"scikit-learn LogisticRegression, C={_C}: multinomial fraud head, binary spam head "
             "(advertising against hams and every source's fraud)"
