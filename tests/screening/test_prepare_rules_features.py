@@ -21,7 +21,13 @@ from scamwall.screening.features import (
 )
 from scamwall.screening.messages import read_messages
 from scamwall.screening.model import default_model, load_model
-from scamwall.screening.prepare import MAX_MESSAGE_BYTES, prepare_message, zawgyi_converter
+from scamwall.screening.prepare import (
+    MAX_MESSAGE_BYTES,
+    fold_many,
+    prepare_message,
+    prepare_messages,
+    zawgyi_converter,
+)
 from scamwall.screening.rules import load_rules
 
 BURMESE = "သင့်ဘဏ်အကောင့်ကို ပိတ်ထားပါသည်။ ကျေးဇူးပြု၍ လင့်ခ်ကိုနှိပ်ပါ"
@@ -250,3 +256,26 @@ def test_reading_messages_keeps_going_past_bad_lines() -> None:
 def test_n_gram_sizes_out_of_order_are_refused() -> None:
     with pytest.raises(ValueError, match="n-gram sizes"):
         hash_ngrams(["abc"], ngrams=(3, 2))
+
+
+def test_a_batch_is_folded_as_each_text_alone() -> None:
+    texts = [
+        "",
+        "ascii only",
+        "ＷｈａｔｓＡｐｐ：０８１２３４５６７８",
+        "โทร ๐๘๑-๒๓๔-๕๖๗๘ ด่วน",
+        "您好。请访问ｗｗｗ．example．com",
+        "𝐁𝐚𝐧𝐤 𝟏𝟐𝟑 😀 𠀀 \U0010fffd",  # mathematical letters, emoji, the ideograph planes
+        "ⓐⓑⓒ ① — ‐",
+    ]
+    assert fold_many(texts) == [fold_characters(text) for text in texts]
+    assert fold_many([]) == []
+
+
+def test_a_batch_keeps_its_order_and_its_refusals() -> None:
+    raws: list[str | bytes] = ["hello", b"\xff\xfe", "สวัสดี ๑๒๓", "", "您好，１２３", "x\x00y"]
+    batch = prepare_messages(raws)
+    assert [p.error for p in batch] == [None, "encoding", None, "empty", None, "binary"]
+    assert batch == [prepare_message(raw) for raw in raws]
+    assert batch[2].folded == "สวัสดี 123"
+    assert batch[4].matching == "您好,123"

@@ -22,7 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["NormalizedText", "fold_characters", "normalize_for_matching"]
+__all__ = ["NormalizedText", "fold_characters", "fold_table", "normalize_for_matching"]
 
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u034f\u2061\u2062\u2063\u2064"
 
@@ -60,7 +60,7 @@ _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63"
 
 
 @lru_cache(maxsize=1)
-def _fold_table() -> str:
+def fold_table() -> str:
     """The folding as a string indexed by code point, for ``str.translate``: a string answers
     every character below its length without the failed look-up (and its ``KeyError``) a
     dictionary makes for each character it does not map, a third of the cost on Thai and
@@ -96,7 +96,7 @@ def _folds() -> dict[int, str]:
 
 def fold_characters(text: str) -> str:
     """Step 1 alone (native digits to ASCII, full-width to ASCII…); length is kept."""
-    return text if text.isascii() else text.translate(_fold_table())
+    return text if text.isascii() else text.translate(fold_table())
 
 
 @dataclass(frozen=True, slots=True)

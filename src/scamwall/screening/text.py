@@ -46,7 +46,7 @@ from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
 from scamwall.screening.features import model_text
 from scamwall.screening.model import TextModel
-from scamwall.screening.prepare import Prepared, prepare_message
+from scamwall.screening.prepare import Prepared, prepare_messages
 from scamwall.screening.rules import RuleHit, RuleSet
 from scamwall.screening.signals import SIGNAL_WEIGHT, Signal, find_signals
 
@@ -200,8 +200,9 @@ class TextScreener:
         callers that cannot wait a tenth of a second)."""
         region = region or self.region
         started = time.perf_counter()
+        prepared = iter(prepare_messages([m.text for m in messages if not m.problem]))
         work = [
-            _Work(m, Prepared("", "", "input", m.problem) if m.problem else prepare_message(m.text))
+            _Work(m, Prepared("", "", "input", m.problem) if m.problem else next(prepared))
             for m in messages
         ]
         readable = [w for w in work if w.prepared.error is None]

@@ -40,7 +40,7 @@ from scamwall.screening.features import (
     scripts,
 )
 from scamwall.screening.model import CLASSES, TextModel
-from scamwall.screening.prepare import prepare_message
+from scamwall.screening.prepare import prepare_messages
 from scamwall.screening.rules import RuleSet
 from scamwall.screening.text import Message, TextScreener, Verdict
 
@@ -122,7 +122,7 @@ def load_examples(paths: Iterable[Path]) -> list[Example]:
 
 
 def _texts(examples: Sequence[Example]) -> list[str]:
-    return [model_text(prepare_message(e.text).matching) for e in examples]
+    return [model_text(p.matching) for p in prepare_messages([e.text for e in examples])]
 
 
 def _fit_classifier(
