@@ -33,7 +33,7 @@ from scamwall.runtime import long_lived_frozen
 from scamwall.screening.features import hash_ngrams, model_text
 from scamwall.screening.keywords import ENGINES, default_engine
 from scamwall.screening.model import default_model
-from scamwall.screening.prepare import prepare_message
+from scamwall.screening.prepare import prepare_messages
 from scamwall.screening.rules import Rule, RuleSet, load_rules
 from scamwall.screening.text import Message, TextScreener
 
@@ -108,7 +108,11 @@ def main() -> None:
 
     print("stages alone")
     started = time.perf_counter()
-    prepared = [prepare_message(t) for t in texts]
+    prepared = [
+        item
+        for start in range(0, len(texts), args.batch)
+        for item in prepare_messages(texts[start : start + args.batch])
+    ]
     _rate("prepare (checks, Zawgyi, matching form)", len(texts), time.perf_counter() - started)
     started = time.perf_counter()
     for text in texts:

@@ -268,7 +268,8 @@ def test_a_batch_is_folded_as_each_text_alone() -> None:
         "𝐁𝐚𝐧𝐤 𝟏𝟐𝟑 😀 𠀀 \U0010fffd",  # mathematical letters, emoji, the ideograph planes
         "ⓐⓑⓒ ① — ‐",
     ]
-    assert fold_many(texts) == [fold_characters(text) for text in texts]
+    assert fold_many(texts * 3) == [fold_characters(text) for text in texts * 3]  # in NumPy
+    assert fold_many(texts[:3]) == [fold_characters(text) for text in texts[:3]]  # one by one
     assert fold_many([]) == []
 
 

@@ -40,6 +40,8 @@ MAX_MESSAGE_BYTES = 64 * 1024
 _MYANMAR = re.compile(r"[\u1000-\u109f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ZAWGYI_THRESHOLD = 0.95
+#: Below this many texts, folding each alone costs less than setting up the arrays.
+_FEW = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +181,8 @@ def fold_many(texts: Sequence[str]) -> list[str]:
     """:func:`~scamwall.indicators.text.fold_characters` of each text, the batch at once: its
     code points looked up in the folding table in NumPy. The texts must hold no NUL (it
     separates them here) and no lone surrogate, as no prepared text does."""
-    if not texts:
-        return []
+    if len(texts) < _FEW:
+        return [fold_characters(text) for text in texts]
     codes = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32)
     table = _fold_codes()
     inside = codes < len(table)
