@@ -135,13 +135,19 @@ RISKY_TLDS = frozenset(
         "quest",
     ]
 )
-_MONEY = re.compile(
+#: An amount is a currency sign before digits, digits before a currency, or a currency code
+#: before digits: three searches, each of which can skip ahead to where it may start, instead of
+#: one alternation tried at every character.
+_MONEY = (
+    re.compile(r"[$¥€£฿₭៛₫]\s?\d"),
     # the digit run is bounded: unbounded, a long run of digits would be re-scanned from every
     # digit (quadratic: seconds for a message of digits); and possessive: no currency starts
     # with a digit, ',' or '.', so giving part of the run back could never let one match
-    r"[$¥€£฿₭៛₫]\s?\d|\d[\d,.]{0,24}+\s?(?:[$¥€£฿₭៛₫]|usd|usdt|rmb|cny|thb|mmk|lak|khr|vnd"
-    r"|baht|bath|บาท|元|块|万|美元|dollars?|kyats?|ks\b|kip|กีบ|riels?|đồng|dong|ကျပ်|ກີບ|រៀល)"
-    r"|(?:usd|usdt|rmb|thb|mmk|lak|khr|vnd)\s?\d"
+    re.compile(
+        r"\d[\d,.]{0,24}+\s?(?:[$¥€£฿₭៛₫]|usd|usdt|rmb|cny|thb|mmk|lak|khr|vnd|baht|bath|บาท"
+        r"|元|块|万|美元|dollars?|kyats?|ks\b|kip|กีบ|riels?|đồng|dong|ကျပ်|ກີບ|រៀល)"
+    ),
+    re.compile(r"(?:usd|usdt|rmb|thb|mmk|lak|khr|vnd)\s?\d"),
 )
 #: Every amount has a digit, and a digit is far cheaper to look for than an amount.
 _DIGIT = re.compile(r"\d")
@@ -221,6 +227,15 @@ def find_signals(
             signal = Signal("phone", f"phone number {value}")
         if signal is not None and signal.name not in signals:
             signals[signal.name] = signal
-    if _DIGIT.search(matching) is not None and _MONEY.search(matching) is not None:
+    if _DIGIT.search(matching) is not None and _names_money(matching):
         signals["money"] = Signal("money", "names an amount of money")
-    return [signals[name] for name in SIGNALS if name in signals]
+    return [signals[name] for name in SIGNALS if name in signals] if signals else []
+
+
+def _names_money(matching: str) -> bool:
+    sign_first, digits_first, code_first = _MONEY
+    return (
+        sign_first.search(matching) is not None
+        or digits_first.search(matching) is not None
+        or code_first.search(matching) is not None
+    )
