@@ -52,6 +52,11 @@ def _as_bytes(text: str) -> str:
     return text if text.isascii() else _utf8(text).decode("latin-1")
 
 
+def _found(number: int, _start: int, end: int, _flags: int, ends: list[tuple[int, int]]) -> None:
+    """Hyperscan's call for each keyword found: where it ends, and its number."""
+    ends.append((end, number))
+
+
 class KeywordFinder:
     """The keywords given, numbered in their order; immutable, safe to share across threads."""
 
@@ -100,11 +105,9 @@ class KeywordFinder:
 
     def _scan(self, text: str) -> list[int]:
         ends: list[tuple[int, int]] = []
-
-        def found(number: int, _start: int, end: int, _flags: int, _context: object) -> None:
-            ends.append((end, number))
-
-        self._database.scan(_utf8(text), match_event_handler=found, scratch=self._scratch())
+        self._database.scan(
+            _utf8(text), match_event_handler=_found, context=ends, scratch=self._scratch()
+        )
         if len(ends) < 2:
             return [number for _, number in ends]
         lengths = self._lengths
