@@ -15,7 +15,7 @@ import pytest
 
 from scamwall.errors import InvalidIndicator
 from scamwall.indicators import extract_indicators, parse_indicator
-from scamwall.indicators.extract import _extract
+from scamwall.indicators.extract import ParseMemo, _extract
 from scamwall.indicators.text import _folds, fold_characters, normalize_for_matching
 
 Found = tuple[str, str, str]
@@ -731,6 +731,16 @@ def test_pre_checks_never_skip_a_find_in_the_project_messages(region: str | None
     fast = [extract_indicators(text, region) for text in texts]
     assert fast == [_extract(text, region, exhaustive=True) for text in texts]
     assert sum(map(len, fast)) > 100  # the messages do hold indicators
+
+
+@pytest.mark.parametrize("region", ["TH", "CN", None])
+def test_a_memo_shared_by_a_batch_gives_the_same_finds(region: str | None) -> None:
+    texts = _project_messages()
+    texts += texts[::-1]  # every candidate asked about again, from the other end
+    memo = ParseMemo()
+    assert [extract_indicators(text, region, memo=memo) for text in texts] == [
+        extract_indicators(text, region) for text in texts
+    ]
 
 
 def test_text_folded_by_the_caller_gives_the_same_finds() -> None:

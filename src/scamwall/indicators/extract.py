@@ -31,7 +31,7 @@ from scamwall.indicators.parse import parse_indicator
 from scamwall.indicators.phone import check_region, valid_phone_in_text
 from scamwall.indicators.text import normalize_for_matching
 
-__all__ = ["FoundIndicator", "extract_indicators"]
+__all__ = ["FoundIndicator", "ParseMemo", "extract_indicators"]
 
 # Latin letters with diacritics (bücher, Vietnamese) continue a word; CJK, Thai or Burmese
 # letters do not: scam texts glue links straight to them.
@@ -169,6 +169,37 @@ def _parsed(value: str, kind: IndicatorKind, region: str | None) -> Indicator | 
         return None
 
 
+class ParseMemo:
+    """What the parsers said of each candidate, kept across the texts of one batch: a
+    campaign's link or number, sent in many messages of a batch, is parsed once. Parsing is
+    most of what an indicator costs to extract (libphonenumber, the URL's normal form). Keep
+    one for a batch, not for ever: it holds every candidate it was asked about."""
+
+    __slots__ = ("_indicators", "_phones")
+
+    def __init__(self) -> None:
+        self._indicators: dict[tuple[str, IndicatorKind, str | None], Indicator | None] = {}
+        self._phones: dict[tuple[str, str | None], str | None] = {}
+
+    def indicator(self, value: str, kind: IndicatorKind, region: str | None) -> Indicator | None:
+        """``value`` parsed as ``kind``, or None where it is not one."""
+        key = (value, kind, region)
+        try:
+            return self._indicators[key]
+        except KeyError:
+            found = self._indicators[key] = _parsed(value, kind, region)
+            return found
+
+    def phone(self, text: str, region: str | None) -> str | None:
+        """The number written in ``text`` in E.164, or None where it is not a valid one."""
+        key = (text, region)
+        try:
+            return self._phones[key]
+        except KeyError:
+            found = self._phones[key] = valid_phone_in_text(text, region)
+            return found
+
+
 #: Matches each pattern may still look at in one text (parsing them is the costly part): shared
 #: by all the runs of the text, so a run cannot use up another's, and an indicator after many
 #: runs is still found.
@@ -185,7 +216,7 @@ def _looked_at(pattern: re.Pattern[str], text: str, tries: _Tries) -> Iterator[r
         yield match
 
 
-def _links(text: str, tries: _Tries) -> Iterator[_Candidate]:
+def _links(text: str, tries: _Tries, memo: ParseMemo) -> Iterator[_Candidate]:
     for pattern in (_SCHEMED_URL, _BARE_LINK):
         for match in _looked_at(pattern, text, tries):
             end = _trim_link(text, match.start(), match.end())
@@ -193,9 +224,9 @@ def _links(text: str, tries: _Tries) -> Iterator[_Candidate]:
             linked = handle_from_link(value)
             indicator = None
             if linked is not None:
-                indicator = _parsed(linked, IndicatorKind.HANDLE, None)
+                indicator = memo.indicator(linked, IndicatorKind.HANDLE, None)
             if indicator is None:
-                indicator = _parsed(value, IndicatorKind.URL, None)
+                indicator = memo.indicator(value, IndicatorKind.URL, None)
             if indicator is not None:
                 yield _Candidate(_RANK_LINK, match.start(), end, indicator)
 
@@ -259,7 +290,7 @@ def _shifted(candidates: Iterator[_Candidate], offset: int) -> Iterator[_Candida
 
 
 def _simple_matches(
-    text: str, region: str | None, table: _Table, tries: _Tries
+    text: str, region: str | None, table: _Table, tries: _Tries, memo: ParseMemo
 ) -> Iterator[_Candidate]:
     skip = set()
     if "@" not in text:
@@ -277,9 +308,9 @@ def _simple_matches(
             value = match.group()
             if kind is None:
                 kind_here = IndicatorKind.CIDR if "/" in value else IndicatorKind.IP
-                indicator = _parsed(value, kind_here, region)
+                indicator = memo.indicator(value, kind_here, region)
             else:
-                indicator = _parsed(value, kind, region)
+                indicator = memo.indicator(value, kind, region)
             if indicator is not None:
                 yield _Candidate(rank, match.start(), match.end(), indicator)
 
@@ -339,7 +370,7 @@ def _phone_pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
 
 
 def _valid_phones(
-    text: str, start: int, end: int, region: str | None, budget: list[int]
+    text: str, start: int, end: int, region: str | None, budget: list[int], *, memo: ParseMemo
 ) -> Iterator[_Candidate]:
     """The valid numbers in ``text[start:end]``, trying the longest runs of digit groups first,
     so "081-234-5678 24 ชม." still yields the number without the "24" after it."""
@@ -354,7 +385,7 @@ def _valid_phones(
             if digits < 7 or budget[0] <= 0:
                 break
             budget[0] -= 1
-            canonical = valid_phone_in_text(text[begin:finish], region)
+            canonical = memo.phone(text[begin:finish], region)
             if canonical is None:
                 continue
             if begin > 0 and text[begin - 1] == "(" and ")" in text[begin:finish]:
@@ -365,21 +396,21 @@ def _valid_phones(
         first += 1
 
 
-def _phones(text: str, region: str | None) -> Iterator[_Candidate]:
+def _phones(text: str, region: str | None, memo: ParseMemo) -> Iterator[_Candidate]:
     budget = [_PHONE_TRIES]
     for match in _PHONE.finditer(text):
         for start, end in _phone_pieces(text, match.start(), match.end()):
-            yield from _valid_phones(text, start, end, region, budget)
+            yield from _valid_phones(text, start, end, region, budget, memo=memo)
 
 
-def _idn_links(text: str) -> Iterator[_Candidate]:
+def _idn_links(text: str, memo: ParseMemo) -> Iterator[_Candidate]:
     """Links whose host is written in its own script (https://例子.中国/…), backing off when the
     host runs into the text after it."""
     for match in islice(_IDN_URL.finditer(text), _MATCH_TRIES):
         host_end = match.end("host")
         for cut in range(host_end, max(match.start("host") + 3, host_end - 12), -1):
             value = text[match.start() : cut] + (match["rest"] if cut == host_end else "")
-            indicator = _parsed(value, IndicatorKind.URL, None)
+            indicator = memo.indicator(value, IndicatorKind.URL, None)
             if indicator is not None:
                 end = match.end() if cut == host_end else cut
                 yield _Candidate(_RANK_LINK, match.start(), end, indicator)
@@ -387,21 +418,33 @@ def _idn_links(text: str) -> Iterator[_Candidate]:
 
 
 def extract_indicators(
-    text: str, region: str | None = None, *, folded: bool = False
+    text: str,
+    region: str | None = None,
+    *,
+    folded: bool = False,
+    memo: ParseMemo | None = None,
 ) -> list[FoundIndicator]:
     """Every indicator in ``text``, in order of appearance; ``region`` reads local phone numbers.
     ``folded``: the caller has passed ``text`` through
     :func:`~scamwall.indicators.text.fold_characters` already (spans are the same: folding
-    keeps every character's place)."""
-    return _extract(text, region, folded=folded)
+    keeps every character's place). ``memo``: the parses of the batch ``text`` is one of
+    (:class:`ParseMemo`)."""
+    return _extract(text, region, folded=folded, memo=memo)
 
 
 def _extract(
-    text: str, region: str | None, *, folded: bool = False, exhaustive: bool = False
+    text: str,
+    region: str | None,
+    *,
+    folded: bool = False,
+    exhaustive: bool = False,
+    memo: ParseMemo | None = None,
 ) -> list[FoundIndicator]:
     """:func:`extract_indicators`; ``exhaustive`` skips every pre-check and scans every run,
     the reference the pre-checks are tested against (same result, many times the work)."""
     region = check_region(region)
+    if memo is None:
+        memo = ParseMemo()
     normalized = normalize_for_matching(text, folded=folded)
     plain = normalized.text
     candidates: list[_Candidate] = []
@@ -410,17 +453,17 @@ def _extract(
     tries = _ALL_TRIES.copy()
     runs = _islands(plain, every=exhaustive)
     for offset, piece in runs if exhaustive else islice(runs, _RUN_TRIES):
-        candidates.extend(_shifted(_links(piece, tries), offset))
-        candidates.extend(_shifted(_simple_matches(piece, region, _COMPACT, tries), offset))
+        candidates.extend(_shifted(_links(piece, tries, memo), offset))
+        candidates.extend(_shifted(_simple_matches(piece, region, _COMPACT, tries, memo), offset))
     if exhaustive or ("://" in plain and not plain.isascii()):
         # after the ASCII links: on a tie of rank and start, the first one stays
-        candidates.extend(_idn_links(plain))
+        candidates.extend(_idn_links(plain, memo))
     if exhaustive or (has_digit and _IBAN_START.search(plain) is not None):
-        candidates.extend(_simple_matches(plain, region, _IBAN_ONLY, tries))
+        candidates.extend(_simple_matches(plain, region, _IBAN_ONLY, tries, memo))
     candidates.extend(_handles(plain, region, exhaustive=exhaustive))
     candidates.extend(_at_names(plain, region))
     if exhaustive or (has_digit and _SEVEN_DIGITS.search(plain) is not None):
-        candidates.extend(_phones(plain, region))
+        candidates.extend(_phones(plain, region, memo))
 
     taken: list[_Candidate] = []
     for candidate in sorted(candidates, key=lambda c: (c.rank, c.start)):

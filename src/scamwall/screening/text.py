@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from scamwall.errors import InvalidIndicator
 from scamwall.indicators import Indicator, IndicatorKind, parse_indicator
-from scamwall.indicators.extract import FoundIndicator, extract_indicators
+from scamwall.indicators.extract import FoundIndicator, ParseMemo, extract_indicators
 from scamwall.indicators.network import url_host
 from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
@@ -206,8 +206,9 @@ class TextScreener:
             for m in messages
         ]
         readable = [w for w in work if w.prepared.error is None]
+        memo = ParseMemo()  # a link or number sent in many messages of the batch: parsed once
         for item in readable:
-            self._gather(item, snapshot, region)
+            self._gather(item, snapshot, region, memo)
         self._score_text(readable)
         if second_stage and self.encoder is not None and self.encoder_budget > 0:
             self._second_stage(readable, time.perf_counter() - started)
@@ -220,9 +221,11 @@ class TextScreener:
 
     # stages ----------------------------------------------------------------------------------
 
-    def _gather(self, item: _Work, snapshot: ReputationSnapshot, region: str | None) -> None:
+    def _gather(
+        self, item: _Work, snapshot: ReputationSnapshot, region: str | None, memo: ParseMemo
+    ) -> None:
         prepared = item.prepared
-        item.found = extract_indicators(prepared.folded, region, folded=True)
+        item.found = extract_indicators(prepared.folded, region, folded=True, memo=memo)
         item.hits = self.rules.match(prepared.matching)
         item.signals = find_signals(prepared.matching, item.found, snapshot.allowlist)
         if prepared.zawgyi:
