@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberFormat
@@ -24,8 +25,11 @@ _PARSE_REASONS = {
 }
 
 
+@lru_cache(maxsize=512)
 def check_region(region: str | None) -> str | None:
-    """Upper-case a region code and check phonenumbers knows it (``TH``, ``CN``, ``MM``…)."""
+    """Upper-case a region code and check phonenumbers knows it (``TH``, ``CN``, ``MM``…).
+    Asked once a text and once a candidate with the same few codes: the answers are kept
+    (not the refusals, which raise)."""
     if region is None or region == "":
         return None
     code = region.strip().upper()
