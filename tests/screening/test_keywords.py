@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -131,3 +133,15 @@ def test_one_finder_serves_many_threads() -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(finder.find, texts))
     assert answers == [[0, 1, 2] if n % 2 else [] for n in range(2_000)]
+
+
+@pytest.mark.parametrize("engine", INSTALLED)
+def test_rules_cross_processes_as_they_are_pickled(engine: str) -> None:
+    rules = RuleSet(load_rules().rules, engine=engine)
+    again = pickle.loads(pickle.dumps(rules))
+    copied = copy.deepcopy(rules)
+    text = prepare_message(
+        "您的账户涉嫌洗钱，请立即转账到安全账户 urgent verify your account"
+    ).matching
+    assert again.engine == copied.engine == engine
+    assert again.match(text) == copied.match(text) == rules.match(text) != []

@@ -70,6 +70,7 @@ class KeywordFinder:
             raise ValueError("a keyword must not be empty")
         self.engine = engine
         self.count = len(keywords)
+        self._keywords = tuple(keywords)
         self._lengths = [len(_utf8(keyword)) for keyword in keywords]
         self._local = threading.local()
         self._database: Any = None
@@ -93,6 +94,12 @@ class KeywordFinder:
                 automaton.add_word(_as_bytes(keyword) if self._as_bytes else keyword, number)
             automaton.make_automaton()
             self._automaton = automaton
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its keywords and engine, and compiled again where it is unpickled (a
+        Spark executor, a worker process): neither a Hyperscan database with its scratch nor an
+        automaton crosses a process as it is."""
+        return (_rebuilt, (self._keywords, self.engine))
 
     def find(self, text: str) -> list[int]:
         """The numbers of the keywords in ``text`` (module docstring)."""
@@ -120,3 +127,9 @@ class KeywordFinder:
         if scratch is None:
             scratch = self._local.scratch = hyperscan.Scratch(self._database)
         return scratch
+
+
+def _rebuilt(keywords: tuple[str, ...], engine: str) -> KeywordFinder:
+    """A pickled finder, with the engine it had where that engine is installed (the two give
+    the same answers)."""
+    return KeywordFinder(keywords, engine=engine if engine != "hyperscan" or hyperscan else None)
