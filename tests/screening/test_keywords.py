@@ -84,8 +84,13 @@ def test_bad_engines_and_keywords_are_refused() -> None:
     if not HAS_HYPERSCAN:
         with pytest.raises(ValueError, match="hyperscan package"):
             KeywordFinder(["a"], engine="hyperscan")
-    with pytest.raises(ValueError, match="empty"):
-        KeywordFinder(["a", ""])
+    for engine in INSTALLED:
+        with pytest.raises(ValueError, match="empty"):
+            KeywordFinder(["a", ""], engine=engine)
+        with pytest.raises(ValueError, match="NUL"):
+            KeywordFinder(["bank\x00card"], engine=engine)
+        with pytest.raises(ValueError, match="distinct"):
+            KeywordFinder(["ab", "ab"], engine=engine)
     assert KeywordFinder([]).find("anything") == []
 
 

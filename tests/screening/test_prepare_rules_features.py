@@ -129,6 +129,10 @@ def test_min_hits_needs_distinct_keywords(tmp_path: Path) -> None:
             "rules:\n  - id: a\n    category: urgency\n    weight: 0.2\n    keywords: []\n",
             "keywords",
         ),
+        (
+            'rules:\n  - id: a\n    category: urgency\n    weight: 0.2\n    keywords: ["a\\0b"]\n',
+            "NUL",
+        ),
     ],
 )
 def test_bad_rule_files_name_the_file_and_the_problem(
@@ -186,7 +190,7 @@ def test_hashing_refuses_what_it_cannot_count() -> None:
     with pytest.raises(ValueError, match="NUL"):
         hash_ngrams(["a\x00b"])
     with pytest.raises(ValueError, match="bits"):
-        hash_ngrams(["abc"], bits=31)
+        hash_ngrams(["abc"], bits=32)
 
 
 def test_coverage_tells_an_unseen_script() -> None:
@@ -271,6 +275,8 @@ def test_a_batch_is_folded_as_each_text_alone() -> None:
     assert fold_many(texts * 3) == [fold_characters(text) for text in texts * 3]  # in NumPy
     assert fold_many(texts[:3]) == [fold_characters(text) for text in texts[:3]]  # one by one
     assert fold_many([]) == []
+    with pytest.raises(ValueError, match="NUL"):
+        fold_many(["a\x00b"] * 8)
 
 
 def test_a_batch_keeps_its_order_and_its_refusals() -> None:

@@ -74,8 +74,8 @@ def hash_ngrams(
     low, high = ngrams
     if not 1 <= low <= high:
         raise ValueError(f"n-gram sizes must satisfy 1 <= low <= high, not {ngrams}")
-    if not 1 <= bits <= 30:
-        raise ValueError(f"bits must be 1-30, not {bits}")
+    if not 1 <= bits <= 31:
+        raise ValueError(f"bits must be 1-31, not {bits}")
     count = len(texts)
     if count == 0:
         return csr_matrix((0, 1 << bits), dtype=np.float32)

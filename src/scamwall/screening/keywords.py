@@ -66,8 +66,10 @@ class KeywordFinder:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
         if engine == "hyperscan" and hyperscan is None:
             raise ValueError("the hyperscan engine needs the hyperscan package")
-        if any(not keyword for keyword in keywords):
-            raise ValueError("a keyword must not be empty")
+        if any(not keyword or "\x00" in keyword for keyword in keywords):
+            raise ValueError("a keyword must not be empty or hold a NUL character")
+        if len(set(keywords)) != len(keywords):
+            raise ValueError("keywords must be distinct: each has one number")
         self.engine = engine
         self.count = len(keywords)
         self._keywords = tuple(keywords)

@@ -188,7 +188,10 @@ def fold_many(texts: Sequence[str]) -> list[str]:
     inside = codes < len(table)
     folded = codes.copy()
     folded[inside] = table[codes[inside]]
-    return folded.tobytes().decode("utf-32-le").split("\x00")
+    texts_folded = folded.tobytes().decode("utf-32-le").split("\x00")
+    if len(texts_folded) != len(texts):
+        raise ValueError("a text holds a NUL character, which separates texts here")
+    return texts_folded
 
 
 @lru_cache(maxsize=1)

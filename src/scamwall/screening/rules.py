@@ -115,6 +115,8 @@ def _rule(raw: object, language: str, where: str) -> Rule:
     if not isinstance(keywords, list) or not keywords:
         raise InvalidInput(f"{where}: rule {rule_id}: keywords must be a non-empty list")
     forms = tuple(dict.fromkeys(form for k in keywords if (form := _matching_form(str(k)))))
+    if any("\x00" in form for form in forms):
+        raise InvalidInput(f"{where}: rule {rule_id}: a keyword holds a NUL character")
     min_hits = int(raw.get("min_hits", 1))
     if not 1 <= min_hits <= len(forms):
         raise InvalidInput(f"{where}: rule {rule_id}: min_hits must be 1-{len(forms)}")
@@ -135,7 +137,8 @@ def _parse_file(text: str, where: str) -> list[Rule]:
 
 
 class RuleSet:
-    """Rules compiled into one automaton. Immutable once built; safe to share across threads."""
+    """Rules and one finder of all their keywords. Immutable once built; safe to share across
+    threads, and pickled for other processes."""
 
     def __init__(
         self, rules: Iterable[Rule], *, version: str = "custom", engine: str | None = None
