@@ -71,7 +71,6 @@ class KeywordFinder:
         if len(set(keywords)) != len(keywords):
             raise ValueError("keywords must be distinct: each has one number")
         self.engine = engine
-        self.count = len(keywords)
         self._keywords = tuple(keywords)
         self._lengths = [len(_utf8(keyword)) for keyword in keywords]
         self._local = threading.local()
