@@ -29,6 +29,7 @@ __all__ = [
     "SCRIPTS",
     "coverage",
     "hash_ngrams",
+    "joined_code_points",
     "latin_words",
     "letters",
     "model_text",
@@ -79,7 +80,7 @@ def hash_ngrams(
     count = len(texts)
     if count == 0:
         return csr_matrix((0, 1 << bits), dtype=np.float32)
-    codes, separator = _joined(texts)
+    codes, separator = joined_code_points(texts)
     mask = np.uint32((1 << bits) - 1)
     length = len(codes)
     # one row per position, one column per n-gram size: read row by row, the hashes come in
@@ -109,8 +110,11 @@ def hash_ngrams(
     return csr_matrix((np.repeat(scale, per_doc), column, indptr), shape=(count, 1 << bits))
 
 
-def _joined(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.bool_]]:
-    """The code points of the texts joined by separators, and where the separators are."""
+def joined_code_points(
+    texts: Sequence[str],
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.bool_]]:
+    """The code points of the texts, each followed by a separator (NUL), and where the
+    separators are. A text holding a NUL is refused: it would be cut in two."""
     joined = "\x00".join(texts) + "\x00"
     codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     separator = codes == _SEPARATOR
@@ -124,7 +128,7 @@ def letters(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[n
     so digits, spaces and ASCII punctuation are left out) and the text each belongs to."""
     if not texts:
         return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
-    codes, _ = _joined(texts)
+    codes, _ = joined_code_points(texts)
     lower = codes | np.uint32(0x20)
     keep = ((lower >= 0x61) & (lower <= 0x7A)) | (codes >= 0xC0)
     # each text and its separator: letters per text, then their owners, one run a text

@@ -26,6 +26,7 @@ import numpy.typing as npt
 from myanmartools import ZawgyiDetector
 
 from scamwall.indicators.text import fold_characters, fold_table
+from scamwall.screening.features import joined_code_points
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
@@ -183,15 +184,12 @@ def fold_many(texts: Sequence[str]) -> list[str]:
     separates them here) and no lone surrogate, as no prepared text does."""
     if len(texts) < _FEW:
         return [fold_characters(text) for text in texts]
-    codes = np.frombuffer("\x00".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    codes, _ = joined_code_points(texts)
     table = _fold_codes()
     inside = codes < len(table)
     folded = codes.copy()
     folded[inside] = table[codes[inside]]
-    texts_folded = folded.tobytes().decode("utf-32-le").split("\x00")
-    if len(texts_folded) != len(texts):
-        raise ValueError("a text holds a NUL character, which separates texts here")
-    return texts_folded
+    return folded[:-1].tobytes().decode("utf-32-le").split("\x00")
 
 
 @lru_cache(maxsize=1)
