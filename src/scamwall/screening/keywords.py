@@ -72,7 +72,8 @@ class KeywordFinder:
             raise ValueError("keywords must be distinct: each has one number")
         self.engine = engine
         self._keywords = tuple(keywords)
-        self._lengths = [len(_utf8(keyword)) for keyword in keywords]
+        #: each keyword's length in bytes: Hyperscan's ties at one end go longer first
+        self._lengths: list[int] = []
         self._local = threading.local()
         self._database: Any = None
         self._automaton: Any = None
@@ -80,6 +81,7 @@ class KeywordFinder:
         if not keywords:
             return
         if engine == "hyperscan":
+            self._lengths = [len(_utf8(keyword)) for keyword in keywords]
             self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
             self._database.compile(
                 expressions=[_utf8(keyword) for keyword in keywords],
