@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from scamwall.reputation.allowlist import Allowlist
+from scamwall.indicators import extract_indicators
+from scamwall.reputation.allowlist import Allowlist, shipped_entries
 from scamwall.screening.prepare import prepare_message
-from scamwall.screening.signals import find_signals
+from scamwall.screening.signals import SIGNAL_WEIGHT, SIGNALS, find_signals
 
 
 def _names(text: str) -> list[str]:
@@ -44,3 +45,43 @@ def test_an_amount_of_money_is_a_signal_in_any_language(text: str) -> None:
 )
 def test_numbers_that_are_no_amount_are_not(text: str) -> None:
     assert "money" not in _names(text)
+
+
+_SHIPPED = Allowlist(shipped_entries())
+
+
+def _link_names(text: str) -> list[str]:
+    prepared = prepare_message(text)
+    found = extract_indicators(prepared.matching)
+    return [signal.name for signal in find_signals(prepared.matching, found, _SHIPPED)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a brand inside another name, as the web screener reads it (data/brands.txt included)
+        ("ส่วนลดที่ www.shopeeX.com", ["lookalike_link"]),
+        ("login l.facebookk.co now", ["lookalike_link"]),
+        ("SCB upgrade https://www.scb.xycit33.top", ["lookalike_link", "risky_tld_link"]),
+        # a shortener hides the target even though the shortener itself is allowlisted
+        ("ให้ฟรี https://bit.ly/3qCniiy", ["shortened_link"]),
+        ("เครดิตฟรี mabet99.com", ["gambling_link"]),
+        ("verify at secure-login-verify.net", ["phishing_words_link"]),
+        ("see http://203.0.113.9/pay", ["ip_link"]),
+        ("menu at www.example-bistro.com", ["link"]),
+        # the brands' own sites: nothing to say about them
+        ("จ่ายบิลที่ https://www.truemoveh.com/bill", []),
+        ("โปร https://www.dtac.co.th/s/coin", []),
+    ],
+)
+def test_a_links_host_is_read_as_the_web_screener_reads_it(text: str, expected: list[str]) -> None:
+    assert _link_names(text) == expected
+
+
+def test_each_signal_is_named_once_per_message() -> None:
+    names = _link_names("https://bit.ly/a https://bit.ly/b https://tinyurl.com/c")
+    assert names == ["shortened_link"]
+
+
+def test_every_signal_has_a_weight() -> None:
+    assert set(SIGNAL_WEIGHT) == set(SIGNALS)

@@ -16,12 +16,11 @@ signal              fires when
 ==================  ======================================================================
 
 Brands are the first labels of the shipped official allowlist (banks, government and payment
-services of the region: :func:`scamwall.screening.signals.brand_tokens`) and the brands scams
-imitate listed in ``data/brands.txt``. Short tokens are ordinary syllables of other names, so
-how a token may match depends on its length (see the header of ``brands.txt``); vocabulary words
-follow the same idea. An allowlisted host gets no signal about its name at all: the allowlist
-vouches for it. Only ``shortener`` still fires there, because it says nothing against the
-shortener, only that the link hides where it leads.
+services of the region) and the brands scams imitate listed in ``data/brands.txt``. Short tokens
+are ordinary syllables of other names, so how a token may match depends on its length (see the
+header of ``brands.txt``); vocabulary words follow the same idea. An allowlisted host gets no
+signal about its name at all: the allowlist vouches for it. Only ``shortener`` still fires there,
+because it says nothing against the shortener, only that the link hides where it leads.
 """
 
 from __future__ import annotations
@@ -35,9 +34,9 @@ from importlib import resources
 
 import ahocorasick
 
+from scamwall.indicators import IndicatorKind
 from scamwall.indicators.network import registered_domain
-from scamwall.reputation.allowlist import Allowlist
-from scamwall.screening.signals import RISKY_TLDS, SHORTENERS, brand_tokens
+from scamwall.reputation.allowlist import Allowlist, shipped_entries
 
 __all__ = [
     "DOMAIN_SIGNALS",
@@ -197,6 +196,94 @@ _DIGIT = re.compile(r"[0-9]")
 _FULL_PARTS = re.compile(r"[^-]+")
 
 
+SHORTENERS = frozenset(
+    [
+        "bit.ly",
+        "tinyurl.com",
+        "t.co",
+        "cutt.ly",
+        "is.gd",
+        "rb.gy",
+        "shorturl.at",
+        "s.id",
+        "t.ly",
+        "ow.ly",
+        "goo.gl",
+        "u.to",
+        "rebrand.ly",
+        "tiny.cc",
+        "v.gd",
+        "dwz.cn",
+        "t.cn",
+        "url.cn",
+        "suo.im",
+        "buff.ly",
+        "shorte.st",
+        "lnkd.in",
+        "qr.net",
+        "bitly.com",
+        "tinyurl.one",
+        "2.gp",
+        "soo.gd",
+        "clck.ru",
+    ]
+)
+RISKY_TLDS = frozenset(
+    [
+        "top",
+        "xyz",
+        "vip",
+        "icu",
+        "shop",
+        "club",
+        "buzz",
+        "cyou",
+        "sbs",
+        "cfd",
+        "fun",
+        "online",
+        "site",
+        "work",
+        "rest",
+        "bond",
+        "win",
+        "bet",
+        "cc",
+        "tk",
+        "ml",
+        "ga",
+        "cf",
+        "gq",
+        "pw",
+        "loan",
+        "click",
+        "link",
+        "live",
+        "life",
+        "asia",
+        "kim",
+        "ltd",
+        "men",
+        "mom",
+        "party",
+        "quest",
+    ]
+)
+
+
+@lru_cache(maxsize=1)
+def _official_brands() -> frozenset[str]:
+    """Names of protected brands: the first label of every shipped official domain with at
+    least four letters (``kasikornbank``, ``icbc``, ``kbzpay``…)."""
+    tokens = set()
+    for entry in shipped_entries():
+        if entry.kind is IndicatorKind.DOMAIN and entry.source == "shipped:official":
+            label = entry.value.split(".")[0]
+            if len(label) >= 4 and not label.isdigit() and label not in {"cert"}:
+                tokens.add(label)
+    return frozenset(tokens)
+
+
 @dataclass(frozen=True, slots=True)
 class DomainSignal:
     """One lexical signal of a host name."""
@@ -225,7 +312,7 @@ def _data_tokens(name: str) -> Iterator[str]:
 @lru_cache(maxsize=1)
 def domain_brands() -> frozenset[str]:
     """Every protected brand token: the official allowlist's and ``data/brands.txt``'s."""
-    return brand_tokens() | frozenset(_data_tokens("brands.txt"))
+    return _official_brands() | frozenset(_data_tokens("brands.txt"))
 
 
 def _automaton(words: Iterable[str]) -> ahocorasick.Automaton:

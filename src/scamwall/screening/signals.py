@@ -1,18 +1,21 @@
 """Signals that do not depend on the language a message is written in.
 
 They carry the screener where neither the model nor the rules can read the text (Burmese, Lao,
-Khmer…): what the message *contains*, not what it says.
+Khmer…): what the message *contains*, not what it says. A link's host is read as the web
+screener reads a name (:func:`scamwall.screening.domain_signals.domain_signals`): the same brands,
+vocabulary, shorteners and top-level domains, the same allowlist guard.
 
 ========================  ========================================================================
 signal                    fires when
 ========================  ========================================================================
-``lookalike_link``        a link's host borrows a protected brand (a bank, a government service:
-                          the names on the shipped allowlist) without being that brand's site
+``lookalike_link``        a link's host imitates a protected brand without being its site
 ``punycode_link``         a link's host is written in punycode (``xn--``): homoglyph disguise
 ``ip_link``               a link goes to a bare IP address
 ``shortened_link``        a link goes through a URL shortener: the real target is hidden
 ``risky_tld_link``        a link's top-level domain is one scam sites favour (cheap, unpoliced)
-``link``                  any other link
+``gambling_link``         a link's host has gambling words in it (casino, ``bet``, ``huay``…)
+``phishing_words_link``   a link's host has words phishing sites use (login, verify, wallet…)
+``link``                  any other link, unless an allowlist vouches for its host
 ``wallet``                a crypto-currency wallet address
 ``chat_handle``           a Telegram, LINE, WhatsApp, WeChat or QQ account to "contact"
 ``phone``                 a phone number
@@ -25,14 +28,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from scamwall.indicators import IndicatorKind
 from scamwall.indicators.extract import FoundIndicator
-from scamwall.indicators.network import is_ip_host, registered_domain, url_host
-from scamwall.reputation.allowlist import Allowlist, shipped_entries
+from scamwall.indicators.network import is_ip_host, url_host
+from scamwall.reputation.allowlist import Allowlist
+from scamwall.screening.domain_signals import DOMAIN_SIGNAL_WEIGHT, domain_signals
 
-__all__ = ["SIGNALS", "Signal", "brand_tokens", "find_signals"]
+__all__ = ["SIGNALS", "SIGNAL_WEIGHT", "Signal", "find_signals"]
 
 #: Every signal, in the order the combiner's features use.
 SIGNALS = (
@@ -41,6 +44,8 @@ SIGNALS = (
     "ip_link",
     "shortened_link",
     "risky_tld_link",
+    "gambling_link",
+    "phishing_words_link",
     "link",
     "wallet",
     "chat_handle",
@@ -48,13 +53,21 @@ SIGNALS = (
     "money",
 )
 
-#: How strongly each signal alone suggests fraud where nothing else can read the message.
+#: The message signal each lexical signal of a link's host (the web screener's) becomes.
+_LINK_SIGNAL = {
+    "lookalike": "lookalike_link",
+    "punycode": "punycode_link",
+    "shortener": "shortened_link",
+    "risky_tld": "risky_tld_link",
+    "gambling_words": "gambling_link",
+    "scam_words": "phishing_words_link",
+}
+
+#: How strongly each signal alone suggests fraud where nothing else can read the message; a
+#: link's host weighs what it weighs in the web screener.
 SIGNAL_WEIGHT = {
-    "lookalike_link": 0.7,
-    "punycode_link": 0.4,
+    **{_LINK_SIGNAL[name]: weight for name, weight in DOMAIN_SIGNAL_WEIGHT.items()},
     "ip_link": 0.4,
-    "shortened_link": 0.25,
-    "risky_tld_link": 0.3,
     "link": 0.1,
     "wallet": 0.35,
     "chat_handle": 0.2,
@@ -62,79 +75,6 @@ SIGNAL_WEIGHT = {
     "money": 0.15,
 }
 
-SHORTENERS = frozenset(
-    [
-        "bit.ly",
-        "tinyurl.com",
-        "t.co",
-        "cutt.ly",
-        "is.gd",
-        "rb.gy",
-        "shorturl.at",
-        "s.id",
-        "t.ly",
-        "ow.ly",
-        "goo.gl",
-        "u.to",
-        "rebrand.ly",
-        "tiny.cc",
-        "v.gd",
-        "dwz.cn",
-        "t.cn",
-        "url.cn",
-        "suo.im",
-        "buff.ly",
-        "shorte.st",
-        "lnkd.in",
-        "qr.net",
-        "bitly.com",
-        "tinyurl.one",
-        "2.gp",
-        "soo.gd",
-        "clck.ru",
-    ]
-)
-RISKY_TLDS = frozenset(
-    [
-        "top",
-        "xyz",
-        "vip",
-        "icu",
-        "shop",
-        "club",
-        "buzz",
-        "cyou",
-        "sbs",
-        "cfd",
-        "fun",
-        "online",
-        "site",
-        "work",
-        "rest",
-        "bond",
-        "win",
-        "bet",
-        "cc",
-        "tk",
-        "ml",
-        "ga",
-        "cf",
-        "gq",
-        "pw",
-        "loan",
-        "click",
-        "link",
-        "live",
-        "life",
-        "asia",
-        "kim",
-        "ltd",
-        "men",
-        "mom",
-        "party",
-        "quest",
-    ]
-)
 #: An amount is a currency sign before digits, digits before a currency, or a currency code
 #: before digits: three searches, each of which can skip ahead to where it may start, instead of
 #: one alternation tried at every character.
@@ -171,40 +111,17 @@ class Signal:
         }
 
 
-@lru_cache(maxsize=1)
-def brand_tokens() -> frozenset[str]:
-    """Names of protected brands: the first label of every shipped official domain with at
-    least four letters (``kasikornbank``, ``icbc``, ``kbzpay``…)."""
-    tokens = set()
-    for entry in shipped_entries():
-        if entry.kind is IndicatorKind.DOMAIN and entry.source == "shipped:official":
-            label = entry.value.split(".")[0]
-            if len(label) >= 4 and not label.isdigit() and label not in {"cert"}:
-                tokens.add(label)
-    return frozenset(tokens)
-
-
-def _link_signal(host: str, allowlist: Allowlist) -> Signal | None:
+def _link_signals(host: str, allowlist: Allowlist) -> list[Signal]:
+    """What a link's host gives away: the web screener's lexical signals of the name, or
+    ``link`` when it gives nothing away and no allowlist vouches for it."""
     if not host:
-        return None
+        return []
     if is_ip_host(host):
-        return Signal("ip_link", f"link to the bare address {host}")
-    if allowlist.match_domain(host) is not None:
-        return None
-    if "xn--" in host:
-        return Signal("punycode_link", f"link to {host}, a name written in punycode")
-    compact = host.replace("-", "")
-    for brand in brand_tokens():
-        if brand in compact:
-            return Signal(
-                "lookalike_link", f"{host} borrows the name {brand!r} but is not its site"
-            )
-    registered = registered_domain(host) or host
-    if registered in SHORTENERS:
-        return Signal("shortened_link", f"link through the shortener {registered}")
-    if host.rsplit(".", 1)[-1] in RISKY_TLDS:
-        return Signal("risky_tld_link", f"link to {host} under .{host.rsplit('.', 1)[-1]}")
-    return Signal("link", f"link to {host}")
+        return [Signal("ip_link", f"link to the bare address {host}")]
+    found = [Signal(_LINK_SIGNAL[s.name], s.detail) for s in domain_signals(host, allowlist)]
+    if not found and allowlist.match_domain(host) is None:
+        found.append(Signal("link", f"link to {host}"))
+    return found
 
 
 def find_signals(
@@ -215,10 +132,10 @@ def find_signals(
     for item in found:
         kind, value = item.indicator.kind, item.indicator.canonical
         signal: Signal | None = None
-        if kind is IndicatorKind.URL:
-            signal = _link_signal(url_host(value), allowlist)
-        elif kind is IndicatorKind.DOMAIN:
-            signal = _link_signal(value, allowlist)
+        if kind is IndicatorKind.URL or kind is IndicatorKind.DOMAIN:
+            host = url_host(value) if kind is IndicatorKind.URL else value
+            for link in _link_signals(host, allowlist):
+                signals.setdefault(link.name, link)
         elif kind is IndicatorKind.CRYPTO_WALLET:
             signal = Signal("wallet", f"crypto-currency wallet {value}")
         elif kind is IndicatorKind.HANDLE and value.startswith(_HANDLE_KINDS):

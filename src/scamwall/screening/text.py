@@ -60,8 +60,10 @@ _UNREADABLE = 0.5
 _ENCODER_SHARE = 0.6
 #: Weight from which a rule's fraud type overrides the model's "spam".
 _STRONG_RULE = 0.45
-#: Signals that advertising never carries.
-_FRAUD_SIGNALS = frozenset({"wallet", "lookalike_link", "punycode_link", "ip_link"})
+#: Signals that lawful advertising never carries (illegal gambling counts as fraud).
+_FRAUD_SIGNALS = frozenset(
+    {"wallet", "lookalike_link", "punycode_link", "ip_link", "gambling_link"}
+)
 #: A reason's strength, ``-log(1 - score)``, is counted up to this score.
 _ALMOST_ONE = 1 - 1e-9
 #: Messages the fast stages take at a time: a big batch goes through them in chunks of this
@@ -407,8 +409,8 @@ class TextScreener:
         """The finest category the evidence supports. Where the model reads the message, its
         class, refined by the strongest rule naming a kind of fraud (tactics such as urgency
         name none); its "spam" gives way to fraud when a strong fraud rule, a reported
-        indicator or a fraud-only signal (a wallet, a look-alike, punycode or bare-IP link) is
-        there. Where the model cannot read, the rules alone decide."""
+        indicator or a fraud-only signal (a wallet; a look-alike, punycode, bare-IP or gambling
+        link) is there. Where the model cannot read, the rules alone decide."""
         fraud_hit = next(
             (h for h in item.hits if h.rule.category not in _TACTICS | {"advertising"}), None
         )
