@@ -273,10 +273,11 @@ def render_card(card: dict[str, object]) -> str:
         "",
         f"- Features: {card.get('features')}",
         f"- Classifier: {card.get('classifier')}",
-        f"- Calibration (Platt on the dev split, slope and offset): {card.get('platt')}",
-        "- Log-odds shift per script (a threshold per language, chosen on the dev split): "
+        f"- Tuned on: {card.get('tuned_on', 'the dev split')}",
+        f"- Calibration (Platt, slope and offset): {card.get('platt')}",
+        "- Log-odds shift per script (a threshold per language): "
         + (", ".join(f"{key} {value}" for key, value in offsets.items()) or "none"),
-        "- Mix and thresholds (chosen on the dev split): "
+        "- Mix and thresholds: "
         + ", ".join(f"{key} {value}" for key, value in sorted(mix.items())),
         f"- Encoder head: {encoder}",
         "",

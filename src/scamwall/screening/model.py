@@ -10,12 +10,12 @@ A model file (``.npz``, NumPy arrays only: nothing executable, unlike a pickle) 
   under "normal", a spam corpus calls them spam. The fraud head learns from every source, the
   spam head from the sources that label spam, with every source's fraud as "not
   advertising". ``P(bad) = 1 - (1 - P(fraud)) (1 - P(spam))``;
-- ``platt``: the calibration of ``P(not ham)`` fitted on the development split;
+- ``platt``: the calibration of ``P(not ham)``, fitted out of fold (``training``);
 - ``offsets``: optionally, a shift of that calibrated log-odds per script
-  (``features.SCRIPTS``: other, Latin, Thai, Han), chosen on the development split: the
+  (``features.SCRIPTS``: other, Latin, Thai, Han), chosen out of fold: the
   threshold per language the script tells (``other``, where no training data is, stays 0);
 - ``mix``: how much rules and language-independent signals add where the model can read
-  the message and where it cannot (chosen on the development split);
+  the message and where it cannot (chosen out of fold);
 - ``seen`` and ``vocabulary``: the characters and the Latin-script words seen in training,
   which tell whether the model can read a new message at all (``features.coverage`` and
   ``features.word_coverage``);

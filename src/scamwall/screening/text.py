@@ -15,7 +15,7 @@ For each message (see ``docs/screening.md`` for the whole story):
 
    where ``r`` is how readable the message is to the model (0-1) and ``a``, ``b`` say how much
    rules and signals add (less where the model reads well, fully where it cannot); they are
-   chosen on the development split and kept in the model file. Each reason carries its *share*
+   chosen in training (out of fold) and kept in the model file. Each reason carries its *share*
    of the evidence, ``-log(1 - s)`` of that piece over the sum.
 
 The verdict is ``block`` from the block threshold, ``warn`` from the warn threshold, else
