@@ -283,16 +283,27 @@ def render_card(card: dict[str, object]) -> str:
         "",
         f"## Test-split metrics (fast stage, warn threshold {mix.get('warn', 0.5)})",
         "",
+        *_metrics_table(card.get("test", {})),
+        "",
+        "## Out-of-fold metrics (the tuning messages; optimistic, they were tuned on)",
+        "",
+        *_metrics_table(card.get("out_of_fold", {})),
+    ]
+    lines += ["", "## Limits", "", *LIMITS, ""]
+    return "\n".join(lines)
+
+
+def _metrics_table(report: object) -> list[str]:
+    lines = [
         "| group | n | precision | recall | F1 | FPR | FPR at 90% recall | fraud-type macro-F1 |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name, row in dict(card.get("test", {})).items():  # type: ignore[call-overload]
+    for name, row in dict(report).items():  # type: ignore[call-overload]
         lines.append(
             f"| {name} | {row['n']} | {row['precision']} | {row['recall']} | {row['f1']} | "
             f"{row['fpr']} | {row['fpr_at_90_recall']} | {row.get('fraud_type_macro_f1', '')} |"
         )
-    lines += ["", "## Limits", "", *LIMITS, ""]
-    return "\n".join(lines)
+    return lines
 
 
 SOURCE_LICENCES = {
