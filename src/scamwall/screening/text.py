@@ -38,8 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from scamwall.errors import InvalidIndicator
-from scamwall.indicators import Indicator, IndicatorKind, parse_indicator
+from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.indicators.extract import FoundIndicator, ParseMemo, extract_indicators
 from scamwall.indicators.network import url_host
 from scamwall.reputation.scoring import noisy_or
@@ -245,9 +244,11 @@ class TextScreener:
             item.hits = match(item.prepared.matching)
         for item in items:
             item.signals = find_signals(item.prepared.matching, item.found, snapshot.allowlist)
-            self._look_up(item, snapshot, region)
+            self._look_up(item, snapshot, region, memo)
 
-    def _look_up(self, item: _Work, snapshot: ReputationSnapshot, region: str | None) -> None:
+    def _look_up(
+        self, item: _Work, snapshot: ReputationSnapshot, region: str | None, memo: ParseMemo
+    ) -> None:
         """The message's indicators and sender in the snapshot; notes on its preparation."""
         prepared = item.prepared
         if prepared.zawgyi:
@@ -260,7 +261,7 @@ class TextScreener:
                 }
             )
         candidates = [f.indicator for f in item.found]
-        sender = _sender_indicator(item.message.sender, region)
+        sender = _sender_indicator(item.message.sender, region, memo)
         if sender is not None:
             candidates.append(sender)
         if not candidates:
@@ -435,15 +436,14 @@ class TextScreener:
         return "fraud"
 
 
-def _sender_indicator(sender: str | None, region: str | None) -> Indicator | None:
+def _sender_indicator(sender: str | None, region: str | None, memo: ParseMemo) -> Indicator | None:
+    """The sender as a phone number, else as an SMS sender id; parsed once a batch (a bulk
+    sender's messages share one parse)."""
     if not sender:
         return None
-    for kind in (IndicatorKind.PHONE, IndicatorKind.SMS_SENDER):
-        try:
-            return parse_indicator(sender, kind, region)
-        except InvalidIndicator:
-            continue
-    return None
+    return memo.indicator(sender, IndicatorKind.PHONE, region) or memo.indicator(
+        sender, IndicatorKind.SMS_SENDER, region
+    )
 
 
 def _lookup_keys(indicator: Indicator) -> list[tuple[IndicatorKind, str]]:
