@@ -6,7 +6,9 @@ finer fraud types (the Chinese telecom-fraud set), they become classes of their 
 
 The split is fixed by a hash of the text, never by row order: 80% train, 10% development,
 10% test (every figure reported). The same text always falls in the same part, so duplicates
-across sources cannot leak from train to test. Training is deterministic: same data, same model.
+across sources cannot leak from train to test. Training is deterministic: the same data on the
+same number of threads gives the same model (on another number, BLAS and the encoder add in
+another order, and the last digits of the weights move).
 
 What is tuned after the heads are fitted (the calibration, the mix of rules and signals, a
 threshold per script) is tuned *out of fold*: on the development split screened by the model,
