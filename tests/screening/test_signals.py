@@ -7,7 +7,7 @@ import pytest
 from scamwall.indicators import extract_indicators
 from scamwall.reputation.allowlist import Allowlist, shipped_entries
 from scamwall.screening.prepare import prepare_message
-from scamwall.screening.signals import SIGNAL_WEIGHT, SIGNALS, find_signals
+from scamwall.screening.signals import SIGNAL_WEIGHT, SIGNALS, LinkMemo, find_signals
 
 
 def _names(text: str) -> list[str]:
@@ -85,3 +85,14 @@ def test_each_signal_is_named_once_per_message() -> None:
 
 def test_every_signal_has_a_weight() -> None:
     assert set(SIGNAL_WEIGHT) == set(SIGNALS)
+
+
+def test_a_batch_reads_each_link_host_once() -> None:
+    links: LinkMemo = {}
+    first = prepare_message("ส่วนลดที่ www.shopeeX.com/a")
+    second = prepare_message("again www.shopeeX.com/b and https://bit.ly/x")
+    for prepared in (first, second):
+        found = extract_indicators(prepared.matching)
+        alone = find_signals(prepared.matching, found, _SHIPPED)
+        assert find_signals(prepared.matching, found, _SHIPPED, links) == alone
+    assert sorted(links) == ["bit.ly", "www.shopeex.com"]

@@ -35,7 +35,7 @@ from scamwall.indicators.network import is_ip_host, url_host
 from scamwall.reputation.allowlist import Allowlist
 from scamwall.screening.domain_signals import DOMAIN_SIGNAL_WEIGHT, domain_signals
 
-__all__ = ["SIGNALS", "SIGNAL_WEIGHT", "Signal", "find_signals"]
+__all__ = ["SIGNALS", "SIGNAL_WEIGHT", "LinkMemo", "Signal", "find_signals"]
 
 #: Every signal, in the order the combiner's features use.
 SIGNALS = (
@@ -124,17 +124,31 @@ def _link_signals(host: str, allowlist: Allowlist) -> list[Signal]:
     return found
 
 
+#: The signals of each link host already read, for the messages of one batch (one allowlist).
+LinkMemo = dict[str, list[Signal]]
+
+
 def find_signals(
-    matching: str, found: Sequence[FoundIndicator], allowlist: Allowlist
+    matching: str,
+    found: Sequence[FoundIndicator],
+    allowlist: Allowlist,
+    links: LinkMemo | None = None,
 ) -> list[Signal]:
-    """The signals of one message (its matching form and the indicators found in it)."""
+    """The signals of one message (its matching form and the indicators found in it).
+    ``links``: the hosts read for the other messages of its batch, screened against the same
+    ``allowlist`` (a campaign's host, in many messages, is read once)."""
     signals: dict[str, Signal] = {}
     for item in found:
         kind, value = item.indicator.kind, item.indicator.canonical
         signal: Signal | None = None
         if kind is IndicatorKind.URL or kind is IndicatorKind.DOMAIN:
             host = url_host(value) if kind is IndicatorKind.URL else value
-            for link in _link_signals(host, allowlist):
+            read = links.get(host) if links is not None else None
+            if read is None:
+                read = _link_signals(host, allowlist)
+                if links is not None:
+                    links[host] = read
+            for link in read:
                 signals.setdefault(link.name, link)
         elif kind is IndicatorKind.CRYPTO_WALLET:
             signal = Signal("wallet", f"crypto-currency wallet {value}")

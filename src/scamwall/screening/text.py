@@ -47,7 +47,7 @@ from scamwall.screening.features import model_text
 from scamwall.screening.model import TextModel
 from scamwall.screening.prepare import Prepared, prepare_messages
 from scamwall.screening.rules import RuleHit, RuleSet
-from scamwall.screening.signals import SIGNAL_WEIGHT, Signal, find_signals
+from scamwall.screening.signals import SIGNAL_WEIGHT, LinkMemo, Signal, find_signals
 
 __all__ = ["Encoder", "Message", "TextScreener", "Verdict", "readability"]
 
@@ -242,8 +242,11 @@ class TextScreener:
         match = self.rules.match
         for item in items:
             item.hits = match(item.prepared.matching)
+        links: LinkMemo = {}
         for item in items:
-            item.signals = find_signals(item.prepared.matching, item.found, snapshot.allowlist)
+            item.signals = find_signals(
+                item.prepared.matching, item.found, snapshot.allowlist, links
+            )
             self._look_up(item, snapshot, region, memo)
 
     def _look_up(
