@@ -158,3 +158,10 @@ def test_signals_come_strongest_first_and_read_as_reasons(shipped: Allowlist) ->
 
 def test_a_punycode_label_that_does_not_decode_is_still_punycode(shipped: Allowlist) -> None:
     assert _names("xn--zz.com", shipped) == ["punycode"]
+
+
+def test_an_official_name_with_a_hyphen_is_a_brand_without_it() -> None:
+    # names are searched with hyphens dropped: "sf-express" could never match as written
+    assert "sfexpress" in domain_brands()
+    assert "krungthaiaxa" in domain_brands()
+    assert not any("-" in brand for brand in domain_brands())

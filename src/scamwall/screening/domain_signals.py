@@ -274,11 +274,12 @@ RISKY_TLDS = frozenset(
 @lru_cache(maxsize=1)
 def _official_brands() -> frozenset[str]:
     """Names of protected brands: the first label of every shipped official domain with at
-    least four letters (``kasikornbank``, ``icbc``, ``kbzpay``…)."""
+    least four letters (``kasikornbank``, ``icbc``, ``kbzpay``…), hyphens dropped as names are
+    searched (``sf-express`` is ``sfexpress``)."""
     tokens = set()
     for entry in shipped_entries():
         if entry.kind is IndicatorKind.DOMAIN and entry.source == "shipped:official":
-            label = entry.value.split(".")[0]
+            label = entry.value.split(".")[0].replace("-", "")
             if len(label) >= 4 and not label.isdigit() and label not in {"cert"}:
                 tokens.add(label)
     return frozenset(tokens)
