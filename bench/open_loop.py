@@ -65,16 +65,34 @@ async def _run(
     failures: Counter[str] = Counter()
     opened = 0
 
-    async def one(payload: bytes, due: float) -> None:
+    async def connection() -> tuple[asyncio.StreamReader, asyncio.StreamWriter, bool]:
+        """An idle connection the server has not closed (it closes those idle for its
+        keep-alive timeout), else a new one; and whether it was reused."""
         nonlocal opened
+        while idle:
+            reader, writer = idle.pop()
+            if not reader.at_eof() and not writer.is_closing():
+                return reader, writer, True
+            writer.close()
+        reader, writer = await asyncio.open_connection(host, port)
+        opened += 1
+        return reader, writer, False
+
+    async def one(payload: bytes, due: float) -> None:
         try:
-            if idle:
-                reader, writer = idle.pop()
-            else:
-                reader, writer = await asyncio.open_connection(host, port)
-                opened += 1
+            reader, writer, reused = await connection()
             writer.write(payload)
-            status = await _answer(reader)
+            try:
+                status = await _answer(reader)
+            except asyncio.IncompleteReadError as error:
+                if not (reused and not error.partial):
+                    raise
+                # closed by the server as it went out: sent again on a new connection, as an
+                # HTTP client does, the time lost counting in its latency
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+                writer.write(payload)
+                status = await _answer(reader)
         except (asyncio.IncompleteReadError, OSError) as error:
             failures[type(error).__name__] += 1
             return
