@@ -279,16 +279,35 @@ def serve(
         int | None, typer.Option(min=1, help="Worker processes [default: setting].")
     ] = None,
 ) -> None:
-    """Run the HTTP API (OpenAPI at /openapi.json, routes under /v1)."""
+    """Run the HTTP API (OpenAPI at /openapi.json, routes under /v1). Several workers listen
+    on sockets of their own, which the kernel spreads connections across
+    (:mod:`scamwall.api.workers`)."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
+    from scamwall.api.workers import reuse_port_available, serve_workers  # noqa: PLC0415
+
     config = get_settings()
-    uvicorn.run(
-        "scamwall.api.app:served_app",
-        factory=True,
-        host=host or config.api_host,
-        port=port or config.api_port,
-        workers=workers or config.api_workers,
-        log_level=config.log_level.lower(),
-        access_log=False,
-    )
+    app = "scamwall.api.app:served_app"
+    address = host or config.api_host
+    listen_port = port or config.api_port
+    count = workers or config.api_workers
+    log_level = config.log_level.lower()
+    if count > 1 and reuse_port_available():
+        serve_workers(
+            app,
+            host=address,
+            port=listen_port,
+            workers=count,
+            log_level=log_level,
+            access_log=False,
+        )
+    else:
+        uvicorn.run(
+            app,
+            factory=True,
+            host=address,
+            port=listen_port,
+            workers=count,
+            log_level=log_level,
+            access_log=False,
+        )
