@@ -76,7 +76,9 @@ def serve_workers(app: str, *, host: str, port: int, workers: int, **options: An
     try:
         while not stop.wait(_WATCH_SECONDS):
             for index, process in enumerate(processes):
-                if not process.is_alive():
+                # a worker that stopped on the terminal's Ctrl-C (the whole process group gets
+                # SIGINT) is not started again
+                if not process.is_alive() and not stop.is_set():
                     _log.warning(
                         "worker %s stopped (exit code %s); starting another on its socket",
                         process.pid,
