@@ -543,8 +543,7 @@ def train_model(
     encoder_sample: int = 0,
 ) -> tuple[TextModel, dict[str, Any]]:
     """Train on the train split, calibrate and tune out of fold, report on test (module
-    docstring).
-    Returns the model (its card filled in) and the test report."""
+    docstring). Returns the model (its card filled in) and the test report."""
     train = [e for e in examples if e.split == "train"]
     dev = [e for e in examples if e.split == "dev"]
     test = [e for e in examples if e.split == "test"]
