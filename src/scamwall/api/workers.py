@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import signal
 import socket
+import sys
 import threading
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -35,8 +36,10 @@ _STOP_SECONDS = 30.0
 
 
 def reuse_port_available() -> bool:
-    """Whether this platform lets several sockets listen on one port (Linux, the BSDs)."""
-    return hasattr(socket, "SO_REUSEPORT")
+    """Whether several sockets may listen on one port with the kernel spreading connections
+    over them: Linux (3.9 on). macOS and most BSDs accept ``SO_REUSEPORT`` but send every new
+    connection to one socket; there uvicorn's own supervisor serves."""
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
