@@ -321,9 +321,8 @@ LIMITS = [
     "advertising, and USSD subscription codes (`*123#`, the set's own definition of spam) occur "
     "in 37 'OK' messages against 142 'spam'.",
     "- The log-odds shifts per script are chosen out of fold to keep the overall false-positive "
-    "rate "
-    "within bounds: a negative shift buys that with the recall of its script's messages (the "
-    "table shows which).",
+    "rate within bounds: a negative shift buys that with the recall of its script's messages "
+    "(the table shows which).",
     "- No labelled Burmese, Lao, Khmer, Vietnamese, Indonesian, Malay or Tagalog data exists: "
     "there the text model abstains (its readability is low) and rules, language-independent "
     "signals, reputation and the encoder stage carry the verdict.",
