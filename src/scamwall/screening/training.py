@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from scipy.sparse import diags
 from sklearn.linear_model import LogisticRegression
 
 from scamwall.errors import ConfigurationError, InvalidRecord, NotFound
+from scamwall.reputation.allowlist import Allowlist, shipped_entries
 from scamwall.reputation.snapshot import ReputationSnapshot
 from scamwall.screening.features import (
     CODE_POINTS,
@@ -249,12 +251,18 @@ def _macro_f1(truth: Sequence[str], predicted: Sequence[str]) -> float:
     return round(sum(scores) / len(scores), 4)
 
 
+@lru_cache(maxsize=1)
+def _fresh_install() -> ReputationSnapshot:
+    """What a new installation screens with: no reports, the shipped allowlist."""
+    return ReputationSnapshot.empty(Allowlist(shipped_entries()))
+
+
 def _screen_all(model: TextModel, rules: RuleSet, examples: Sequence[Example]) -> list[Verdict]:
     """Verdicts with a category for every message (a near-zero warn threshold), so that any
-    threshold can be applied afterwards."""
+    threshold can be applied afterwards, as a new installation gives them."""
     screener = TextScreener(model, rules, warn=0.001, block=0.999)
     messages = [Message(str(i), e.text) for i, e in enumerate(examples)]
-    return screener.screen(messages, ReputationSnapshot.empty())
+    return screener.screen(messages, _fresh_install())
 
 
 def evaluate(
