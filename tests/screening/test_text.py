@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from scamwall.store.records import Sighting
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 
 UNSEEN = Path(__file__).resolve().parents[1] / "data" / "unseen_languages.jsonl"
+UNSEEN_ENGLISH = Path(__file__).resolve().parents[1] / "data" / "unseen_english.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -167,6 +169,35 @@ def test_unseen_languages_are_screened_by_rules_and_signals(screener: TextScreen
     wrongly = sum(v.verdict != "allow" for v in ham) / len(ham)
     assert caught >= 0.6, caught
     assert wrongly <= 0.08, wrongly
+
+
+def test_english_scams_unlike_the_training_data_are_mostly_caught(screener: TextScreener) -> None:
+    """The hand-written set of today's English scams (parcels, tolls, "Hi mum", task jobs...):
+    the model learnt English from 2012 prize and ringtone spam; the English rules and the
+    signals must carry the rest."""
+    rows = [json.loads(line) for line in UNSEEN_ENGLISH.read_text(encoding="utf-8").splitlines()]
+    verdicts = screener.screen([Message(r["id"], r["text"]) for r in rows], _empty())
+    fraud = [v for r, v in zip(rows, verdicts, strict=True) if r["label"] == "fraud"]
+    ham = [v for r, v in zip(rows, verdicts, strict=True) if r["label"] == "ham"]
+    assert sum(v.verdict != "allow" for v in fraud) / len(fraud) >= 0.5
+    assert sum(v.verdict != "allow" for v in ham) / len(ham) <= 0.05
+
+
+def test_rules_weigh_by_the_script_of_the_message() -> None:
+    model = default_model()
+    english = Message("en", "this is the police, a warrant for your arrest has been issued")
+    chinese = Message("zh", "我们是公安局，你涉嫌洗钱，已对你发出逮捕令")
+
+    def rule_scores(mix: dict[str, float]) -> dict[str, float]:
+        screener = TextScreener(replace(model, mix={**model.mix, **mix}), load_rules())
+        verdicts = screener.screen([english, chinese], _empty())
+        return {v.id: sum(r["score"] for r in v.reasons if r["type"] == "rule") for v in verdicts}
+
+    low = rule_scores({"rules_read": 0.25, "rules_read.latin": 0.25, "rules_read.han": 0.25})
+    high_latin = rule_scores({"rules_read": 0.25, "rules_read.latin": 1.0, "rules_read.han": 0.25})
+    assert low["en"] > 0
+    assert high_latin["en"] > 2 * low["en"]
+    assert high_latin["zh"] == low["zh"] > 0
 
 
 def test_notes_keep_the_operators_reasons_and_receipts_name_nobody(

@@ -82,3 +82,9 @@ def test_training_tunes_on_the_folds_and_is_deterministic() -> None:
     assert first.offsets == second.offsets
     assert first.mix == second.mix
     assert report["all"]["f1"] >= 0.9
+    # rules and signals weigh per script where there were messages to tune on, never below
+    # the weight tuned for every script
+    for name in ("latin", "han"):
+        assert first.mix[f"rules_read.{name}"] >= first.mix["rules_read"]
+        assert first.mix[f"signals_read.{name}"] >= first.mix["signals_read"]
+    assert "rules_read.thai" not in first.mix

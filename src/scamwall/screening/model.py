@@ -15,7 +15,8 @@ A model file (``.npz``, NumPy arrays only: nothing executable, unlike a pickle) 
   (``features.SCRIPTS``: other, Latin, Thai, Han), chosen out of fold: the
   threshold per language the script tells (``other``, where no training data is, stays 0);
 - ``mix``: how much rules and language-independent signals add where the model can read
-  the message and where it cannot (chosen out of fold);
+  the message and where it cannot (chosen out of fold); where the model reads, per script
+  too (``rules_read.latin``...): a language's rules may be worth more than another's;
 - ``seen`` and ``vocabulary``: the characters and the Latin-script words seen in training,
   which tell whether the model can read a new message at all (``features.coverage`` and
   ``features.word_coverage``);
@@ -77,6 +78,8 @@ class ModelOutput:
     letters: npt.NDArray[np.float64]
     #: Share of each message's Latin-script words seen in training (1 with fewer than three).
     words: npt.NDArray[np.float64]
+    #: The script each message is mostly written in, an index into ``features.SCRIPTS``.
+    script: npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,12 @@ class TextModel:
     #: Calibrated log-odds shift per script of ``features.SCRIPTS`` (empty: none).
     offsets: tuple[float, ...] = ()
 
+    def mix_by_script(self, name: str) -> npt.NDArray[np.float64]:
+        """A setting of the mix per script of ``features.SCRIPTS``: ``<name>.<script>`` where
+        the mix has it, else ``<name>``."""
+        default = self.mix[name]
+        return np.array([self.mix.get(f"{name}.{script}", default) for script in SCRIPTS])
+
     @property
     def version(self) -> str:
         """The version named in verdicts: the card's, or ``unversioned``."""
@@ -114,7 +123,7 @@ class TextModel:
         """Calibrated probability of fraud-or-spam, likeliest bad class and coverage."""
         if not texts:
             empty = np.zeros(0)
-            return ModelOutput(empty, [], empty, empty, empty)
+            return ModelOutput(empty, [], empty, empty, empty, np.zeros(0, dtype=np.int64))
         scores = self.logits(texts)
         fraud_scores = scores[:, :-1]
         fraud_scores -= fraud_scores.max(axis=1, keepdims=True)
@@ -127,8 +136,9 @@ class TextModel:
         log_odds = slope * np.log(bad / (1 - bad)) + offset
         letters_of = letters(texts)
         counts = script_counts(texts, letters_of=letters_of)
+        written = scripts(texts, counts=counts)
         if any(self.offsets):
-            log_odds += np.asarray(self.offsets)[scripts(texts, counts=counts)]
+            log_odds += np.asarray(self.offsets)[written]
         calibrated = 1.0 / (1.0 + np.exp(-log_odds))
         likeliest = probabilities[:, 1:].argmax(axis=1) + 1
         category = [
@@ -145,6 +155,7 @@ class TextModel:
                 if self.vocabulary
                 else np.ones(len(texts))
             ),
+            written,
         )
 
     def save(self, path: Path) -> None:

@@ -14,9 +14,9 @@ For each message (see ``docs/screening.md`` for the whole story):
        score = 1 - (1 - r*model) (1 - a(r)*rules) (1 - b(r)*signals) (1 - encoder) (1 - reputation)
 
    where ``r`` is how readable the message is to the model (0-1) and ``a``, ``b`` say how much
-   rules and signals add (less where the model reads well, fully where it cannot); they are
-   chosen in training (out of fold) and kept in the model file. Each reason carries its *share*
-   of the evidence, ``-log(1 - s)`` of that piece over the sum.
+   rules and signals add (less where the model reads well, fully where it cannot; where it
+   reads, per script); they are chosen in training (out of fold) and kept in the model file.
+   Each reason carries its *share* of the evidence, ``-log(1 - s)`` of that piece over the sum.
 
 The verdict is ``block`` from the block threshold, ``warn`` from the warn threshold, else
 ``allow``. Every reason of a verdict names what produced it: the rule id, the indicator with the
@@ -304,8 +304,10 @@ class TextScreener:
         mix = self.model.mix
         version = self.model.version
         readable = _readabilities(output.letters, output.words, mix)
-        rules_factors = mix["rules_read"] * readable + mix["rules_unread"] * (1 - readable)
-        signals_factors = mix["signals_read"] * readable + mix["signals_unread"] * (1 - readable)
+        rules_read = self.model.mix_by_script("rules_read")[output.script]
+        signals_read = self.model.mix_by_script("signals_read")[output.script]
+        rules_factors = rules_read * readable + mix["rules_unread"] * (1 - readable)
+        signals_factors = signals_read * readable + mix["signals_unread"] * (1 - readable)
         for item, bad, category, r, rules_factor, signals_factor in zip(
             items,
             output.bad.tolist(),
