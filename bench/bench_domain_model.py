@@ -9,6 +9,8 @@
 - Baseline, same split, same run: the lexical signals alone (``domain_signals``): recall at the
   same 1% false-positive rate with the strongest signal's weight as the score, and recall and
   false-positive rate when any signal fires.
+- The web screener from the name alone (no reports): warn and block shares per list, and on the
+  benign test names with an ordinary label in front (``careers.``, ``intranet.``...).
 - Throughput on one core: ``DomainModel.predict`` in batches of ``--batch`` over ``--names``
   distinct real names (all lists mixed, shuffled with a fixed seed), and ``domain_signals`` one
   host at a time. Without the shared data, the shipped model on generated names (throughput
@@ -29,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from scamwall.reputation.allowlist import Allowlist, shipped_entries
+from scamwall.reputation.snapshot import ReputationSnapshot
 from scamwall.screening.domain_model import DomainModel
 from scamwall.screening.domain_signals import domain_signals
 from scamwall.screening.domain_training import (
@@ -38,6 +41,7 @@ from scamwall.screening.domain_training import (
     threshold_at_fpr,
     train_domain_model,
 )
+from scamwall.screening.web import WebScreener
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "domains"
 
@@ -66,11 +70,16 @@ def _quality(model: DomainModel) -> None:
             f"  {name:<10} {row['n']:>7,} {row['recall_at_fpr_1pct']:>13.4f} "
             f"{row['recall']:>11.4f} {row['fpr']:>8.4f}"
         )
-    fronted = report["with_front_labels"]
-    print(
-        "  same bare names with a label in front (pay., m.…), share flagged: "
-        + ", ".join(f"{k} {v['flagged']:.4f}" for k, v in fronted.items())
-    )
+    print("  recall@FPR1% of bare names / of names with labels in front; hosts on a registered")
+    print("  domain of the benign list (by name, the platform):")
+    for name in BAD_LISTS:
+        row = report[name]
+        bare, fronted = row.get("bare", {}), row.get("fronted", {})
+        print(
+            f"  {name:<10} bare {bare.get('recall_at_fpr_1pct')} (n={bare.get('n')}), "
+            f"fronted {fronted.get('recall_at_fpr_1pct')} (n={fronted.get('n')}), "
+            f"on a benign domain {row['on_benign_domain']}"
+        )
     allowlist = Allowlist(shipped_entries())
     test = [i for i in load_labelled_names(SHARED) if i.split == "test"]
     scores = np.array(
@@ -86,6 +95,29 @@ def _quality(model: DomainModel) -> None:
     for name in BAD_LISTS:
         chosen = scores[labels == name]
         print(f"  {name:<10} {(chosen >= cut).mean():>7.4f} {(chosen > 0).mean():>7.4f}")
+
+
+#: Labels real sites put in front of their domain, for the benign names with one (the top-sites
+#: list names registered domains only).
+_FRONT = ("careers", "intranet", "files", "vpn", "wiki", "events", "investors", "mail", "shop")
+
+
+def _web_screener(model: DomainModel) -> None:
+    """The web screener's verdicts from the name alone (no reports) on the test split, and on
+    the benign test names with a label in front."""
+    snapshot = ReputationSnapshot.empty(Allowlist(shipped_entries()))
+    screener = WebScreener(model)
+    test = [i for i in load_labelled_names(SHARED) if i.split == "test"]
+    groups = {label: [i.name for i in test if i.label == label] for label in ("benign", *BAD_LISTS)}
+    benign = groups["benign"]
+    groups["benign, a label in front"] = [
+        f"{_FRONT[k % len(_FRONT)]}.{name}" for k, name in enumerate(benign)
+    ]
+    print("web screener from the name alone (warn / block share):")
+    for label, names in groups.items():
+        verdicts = [v.verdict for v in screener.screen(names, snapshot)]
+        warn, block = verdicts.count("warn") / len(names), verdicts.count("block") / len(names)
+        print(f"  {label:<26} {len(names):>7,} warn {warn:.4f} block {block:.4f}")
 
 
 def _throughput(model: DomainModel, names: list[str], batch: int) -> None:
@@ -132,6 +164,7 @@ def main() -> None:
         model, _ = train_domain_model(SHARED)
         print(f"trained in {time.perf_counter() - started:.0f} s")
     _quality(model)
+    _web_screener(model)
     names = sorted({i.name for i in load_labelled_names(SHARED)})
     random.Random(7).shuffle(names)
     print(f"throughput ({min(args.names, len(names)):,} distinct real names, all lists)")

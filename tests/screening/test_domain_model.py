@@ -65,11 +65,7 @@ def test_training_is_deterministic(trained: DomainModel, lists: Path, tmp_path: 
     assert re.fullmatch(r"domain-\d{8}-[0-9a-f]{10}", trained.version)
 
 
-def test_the_version_follows_the_data_and_the_seed(
-    trained: DomainModel, lists: Path, tmp_path: Path
-) -> None:
-    other_seed, _ = train_domain_model(lists, seed=1)
-    assert other_seed.version != trained.version
+def test_the_version_follows_the_data(trained: DomainModel, tmp_path: Path) -> None:
     changed = _write_lists(tmp_path / "changed")
     with (changed / "gambling.txt").open("a", encoding="utf-8") as handle:
         handle.write("casino777.vip\n")
@@ -121,17 +117,22 @@ def test_evaluation_reports_every_list(trained: DomainModel, lists: Path) -> Non
     assert report["gambling"]["n"] == 90
     for name in ("scam", "phishing", "gambling"):
         row = report[name]
-        assert set(row) == {
+        assert set(row) >= {
             "n",
             "recall",
             "fpr",
             "recall_at_fpr_1pct",
             "threshold_at_fpr_1pct",
             "category_right",
+            "bare",
+            "on_benign_domain",
         }
         assert 0 <= row["fpr"] <= 1
         assert row["recall_at_fpr_1pct"] >= 0.9  # lists this distinct are learnt
-        assert report["with_front_labels"][name]["flagged"] >= 0.9
+        assert row["bare"]["recall_at_fpr_1pct"] >= 0.9
+    # the phishing list's "secure.<brand>.com-account-<i>.info" hosts have a label in front
+    assert report["phishing"]["fronted"]["n"] == 24
+    assert report["phishing"]["bare"]["n"] == 72
     with pytest.raises(InvalidRecord):
         evaluate_domain_model(trained, lists, split="validation")
 
@@ -154,6 +155,27 @@ def test_names_the_allowlist_protects_are_not_trained_as_bad(tmp_path: Path) -> 
     assert "kasikornbank.com" not in names
 
 
+def test_a_label_in_front_changes_nothing(trained: DomainModel) -> None:
+    """Only the registered domain is read: the top-sites list names no subdomains, so a model
+    that read the labels in front would learn that any of them is bad."""
+    bare = ["greenhub.org", "bet777.vip", "riverpress.net"]
+    fronted = [
+        f"{front}.{name}" for front, name in zip(("careers", "m", "intranet"), bare, strict=True)
+    ]
+    assert trained.scores(fronted).tolist() == trained.scores(bare).tolist()
+
+
+def test_bad_hosts_on_a_benign_domain_are_not_learnt_but_counted(tmp_path: Path) -> None:
+    folder = _write_lists(tmp_path / "lists")
+    platform = [f"shop{i}.greenhub.org" for i in range(200)]
+    with (folder / "phishing.txt").open("a", encoding="utf-8") as handle:
+        handle.write("\n".join(platform) + "\n")
+    model, _ = train_domain_model(folder)
+    assert model.predict(["greenhub.org"])[0].category == "benign"
+    report = evaluate_domain_model(model, folder, split="all")
+    assert report["phishing"]["on_benign_domain"] == 200
+
+
 def test_missing_or_thin_data_is_refused(tmp_path: Path) -> None:
     with pytest.raises(NotFound):
         train_domain_model(tmp_path)
@@ -172,6 +194,10 @@ def test_a_missing_or_foreign_model_file_is_refused(tmp_path: Path) -> None:
     np.savez(foreign, something=np.arange(3))
     with pytest.raises(InvalidInput):
         DomainModel.load(foreign)
+    earlier = tmp_path / "earlier.npz"
+    np.savez(earlier, shape=np.array([18, 16, 1, 4]), classes=np.array(["benign", "scam"]))
+    with pytest.raises(InvalidInput, match="train a new one"):
+        DomainModel.load(earlier)
 
 
 def test_threshold_at_fpr_flags_at_most_that_share() -> None:
@@ -221,16 +247,19 @@ def test_the_shipped_model_on_typical_names(name: str, category: str) -> None:
 
 def test_the_registered_domain_decides_not_the_label_in_front() -> None:
     model = DomainModel.load()
-    gambling, benign = model.scores(["pay.w88thai.net", "pay.wikipedia.org"])
-    assert gambling >= model.threshold > benign
+    fronted = ["pay.w88thai.net", "careers.wikipedia.org", "intranet.heart.org"]
+    bare = ["w88thai.net", "wikipedia.org", "heart.org"]
+    assert model.scores(fronted).tolist() == model.scores(bare).tolist()
+    gambling, benign, other = model.scores(fronted)
+    assert gambling >= model.threshold > max(benign, other)
 
 
 def test_the_shipped_model_on_the_test_split_of_the_shared_data(shared_data: Path) -> None:
     """Floors a little under the figures in the model card: a change that loses quality fails."""
     report = evaluate_domain_model(DomainModel.load(), shared_data / "domains")
     assert report["benign"]["fpr"] <= 0.01
-    assert report["with_front_labels"]["benign"]["flagged"] <= 0.01
-    assert report["scam"]["recall_at_fpr_1pct"] >= 0.38
-    assert report["phishing"]["recall_at_fpr_1pct"] >= 0.25
-    assert report["gambling"]["recall_at_fpr_1pct"] >= 0.72
+    assert report["scam"]["recall_at_fpr_1pct"] >= 0.27
+    assert report["phishing"]["recall_at_fpr_1pct"] >= 0.17
+    assert report["gambling"]["recall_at_fpr_1pct"] >= 0.70
+    assert report["phishing"]["bare"]["recall_at_fpr_1pct"] >= 0.18
     assert report["gambling"]["category_right"] >= 0.97

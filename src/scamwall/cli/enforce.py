@@ -320,6 +320,7 @@ def _domain_table(report: dict[str, Any], title: str) -> Table:
     table = Table(title=title)
     for column in ("list", "n", "recall", "fpr (benign)", "recall@fpr1%", "category right"):
         table.add_column(column, justify="left" if column == "list" else "right")
+    apart = []
     for name in ("scam", "phishing", "gambling"):
         row = report.get(name)
         if row:
@@ -331,6 +332,13 @@ def _domain_table(report: dict[str, Any], title: str) -> Table:
                 str(row["recall_at_fpr_1pct"]),
                 str(row["category_right"]),
             )
+            bare, fronted = row.get("bare", {}), row.get("fronted", {})
+            apart.append(
+                f"{name} {bare.get('recall_at_fpr_1pct')} / {fronted.get('recall_at_fpr_1pct')}"
+            )
+    table.caption = "recall@fpr1% of bare names / of names with labels in front: " + ", ".join(
+        apart
+    )
     return table
 
 
@@ -340,7 +348,6 @@ def model_train_domains(
         Path, typer.Option("--data", help="Folder of the domain lists (scam, phishing, …).")
     ],
     out_file: Annotated[Path, typer.Option("--out", help="Model file to write (.npz).")],
-    seed: Annotated[int, typer.Option(help="Seed of the added front labels.")] = 0,
     as_json: JsonFlag = False,
 ) -> None:
     """Train the domain model (split by a hash of the registered domain) and write it with its
@@ -353,7 +360,7 @@ def model_train_domains(
     if not data.is_dir():
         raise NotFound(f"no folder {data}")
     err.print("training the domain model (a few minutes)…")
-    trained, report = train_domain_model(data, seed=seed)
+    trained, report = train_domain_model(data)
     save_trained(
         trained, render_domain_card(trained.card), out_file, report, _domain_table, as_json=as_json
     )

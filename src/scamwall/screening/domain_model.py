@@ -1,12 +1,17 @@
 """The lexical domain model: is a host name a scam, phishing or gambling site, from the name alone.
 
-No network: the model reads the name's characters, nothing else. A host is cut in two, its
-registered domain (``scam.example`` of ``pay.scam.example``, from the public suffix list) and the
-labels in front of it (``pay``), and each part gets its own hashed character n-grams
-(:func:`~scamwall.screening.features.hash_ngrams`, 1- to 4-grams with the name's edges marked):
-the registered domain is what its owner chose and paid for, the labels in front cost nothing
-and can say anything, so their weights must not mix. A leading ``www.`` is dropped. A few dense
-features of the shape of the name follow (:data:`DENSE_FEATURES`).
+No network: the model reads the name's characters, nothing else, and only those of the
+*registered domain* (``scam.example`` of ``pay.scam.example``, from the public suffix list): what
+its owner chose and paid for. Labels in front of it cost nothing and can say anything, and no
+list of popular sites holds them (the top-sites list names registered domains only): a model
+that read them would learn that any label in front is a bad sign (one did: with a label it had
+not seen in training, ``careers.`` or ``intranet.``, in front, 84-89% of the top sites went over
+its threshold). They are read
+by the lexical signals instead (:mod:`~scamwall.screening.domain_signals`: brands, phishing
+words, punycode in any label). A leading ``www.`` is dropped. The registered domain's hashed
+character n-grams (:func:`~scamwall.screening.features.hash_ngrams`, 1- to 4-grams with the
+name's edges marked) are followed by a few dense features of its shape
+(:data:`DENSE_FEATURES`).
 
 A multinomial logistic regression (scikit-learn) over ``benign``, ``scam``, ``phishing`` and
 ``gambling`` turns them into probabilities. A prediction's ``score`` is the probability that the
@@ -14,8 +19,8 @@ name is not benign; its ``category`` is the likeliest bad class when the score r
 ``threshold`` (chosen at training, :mod:`scamwall.screening.domain_training`), else ``benign``.
 
 A model file (``.npz``, NumPy arrays only, loaded with ``allow_pickle=False``) holds ``coef``
-(float16), ``intercept``, ``classes``, ``threshold``, ``shape`` (bits of each part and the n-gram
-range) and ``card``, the model card as JSON (version, sources, split, metrics).
+(float16), ``intercept``, ``classes``, ``threshold``, ``shape`` (bits and the n-gram range) and
+``card``, the model card as JSON (version, sources, split, metrics).
 """
 
 from __future__ import annotations
@@ -53,13 +58,12 @@ DENSE_FEATURES = (
     "registered label length / 20",
     "share of digits in the registered label",
     "hyphens in the registered label / 3",
-    "labels in front of the registered domain / 3",
     "character entropy of the registered label / 4 bits",
-    "host length (without www.) / 40",
-    "punycode anywhere in the host",
+    "registered domain length / 40",
+    "punycode in the registered domain",
 )
-#: Bits of the hashed n-grams of the registered domain and of the labels in front of it.
-DEFAULT_DOMAIN_BITS = (18, 16)
+#: Bits of the hashed n-grams of the registered domain.
+DEFAULT_DOMAIN_BITS = 18
 DEFAULT_DOMAIN_NGRAMS = (1, 4)
 _DEFAULT_FILE = "domain-model.npz"
 _DENSE_CAP = 3.0  # a freak 200-letter name must not outweigh every n-gram
@@ -82,39 +86,34 @@ def _entropy(text: str) -> float:
     return math.log2(len(text)) - sum(c * math.log2(c) for c in counts) / len(text)
 
 
-def _dense(registered: str, front: str) -> list[float]:
+def _dense(registered: str) -> list[float]:
     label = registered.split(".", 1)[0]
     size = max(len(label), 1)
-    # the host as split_host left it: a "www." in front says how a list was compiled, not
-    # what the site is (most phishing entries have one, almost no top site does)
-    length = len(registered) + (len(front) + 1 if front else 0)
     return [
         len(label) / 20,
         sum(map(label.count, "0123456789")) / size,
         label.count("-") / 3,
-        (front.count(".") + 1) / 3 if front else 0.0,
         _entropy(label) / 4,
-        length / 40,
-        1.0 if "xn--" in registered or "xn--" in front else 0.0,
+        len(registered) / 40,
+        1.0 if "xn--" in registered else 0.0,
     ]
 
 
 def domain_features(
     names: Sequence[str],
     *,
-    bits: tuple[int, int] = DEFAULT_DOMAIN_BITS,
+    bits: int = DEFAULT_DOMAIN_BITS,
     ngrams: tuple[int, int] = DEFAULT_DOMAIN_NGRAMS,
 ) -> csr_matrix:
     """The model's features of a batch of canonical host names (module docstring): one row per
-    name, the registered domain's n-grams, then the front labels', then :data:`DENSE_FEATURES`."""
-    parts = [split_host(name) for name in names]
+    name, the registered domain's n-grams, then :data:`DENSE_FEATURES`."""
+    registered = [split_host(name)[0] for name in names]
     # "<" and ">" cannot occur in a host name: they mark where the name starts and ends
-    registered = hash_ngrams([f"<{r}>" for r, _ in parts], bits=bits[0], ngrams=ngrams)
-    front = hash_ngrams([f"<{f}>" if f else "" for _, f in parts], bits=bits[1], ngrams=ngrams)
-    dense = np.array([_dense(r, f) for r, f in parts], dtype=np.float32)
+    grams = hash_ngrams([f"<{r}>" for r in registered], bits=bits, ngrams=ngrams)
+    dense = np.array([_dense(r) for r in registered], dtype=np.float32)
     dense = dense.reshape(len(names), len(DENSE_FEATURES))
     np.clip(dense, 0.0, _DENSE_CAP, out=dense)
-    matrix = hstack([registered, front, csr_matrix(dense)], format="csr")
+    matrix = hstack([grams, csr_matrix(dense)], format="csr")
     matrix.sum_duplicates()
     return matrix
 
@@ -139,7 +138,7 @@ class DomainModel:
     intercept: npt.NDArray[np.float32]
     #: Score at or above which a name is reported as its likeliest bad class.
     threshold: float
-    bits: tuple[int, int] = DEFAULT_DOMAIN_BITS
+    bits: int = DEFAULT_DOMAIN_BITS
     ngrams: tuple[int, int] = DEFAULT_DOMAIN_NGRAMS
     card: dict[str, Any] = field(default_factory=dict)
 
@@ -165,7 +164,7 @@ class DomainModel:
 
     def predict(self, names: Sequence[str]) -> list[DomainPrediction]:
         """Score and category of each canonical host name (lower-case, punycode, no dot at the
-        end); a URL's host or a subdomain is scored whole, its registered domain weighing apart.
+        end); a URL's host or a subdomain is scored by its registered domain (module docstring).
         IP addresses are not names: the model never saw one, leave them out."""
         probabilities = self.probabilities(names)
         bad = 1.0 - probabilities[:, 0]
@@ -184,7 +183,7 @@ class DomainModel:
             "coef": self.coef.astype(np.float16),
             "intercept": self.intercept.astype(np.float32),
             "threshold": np.array(self.threshold, dtype=np.float64),
-            "shape": np.array([*self.bits, *self.ngrams]),
+            "shape": np.array([self.bits, *self.ngrams]),
             "card": np.array(json.dumps(self.card, ensure_ascii=False, sort_keys=True)),
         }
         with path.open("wb") as handle:
@@ -207,8 +206,14 @@ class DomainModel:
 def _read(source: IO[bytes], name: str) -> DomainModel:
     try:
         with np.load(source, allow_pickle=False) as data:
-            reg_bits, front_bits, low, high = (int(v) for v in data["shape"])
-            rows = (1 << reg_bits) + (1 << front_bits) + len(DENSE_FEATURES)
+            shape = [int(v) for v in data["shape"]]
+            if len(shape) != 3:
+                raise ValueError(
+                    "an earlier layout that read the labels in front of the registered domain; "
+                    "train a new one with `scamwall model train-domains`"
+                )
+            bits, low, high = shape
+            rows = (1 << bits) + len(DENSE_FEATURES)
             if data["coef"].shape != (rows, len(data["classes"])):
                 raise ValueError(f"weights of shape {data['coef'].shape}, expected {rows} rows")
             return DomainModel(
@@ -216,7 +221,7 @@ def _read(source: IO[bytes], name: str) -> DomainModel:
                 coef=data["coef"].astype(np.float32),
                 intercept=data["intercept"].astype(np.float32),
                 threshold=float(data["threshold"]),
-                bits=(reg_bits, front_bits),
+                bits=bits,
                 ngrams=(low, high),
                 card=json.loads(str(data["card"])),
             )
