@@ -183,21 +183,24 @@ def test_english_scams_unlike_the_training_data_are_mostly_caught(screener: Text
     assert sum(v.verdict != "allow" for v in ham) / len(ham) <= 0.05
 
 
-def test_rules_weigh_by_the_script_of_the_message() -> None:
+def test_rules_and_signals_weigh_by_the_script_of_the_message() -> None:
     model = default_model()
-    english = Message("en", "this is the police, a warrant for your arrest has been issued")
-    chinese = Message("zh", "我们是公安局，你涉嫌洗钱，已对你发出逮捕令")
+    english = Message("en", "this is the police, a warrant for your arrest: http://paypal.top/x")
+    chinese = Message("zh", "我们是公安局，你涉嫌洗钱，已对你发出逮捕令 http://paypal.top/x")
 
-    def rule_scores(mix: dict[str, float]) -> dict[str, float]:
-        screener = TextScreener(replace(model, mix={**model.mix, **mix}), load_rules())
+    def scores(mix: dict[str, float], kind: str) -> dict[str, float]:
+        # the shipped model's own per-script weights dropped: every script on the given ones
+        own = {k: v for k, v in model.mix.items() if "." not in k}
+        screener = TextScreener(replace(model, mix={**own, **mix}), load_rules())
         verdicts = screener.screen([english, chinese], _empty())
-        return {v.id: sum(r["score"] for r in v.reasons if r["type"] == "rule") for v in verdicts}
+        return {v.id: sum(r["score"] for r in v.reasons if r["type"] == kind) for v in verdicts}
 
-    low = rule_scores({"rules_read": 0.25, "rules_read.latin": 0.25, "rules_read.han": 0.25})
-    high_latin = rule_scores({"rules_read": 0.25, "rules_read.latin": 1.0, "rules_read.han": 0.25})
-    assert low["en"] > 0
-    assert high_latin["en"] > 2 * low["en"]
-    assert high_latin["zh"] == low["zh"] > 0
+    for kind, name in (("rule", "rules_read"), ("signal", "signals_read")):
+        low = scores({name: 0.25}, kind)
+        high_latin = scores({name: 0.25, f"{name}.latin": 1.0}, kind)
+        assert low["en"] > 0
+        assert high_latin["en"] > 2 * low["en"]
+        assert high_latin["zh"] == low["zh"] > 0  # no key for Han: the weight of every script
 
 
 def test_notes_keep_the_operators_reasons_and_receipts_name_nobody(

@@ -5,14 +5,19 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
+from scamwall.screening import training
+from scamwall.screening.features import SCRIPTS, scripts
 from scamwall.screening.model import TextModel
 from scamwall.screening.rules import load_rules
+from scamwall.screening.text import Verdict
 from scamwall.screening.training import (
     _FOLDS,
     Example,
     _fit_classifier,
     _fold_of,
+    _Part,
     _texts,
     _tuning_parts,
     train_model,
@@ -88,3 +93,98 @@ def test_training_tunes_on_the_folds_and_is_deterministic() -> None:
         assert first.mix[f"rules_read.{name}"] >= first.mix["rules_read"]
         assert first.mix[f"signals_read.{name}"] >= first.mix["signals_read"]
     assert "rules_read.thai" not in first.mix
+
+
+# _best_per_script, with screening stubbed: a value says which messages of its script are flagged
+
+
+def _verdict(example: Example, flagged: bool) -> Verdict:
+    return Verdict("x", "warn" if flagged else "allow", 0.9 if flagged else 0.1, "fraud", [])
+
+
+def _stub_screening(
+    monkeypatch: pytest.MonkeyPatch, flags: dict[tuple[str, int], set[str]]
+) -> list[tuple[int, int]]:
+    """Screening where value ``v`` set for a script flags the texts ``flags[(script, v)]``;
+    returns the (script, value) of every call, to check what was screened."""
+    calls: list[tuple[int, int]] = []
+
+    def screen_parts(
+        parts: list[_Part], rules: object, keep: list[bool] | None = None, **changes: object
+    ) -> tuple[list[Example], list[Verdict]]:
+        chosen = [e for part in parts for e, k in zip(part.examples, keep or [], strict=True) if k]
+        setting = changes.get("setting")
+        if not isinstance(setting, tuple):
+            return chosen, [_verdict(e, False) for e in chosen]
+        script, value = int(setting[0]), int(setting[1])
+        calls.append((script, value))
+        assert all(scripts([e.text])[0] == script for e in chosen)  # its own messages only
+        flagged = flags[(SCRIPTS[script], value)]
+        return chosen, [_verdict(e, e.text in flagged) for e in chosen]
+
+    monkeypatch.setattr(training, "_screen_parts", screen_parts)
+    monkeypatch.setattr(training, "_texts", lambda examples: [e.text for e in examples])
+    return calls
+
+
+def _parts() -> list[_Part]:
+    texts = [("latin bad", "fraud"), ("latin ham", "ham"), ("中文坏", "fraud"), ("中文好", "ham")]
+    texts += [(f"latin ham {i}", "ham") for i in range(8)]
+    examples = tuple(Example(t, label, label, "made_up", "?") for t, label in texts)
+    model = TextModel(
+        classes=("other", "fraud"),
+        coef=np.zeros((2, 2), dtype=np.float32),
+        intercept=np.zeros(2, dtype=np.float32),
+        platt=(1.0, 0.0),
+        mix={"warn": 0.5},
+        seen=np.ones(1, dtype=bool),
+        bits=1,
+        ngrams=(1, 4),
+    )
+    return [_Part(model, examples)]
+
+
+def _choose(parts: list[_Part], max_fpr: float) -> dict[int, int]:
+    return training._best_per_script(
+        parts,
+        load_rules(),
+        max_fpr,
+        values=[0, 1, 2],
+        changes=lambda script, value: {"setting": (script, value)},
+        preference=lambda value: value,
+    )
+
+
+def test_each_script_gets_the_value_with_the_best_f1_within_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    latin, han = SCRIPTS.index("latin"), SCRIPTS.index("han")
+    flags = {
+        ("latin", 0): set(),
+        ("latin", 1): {"latin bad"},
+        ("latin", 2): {"latin bad", "latin ham"},  # catches as much, one false positive more
+        ("han", 0): {"中文坏"},
+        ("han", 1): {"中文坏"},  # the same as 0 and 2: the preferred, largest value wins
+        ("han", 2): {"中文坏"},
+    }
+    calls = _stub_screening(monkeypatch, flags)
+    assert _choose(_parts(), max_fpr=0.05) == {latin: 1, han: 2}
+    # every value screened once per script with messages; none for the scripts without
+    assert sorted(calls) == sorted((s, v) for s in (latin, han) for v in (0, 1, 2))
+
+
+def test_over_the_budget_the_lowest_false_positive_rate_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    latin, han = SCRIPTS.index("latin"), SCRIPTS.index("han")
+    every_ham = {"latin ham", *(f"latin ham {i}" for i in range(8))}
+    flags = {
+        ("latin", 0): {"latin bad", *every_ham},
+        ("latin", 1): {"latin ham", "latin ham 0"},  # the fewest false positives, no catch
+        ("latin", 2): {"latin bad", *every_ham},
+        ("han", 0): {"中文坏", "中文好"},
+        ("han", 1): {"中文坏", "中文好"},
+        ("han", 2): {"中文坏", "中文好"},
+    }
+    _stub_screening(monkeypatch, flags)
+    assert _choose(_parts(), max_fpr=0.0) == {latin: 1, han: 2}

@@ -10,11 +10,12 @@ across sources cannot leak from train to test. Training is deterministic: the sa
 same number of threads gives the same model (on another number, BLAS and the encoder add in
 another order, and the last digits of the weights move).
 
-What is tuned after the heads are fitted (the calibration, the mix of rules and signals, a
-threshold per script) is tuned *out of fold*: on the development split screened by the model,
-and on each of four folds of the train split screened by heads fitted on the other three. That
-is nine times the messages the development split holds (a threshold for Thai from 2,473 messages
-of the Thai source, not 278), and none of them is judged by heads that learnt it.
+What is tuned after the heads are fitted (the calibration, then a threshold per script, the
+weights of rules and signals per script at those thresholds, and the thresholds again) is tuned
+*out of fold*: on the development split screened by the model, and on each of four folds of the
+train split screened by heads fitted on the other three. That is nine times the messages the
+development split holds (a threshold for Thai from 2,473 messages of the Thai source, not 278),
+and none of them is judged by heads that learnt it.
 """
 
 from __future__ import annotations
@@ -437,24 +438,6 @@ def _quality(*parts: _Counts) -> tuple[float, float]:
 _READ = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
-def _tune_mix(parts: Sequence[_Part], rules: RuleSet, max_fpr: float) -> dict[str, float]:
-    """The mix of rules and signals (where the model reads) with the best mean F1 over sources
-    whose false-positive rate stays within ``max_fpr`` at the warn threshold ``_WARN`` (the
-    larger weights among equals); the model's own mix when none does. Scripts with messages
-    to tune on then get their own (``_tune_script_mix``); this one is for the others."""
-    mix_now = parts[0].model.mix
-    fraud_only = _sources_without_spam([e for part in parts for e in part.examples])
-    best: tuple[tuple[float, float], dict[str, float]] | None = None
-    for rules_read, signals_read in product(_READ, _READ):
-        mix = {**mix_now, "rules_read": rules_read, "signals_read": signals_read}
-        examples, verdicts = _screen_parts(parts, rules, mix=mix)
-        fpr, quality = _quality(_counts(examples, verdicts, _WARN, fraud_only))
-        key = (round(quality, 9), rules_read + signals_read)
-        if fpr <= max_fpr and (best is None or key > best[0]):
-            best = (key, {**mix, "warn": _WARN})
-    return best[1] if best is not None else {**mix_now, "warn": _WARN}
-
-
 def _best_per_script(
     parts: Sequence[_Part],
     rules: RuleSet,
@@ -502,20 +485,20 @@ def _best_per_script(
 
 def _tune_script_mix(parts: Sequence[_Part], rules: RuleSet, max_fpr: float) -> dict[str, float]:
     """The mix with weights of rules and signals, where the model reads, per script
-    (``rules_read.<script>``, ``signals_read.<script>``; :func:`_best_per_script`). A
-    language's rules may be worth more than another's: the Chinese advertising words are in
-    thousands of the fraud set's hams, the English rules in almost none. Never below the mix
-    of every script, and the larger weights among equals: rules and signals carry what the
-    training data does not show (scams of other kinds and years), which tuning on that data
-    cannot see; left free, it turned Thai signals off."""
+    (``rules_read.<script>``, ``signals_read.<script>``; :func:`_best_per_script`, at the shifts
+    the models have). A language's rules may be worth more than another's: the Chinese
+    advertising words are in thousands of the fraud set's hams, the English rules in almost
+    none. Never below the weights of every script (``DEFAULT_MIX``, which scripts without data
+    keep), and the larger among equals: rules and signals carry what the training data does not
+    show (scams of other kinds and years), which tuning on that data cannot see."""
     mix = parts[0].model.mix
+    floor = (mix["rules_read"], mix["signals_read"])
+    values = [v for v in product(_READ, _READ) if v[0] >= floor[0] and v[1] >= floor[1]]
 
     def changes(index: int, value: tuple[float, float]) -> dict[str, Any]:
         name = SCRIPTS[index]
         return {"mix": {**mix, f"rules_read.{name}": value[0], f"signals_read.{name}": value[1]}}
 
-    floor = (mix["rules_read"], mix["signals_read"])
-    values = [v for v in product(_READ, _READ) if v[0] >= floor[0] and v[1] >= floor[1]]
     chosen = _best_per_script(parts, rules, max_fpr, values=values, changes=changes, preference=sum)
     tuned = dict(mix)
     for index, (rules_read, signals_read) in sorted(chosen.items()):
@@ -617,7 +600,7 @@ def train_model(
         coef=coef,
         intercept=intercept,
         platt=(1.0, 0.0),
-        mix=dict(DEFAULT_MIX),
+        mix={**DEFAULT_MIX, "warn": _WARN},
         seen=_seen(train_texts),
         vocabulary=_vocabulary(train_texts),
         bits=bits,
@@ -625,7 +608,10 @@ def train_model(
     )
     parts = _tuning_parts(model, train, train_texts, dev)
     parts = _settled(parts, platt=_platt(parts))
-    parts = _settled(parts, mix=_tune_mix(parts, rules, max_fpr))
+    # a threshold per script first: without one, no weights of rules and signals keep the
+    # false positives within the budget; then the weights at those thresholds, then the
+    # thresholds again at those weights
+    parts = _settled(parts, offsets=_tune_offsets(parts, rules, max_fpr))
     parts = _settled(parts, mix=_tune_script_mix(parts, rules, max_fpr))
     parts = _settled(parts, offsets=_tune_offsets(parts, rules, max_fpr))
     model = parts[0].model  # the development split's: the heads fitted on all of train
