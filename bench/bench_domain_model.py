@@ -2,8 +2,8 @@
 
     python bench/bench_domain_model.py [--shipped] [--names 100000] [--batch 10000] [--no-pin]
 
-- Trains on the train split of the shared domain lists (``train_domain_model``, about two
-  minutes), or with ``--shipped`` takes the model shipped in the package, and reports per list
+- Trains on the train split of the shared domain lists (``train_domain_model``, about a
+  minute), or with ``--shipped`` takes the model shipped in the package, and reports per list
   (scam, phishing, gambling) on the test split: recall at a 1% false-positive rate on the benign
   top sites, and recall and false-positive rate at the model's own threshold.
 - Baseline, same split, same run: the lexical signals alone (``domain_signals``): recall at the

@@ -359,7 +359,7 @@ def model_train_domains(
 
     if not data.is_dir():
         raise NotFound(f"no folder {data}")
-    err.print("training the domain model (a few minutes)…")
+    err.print("training the domain model (about a minute)…")
     trained, report = train_domain_model(data)
     save_trained(
         trained, render_domain_card(trained.card), out_file, report, _domain_table, as_json=as_json

@@ -91,8 +91,8 @@ _C = 3.0  # inverse regularisation, chosen on the development split among 0.3, 1
 # split, recall at a 1% false-positive rate gained one to three points per list over 1x).
 _BENIGN_WEIGHT = 3.0
 # lbfgs stops here, short of full convergence: twice the budget moved the development figures
-# by two points at most, and a fixed budget keeps training time (about two minutes on the
-# shared data) predictable.
+# by two points at most, and a fixed budget keeps training time (under a minute on the shared
+# data) predictable.
 _MAX_ITER = 300
 _HOST = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*")
 
