@@ -9,8 +9,9 @@
 - Baseline, same split, same run: the lexical signals alone (``domain_signals``): recall at the
   same 1% false-positive rate with the strongest signal's weight as the score, and recall and
   false-positive rate when any signal fires.
-- The web screener from the name alone (no reports): warn and block shares per list, and on the
-  benign test names with an ordinary label in front (``careers.``, ``intranet.``...).
+- The web screener from the name alone (no reports): warn and block shares per list, on the
+  benign test names with an ordinary label in front (``careers.``, ``intranet.``...), and on
+  their first labels as users' pages on hosting platforms (``<label>.wixsite.com``).
 - Throughput on one core: ``DomainModel.predict`` in batches of ``--batch`` over ``--names``
   distinct real names (all lists mixed, shuffled with a fixed seed), and ``domain_signals`` one
   host at a time. Without the shared data, the shipped model on generated names (throughput
@@ -112,6 +113,11 @@ def _web_screener(model: DomainModel) -> None:
     benign = groups["benign"]
     groups["benign, a label in front"] = [
         f"{_FRONT[k % len(_FRONT)]}.{name}" for k, name in enumerate(benign)
+    ]
+    # a user's page on a hosting platform: the benign name's first label under the platform
+    groups["benign, as platform pages"] = [
+        f"{name.split('.', 1)[0]}.{('wixsite.com', 'blogspot.com')[k % 2]}"
+        for k, name in enumerate(benign)
     ]
     print("web screener from the name alone (warn / block share):")
     for label, names in groups.items():

@@ -196,7 +196,7 @@ def test_a_missing_or_foreign_model_file_is_refused(tmp_path: Path) -> None:
         DomainModel.load(foreign)
     earlier = tmp_path / "earlier.npz"
     np.savez(earlier, shape=np.array([18, 16, 1, 4]), classes=np.array(["benign", "scam"]))
-    with pytest.raises(InvalidInput, match="train a new one"):
+    with pytest.raises(InvalidInput, match=r"earlier layout.*train a new one"):
         DomainModel.load(earlier)
 
 
@@ -209,7 +209,13 @@ def test_threshold_at_fpr_flags_at_most_that_share() -> None:
 def test_the_registered_domain_is_split_from_what_is_in_front() -> None:
     assert split_host("pay.scam.co.th") == ("scam.co.th", "pay")
     assert split_host("www.example.com") == ("example.com", "")
+    assert split_host("www.mail.example.com") == ("example.com", "mail")
     assert split_host("a.b.example.org") == ("example.org", "a.b")
+    # what the owner paid for: a hosting platform's user label is a label in front
+    assert split_host("shop.wixsite.com") == ("wixsite.com", "shop")
+    # "www.com" is a registered name; an address is all registered domain
+    assert split_host("www.com") == ("www.com", "")
+    assert split_host("203.0.113.9") == ("203.0.113.9", "")
 
 
 # the shipped model -------------------------------------------------------------------------

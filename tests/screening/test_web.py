@@ -126,3 +126,15 @@ def test_a_reported_page_on_an_allowlisted_host_is_judged_by_its_own_reports(
     assert (reported.verdict, reported.category) == ("block", "fraud")
     assert [r["type"] for r in reported.reasons] == ["reported", "allowlisted_host"]
     assert host.verdict == "allow"
+
+
+def test_a_label_in_front_or_a_user_page_on_a_platform_is_judged_by_the_registered_domain(
+    screener: WebScreener,
+) -> None:
+    """Top sites come without labels in front; the model must not read one as a bad sign."""
+    names = ["heart.org", "careers.heart.org", "intranet.heart.org", "joesbakery.wixsite.com"]
+    verdicts = screener.screen(names, _snapshot())
+    assert [v.verdict for v in verdicts] == ["allow"] * 4
+    scores = screener.model.scores(names)
+    assert scores[0] == scores[1] == scores[2]
+    assert scores[3] == screener.model.scores(["wixsite.com"])[0]

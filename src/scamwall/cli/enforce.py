@@ -332,12 +332,12 @@ def _domain_table(report: dict[str, Any], title: str) -> Table:
                 str(row["recall_at_fpr_1pct"]),
                 str(row["category_right"]),
             )
-            bare, fronted = row.get("bare", {}), row.get("fronted", {})
-            apart.append(
-                f"{name} {bare.get('recall_at_fpr_1pct')} / {fronted.get('recall_at_fpr_1pct')}"
-            )
-    table.caption = "recall@fpr1% of bare names / of names with labels in front: " + ", ".join(
-        apart
+            bare = row.get("bare", {}).get("recall_at_fpr_1pct", "-")
+            fronted = row.get("fronted", {}).get("recall_at_fpr_1pct", "-")
+            apart.append(f"{name} {bare} / {fronted} / {row.get('on_benign_domain', '-')}")
+    table.caption = (
+        "recall@fpr1% of bare names / of names with labels in front / hosts on a registered "
+        "domain of the benign list: " + ", ".join(apart)
     )
     return table
 

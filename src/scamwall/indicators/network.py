@@ -54,6 +54,11 @@ def _suffix_list() -> PublicSuffixList:
     return PublicSuffixList()
 
 
+@lru_cache(maxsize=1)
+def _icann_suffix_list() -> PublicSuffixList:
+    return PublicSuffixList(only_icann=True)
+
+
 def has_known_suffix(host: str) -> bool:
     """True when a name ends in a suffix of the public suffix list or a TLD reserved for
     examples. The whole name is asked, not its last label: .za has rules only below it
@@ -64,12 +69,15 @@ def has_known_suffix(host: str) -> bool:
     )
 
 
-def registered_domain(domain: str) -> str | None:
-    """The registrable part of a canonical domain (``scam.co.th`` for ``pay.scam.co.th``)."""
+def registered_domain(domain: str, *, icann_only: bool = False) -> str | None:
+    """The registrable part of a canonical domain (``scam.co.th`` for ``pay.scam.co.th``). The
+    public suffix list's private part counts hosting platforms' names as suffixes
+    (``shop.wixsite.com`` is registrable); ``icann_only`` leaves it out (``wixsite.com``)."""
     labels = domain.rsplit(".", 2)
     if labels[-1] in RESERVED_TLDS:
         return ".".join(labels[-2:]) if len(labels) >= 2 else None
-    result = _suffix_list().privatesuffix(domain)
+    suffixes = _icann_suffix_list() if icann_only else _suffix_list()
+    result = suffixes.privatesuffix(domain)
     return str(result) if result else None
 
 

@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +152,11 @@ def load_labelled_names(data_dir: Path) -> list[LabelledName]:
             )
     if not bad:
         raise NotFound(f"none of {', '.join(f'{b}.txt' for b in BAD_LISTS)} in {data_dir}")
-    listed = {name for names in bad.values() for name in names}
-    benign = [n for n in _read_names(data_dir / BENIGN_FILE) if n not in listed]
+    # one site, however written: www.unibet.co.uk on a bad list takes unibet.co.uk off the benign
+    listed = {name.removeprefix("www.") for names in bad.values() for name in names}
+    benign = [
+        n for n in _read_names(data_dir / BENIGN_FILE) if n.removeprefix("www.") not in listed
+    ]
     labelled = [LabelledName(n, "benign", split_host(n)[0]) for n in benign]
     for label, names in bad.items():
         labelled.extend(LabelledName(n, label, split_host(n)[0]) for n in names)
@@ -224,6 +228,11 @@ def _version(data_dir: Path, coef: npt.NDArray[np.float32]) -> str:
     return f"domain-{datetime.fromtimestamp(newest, UTC):%Y%m%d}-{digest.hexdigest()}"
 
 
+def _libraries() -> dict[str, str]:
+    """Versions of the libraries the weights and the split depend on (for the card)."""
+    return {name: version(name) for name in ("numpy", "scipy", "scikit-learn", "publicsuffixlist")}
+
+
 def _on_benign_domain(labelled: Sequence[LabelledName]) -> set[str]:
     """Registered domains of the benign list (a bad host on one cannot be told by its name)."""
     return {i.registered for i in labelled if i.label == "benign"}
@@ -269,6 +278,7 @@ def train_domain_model(data_dir: Path) -> tuple[DomainModel, dict[str, Any]]:
         },
         "threshold": round(threshold, 6),
         "threshold_rule": f"false-positive rate <= {THRESHOLD_FPR} on the benign dev names",
+        "libraries": _libraries(),
         "test": report,
     }
     return DomainModel(**{**model.__dict__, "card": card}), report
@@ -294,7 +304,7 @@ def _report(model: DomainModel, labelled: Sequence[LabelledName], split: str) ->
     likeliest = probabilities[:, 1:].argmax(axis=1) + 1
     labels = np.array([i.label for i in chosen])
     benign = scores[labels == "benign"]
-    fronted = np.array([i.name.removeprefix("www.") != i.registered for i in chosen])
+    fronted = np.array([split_host(i.name)[1] != "" for i in chosen])
     benign_domains = _on_benign_domain(labelled)
     on_benign = np.array([i.registered in benign_domains for i in chosen])
     report: dict[str, Any] = {
@@ -406,7 +416,9 @@ def render_domain_card(card: dict[str, Any]) -> str:
         "",
         "From the repository root, with the shared data beside it. The same data files (the",
         "version's date is the newest one's modification date) and library versions give",
-        "the same bytes.",
+        "the same bytes. Libraries it was trained with: "
+        + ", ".join(f"{name} {v}" for name, v in dict(card.get("libraries", {})).items())
+        + ".",
         "",
         "```sh",
         "scamwall model train-domains --data ../shared/data/domains --out FILE",
@@ -428,7 +440,8 @@ LIMITS = [
     "positives on live traffic than on the test split.",
     "- The top-sites list itself holds casinos, bookmakers and numeric gambling names; they "
     "count as false positives here and hold gambling recall down.",
-    "- Only the registered domain is read: a phishing page under a hosting platform or a "
+    "- Only the registered domain is read, by the ICANN part of the public suffix list: a "
+    "phishing page on a hosting platform (`shop.wixsite.com`, `x.godaddysites.com`) or a "
     "compromised site (`login.some-shop.com`) scores as that domain, whatever the labels in "
     "front say. Those labels are left to the look-alike and phishing-word signals and to "
     "reputation: the top-sites list names no subdomains, so the model could only learn that "
