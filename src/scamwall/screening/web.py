@@ -25,8 +25,8 @@ half below its own threshold, where it calls the name benign). The verdict:
   model flags the name *and* it imitates a protected brand (the name alone, no reports);
 - ``warn``: the model flags the name, or its signals together reach ``STRONG_SIGNALS``, or its
   reputation reaches ``REPORTED_WARN``;
-- ``allow`` otherwise. On the shared lists' test split this warns on 0.96% and blocks 0.01% of
-  the benign top sites, about the same with a label in front of each (BENCHMARKS.md).
+- ``allow`` otherwise. On the shared lists' test split this warns on 0.99% and blocks 0.01% of
+  the benign top sites, the same with a label in front of each (BENCHMARKS.md).
 """
 
 from __future__ import annotations
