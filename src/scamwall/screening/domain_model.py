@@ -8,9 +8,9 @@ that read them would learn that any label in front is a bad sign (one did: with 
 ``intranet.`` in front, labels its training never put before a benign name, 99% of the top
 sites went over its threshold). On a hosting platform the user's label is such a label too:
 the registered domain is read by the ICANN part of the list (``wixsite.com`` of
-``shop.wixsite.com``). They are read
-by the lexical signals instead (:mod:`~scamwall.screening.domain_signals`: brands, phishing
-words, punycode in any label). A leading ``www.`` is dropped. The registered domain's hashed
+``shop.wixsite.com``). The labels in front are read by the lexical signals instead
+(:mod:`~scamwall.screening.domain_signals`: brands, phishing words, punycode in any label). A
+leading ``www.`` is dropped. The registered domain's hashed
 character n-grams (:func:`~scamwall.screening.features.hash_ngrams`, 1- to 4-grams with the
 name's edges marked) are followed by a few dense features of its shape
 (:data:`DENSE_FEATURES`).
