@@ -95,14 +95,14 @@ def test_training_tunes_on_the_folds_and_is_deterministic() -> None:
     assert "rules_read.thai" not in first.mix
 
 
-# _best_per_script, with screening stubbed: a value says which messages of its script are flagged
+# _best_per_script, with screening faked: a value says which messages of its script are flagged
 
 
 def _verdict(example: Example, flagged: bool) -> Verdict:
     return Verdict("x", "warn" if flagged else "allow", 0.9 if flagged else 0.1, "fraud", [])
 
 
-def _stub_screening(
+def _fake_screening(
     monkeypatch: pytest.MonkeyPatch, flags: dict[tuple[str, int], set[str]]
 ) -> list[tuple[int, int]]:
     """Screening where value ``v`` set for a script flags the texts ``flags[(script, v)]``;
@@ -167,7 +167,7 @@ def test_each_script_gets_the_value_with_the_best_f1_within_the_budget(
         ("han", 1): {"中文坏"},  # the same as 0 and 2: the preferred, largest value wins
         ("han", 2): {"中文坏"},
     }
-    calls = _stub_screening(monkeypatch, flags)
+    calls = _fake_screening(monkeypatch, flags)
     assert _choose(_parts(), max_fpr=0.05) == {latin: 1, han: 2}
     # every value screened once per script with messages; none for the scripts without
     assert sorted(calls) == sorted((s, v) for s in (latin, han) for v in (0, 1, 2))
@@ -186,5 +186,5 @@ def test_over_the_budget_the_lowest_false_positive_rate_wins(
         ("han", 1): {"中文坏", "中文好"},
         ("han", 2): {"中文坏", "中文好"},
     }
-    _stub_screening(monkeypatch, flags)
+    _fake_screening(monkeypatch, flags)
     assert _choose(_parts(), max_fpr=0.0) == {latin: 1, han: 2}
