@@ -16,10 +16,10 @@ from scamwall.screening.training import (
     _FOLDS,
     Example,
     _fit_classifier,
-    _fold_of,
     _Part,
     _texts,
     _tuning_parts,
+    fold_of,
     train_model,
 )
 
@@ -46,8 +46,8 @@ def test_every_train_message_is_tuned_on_once_by_heads_that_did_not_learn_it() -
     train = [e for e in examples if e.split == "train"]
     dev = [e for e in examples if e.split == "dev"]
     # a word only one fold's messages hold (twice: a word seen once is not vocabulary)
-    word_fold = _fold_of("zorblax offer 0")
-    marked = [t for t in (f"zorblax offer {i}" for i in range(1000)) if _fold_of(t) == word_fold]
+    word_fold = fold_of("zorblax offer 0")
+    marked = [t for t in (f"zorblax offer {i}" for i in range(1000)) if fold_of(t) == word_fold]
     train += [Example(text, "spam", "spam", "made_up", "en") for text in marked[:2]]
     texts = _texts(train)
     coef, intercept = _fit_classifier(texts, train, ("other", "fraud"), bits=12)
@@ -71,7 +71,7 @@ def test_every_train_message_is_tuned_on_once_by_heads_that_did_not_learn_it() -
     held = [e for part in parts[1:] for e in part.examples]
     assert sorted(e.text for e in held) == sorted(e.text for e in train)
     for part in parts[1:]:
-        folds = {_fold_of(e.text) for e in part.examples}
+        folds = {fold_of(e.text) for e in part.examples}
         assert len(folds) == 1
         assert not np.array_equal(part.model.coef, model.coef)
         assert ("zorblax" in part.model.vocabulary) == (folds != {word_fold})

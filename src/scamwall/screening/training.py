@@ -58,6 +58,7 @@ from scamwall.screening.text import Message, TextScreener, Verdict
 __all__ = [
     "Example",
     "evaluate",
+    "fold_of",
     "leave_one_source_out",
     "load_examples",
     "split_of",
@@ -105,7 +106,9 @@ def split_of(text: str) -> str:
 _FOLDS = 4
 
 
-def _fold_of(text: str) -> int:
+def fold_of(text: str) -> int:
+    """A text's fold: its split bucket halved. The train split's are the four folds of the
+    out-of-fold tuning; the development and test splits make a fifth."""
     return _bucket(text) // 2
 
 
@@ -372,7 +375,7 @@ def _tuning_parts(
     on the other folds (module docstring). A fold is left out where the others hold a single
     class (tiny data sets)."""
     parts = [_Part(model, tuple(dev))]
-    folds = [_fold_of(e.text) for e in train]
+    folds = [fold_of(e.text) for e in train]
     for fold in range(_FOLDS):
         inside = [i for i, f in enumerate(folds) if f != fold]
         held = tuple(e for e, f in zip(train, folds, strict=True) if f == fold)
