@@ -53,6 +53,23 @@ def test_what_is_not_text_is_refused_with_a_reason(raw: str | bytes, error: str)
     assert prepared.detail
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Pay the fee at http://parcel-fee.example now" + "\x07" * 6,
+        "Pay\x00 the fee at http://parcel-fee.example now",
+        b"Pay the fee at http://parcel-fee.example now\x00\x00",
+    ],
+)
+def test_a_few_control_characters_are_removed_not_a_reason_to_refuse(raw: str | bytes) -> None:
+    prepared = prepare_message(raw)
+    assert prepared.error is None
+    assert prepared.text == "Pay the fee at http://parcel-fee.example now"
+    assert prepared.controls in (1, 2, 6)
+    assert prepare_message("  \x07 ").error == "empty"
+    assert prepare_message("\x07\x07\x07 ab").error == "binary"  # half of it
+
+
 def test_matching_form_folds_case_width_and_native_digits() -> None:
     prepared = prepare_message("ＵＲＧＥＮＴ pay ๑๒๓ Baht")
     assert prepared.error is None
@@ -243,18 +260,31 @@ def test_reading_messages_keeps_going_past_bad_lines() -> None:
         b"\xff\xfe\n",
         b'{"id": 7, "text": "number id"}\n',
         b'["not", "an", "object"]\n',
+        b'{"id": "m8", "text": "caf\xe9"}\n',
     ]
     messages = list(read_messages(lines))
-    assert [m.id for m in messages] == ["1", "m2", "m3", "4", "5", "7", "7"]
+    assert [m.id for m in messages] == ["1", "m2", "m3", "4", "5", "7", "7", "m8"]
     assert messages[1].sender == "KBank"
     assert messages[2].problem is not None
     assert "text" in messages[2].problem
-    assert messages[3].problem is not None
-    assert "line 4" in messages[3].problem
+    # whoever writes a message chooses its first character: a brace must not skip screening
+    assert messages[3].problem is None
+    assert messages[3].text == "{broken"
+    assert messages[3].note is not None
+    assert "line 4" in messages[3].note
     assert messages[4].text == b"\xff\xfe"
     assert messages[4].problem is None
     assert messages[6].problem is None
     assert messages[6].text == b'["not", "an", "object"]'
+    # not UTF-8: the screener refuses the bytes as such, under the record's own id
+    assert messages[7].text == b'{"id": "m8", "text": "caf\xe9"}'
+    assert messages[7].problem is None
+
+
+def test_a_byte_order_mark_at_the_start_is_left_out() -> None:
+    [first, second] = read_messages([b'\xef\xbb\xbf{"id": "a", "text": "hi"}\n', b"\xef\xbb\xbfx"])
+    assert (first.id, first.text) == ("a", "hi")
+    assert second.text == b"\xef\xbb\xbfx"  # only the input's first line can start with one
 
 
 def test_n_gram_sizes_out_of_order_are_refused() -> None:
@@ -280,7 +310,7 @@ def test_a_batch_is_folded_as_each_text_alone() -> None:
 
 
 def test_a_batch_keeps_its_order_and_its_refusals() -> None:
-    raws: list[str | bytes] = ["hello", b"\xff\xfe", "สวัสดี ๑๒๓", "", "您好，１２３", "x\x00y"]
+    raws: list[str | bytes] = ["hello", b"\xff\xfe", "สวัสดี ๑๒๓", "", "您好，１２３", "\x00\x00y"]
     batch = prepare_messages(raws)
     assert [p.error for p in batch] == [None, "encoding", None, "empty", None, "binary"]
     assert batch == [prepare_message(raw) for raw in raws]

@@ -122,6 +122,34 @@ def test_a_reported_link_blocks_and_the_verdict_traces_its_sightings(
     assert verdict.trace["snapshot"] == snapshot.version
 
 
+def test_every_reported_indicator_is_listed_the_strongest_as_evidence(
+    store: Store, screener: TextScreener
+) -> None:
+    police = store.add_agency("TH-POLICE", name="police", country="TH", kind=AgencyKind.POLICE)
+    now = datetime.now(UTC)
+    # the phone first in the text and weaker: the link outranks it when it is looked up
+    for value, confidence in (("0612345678", 40), ("pay-parcel-fee.example", 95)):
+        store.record_sightings(
+            [
+                Sighting(
+                    indicator=parse_indicator(value, region="TH"),
+                    agency=police,
+                    observed_at=now,
+                    source_kind=SourceKind.POLICE_CASE,
+                    confidence=confidence,
+                    tlp=Tlp.CLEAR,
+                )
+            ]
+        )
+    [verdict] = screener.screen(
+        [Message("m", "call 0612345678 or pay at https://pay-parcel-fee.example/x")],
+        build_snapshot(store),
+    )
+    listed = [r for r in verdict.reasons if r["type"] == "indicator"]
+    assert {r["value"] for r in listed} == {"+66612345678", "pay-parcel-fee.example"}
+    assert listed[0]["value"] == "pay-parcel-fee.example"  # the evidence, before the notes
+
+
 def test_the_sender_is_looked_up_and_allowlisted_values_only_noted(
     store: Store, screener: TextScreener
 ) -> None:

@@ -2,7 +2,10 @@
 
 Lines are read as bytes and decoded one by one, so a line in a wrong encoding becomes that
 message's ``encoding`` error and the rest of the file is screened. A plain-text line's id is its
-line number; a JSON line without an id gets its line number too.
+line number; a JSON line without an id gets its line number too. A line that starts with ``{``
+but is not JSON is screened as plain text, and its verdict says so: whoever writes the message
+chooses its first character, and a message must not escape screening by opening with a brace.
+A byte-order mark at the start of the input is left out.
 """
 
 from __future__ import annotations
@@ -31,18 +34,41 @@ def message_from_json(record: object, fallback_id: str) -> Message:
     return Message(str(ident), text, sender)
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def message_from_line(raw: bytes, number: int) -> Message:
     """The message of one raw line (its line terminator, if any, left out), line ``number``
     of the input counted from 1."""
     line = raw.rstrip(b"\r\n")
+    if number == 1:
+        line = line.removeprefix(_BOM)
     fallback = str(number)
-    if line.lstrip().startswith(b"{"):
-        try:
-            record = json.loads(line)
-        except (UnicodeDecodeError, ValueError) as exc:
-            return Message(fallback, "", problem=f"line {number}: not valid JSON ({exc})")
-        return message_from_json(record, fallback)
-    return Message(fallback, line)
+    if not line.lstrip().startswith(b"{"):
+        return Message(fallback, line)
+    try:
+        decoded = line.decode("utf-8")
+    except UnicodeDecodeError:
+        # the screener refuses the bytes as not UTF-8; the record's id, where it can be read
+        return Message(_readable_id(line) or fallback, line)
+    try:
+        record = json.loads(decoded)
+    except ValueError as exc:
+        note = f"line {number} is not valid JSON ({exc}): screened as plain text"
+        return Message(fallback, decoded, note=note)
+    return message_from_json(record, fallback)
+
+
+def _readable_id(line: bytes) -> str | None:
+    """The id of a JSON record whose bytes are not all UTF-8, if the rest reads."""
+    try:
+        record = json.loads(line.decode("utf-8", "replace"))
+    except ValueError:
+        return None
+    ident = record.get("id") if isinstance(record, dict) else None
+    if isinstance(ident, str | int) and not isinstance(ident, bool):
+        return str(ident)
+    return None
 
 
 def read_messages(lines: Iterable[bytes]) -> Iterator[Message]:

@@ -1,8 +1,10 @@
 """Turn what a gateway hands over into text the screener can read, or say why it cannot.
 
 A message is refused with a reason, never with an exception, when it is empty, larger than
-64 KB, binary (NUL bytes or mostly control characters) or not text in a known encoding (bytes
-that are not UTF-8, lone surrogates, text made of replacement characters). Everything else is:
+64 KB, binary (at least half of it control characters, NUL included) or not text in a known
+encoding (bytes that are not UTF-8, lone surrogates, text made of replacement characters).
+Fewer control characters are removed and the message screened: a few bell or NUL characters
+must not be a way to have a scam refused, and waved through, unread. Everything else is:
 
 1. converted from Zawgyi to Unicode when it is Burmese typed in the Zawgyi font encoding (still
    common on phones in Myanmar), detected with Google's ``myanmartools`` and converted with ICU's
@@ -59,6 +61,8 @@ class Prepared:
     #: ``text`` with native digits and full-width forms folded, character for character
     #: (:func:`~scamwall.indicators.text.fold_characters`): where indicators are looked for.
     folded: str = ""
+    #: Control characters removed from the message before anything read it.
+    controls: int = 0
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +125,7 @@ def prepare_messages(raws: Sequence[str | bytes]) -> list[Prepared]:
                 zawgyi=item.zawgyi,
                 unconverted=item.unconverted,
                 folded=folded,
+                controls=item.controls,
             )
         )
     return prepared
@@ -132,6 +137,7 @@ class _Text(NamedTuple):
     text: str
     zawgyi: bool
     unconverted: bool
+    controls: int
 
 
 def _checked(raw: str | bytes) -> _Text | Prepared:
@@ -139,11 +145,11 @@ def _checked(raw: str | bytes) -> _Text | Prepared:
     if isinstance(raw, bytes):
         if len(raw) > MAX_MESSAGE_BYTES:
             return _refused("too_large", f"{len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}")
-        if b"\x00" in raw:
-            return _refused("binary", "contains NUL bytes: not a text message")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
+            if b"\x00" in raw:
+                return _refused("binary", "NUL bytes and not UTF-8: not a text message")
             return _refused("encoding", f"not UTF-8 (byte {exc.start}); send the text as UTF-8")
     else:
         text = raw
@@ -155,14 +161,16 @@ def _checked(raw: str | bytes) -> _Text | Prepared:
             text.encode("utf-8")
         except UnicodeEncodeError:
             return _refused("encoding", "contains lone surrogates: not valid Unicode text")
-        if "\x00" in text:
-            return _refused("binary", "contains NUL characters: not a text message")
     if not text.strip():
         return _refused("empty", "the message has no text")
+    controls = 0
     if _CONTROL.search(text) is not None:
         controls = len(_CONTROL.findall(text))
-        if controls * 10 > len(text):
+        if controls * 2 >= len(text):
             return _refused("binary", f"{controls} control characters in {len(text)}: not text")
+        text = _CONTROL.sub("", text)
+        if not text.strip():
+            return _refused("empty", "the message has no text besides control characters")
     if text.count("\ufffd") * 2 > len(text):
         return _refused("encoding", "mostly replacement characters: decoded with the wrong codec")
     zawgyi = unconverted = False
@@ -175,7 +183,7 @@ def _checked(raw: str | bytes) -> _Text | Prepared:
             unconverted = True
         else:
             text, zawgyi = convert(text), True
-    return _Text(text, zawgyi, unconverted)
+    return _Text(text, zawgyi, unconverted, controls)
 
 
 def fold_many(texts: Sequence[str]) -> list[str]:

@@ -91,6 +91,9 @@ class Message:
     sender: str | None = None
     #: What was wrong with the input record itself (a JSON line without text…), if anything.
     problem: str | None = None
+    #: Something about how the input was read that the verdict should say (a line that looked
+    #: like JSON but was not, screened as plain text), if anything.
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +259,12 @@ class TextScreener:
     ) -> None:
         """The message's indicators and sender in the snapshot; notes on its preparation."""
         prepared = item.prepared
+        if item.message.note:
+            item.notes.append({"type": "note", "text": item.message.note})
+        if prepared.controls:
+            item.notes.append(
+                {"type": "note", "text": f"{prepared.controls} control characters removed"}
+            )
         if prepared.zawgyi:
             item.notes.append({"type": "note", "text": "converted from Zawgyi to Unicode"})
         if prepared.unconverted:
@@ -291,6 +300,8 @@ class TextScreener:
                 item.restricted += sum(1 for e in weighing if e.restricted)
                 reason = _indicator_reason(found, sender is indicator)
                 if best is None or found.score > best[0]:
+                    if best is not None:  # outranked: still listed, as a note
+                        item.notes.append(best[1])
                     best = (found.score, reason)
                 else:
                     item.notes.append(reason)
