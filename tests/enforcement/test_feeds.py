@@ -242,6 +242,27 @@ def test_accepted_appeal_removes_the_entry_and_disputes_its_sightings(police: St
     assert len(shared_sightings(police, peer, legal=DefaultLegalBasis()).items) == 1
 
 
+def test_a_snapshot_built_before_a_decision_does_not_put_its_entries_back(
+    police: Store,
+) -> None:
+    _report(police, "scam.test")
+    _report(police, "198.51.100.0/24")
+    _publish(police)
+    # appealed by a name under the entry and an address inside the block: the entries that
+    # go are the parent name and the block, not the values appealed
+    older = submit_appeal(police, "pay.scam.test", evidence="our shop's payments", caller=PUBLIC)
+    newer = submit_appeal(police, "198.51.100.9", evidence="our office gateway", caller=PUBLIC)
+    decide_appeal(police, newer.id, accept=True, note="checked", caller=OPERATOR)
+    stale = build_snapshot(police, allowlist=GUARD)
+    # the older appeal decided after the snapshot: its id is lower than the newer one's
+    decide_appeal(police, older.id, accept=True, note="checked", caller=OPERATOR)
+    assert _values(police) == set()
+    assert publish(police, stale, min_score=0.7, entry_days=90).changed is False
+    assert _values(police) == set()
+    # a snapshot built after both decisions sees the disputes: nothing to put back either
+    assert _publish(police)["changed"] is False
+
+
 def test_rejected_appeal_changes_nothing_but_itself(police: Store) -> None:
     _report(police, "198.51.100.0/24")
     _publish(police)

@@ -35,7 +35,7 @@ from scamwall.reputation.allowlist import AllowEntry, Allowlist
 from scamwall.reputation.snapshot import Listed, ReputationSnapshot
 from scamwall.store.bulk import insert_prepared, naive_utc, stream_rows
 from scamwall.store.repository import Store
-from scamwall.store.schema import appeals, feed_entries, feed_serials
+from scamwall.store.schema import feed_entries, feed_serials
 
 __all__ = [
     "FEED_KINDS",
@@ -172,13 +172,16 @@ def publish(
         _lock_feeds(connection)
         serial = latest_serial(connection)
         serial_after = serial + 1
-        # appeals accepted after the snapshot read the disputes: it still counts the
-        # sightings they dispute, and must not put the value back
+        # entries appeals took off after the snapshot read the disputes: it still counts the
+        # sightings they dispute, and must not put them back. By the serial of the removal,
+        # which follows the order of decisions, and by the entries removed (a parent name, a
+        # covering block), not the value appealed
         overruled = {
             (row.kind, row.value)
             for row in connection.execute(
-                select(appeals.c.kind, appeals.c.value).where(
-                    appeals.c.status == "accepted", appeals.c.id > snapshot.appeals_seen
+                select(feed_entries.c.kind, feed_entries.c.value).where(
+                    feed_entries.c.removed_reason == "appeal",
+                    feed_entries.c.removed_serial > snapshot.feed_serial_seen,
                 )
             )
         }

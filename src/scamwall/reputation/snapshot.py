@@ -32,9 +32,9 @@ from scamwall.store.bulk import naive_utc, stream_rows
 from scamwall.store.repository import Store
 from scamwall.store.schema import (
     agencies,
-    appeals,
     disputed_sightings,
     false_positive_reports,
+    feed_serials,
     indicators,
     sightings,
 )
@@ -163,8 +163,9 @@ class ReputationSnapshot:
     allowlist: Allowlist
     _groups: Mapping[tuple[str, str], _Group | Reputation] = field(repr=False)
     _disputed: Mapping[tuple[str, str], tuple[float, ...]] = field(default_factory=dict, repr=False)
-    #: The newest accepted appeal this snapshot knew of (its disputed sightings left out).
-    appeals_seen: int = 0
+    #: The newest feed serial when the disputed sightings were read: entries an accepted appeal
+    #: took off the feeds at a later serial are ones whose disputes this snapshot did not see.
+    feed_serial_seen: int = 0
 
     def __len__(self) -> int:
         return len(self._groups)
@@ -390,14 +391,13 @@ def _build(
     # a transaction, not an autocommit read: PostgreSQL streams through a server-side cursor,
     # which lives in one
     with store.transaction() as connection:
-        # the newest accepted appeal, read before the disputed sightings (an appeal accepted in
-        # between has its disputes read too, or is newer than this): the feeds must not relist
-        # the values of appeals newer than it (see scamwall.enforcement.feeds.publish)
-        appeals_seen = int(
+        # the newest feed serial, read before the disputed sightings: an appeal accepted later
+        # takes its entries off at a later serial (an appeal accepted in between has its
+        # disputes read too, and counts as later: harmless), and publication must not put
+        # those back from this snapshot (see scamwall.enforcement.feeds.publish)
+        feed_serial_seen = int(
             connection.execute(
-                select(func.coalesce(func.max(appeals.c.id), 0)).where(
-                    appeals.c.status == "accepted"
-                )
+                select(func.coalesce(func.max(feed_serials.c.serial), 0))
             ).scalar_one()
         )
         # sightings an accepted appeal disputes no longer count (few: a set, not a join per row)
@@ -435,7 +435,7 @@ def _build(
     version = f"{now:%Y%m%dT%H%M%SZ}.{digest.hexdigest()[:10]}"
     frozen = {keys[ref]: (best, count, newest) for ref, (best, count, newest) in groups.items()}
     penalties = {key: tuple(weights) for key, weights in disputed.items()}
-    return ReputationSnapshot(version, now, allowlist, frozen, penalties, appeals_seen)
+    return ReputationSnapshot(version, now, allowlist, frozen, penalties, feed_serial_seen)
 
 
 class SnapshotHolder:
