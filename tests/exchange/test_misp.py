@@ -6,6 +6,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -191,6 +192,17 @@ def test_red_never_leaves_and_amber_strict_only_when_allowed() -> None:
     assert "tlp:amber+strict" in widened.to_json()
     with pytest.raises(UsageError, match="RED never leaves"):
         export_misp_event(sightings, info="x", agency=TH, allow=frozenset(Tlp))
+
+
+def test_enforcement_receipts_stay_home() -> None:
+    # "blocked at a resolver, N hits" is no report of fraud: a peer would read it as one
+    sightings = _sightings()
+    receipt = replace(sightings[0], source_kind=SourceKind.ENFORCEMENT_RECEIPT)
+    exported = export_misp_event([receipt, *sightings[1:]], info="x", agency=TH)
+    assert exported.receipts == (receipt.id,)
+    assert receipt.id not in exported.exported
+    assert str(uuid.uuid5(MISP_NAMESPACE, receipt.id)) not in exported.to_json()
+    assert len(exported.exported) == len(sightings) - 1
 
 
 # ------------------------------------------------------------------------------ realistic import

@@ -85,6 +85,11 @@ def misp_export(
     err.print(
         f"{len(exported.exported)} sightings exported for {for_agency.upper()} to {out_file}"
         + (f" ({len(exported.refused)} refused by their marking)" if exported.refused else "")
+        + (
+            f" ({len(exported.receipts)} enforcement receipts kept home: a block is not a report)"
+            if exported.receipts
+            else ""
+        )
     )
 
 

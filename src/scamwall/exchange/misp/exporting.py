@@ -6,10 +6,12 @@ pymisp ships, the rest plain attributes (:mod:`~scamwall.exchange.misp.attribute
 mapping); the TLP, confidence and classification tags are those of
 :mod:`~scamwall.exchange.misp.tags`. Every uuid is a UUIDv5 of the sighting id, so the same facts
 export to the same event and a peer deduplicates. RED never leaves; AMBER+STRICT only when the
-caller allows it. Every attribute has ``to_ids`` on (each is something to block); notes go out
-as comments, evidence references stay home (they name internal cases). The event has one
-creator, the exporting agency: sightings of other agencies in it are attributed to that agency
-by whoever reads it.
+caller allows it. Enforcement receipts (a resolver's "blocked here, N hits") stay home too:
+MISP has no field that keeps a block apart from a report, and a peer would read one as fresh,
+confident evidence of fraud. Every attribute has ``to_ids`` on (each is something to block);
+notes go out as comments, evidence references stay home (they name internal cases). The event
+has one creator, the exporting agency: sightings of other agencies in it are attributed to that
+agency by whoever reads it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from scamwall.exchange.misp.tags import (
 )
 from scamwall.indicators.kinds import uuid5_text
 from scamwall.store import Agency, Sighting
-from scamwall.vocabulary import Tlp
+from scamwall.vocabulary import SourceKind, Tlp
 
 __all__ = ["EXPORTABLE_TLPS", "MISP_NAMESPACE", "MispExport", "export_misp_event", "misp_org_uuid"]
 
@@ -57,7 +59,10 @@ class MispExport:
 
     event: MISPEvent
     exported: tuple[str, ...]
+    #: held back by their TLP
     refused: tuple[str, ...]
+    #: held back as enforcement receipts (module docstring)
+    receipts: tuple[str, ...] = ()
 
     def to_json(self, indent: int | None = None) -> str:
         """``{"Event": {...}}`` as MISP imports it and a feed holds it, keys sorted."""
@@ -87,10 +92,16 @@ def export_misp_event(
         raise UsageError("TLP:RED never leaves scamwall: remove it from allow")
     shared: list[Sighting] = []
     refused: list[Sighting] = []
+    receipts: list[str] = []
     for sighting in sightings:
+        if sighting.source_kind is SourceKind.ENFORCEMENT_RECEIPT:
+            receipts.append(sighting.id)
+            continue
         (shared if sighting.tlp in allow else refused).append(sighting)
     if refused:
         log.info("MISP export held back %d sightings by their TLP", len(refused))
+    if receipts:
+        log.info("MISP export held back %d enforcement receipts", len(receipts))
     shared.sort(key=lambda s: (s.observed_at, s.id))
     ids = tuple(s.id for s in shared)
     event = MISPEvent()
@@ -115,7 +126,7 @@ def export_misp_event(
         event.add_tag(tag)
     for sighting in shared:
         _add_sighting(event, sighting)
-    return MispExport(event, ids, tuple(s.id for s in refused))
+    return MispExport(event, ids, tuple(s.id for s in refused), tuple(receipts))
 
 
 def _attribute_fields(sighting: Sighting) -> dict[str, Any]:
