@@ -252,10 +252,18 @@ _SPECIAL_RANGES = tuple(
         "127.0.0.0/8",
         "169.254.0.0/16",
         "172.16.0.0/12",
+        "192.0.0.0/24",  # protocol assignments: NAT64 discovery, DS-Lite...
+        "192.88.99.0/24",  # 6to4 relays
         "192.168.0.0/16",
         "224.0.0.0/4",
         "240.0.0.0/4",
         "::/127",
+        "::ffff:0:0/96",  # IPv4-mapped
+        "64:ff9b::/96",  # NAT64: on an IPv6-only network, the whole IPv4 Internet
+        "64:ff9b:1::/48",  # NAT64, local use
+        "100::/64",  # discard-only
+        "2001::/23",  # protocol assignments: Teredo, ORCHID...
+        "2002::/16",  # 6to4: every host behind a 6to4 tunnel
         "fc00::/7",
         "fe80::/10",
         "ff00::/8",
