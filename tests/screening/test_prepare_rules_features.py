@@ -287,6 +287,22 @@ def test_a_byte_order_mark_at_the_start_is_left_out() -> None:
     assert second.text == b"\xef\xbb\xbfx"  # only the input's first line can start with one
 
 
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("the manufacturer has refunded $25.00 to your card", False),
+        ("jumlah pembayaran anda rm88.00 telah diterima", False),
+        ("room w88b is ready", False),
+        ("play ufa168 tonight, bonus 100%", True),
+        ("สมัคร ufa รับโบนัส", True),
+        ("deposit at m88 now", True),
+    ],
+)
+def test_short_brand_keywords_count_only_as_words(text: str, fires: bool) -> None:
+    hits = {hit.rule.id for hit in load_rules().match(text)}
+    assert ("any.gambling" in hits) is fires
+
+
 def test_n_gram_sizes_out_of_order_are_refused() -> None:
     with pytest.raises(ValueError, match="n-gram sizes"):
         hash_ngrams(["abc"], ngrams=(3, 2))

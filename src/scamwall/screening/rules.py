@@ -14,6 +14,9 @@ words every language borrows), so analysts can extend them without touching code
 
 Keywords are matched as substrings of a message's *matching form* (NFKC, case-folded, native
 digits as ASCII: :mod:`scamwall.screening.prepare`), and are brought to that form when loaded.
+A short Latin keyword (at most five ASCII letters and digits: brand names such as ``ufa``,
+``m88``, ``okx``) must start a word and not run on into letters: ``ufa`` finds "ufa" and
+"ufa168", not "manufacturer"; ``m88`` finds "m88", not "RM88.00".
 Every keyword of every language is found in one pass over the text, however many rules there are
 (:mod:`scamwall.screening.keywords`: Hyperscan, or an Aho-Corasick automaton where Hyperscan is
 not installed; ``bench/bench_text.py`` compares them with a Python ``re`` alternation of the same
@@ -23,6 +26,7 @@ keywords).
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -92,6 +96,9 @@ class RuleHit:
         }
 
 
+#: Keywords that count only as words (module docstring).
+_SHORT_WORD = re.compile(r"[a-z0-9]{1,5}")
+
 #: libyaml's safe loader where PyYAML was built with it (ten times faster), else the Python one.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -156,6 +163,12 @@ class RuleSet:
         #: (rule number, keyword index) pairs of each keyword, by the keyword's number
         self._owners = [tuple(owned) for owned in owners.values()]
         self._finder = KeywordFinder(list(owners), engine=engine)
+        #: short Latin keywords by number, and where they count (module docstring)
+        self._words = {
+            number: re.compile(rf"(?<![a-z0-9]){re.escape(keyword)}(?![a-z])")
+            for number, keyword in enumerate(owners)
+            if _SHORT_WORD.fullmatch(keyword)
+        }
 
     @property
     def engine(self) -> str:
@@ -168,6 +181,8 @@ class RuleSet:
         found = self._finder.find(matching)
         if not found:
             return []
+        words = self._words
+        found = [n for n in found if n not in words or words[n].search(matching) is not None]
         seen: dict[int, set[int]] = {}
         for number in found:
             for rule_number, index in self._owners[number]:
