@@ -303,6 +303,27 @@ def test_short_brand_keywords_count_only_as_words(text: str, fires: bool) -> Non
     assert ("any.gambling" in hits) is fires
 
 
+def test_a_warning_about_a_request_is_not_the_request() -> None:
+    rules = load_rules()
+    warning = (
+        "vietcombank: mã otp của quý khách là 482913. "
+        "tuyệt đối không cung cấp mã otp cho bất kỳ ai."
+    )
+    request = "vui lòng cung cấp mã otp vừa gửi để nhân viên xác thực hoàn tiền."
+    assert "vi.account_security.otp_request" not in {h.rule.id for h in rules.match(warning)}
+    assert "vi.account_security.otp_request" in {h.rule.id for h in rules.match(request)}
+
+
+def test_unless_must_be_a_list_of_phrases(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text(
+        "language: en\nrules:\n  - {id: x.a, category: loan_credit, weight: 0.3, "
+        "keywords: [loan], unless: no loan}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInput, match="unless must be a list"):
+        load_rules(tmp_path)
+
+
 def test_n_gram_sizes_out_of_order_are_refused() -> None:
     with pytest.raises(ValueError, match="n-gram sizes"):
         hash_ngrams(["abc"], ngrams=(3, 2))

@@ -11,6 +11,10 @@ words every language borrows), so analysts can extend them without touching code
         min_hits: 1        # distinct keywords that must appear for it to fire
         description: Fake police or court claiming the recipient is linked to a crime
         keywords: [หมายจับ, ฟอกเงิน, …]
+        unless: [ไม่มีนโยบาย, …]  # optional: phrases that keep the rule from firing
+
+``unless`` is for the messages that warn about the scam a rule describes: a bank's "never give
+your OTP to anyone" names the very request a rule looks for, and must not read as that request.
 
 Keywords are matched as substrings of a message's *matching form* (NFKC, case-folded, native
 digits as ASCII: :mod:`scamwall.screening.prepare`), and are brought to that form when loaded.
@@ -75,6 +79,8 @@ class Rule:
     min_hits: int
     description: str
     keywords: tuple[str, ...]
+    #: Phrases that keep the rule from firing (module docstring).
+    unless: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +133,21 @@ def _rule(raw: object, language: str, where: str) -> Rule:
     min_hits = int(raw.get("min_hits", 1))
     if not 1 <= min_hits <= len(forms):
         raise InvalidInput(f"{where}: rule {rule_id}: min_hits must be 1-{len(forms)}")
+    unless = raw.get("unless", [])
+    if not isinstance(unless, list):
+        raise InvalidInput(f"{where}: rule {rule_id}: unless must be a list of phrases")
+    vetoes = tuple(dict.fromkeys(form for k in unless if (form := _matching_form(str(k)))))
+    if any("\x00" in form for form in vetoes):
+        raise InvalidInput(f"{where}: rule {rule_id}: an unless phrase holds a NUL character")
     return Rule(
-        rule_id, language, category, weight, min_hits, str(raw.get("description", "")), forms
+        rule_id,
+        language,
+        category,
+        weight,
+        min_hits,
+        str(raw.get("description", "")),
+        forms,
+        vetoes,
     )
 
 
@@ -159,6 +178,8 @@ class RuleSet:
         for number, rule in enumerate(self.rules):
             for index, keyword in enumerate(rule.keywords):
                 owners.setdefault(keyword, []).append((number, index))
+            for phrase in rule.unless:  # found in the same pass; index -1: a veto
+                owners.setdefault(phrase, []).append((number, -1))
         self.keyword_count = len(owners)
         #: (rule number, keyword index) pairs of each keyword, by the keyword's number
         self._owners = [tuple(owned) for owned in owners.values()]
@@ -184,13 +205,17 @@ class RuleSet:
         words = self._words
         found = [n for n in found if n not in words or words[n].search(matching) is not None]
         seen: dict[int, set[int]] = {}
+        vetoed: set[int] = set()
         for number in found:
             for rule_number, index in self._owners[number]:
-                seen.setdefault(rule_number, set()).add(index)
+                if index < 0:
+                    vetoed.add(rule_number)
+                else:
+                    seen.setdefault(rule_number, set()).add(index)
         hits = []
         for number, indexes in seen.items():
             rule = self.rules[number]
-            if len(indexes) >= rule.min_hits:
+            if len(indexes) >= rule.min_hits and number not in vetoed:
                 hits.append(RuleHit(rule, tuple(rule.keywords[i] for i in sorted(indexes))))
         hits.sort(key=lambda hit: -hit.rule.weight)
         return hits
