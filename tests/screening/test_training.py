@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from scamwall.errors import InvalidRecord
 from scamwall.screening import training
 from scamwall.screening.features import SCRIPTS, scripts
 from scamwall.screening.model import TextModel
@@ -188,3 +190,27 @@ def test_over_the_budget_the_lowest_false_positive_rate_wins(
     }
     _fake_screening(monkeypatch, flags)
     assert _choose(_parts(), max_fpr=0.0) == {latin: 1, han: 2}
+
+
+def test_bad_lines_of_labelled_data_are_named_and_the_rest_loaded(tmp_path: Path) -> None:
+    data = tmp_path / "d.jsonl"
+    data.write_bytes(
+        b'{"text": "win now", "label": "spam"}\n'
+        b'{"text": "unterminated\n'
+        b'["a"]\n'
+        b"\n"
+        b'{"text": "hi", "label": "bogus"}\n'
+        b"\xff\xfe\n"
+        b'{"text": "see you", "label": "ham"}\n'
+    )
+    problems: list[str] = []
+    examples = training.load_examples([data], problems=problems)
+    assert [e.text for e in examples] == ["win now", "see you"]
+    assert [p.split(":")[0] for p in problems] == [
+        "d.jsonl line 2",
+        "d.jsonl line 3",
+        "d.jsonl line 5",
+        "d.jsonl line 6",
+    ]
+    with pytest.raises(InvalidRecord, match=r"d\.jsonl line 2: not valid JSON"):
+        training.load_examples([data])

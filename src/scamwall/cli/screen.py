@@ -45,6 +45,7 @@ from scamwall.screening.messages import read_messages
 from scamwall.screening.model import default_model, load_model
 from scamwall.screening.rules import load_rules
 from scamwall.screening.training import (
+    Example,
     evaluate,
     leave_one_source_out,
     load_examples,
@@ -181,6 +182,26 @@ def save_trained(
     err.print(f"wrote {out_file} and {card}")
 
 
+#: Bad lines of labelled data named one by one; the rest are counted.
+_PROBLEMS_SHOWN = 20
+
+
+def _labelled(data: list[Path]) -> list[Example]:
+    """The labelled messages of ``data``; each bad line is named on stderr and left out."""
+    problems: list[str] = []
+    examples = load_examples(data, problems=problems)
+    for problem in problems[:_PROBLEMS_SHOWN]:
+        err.print(f"left out: {problem}", markup=False, highlight=False)
+    if problems:
+        more = len(problems) - _PROBLEMS_SHOWN
+        err.print(
+            f"{len(problems)} bad lines left out"
+            + (f" ({more} not named)" if more > 0 else "")
+            + "; fix them and run again to use them"
+        )
+    return examples
+
+
 @model_app.command("train")
 def model_train(
     data: Annotated[
@@ -198,7 +219,7 @@ def model_train(
     as_json: JsonFlag = False,
 ) -> None:
     """Train the text model (fixed split by text hash) and write it with its model card."""
-    examples = load_examples(data)
+    examples = _labelled(data)
     err.print(f"{len(examples)} labelled messages; training…")
     trained, report = train_model(examples, load_rules(rules), encoder_sample=encoder_sample)
     save_trained(
@@ -226,7 +247,7 @@ def model_eval(
     """Precision, recall, F1 and false-positive rate per language and per source."""
     if split not in ("all", "train", "dev", "test"):
         raise typer.BadParameter("split must be all, train, dev or test", param_hint="--split")
-    examples = load_examples(data)
+    examples = _labelled(data)
     if split != "all":
         examples = [e for e in examples if e.split == split]
     if not examples:

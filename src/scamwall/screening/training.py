@@ -112,7 +112,9 @@ def fold_of(text: str) -> int:
     return _bucket(text) // 2
 
 
-def _example(raw: dict[str, Any], where: str) -> Example:
+def _example(raw: object, where: str) -> Example:
+    if not isinstance(raw, dict):
+        raise InvalidRecord(f"{where}: expected a JSON object with text and label")
     text, label = raw.get("text"), raw.get("label")
     if not isinstance(text, str) or not text.strip():
         raise InvalidRecord(f"{where}: needs a non-empty text", field="text")
@@ -126,8 +128,10 @@ def _example(raw: dict[str, Any], where: str) -> Example:
     )
 
 
-def load_examples(paths: Iterable[Path]) -> list[Example]:
-    """Labelled messages from JSON-lines files (or folders of ``*.jsonl``)."""
+def load_examples(paths: Iterable[Path], *, problems: list[str] | None = None) -> list[Example]:
+    """Labelled messages from JSON-lines files (or folders of ``*.jsonl``). A bad line (not
+    UTF-8, not JSON, no text, an unknown label) raises :class:`InvalidRecord` naming its file
+    and line, or, given a ``problems`` list, is left out and described there."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -140,11 +144,31 @@ def load_examples(paths: Iterable[Path]) -> list[Example]:
         raise NotFound("no *.jsonl files in the data given")
     examples = []
     for file in files:
-        with file.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                if line.strip():
-                    examples.append(_example(json.loads(line), f"{file.name} line {number}"))
+        with file.open("rb") as lines:
+            for number, raw in enumerate(lines, 1):
+                where = f"{file.name} line {number}"
+                try:
+                    examples.extend(_examples_of(raw, where))
+                except InvalidRecord as exc:
+                    if problems is None:
+                        raise
+                    problems.append(exc.reason)
     return examples
+
+
+def _examples_of(raw: bytes, where: str) -> list[Example]:
+    """The example of one raw line; none for a blank one."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRecord(f"{where}: not UTF-8 (byte {exc.start})") from None
+    if not line.strip():
+        return []
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise InvalidRecord(f"{where}: not valid JSON ({exc})") from None
+    return [_example(record, where)]
 
 
 def _texts(examples: Sequence[Example]) -> list[str]:
