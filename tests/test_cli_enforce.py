@@ -73,6 +73,16 @@ def test_publish_status_and_changes_since(reported: Cli, tmp_path: Path) -> None
     code, _, err = reported("export", "rpz", "--out", "-", "--since", "5", "--no-publish")
     assert code != 0
     assert "serial" in err
+    code, _, err = reported("export", "rpz", "--out", str(tmp_path / "none" / "x.rpz"))
+    assert code == 66
+    assert "no folder" in err
+    code, _, err = reported("export", "rpz", "--out", str(tmp_path))
+    assert code == 64
+    assert "is a folder" in err
+    assert not list(tmp_path.glob(".*.partial"))
+    code, _, _ = reported("export", "numbers", "--out", str(tmp_path / "n.JSON"), "--no-publish")
+    assert code == 0
+    assert json.loads((tmp_path / "n.JSON").read_text(encoding="utf-8")) is not None
 
 
 def test_receipts_and_an_appeal_through_the_command_line(reported: Cli, tmp_path: Path) -> None:
@@ -95,6 +105,10 @@ def test_receipts_and_an_appeal_through_the_command_line(reported: Cli, tmp_path
     assert appeal["status"] == "pending"
     code, out, _ = reported("appeal", "list", "--status", "pending", "--json")
     assert json.loads(out)["evidence"] == "my registered shop"
+    for flags in (("--accept", "--reject"), ()):  # a decision cannot be undone: never guess
+        code, _, err = reported("appeal", "decide", str(appeal["id"]), *flags, "--note", "ok")
+        assert code == 64
+        assert "exactly one of --accept and --reject" in err
     code, out, _ = reported("appeal", "decide", str(appeal["id"]), "--accept", "--note", "ok")
     assert code == 0
     assert "accepted; off the feeds at serial 2" in out

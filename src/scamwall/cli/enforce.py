@@ -31,7 +31,7 @@ from scamwall.enforcement.configured import publish_feeds, render_feed
 from scamwall.enforcement.feeds import feed_state
 from scamwall.enforcement.formats import FORMATS
 from scamwall.enforcement.receipts import record_receipts
-from scamwall.errors import InvalidInput, NotFound
+from scamwall.errors import InvalidInput, NotFound, UsageError
 from scamwall.reputation import snapshot_for
 from scamwall.settings import get_settings
 from scamwall.store.schema import feed_serials
@@ -74,10 +74,15 @@ def export(
     """Write one enforcement feed. Unless --no-publish or --serial, the current reputation is
     published first (a new serial when anything changed)."""
     name = form.lower()
-    if name == "numbers" and out_file.suffix == ".json":
+    if name == "numbers" and out_file.suffix.lower() == ".json":
         name = "numbers.json"
     if name not in FORMATS:
         raise InvalidInput(f"unknown feed format {form!r}; use one of {', '.join(FORMATS)}")
+    if str(out_file) != "-":  # before publishing: a bad path must not cost a serial
+        if out_file.is_dir():
+            raise UsageError(f"--out {out_file} is a folder; give the file to write")
+        if not out_file.parent.is_dir():
+            raise NotFound(f"no folder {out_file.parent} to write {out_file.name} in; create it")
     settings = get_settings()
     with opened_store() as store:
         if not no_publish and serial is None:
@@ -89,8 +94,12 @@ def export(
     else:
         # written beside and renamed: a consumer reading the file never sees half of it
         partial_file = out_file.with_name(f".{out_file.name}.partial")
-        partial_file.write_bytes(rendered.body)
-        partial_file.replace(out_file)
+        try:
+            partial_file.write_bytes(rendered.body)
+            partial_file.replace(out_file)
+        except OSError as exc:
+            partial_file.unlink(missing_ok=True)
+            raise UsageError(f"cannot write {out_file}: {exc.strerror}") from None
         err.print(f"wrote {out_file}: {rendered.format} at serial {rendered.serial}")
 
 
@@ -253,14 +262,17 @@ def appeal_list(
 @appeal_app.command("decide")
 def appeal_decide(
     appeal_id: Annotated[int, typer.Argument(help="The appeal's id.")],
-    accept: Annotated[
-        bool, typer.Option("--accept/--reject", help="Accept (entry removed) or reject.")
-    ],
     note: Annotated[str, typer.Option(help="Why.")],
+    accept: Annotated[
+        bool, typer.Option("--accept", help="Accept: the entries come off every feed.")
+    ] = False,
+    reject: Annotated[bool, typer.Option("--reject", help="Reject: nothing changes.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Decide an appeal. Accepting takes the entry off every feed at a new serial and marks its
     sightings disputed."""
+    if accept == reject:  # a decision cannot be undone: never guess which flag was meant
+        raise UsageError("give exactly one of --accept and --reject")
     with opened_store() as store:
         appeal = decide_appeal(store, appeal_id, accept=accept, note=note, caller=local_operator())
     if as_json:
