@@ -8,7 +8,7 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Annotated, Any
+from typing import IO, Annotated, Any, NamedTuple
 
 import typer
 from rich.table import Table
@@ -155,29 +155,63 @@ def feeds_status(
     out.print(table if rows else "nothing published yet: `scamwall feeds publish`")
 
 
-def _receipt_items(path: Path) -> list[Any]:
-    """Hit counts from JSON lines ``{"value", "hits", "kind"?}`` or CSV ``value,hits[,kind]``."""
-    text = path.read_text(encoding="utf-8")
-    items: list[Any] = []
-    if text.lstrip().startswith("{"):
+class _ReceiptFile(NamedTuple):
+    """The hit counts of a receipts file, where each came from, and the lines unread."""
+
+    items: list[Any]
+    #: where each item is: "line N" (JSON lines, CSV) or "item N" (a JSON array)
+    places: list[str]
+    problems: list[str]
+
+
+def _receipt_items(path: Path) -> _ReceiptFile:
+    """Hit counts from JSON lines ``{"value", "hits", "kind"?}``, a JSON array of them, or CSV
+    with a header ``value,hits[,kind]`` (a byte-order mark and CRLF line ends, as spreadsheets
+    save it, are read too). A line that cannot be read is a problem; the others go on."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path} is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    found = _ReceiptFile([], [], [])
+    start = text.lstrip()[:1]
+    if start == "[":
+        try:
+            array = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(
+                f"line {exc.lineno}: not JSON ({exc.msg})", line=exc.lineno
+            ) from None
+        found.items.extend(array)
+        found.places.extend(f"item {n}" for n in range(1, len(array) + 1))
+        return found
+    if start == "{":
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             try:
-                items.append(json.loads(line))
+                found.items.append(json.loads(line))
             except json.JSONDecodeError as exc:
-                raise InvalidInput(f"line {number}: not JSON ({exc.msg})", line=number) from None
-        return items
-    for row in csv.DictReader(text.splitlines()):
-        hits = (row.get("hits") or "").strip()
-        items.append(
+                found.problems.append(f"line {number}: not JSON ({exc.msg})")
+                continue
+            found.places.append(f"line {number}")
+        return found
+    reader = csv.DictReader(text.splitlines())
+    if "value" not in [name.strip().lower() for name in reader.fieldnames or ()]:
+        raise InvalidInput(f"{path}: the CSV needs a header line naming its columns: value,hits")
+    for row in reader:
+        cells = {(name or "").strip().lower(): (cell or "").strip() for name, cell in row.items()}
+        if not any(cells.values()):
+            continue
+        hits = cells.get("hits", "")
+        found.items.append(
             {
-                "value": row.get("value"),
-                "kind": row.get("kind") or None,
+                "value": cells.get("value") or None,
+                "kind": cells.get("kind") or None,
                 "hits": int(hits) if hits.isdigit() else hits,
             }
         )
-    return items
+        found.places.append(f"line {reader.line_num}")
+    return found
 
 
 @feeds_app.command("receipts")
@@ -192,7 +226,8 @@ def feeds_receipts(
     """Record hit counts a feed consumer reported, as sightings (enforcement receipts)."""
     if not source.is_file():
         raise NotFound(f"no file {source}")
-    items = _receipt_items(source)
+    read = _receipt_items(source)
+    items = read.items
     with opened_store() as store:
         found = store.get_agency(agency)
         caller = replace(local_operator(), agency_id=found.id, agency_code=found.code)
@@ -206,15 +241,18 @@ def feeds_receipts(
             max_batch=max(len(items), 1),
             blocklist=Blocklist.from_state(feed_state(store)),
         )
+    rejected = [{**problem, "where": read.places[problem["index"]]} for problem in result.rejected]
     if as_json:
-        emit(result.as_dict())
+        emit({**result.as_dict(), "rejected": rejected, "unread": read.problems})
         return
     out.print(
         f"{result.accepted} receipts recorded, {result.duplicates} already known, "
-        f"{len(result.rejected)} rejected"
+        f"{len(result.rejected) + len(read.problems)} rejected"
     )
-    for problem in result.rejected:
-        out.print(f"  item {problem['index'] + 1}: {problem['field']}: {problem['error']}")
+    for unread in read.problems:
+        out.print(f"  {unread}")
+    for problem in rejected:
+        out.print(f"  {problem['where']}: {problem['field']}: {problem['error']}")
 
 
 @appeal_app.command("submit")
