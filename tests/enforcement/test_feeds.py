@@ -219,6 +219,9 @@ def test_accepted_appeal_removes_the_entry_and_disputes_its_sightings(police: St
         "pending",
     )
     assert appeal.entries == ("scam.test",)
+    # the analyst sees what accepting would take off: the whole domain, not only pay.
+    (pending,) = list_appeals(police, status="pending")
+    assert pending.entries == ("scam.test",)
     decided = decide_appeal(police, appeal.id, accept=True, note="verified", caller=OPERATOR)
     assert decided.status == "accepted"
     assert decided.removed_at_serial == 2

@@ -19,7 +19,7 @@ the same appeal at once, one wins and the other is told.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -222,14 +222,27 @@ def get_appeal(store: Store, appeal_id: int) -> Appeal:
 
 
 def list_appeals(store: Store, *, status: str | None = None, limit: int = 100) -> list[Appeal]:
-    """Appeals, oldest first (pending ones are what analysts work through)."""
+    """Appeals, oldest first (pending ones are what analysts work through). A pending appeal
+    names the feed entries blocking its value now: what accepting it would take off (a whole
+    domain for an appeal about a name under it, a block for an address in it)."""
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
     query = select(appeals).order_by(appeals.c.id).limit(limit)
     if status is not None:
         query = query.where(appeals.c.status == status)
     with store.reading() as connection:
-        return [_appeal_from_row(row) for row in connection.execute(query)]
+        listed = [_appeal_from_row(row) for row in connection.execute(query)]
+        return [
+            replace(
+                appeal,
+                entries=tuple(
+                    value for _, value in _covering_entries(connection, appeal.kind, appeal.value)
+                ),
+            )
+            if appeal.status == "pending"
+            else appeal
+            for appeal in listed
+        ]
 
 
 def decide_appeal(
