@@ -68,6 +68,9 @@ ETH = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
         ("加微信kefu_8888领取", None, [("handle", "wechat:kefu_8888", "kefu_8888")]),
         ("加v：kefu8888", None, [("handle", "wechat:kefu8888", "kefu8888")]),
         ("vx: kefu_8888", None, [("handle", "wechat:kefu_8888", "kefu_8888")]),
+        # the platform named twice: the id is what follows the second name
+        ("加微信 WeChat: kefu_2026 详聊", None, [("handle", "wechat:kefu_2026", "kefu_2026")]),
+        ("ไลน์ Line ID: @abc123", None, [("handle", "line:abc123", "abc123")]),
         (
             "微信号:scamkefu01，电话0086 138 0013 8000",
             None,

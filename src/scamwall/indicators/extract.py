@@ -84,6 +84,10 @@ _HANDLE_KEYWORDS = {
     "whatsapp": r"whatsapp|whats app|wa",
     "qq": r"qq|扣扣|企鹅",
 }
+#: Every keyword, and "id": never an id themselves.
+_KEYWORD_WORDS = frozenset(
+    word for words in _HANDLE_KEYWORDS.values() for word in words.lower().split("|")
+) | {"id"}
 _HANDLE = re.compile(
     r"(?<![A-Za-z])(?P<keyword>"
     + "|".join(f"(?P<{name}>{words})" for name, words in _HANDLE_KEYWORDS.items())
@@ -325,12 +329,19 @@ def _handles(text: str, region: str | None, *, exhaustive: bool = False) -> Iter
         )
     ):
         return
-    for tries, match in enumerate(_HANDLE.finditer(text)):
-        if tries == _HANDLE_TRIES:  # a bounded amount of work per text, as for phone numbers
+    position = 0
+    for _ in range(_HANDLE_TRIES):  # a bounded amount of work per text, as for phone numbers
+        match = _HANDLE.search(text, position)
+        if match is None:
             return
+        position = match.end()
         platform = next(name for name in _HANDLE_KEYWORDS if match.group(name))
         keyword, separator = match["keyword"], match["sep"]
         ident = match["id"]
+        if ident.lower() in _KEYWORD_WORDS:
+            # "加微信 WeChat: kefu_2026": the platform named twice; the id follows the second
+            position = match.start("id")
+            continue
         marked = any(mark in separator for mark in ":=@") or separator.strip().lower() == "id"
         if keyword.isascii() and not marked and not (platform == "qq" and ident.isdigit()):
             continue  # "line up", "wa 5": an English keyword needs a ':', '@' or 'ID' after it
