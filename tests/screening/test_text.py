@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from scamwall.exchange.policy import Caller, Role
-from scamwall.indicators import parse_indicator
+from scamwall.indicators import IndicatorKind, parse_indicator
 from scamwall.reputation.allowlist import (
+    AllowEntry,
     Allowlist,
     add_allowlist_entry,
     load_allowlist,
@@ -179,6 +180,25 @@ def test_the_sender_is_looked_up_and_allowlisted_values_only_noted(
     assert indicator["value"] == "+66612345678"
     assert any(r["type"] == "allowlisted" for r in official.reasons)
     assert official.verdict == "allow"
+
+
+def test_a_short_code_sender_is_known_as_a_sender_id_in_any_region() -> None:
+    # 96110 reads as a Chinese number too; the allowlist knows it as the anti-fraud line's id
+    screener = TextScreener(default_model(), load_rules(), region="CN")
+    [verdict] = screener.screen([Message("a", "请注意防范电信诈骗", sender="96110")], _empty())
+    [noted] = [r for r in verdict.reasons if r["type"] == "allowlisted"]
+    assert noted["value"] == "96110"
+
+
+def test_an_allowlisted_number_in_the_text_is_no_signal() -> None:
+    hotline = AllowEntry(IndicatorKind.PHONE, "+66812345678", "the bank's hotline", "operator")
+    allowlist = Allowlist([*shipped_entries(), hotline])
+    screener = TextScreener(default_model(), load_rules(), region="TH")
+    text = "Your card is blocked, call 081 234 5678 now"
+    [allowlisted] = screener.screen([Message("a", text)], ReputationSnapshot.empty(allowlist))
+    [plain] = screener.screen([Message("b", text)], _empty())
+    assert any(r.get("signal") == "phone" for r in plain.reasons)
+    assert not any(r.get("signal") == "phone" for r in allowlisted.reasons)
 
 
 def test_thresholds_must_be_ordered() -> None:

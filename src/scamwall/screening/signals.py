@@ -150,6 +150,8 @@ def find_signals(
                     links[host] = read
             for link in read:
                 signals.setdefault(link.name, link)
+        elif allowlist.match(kind, value) is not None:
+            continue  # the bank's own hotline is no sign of fraud, as its own site is not
         elif kind is IndicatorKind.CRYPTO_WALLET:
             signal = Signal("wallet", f"crypto-currency wallet {value}")
         elif kind is IndicatorKind.HANDLE and value.startswith(_HANDLE_KINDS):

@@ -275,9 +275,8 @@ class TextScreener:
                 }
             )
         candidates = [f.indicator for f in item.found]
-        sender = _sender_indicator(item.message.sender, region, memo)
-        if sender is not None:
-            candidates.append(sender)
+        senders = _sender_indicators(item.message.sender, region, memo)
+        candidates.extend(senders)
         if not candidates:
             return  # most messages: nothing to look up
         looked: set[tuple[IndicatorKind, str]] = set()
@@ -298,7 +297,7 @@ class TextScreener:
                 weighing = [e for e in found.evidence if e.weight > 0]
                 item.sightings.extend(e.sighting_id for e in weighing if not e.restricted)
                 item.restricted += sum(1 for e in weighing if e.restricted)
-                reason = _indicator_reason(found, sender is indicator)
+                reason = _indicator_reason(found, any(indicator is s for s in senders))
                 if best is None or found.score > best[0]:
                     if best is not None:  # outranked: still listed, as a note
                         item.notes.append(best[1])
@@ -454,14 +453,18 @@ class TextScreener:
         return "fraud"
 
 
-def _sender_indicator(sender: str | None, region: str | None, memo: ParseMemo) -> Indicator | None:
-    """The sender as a phone number, else as an SMS sender id; parsed once a batch (a bulk
+def _sender_indicators(sender: str | None, region: str | None, memo: ParseMemo) -> list[Indicator]:
+    """The sender as a phone number and as an SMS sender id, as far as it reads as each: a short
+    code such as 96110 is a sender id that a region's numbering plan may also read as a number,
+    and the allowlist or the reports may know it as either. Parsed once a batch (a bulk
     sender's messages share one parse)."""
     if not sender:
-        return None
-    return memo.indicator(sender, IndicatorKind.PHONE, region) or memo.indicator(
-        sender, IndicatorKind.SMS_SENDER, region
+        return []
+    forms = (
+        memo.indicator(sender, IndicatorKind.PHONE, region),
+        memo.indicator(sender, IndicatorKind.SMS_SENDER, region),
     )
+    return [form for form in forms if form is not None]
 
 
 def _lookup_keys(indicator: Indicator) -> list[tuple[IndicatorKind, str]]:
