@@ -323,6 +323,16 @@ def test_the_encoder_takes_what_fits_in_its_share_of_the_batch_time() -> None:
     assert len(encoder.read) == 2  # a real-time caller never waits for it
 
 
+def test_copies_of_a_text_share_one_reading_of_the_encoder() -> None:
+    burmese = "မင်္ဂလာပါ၊ သင်သည် ကံထူးရှင်အဖြစ် ရွေးချယ်ခံရပါသည်။ ဆုငွေရယူရန် အခကြေးငွေ ပေးသွင်းပါ"
+    encoder = _CountingEncoder()
+    screener = TextScreener(default_model(), load_rules(), encoder=encoder, encoder_budget=1)
+    verdicts = screener.screen([Message(str(i), burmese) for i in range(3)], _empty())
+    assert encoder.read == [1]
+    assert len({(v.verdict, v.score) for v in verdicts}) == 1  # one campaign, one verdict
+    assert all(any(r["type"] == "encoder" for r in v.reasons) for v in verdicts)
+
+
 def test_a_batch_in_chunks_is_judged_as_each_message_alone(
     screener: TextScreener, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -368,14 +368,22 @@ class TextScreener:
             if score < self.block:
                 unread.append((item.readable, -score, item))
         unread.sort(key=lambda entry: (entry[0], entry[1]))
-        chosen = [entry[2] for entry in unread[: self._encoder_room(fast_seconds)]]
-        if not chosen:
+        # a text sent many times in the batch (a campaign) is read once, and all its copies
+        # get the same second opinion
+        copies: dict[str, list[_Work]] = {}
+        for _, _, item in unread:
+            copies.setdefault(item.prepared.text, []).append(item)
+        texts = list(copies)[: self._encoder_room(fast_seconds)]
+        if not texts:
             return
         started = time.perf_counter()
-        probabilities = self.encoder.probabilities([w.prepared.text for w in chosen])
-        took = (time.perf_counter() - started) / len(chosen)
+        probabilities = self.encoder.probabilities(texts)
+        took = (time.perf_counter() - started) / len(texts)
         self.encoder_seconds = 0.8 * self.encoder_seconds + 0.2 * took
-        for item, probability in zip(chosen, probabilities, strict=True):
+        chosen = [
+            (item, p) for text, p in zip(texts, probabilities, strict=True) for item in copies[text]
+        ]
+        for item, probability in chosen:
             # the head is trained on other languages and ranks better than it is calibrated
             # (on the unseen-language set: AUC 0.83, 13% of ham above 0.7): only its
             # confident part counts, and only as far as the fast stage cannot read
