@@ -93,13 +93,34 @@ def test_model_train_then_eval_and_screen_with_it(cli, labelled: Path, tmp_path:
     assert json.loads(out)["trace"]["model"] == trained["version"]
 
 
-def test_model_eval_refuses_bad_data(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_model_eval_names_bad_lines_and_uses_the_rest(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "hello", "label": "maybe"}\n', encoding="utf-8")
     code, _, err = cli("model", "eval", "--data", str(bad))
-    assert code == 65
+    assert code == 66  # nothing left to evaluate
     assert "bad.jsonl line 1" in err
     assert "label" in err
+    bad.write_text(
+        '{"text": "hello", "label": "maybe"}\n{"text": "see you at 5", "label": "ham"}\n',
+        encoding="utf-8",
+    )
+    code, out, err = cli("model", "eval", "--data", str(bad), "--json")
+    assert code == 0
+    assert "1 bad lines left out" in err
+    assert {row["group"]: row for row in map(json.loads, out.splitlines())}["all"]["n"] == 1
+
+
+def test_a_database_server_that_does_not_answer_is_an_error(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # configured to be used: screening on text alone would pass reported numbers unnoticed
+    monkeypatch.setenv("SCAMWALL_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:9/none")
+    source = tmp_path / "m.txt"
+    source.write_text("call 0812345678\n", encoding="utf-8")
+    code, out, err = cli("screen", "text", str(source))
+    assert code == 69
+    assert out == ""
+    assert "cannot open the database" in err
 
 
 def test_allowlist_false_positive_and_reputation_commands(cli) -> None:  # type: ignore[no-untyped-def]
