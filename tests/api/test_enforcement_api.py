@@ -142,7 +142,16 @@ def test_warning_page_in_the_visitors_language_and_for_blocked_hosts(world: Worl
     # the walled garden sends the visitor with the blocked name as Host
     walled = world.client.get("/login.php", headers={"Host": "www.fake-bank.example"})
     assert walled.status_code == 200
-    assert "www.fake-bank.example" in walled.text
+    assert "fake-bank.example" in walled.text
+    # the entry, not the name asked for: the blocked site's owner writes the labels under it
+    assert "www.fake-bank.example" not in walled.text
+    lure = "call-0812345678-refund.fake-bank.example"
+    for page in (
+        world.client.get("/", headers={"Host": lure}),
+        world.client.get("/blocked", params={"name": lure}),
+    ):
+        assert "fake-bank.example" in page.text
+        assert "0812345678" not in page.text
     assert "<form" in walled.text
     assert walled.headers["cache-control"] == "no-store"
     # the API itself answers for any other host, and for the API's own paths on any host

@@ -344,14 +344,15 @@ def warning_response(request: Request, blocked_name: str | None) -> HTMLResponse
 def get_warning_page(
     request: Request, name: Annotated[str | None, Query(max_length=253)] = None
 ) -> HTMLResponse:
-    """The page blocked sites lead to: why, what to do, and how to appeal. The name is shown
-    only when it is on the block lists (the page must not carry any text a link gives it)."""
+    """The page blocked sites lead to: why, what to do, and how to appeal. It shows the entry
+    that blocks the name, never the name itself: whoever owns a blocked domain chooses the
+    labels under it (``call-0812345678-refund.scam.example``), and the page must not carry any
+    text a link gives it."""
     shown = None
     if name:
-        candidate = name.strip().lower().rstrip(".")
         blocklist: Blocklist = request.app.state.blocklist.current
-        if blocklist.match_domain(candidate) is not None:
-            shown = candidate
+        entry = blocklist.match_domain(name.strip().lower().rstrip("."))
+        shown = entry.value if entry is not None else None
     return warning_response(request, shown)
 
 
@@ -405,9 +406,11 @@ def post_appeal_form(
 
 
 def blocked_host(request: Request) -> str | None:
-    """The request's Host when it is a blocked name (the walled garden sent the visitor)."""
+    """The entry blocking the request's Host, when it is a blocked name (the walled garden
+    sent the visitor): the entry, not the Host, which its owner writes (``get_warning_page``)."""
     host = (request.headers.get("host") or "").rsplit(":", 1)[0].strip().lower().rstrip(".")
     if not host or "." not in host:
         return None
     blocklist: Blocklist = request.app.state.blocklist.current
-    return host if blocklist.match_domain(host) is not None else None
+    entry = blocklist.match_domain(host)
+    return entry.value if entry is not None else None
