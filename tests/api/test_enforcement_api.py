@@ -38,6 +38,11 @@ def test_feeds_are_served_to_feed_clients_with_etags(world: World) -> None:
     assert again.status_code == 304
     listed = world.client.get("/v1/feeds/rpz", headers={**feed, "If-None-Match": f'"x", W/{etag}'})
     assert listed.status_code == 304
+    # a consumer may ask whether the feed changed without downloading it
+    head = world.client.head("/v1/feeds/rpz", headers=feed)
+    assert head.status_code == 200
+    assert head.headers["etag"] == etag
+    assert head.content == b""
     assert world.client.get("/v1/feeds/nft", headers=feed).text.count("203.0.113.0/24") == 1
     numbers = world.client.get("/v1/feeds/numbers.json", headers=feed).json()
     assert numbers["entries"][0]["value"] == "+66812345678"
@@ -58,6 +63,8 @@ def test_feeds_are_served_to_feed_clients_with_etags(world: World) -> None:
     assert "scam-shop" not in delta.text
     bad = world.client.get("/v1/feeds/rpz", params={"since": 7}, headers=feed)
     assert bad.status_code == 400
+    assert bad.json()["error"]["details"]["field"] == "since"
+    assert "--since" not in bad.json()["error"]["message"]
 
 
 def test_only_curators_publish(world: World) -> None:

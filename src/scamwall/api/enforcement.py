@@ -172,8 +172,11 @@ def get_feeds(request: Request, caller: CallerDep) -> dict[str, Any]:
     }
 
 
-@router.get(
-    "/feeds/{name}", responses={**ERRORS, 304: {"description": "Not modified."}}, tags=["feeds"]
+@router.api_route(
+    "/feeds/{name}",
+    methods=["GET", "HEAD"],
+    responses={**ERRORS, 304: {"description": "Not modified."}},
+    tags=["feeds"],
 )
 async def get_feed(
     request: Request,

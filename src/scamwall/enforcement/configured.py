@@ -87,9 +87,13 @@ def render_feed(
             options=options,
         )
     else:
+        if since > after.serial:
+            raise InvalidInput(
+                f"since {since} is after serial {after.serial}: ask for the changes since an "
+                "earlier serial",
+                field="since",
+            )
         before = feed_state(store, form.kinds, serial=since)
-        if before.serial > after.serial:
-            raise InvalidInput(f"--since {since} is after serial {after.serial}", field="since")
         text = render_change(
             form,
             before.entries,
