@@ -312,6 +312,16 @@ def test_receipts_come_back_as_sightings_that_weigh_nothing(police: Store) -> No
         max_batch=100,
     )
     assert again.duplicates == 1
+    corrected = record_receipts(
+        police,
+        resolver,
+        consumer="dns1.bkk",
+        hits=[{"value": "scam.test", "hits": 500}],
+        period_start="2026-11-29T00:00:00Z",
+        period_end="2026-11-30T00:00:00Z",
+        max_batch=100,
+    )
+    assert (corrected.accepted, corrected.duplicates) == (1, 0)  # not dropped as the same
     with police.reading() as connection:
         notes = (
             connection.execute(
@@ -320,8 +330,9 @@ def test_receipts_come_back_as_sightings_that_weigh_nothing(police: Store) -> No
             .scalars()
             .all()
         )
-    assert notes == [
-        "blocked at dns1.bkk: 412 hits (2026-11-29T00:00:00+00:00 to 2026-11-30T00:00:00+00:00)"
+    assert sorted(notes) == [
+        f"blocked at dns1.bkk: {hits} hits (2026-11-29T00:00:00+00:00 to 2026-11-30T00:00:00+00:00)"
+        for hits in (412, 500)
     ]
     before = build_snapshot(police, allowlist=GUARD).lookup(parse_indicator("scam.test"))
     assert before is not None

@@ -135,5 +135,7 @@ def _receipt(item: Any, *, agency: Any, consumer: str, period: str, end: datetim
         confidence=100,
         tlp=Tlp.GREEN,
         note=f"blocked at {consumer}: {count} hits{period}",
-        evidence_ref=f"receipt:{consumer}",
+        # one fact per consumer, value, period and count: the same receipt sent again is a
+        # duplicate; a corrected count for the period is a fact of its own, not dropped
+        evidence_ref=f"receipt:{consumer}:{count}",
     )
