@@ -133,6 +133,19 @@ def test_an_appeal_from_the_public_decided_by_an_analyst(world: World) -> None:
     assert _publish(world)["changed"] is False  # the disputed report does not put it back
 
 
+def test_a_local_number_is_appealed_with_its_region(world: World) -> None:
+    _report(world, "+66812345678")
+    _publish(world)
+    evidence = {"evidence": "This is my shop's number."}
+    unknown = world.client.post("/v1/appeals", json={"value": "0812345678", **evidence})
+    assert unknown.status_code == 422
+    assert "--region" not in unknown.json()["error"]["message"]  # not a command line
+    filed = world.client.post(
+        "/v1/appeals", json={"value": "081 234 5678", "region": "th", **evidence}
+    )
+    assert filed.status_code == 201, filed.text
+
+
 def test_warning_page_in_the_visitors_language_and_for_blocked_hosts(world: World) -> None:
     _report(world, "fake-bank.example")
     _publish(world)

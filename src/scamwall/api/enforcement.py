@@ -172,12 +172,10 @@ def get_feeds(request: Request, caller: CallerDep) -> dict[str, Any]:
     }
 
 
-@router.api_route(
-    "/feeds/{name}",
-    methods=["GET", "HEAD"],
-    responses={**ERRORS, 304: {"description": "Not modified."}},
-    tags=["feeds"],
+@router.get(
+    "/feeds/{name}", responses={**ERRORS, 304: {"description": "Not modified."}}, tags=["feeds"]
 )
+@router.head("/feeds/{name}", include_in_schema=False)  # the headers alone: ETag, serial
 async def get_feed(
     request: Request,
     caller: CallerDep,
@@ -262,6 +260,11 @@ class AppealRequest(BaseModel):
     evidence: str = Field(min_length=1, max_length=5000)
     contact: str | None = Field(default=None, max_length=200)
     kind: IndicatorKind | None = None
+    region: str | None = Field(
+        default=None,
+        pattern="^[A-Za-z]{2}$",
+        description="Country of a phone number written without its +country code (e.g. TH).",
+    )
 
 
 @router.post("/appeals", status_code=201, responses=ERRORS, tags=["appeals"])
@@ -274,6 +277,7 @@ def post_appeal(request: Request, caller: CallerDep, body: AppealRequest) -> dic
         contact=body.contact,
         caller=caller,
         kind=body.kind,
+        region=body.region.upper() if body.region else None,
         origin=client_address(request),
     )
     return appeal.as_public_dict()

@@ -55,7 +55,7 @@ def _parse(text: str, region: str | None) -> PhoneNumber:
     if not compact.startswith("+") and region is None:
         raise InvalidIndicator(
             KIND,
-            "a local number needs a region: give --region (e.g. TH) or write it with +country code",
+            "a local number needs a region (e.g. TH) or its +country code",
         )
     try:
         return phonenumbers.parse(compact, region)
