@@ -78,10 +78,10 @@ def local_operator() -> Caller:
 
 
 def store_if_present() -> Store | None:
-    """The configured store when it exists and is initialised; screening works without an
-    embedded database (a first run, a gateway's own machine), and says so. A database server
-    that does not answer, or is not initialised, is an error: it was set up to be used, and
-    screening on text alone would pass reported numbers and links unnoticed."""
+    """The configured store when it exists and is initialised; screening works without (a
+    first run, a gateway's own machine: nothing reported to miss), and says so. A database
+    server that does not answer, or holds an older schema, is an error: it was set up to be
+    used, and screening on text alone would pass its reported numbers and links unnoticed."""
     url = make_url(get_settings().database_url)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
         err.print(f"note: screening without reputation (no database at {url.database})")
@@ -89,7 +89,7 @@ def store_if_present() -> Store | None:
     try:
         return Store.open(get_settings().database_url)
     except (StoreUnavailable, NotFound) as exc:
-        if url.get_backend_name() != "sqlite":
+        if url.get_backend_name() != "sqlite" and not exc.details.get("empty"):
             raise
         err.print(f"note: screening without reputation ({exc.message})", soft_wrap=True)
         return None

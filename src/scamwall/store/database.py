@@ -115,7 +115,7 @@ def require_current_schema(engine: Engine) -> None:
     """Raise :class:`StoreUnavailable` unless the schema is initialised and up to date."""
     current = current_revision(engine)
     if current is None:
-        raise StoreUnavailable("the database is empty; run `scamwall init` first")
+        raise StoreUnavailable("the database is empty; run `scamwall init` first", empty=True)
     if current != head_revision():
         raise StoreUnavailable(
             f"the database is at migration {current}, this scamwall needs {head_revision()}; "
