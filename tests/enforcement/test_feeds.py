@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from scamwall.enforcement.appeals import decide_appeal, list_appeals, submit_appeal
+from scamwall.enforcement.appeals import decide_appeal, get_appeal, list_appeals, submit_appeal
 from scamwall.enforcement.blocklist import Blocklist
 from scamwall.enforcement.feeds import feed_state, publish
 from scamwall.enforcement.formats import FORMATS, FeedOptions, render_change, render_full
@@ -222,6 +222,7 @@ def test_accepted_appeal_removes_the_entry_and_disputes_its_sightings(police: St
     # the analyst sees what accepting would take off: the whole domain, not only pay.
     (pending,) = list_appeals(police, status="pending")
     assert pending.entries == ("scam.test",)
+    assert get_appeal(police, appeal.id).entries == ("scam.test",)
     decided = decide_appeal(police, appeal.id, accept=True, note="verified", caller=OPERATOR)
     assert decided.status == "accepted"
     assert decided.removed_at_serial == 2
@@ -322,6 +323,16 @@ def test_receipts_come_back_as_sightings_that_weigh_nothing(police: Store) -> No
         max_batch=100,
     )
     assert (corrected.accepted, corrected.duplicates) == (1, 0)  # not dropped as the same
+    longer = record_receipts(
+        police,
+        resolver,
+        consumer="dns1.bkk",
+        hits=[{"value": "scam.test", "hits": 500}],
+        period_start="2026-11-28T00:00:00Z",  # another period, though it ends the same
+        period_end="2026-11-30T00:00:00Z",
+        max_batch=100,
+    )
+    assert longer.accepted == 1
     with police.reading() as connection:
         notes = (
             connection.execute(
@@ -330,10 +341,11 @@ def test_receipts_come_back_as_sightings_that_weigh_nothing(police: Store) -> No
             .scalars()
             .all()
         )
-    assert sorted(notes) == [
-        f"blocked at dns1.bkk: {hits} hits (2026-11-29T00:00:00+00:00 to 2026-11-30T00:00:00+00:00)"
-        for hits in (412, 500)
-    ]
+    assert sorted(notes) == sorted(
+        f"blocked at dns1.bkk: {hits} hits (2026-11-{day}T00:00:00+00:00 to "
+        "2026-11-30T00:00:00+00:00)"
+        for day, hits in (("28", 500), ("29", 412), ("29", 500))
+    )
     before = build_snapshot(police, allowlist=GUARD).lookup(parse_indicator("scam.test"))
     assert before is not None
     assert before.agencies == 1

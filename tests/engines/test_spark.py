@@ -143,8 +143,8 @@ def test_an_empty_cdr_file_is_refused(spark: SparkSession, tmp_path: Path) -> No
 
 
 def _messages(tmp_path: Path, shared_data: Path) -> Path:
-    """Real messages as plain lines, JSON lines and broken lines (bad UTF-8, bad JSON, blank,
-    CR LF, a lone CR inside a line, no newline at the end)."""
+    """Real messages as plain lines, JSON lines and broken lines (bad UTF-8, bad JSON, a record
+    without text, blank, CR LF, a lone CR inside a line, no newline at the end)."""
     lines: list[bytes] = []
     for name in ("en_uci_sms_spam", "th_sms_ssivakorn", "zh_telecom_fraud_5"):
         with (shared_data / "messages" / f"{name}.jsonl").open(encoding="utf-8") as source:
@@ -155,7 +155,14 @@ def _messages(tmp_path: Path, shared_data: Path) -> Path:
                 else:
                     record = {"id": f"{name}-{number}", "text": text}
                     lines.append(json.dumps(record, ensure_ascii=False).encode("utf-8"))
-    lines[5:5] = [b"", b"bad \xff\xfe bytes", b"{not json", b"lone\rcarriage", b"\x00\x01binary"]
+    lines[5:5] = [
+        b"",
+        b"bad \xff\xfe bytes",
+        b"{not json",
+        b'{"id": "no-text"}',
+        b"lone\rcarriage",
+        b"\x00\x01binary",
+    ]
     lines.append(b"call +66 81 234 5678 now to claim your prize")
     path = tmp_path / "messages.txt"
     path.write_bytes(b"\n".join(lines))  # the last line has no newline

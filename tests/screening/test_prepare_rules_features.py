@@ -19,7 +19,7 @@ from scamwall.screening.features import (
     scripts,
     word_coverage,
 )
-from scamwall.screening.messages import read_messages
+from scamwall.screening.messages import InputForm, read_messages
 from scamwall.screening.model import default_model, load_model
 from scamwall.screening.prepare import (
     MAX_MESSAGE_BYTES,
@@ -57,15 +57,16 @@ def test_what_is_not_text_is_refused_with_a_reason(raw: str | bytes, error: str)
     "raw",
     [
         "Pay the fee at http://parcel-fee.example now" + "\x07" * 6,
-        "Pay\x00 the fee at http://parcel-fee.example now",
-        b"Pay the fee at http://parcel-fee.example now\x00\x00",
+        "Pay\x00the fee at http://parcel-fee.example now",
+        b"Pay the fee at\x0bhttp://parcel-fee.example now\x00\x00",
     ],
 )
-def test_a_few_control_characters_are_removed_not_a_reason_to_refuse(raw: str | bytes) -> None:
+def test_a_few_control_characters_are_spaces_not_a_reason_to_refuse(raw: str | bytes) -> None:
     prepared = prepare_message(raw)
     assert prepared.error is None
-    assert prepared.text == "Pay the fee at http://parcel-fee.example now"
-    assert prepared.controls in (1, 2, 6)
+    # spaces, not nothing: deleted, one would join the link to the word before it
+    assert " ".join(prepared.text.split()) == "Pay the fee at http://parcel-fee.example now"
+    assert prepared.controls in (1, 3, 6)
     assert prepare_message("  \x07 ").error == "empty"
     assert prepare_message("\x07\x07\x07 ab").error == "binary"  # half of it
 
@@ -281,6 +282,17 @@ def test_reading_messages_keeps_going_past_bad_lines() -> None:
     assert messages[7].problem is None
 
 
+def test_a_gateway_says_how_its_lines_are_read() -> None:
+    body = b'{"text": "hello", "x": "pay at https://pay-parcel-fee.example/x"}'
+    [guessed] = read_messages([body])
+    [as_text] = read_messages([body], InputForm.TEXT)
+    [as_record] = read_messages([b"plain text"], InputForm.JSONL)
+    assert guessed.text == "hello"  # auto: a record, its other fields unread
+    assert as_text.text == body  # text: an SMS whose body is JSON is screened as written
+    assert as_record.problem is not None
+    assert "line 1" in as_record.problem
+
+
 def test_a_byte_order_mark_at_the_start_is_left_out() -> None:
     [first, second] = read_messages([b'\xef\xbb\xbf{"id": "a", "text": "hi"}\n', b"\xef\xbb\xbfx"])
     assert (first.id, first.text) == ("a", "hi")
@@ -292,8 +304,10 @@ def test_a_byte_order_mark_at_the_start_is_left_out() -> None:
     [
         ("the manufacturer has refunded $25.00 to your card", False),
         ("jumlah pembayaran anda rm88.00 telah diterima", False),
-        ("room w88b is ready", False),
+        ("the jilin office is closed", False),
         ("play ufa168 tonight, bonus 100%", True),
+        ("vào new88vn.com nhận thưởng", True),
+        ("สมัคร w88thai วันนี้", True),
         ("สมัคร ufa รับโบนัส", True),
         ("deposit at m88 now", True),
     ],
@@ -301,6 +315,11 @@ def test_a_byte_order_mark_at_the_start_is_left_out() -> None:
 def test_short_brand_keywords_count_only_as_words(text: str, fires: bool) -> None:
     hits = {hit.rule.id for hit in load_rules().match(text)}
     assert ("any.gambling" in hits) is fires
+
+
+def test_an_amount_may_run_into_a_coin_name() -> None:
+    for text in ("nạp 100usdt nhận thưởng", "send 0.5btc now"):
+        assert "any.investment.crypto" in {hit.rule.id for hit in load_rules().match(text)}
 
 
 def test_a_warning_about_a_request_is_not_the_request() -> None:
@@ -312,6 +331,9 @@ def test_a_warning_about_a_request_is_not_the_request() -> None:
     request = "vui lòng cung cấp mã otp vừa gửi để nhân viên xác thực hoàn tiền."
     assert "vi.account_security.otp_request" not in {h.rule.id for h in rules.match(warning)}
     assert "vi.account_security.otp_request" in {h.rule.id for h in rules.match(request)}
+    # scams copy the banks' wording: "share it with no one else" does not clear the request
+    copied = "vui lòng đọc mã otp cho tổng đài viên, không chia sẻ cho bất kỳ ai khác"
+    assert "vi.account_security.otp_request" in {h.rule.id for h in rules.match(copied)}
 
 
 def test_unless_must_be_a_list_of_phrases(tmp_path: Path) -> None:

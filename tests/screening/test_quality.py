@@ -35,7 +35,11 @@ def test_the_encoder_reads_what_the_fast_stage_cannot_within_its_budget() -> Non
     screener = TextScreener(model, load_rules(), encoder=encoder, encoder_budget=1)
     burmese = "မင်္ဂလာပါ၊ သင်သည် ကံထူးရှင်အဖြစ် ရွေးချယ်ခံရပါသည်။ ဆုငွေရယူရန် အခကြေးငွေ ပေးသွင်းပါ"
     verdicts = screener.screen(
-        [Message("en", "see you at lunch"), Message("my", burmese), Message("my2", burmese)],
+        [
+            Message("en", "see you at lunch"),
+            Message("my", burmese),
+            Message("my2", f"{burmese} ၂"),  # another text: copies share one reading
+        ],
         ReputationSnapshot.empty(),
     )
     stages = [[r["type"] for r in v.reasons] for v in verdicts]

@@ -190,6 +190,28 @@ def test_a_short_code_sender_is_known_as_a_sender_id_in_any_region() -> None:
     assert noted["value"] == "96110"
 
 
+def test_a_sender_allowlisted_in_one_form_is_not_scored_in_another(store: Store) -> None:
+    police = store.add_agency("CN-MPS", name="police", country="CN", kind=AgencyKind.POLICE)
+    store.record_sightings(
+        [
+            Sighting(
+                indicator=parse_indicator("+8696110"),  # the short code read as a number
+                agency=police,
+                observed_at=datetime.now(UTC),
+                source_kind=SourceKind.POLICE_CASE,
+                confidence=100,
+                tlp=Tlp.CLEAR,
+            )
+        ]
+    )
+    screener = TextScreener(default_model(), load_rules(), region="CN")
+    [verdict] = screener.screen(
+        [Message("a", "请注意防范电信诈骗", sender="96110")], build_snapshot(store)
+    )
+    assert [r["value"] for r in verdict.reasons if r["type"] == "allowlisted"] == ["96110"]
+    assert not [r for r in verdict.reasons if r["type"] == "indicator"]
+
+
 def test_an_allowlisted_number_in_the_text_is_no_signal() -> None:
     hotline = AllowEntry(IndicatorKind.PHONE, "+66812345678", "the bank's hotline", "operator")
     allowlist = Allowlist([*shipped_entries(), hotline])

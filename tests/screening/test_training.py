@@ -195,7 +195,7 @@ def test_over_the_budget_the_lowest_false_positive_rate_wins(
 def test_bad_lines_of_labelled_data_are_named_and_the_rest_loaded(tmp_path: Path) -> None:
     data = tmp_path / "d.jsonl"
     data.write_bytes(
-        b'{"text": "win now", "label": "spam"}\n'
+        b'\xef\xbb\xbf{"text": "win now", "label": "spam"}\n'
         b'{"text": "unterminated\n'
         b'["a"]\n'
         b"\n"

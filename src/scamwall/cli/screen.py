@@ -41,7 +41,7 @@ from scamwall.reputation.false_positives import report_false_positive
 from scamwall.reputation.snapshot import ReputationSnapshot
 from scamwall.runtime import long_lived_frozen
 from scamwall.screening.configured import text_screener
-from scamwall.screening.messages import read_messages
+from scamwall.screening.messages import InputForm, read_messages
 from scamwall.screening.model import default_model, load_model
 from scamwall.screening.rules import load_rules
 from scamwall.screening.training import (
@@ -97,6 +97,15 @@ def screen_text(
     rules: RulesOption = None,
     region: RegionOption = None,
     engine: EngineOption = Engine.LOCAL,
+    input_form: Annotated[
+        InputForm,
+        typer.Option(
+            "--input",
+            help="How lines are read: auto (a line starting with '{' is a JSON record), text "
+            "(every line is a message, even one that looks like JSON), jsonl (every line is a "
+            "record).",
+        ),
+    ] = InputForm.AUTO,
 ) -> None:
     """Screen SMS or chat messages: one JSON verdict a line, in input order.
 
@@ -115,12 +124,14 @@ def screen_text(
         if engine is Engine.SPARK:
             from scamwall.engines.spark import screen_texts, spark_session  # noqa: PLC0415
 
-            for line in screen_texts(spark_session(settings), source, screener, snapshot):
+            for line in screen_texts(
+                spark_session(settings), source, screener, snapshot, input_form
+            ):
                 sys.stdout.write(line + "\n")
                 count += 1
         else:
             with _binary_lines(source) as lines:
-                messages = read_messages(lines)
+                messages = read_messages(lines, input_form)
                 while batch := list(islice(messages, BATCH)):
                     for verdict in screener.screen(batch, snapshot):
                         emit(verdict.as_dict())

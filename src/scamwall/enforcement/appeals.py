@@ -57,7 +57,8 @@ class Appeal:
     decision_note: str | None = None
     #: the serial that took the entries off the feeds (accepted appeals, on the decision only)
     removed_at_serial: int | None = None
-    #: the feed entries blocking the value (on submission and decision only)
+    #: the feed entries blocking the value: those accepting would take off (pending), or
+    #: took off (accepted, on the decision)
     entries: tuple[str, ...] = ()
 
     def as_public_dict(self) -> dict[str, Any]:
@@ -213,9 +214,12 @@ def _appeal_from_row(row: Any) -> Appeal:
 
 
 def get_appeal(store: Store, appeal_id: int) -> Appeal:
-    """One appeal by id."""
+    """One appeal by id (a pending one with the entries accepting it would take off)."""
     with store.reading() as connection:
         row = connection.execute(select(appeals).where(appeals.c.id == appeal_id)).first()
+        if row is not None and row.status == "pending":
+            entries = _covering_entries(connection, IndicatorKind(row.kind), row.value)
+            return replace(_appeal_from_row(row), entries=tuple(value for _, value in entries))
     if row is None:
         raise NotFound(f"no appeal {appeal_id}", appeal=appeal_id)
     return _appeal_from_row(row)

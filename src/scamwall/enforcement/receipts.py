@@ -82,7 +82,9 @@ def record_receipts(
     good: list[Sighting] = []
     for index, item in enumerate(hits):
         try:
-            sighting = _receipt(item, agency=agency, consumer=name, period=period, end=end)
+            sighting = _receipt(
+                item, agency=agency, consumer=name, period=period, start=start, end=end
+            )
             indicator = sighting.indicator
             if (
                 blocklist is not None
@@ -115,7 +117,15 @@ def record_receipts(
     return result
 
 
-def _receipt(item: Any, *, agency: Any, consumer: str, period: str, end: datetime) -> Sighting:
+def _receipt(
+    item: Any,
+    *,
+    agency: Any,
+    consumer: str,
+    period: str,
+    start: datetime | None,
+    end: datetime,
+) -> Sighting:
     if not isinstance(item, dict):
         raise InvalidInput('expected an object {"value", "kind"?, "hits"}', field=None)
     value, count = item.get("value"), item.get("hits")
@@ -137,5 +147,5 @@ def _receipt(item: Any, *, agency: Any, consumer: str, period: str, end: datetim
         note=f"blocked at {consumer}: {count} hits{period}",
         # one fact per consumer, value, period and count: the same receipt sent again is a
         # duplicate; a corrected count for the period is a fact of its own, not dropped
-        evidence_ref=f"receipt:{consumer}:{count}",
+        evidence_ref=f"receipt:{consumer}:{start.isoformat() if start else ''}:{count}",
     )

@@ -46,7 +46,7 @@ from scamwall.screening.calls.batch import CallScreening
 from scamwall.screening.calls.cdr import CDR_SCHEMA, normalise_cdrs
 from scamwall.screening.calls.detectors import DETECTION_SCHEMA, in_detection_order
 from scamwall.screening.calls.features import HANDSET_COLUMNS
-from scamwall.screening.messages import message_from_line
+from scamwall.screening.messages import InputForm, message_from_line
 from scamwall.screening.text import TextScreener
 from scamwall.settings import Settings
 
@@ -318,7 +318,11 @@ def screen_calls(
 
 
 def _screen_lines(
-    batches: Iterable[pa.RecordBatch], *, firsts: dict[int, int], shared: Any
+    batches: Iterable[pa.RecordBatch],
+    *,
+    firsts: dict[int, int],
+    shared: Any,
+    form: InputForm = InputForm.AUTO,
 ) -> Iterator[pa.RecordBatch]:
     """A task's lines screened in batches: one JSON verdict a line, in order."""
     import pyarrow as pa  # noqa: PLC0415
@@ -331,7 +335,7 @@ def _screen_lines(
         verdicts: list[str] = []
         for start in range(0, len(lines), TEXT_BATCH):
             messages = [
-                message_from_line(raw, number + start + offset)
+                message_from_line(raw, number + start + offset, form)
                 for offset, raw in enumerate(lines[start : start + TEXT_BATCH])
             ]
             verdicts.extend(
@@ -343,7 +347,11 @@ def _screen_lines(
 
 
 def screen_texts(
-    spark: SparkSession, source: str, screener: TextScreener, snapshot: ReputationSnapshot
+    spark: SparkSession,
+    source: str,
+    screener: TextScreener,
+    snapshot: ReputationSnapshot,
+    form: InputForm = InputForm.AUTO,
 ) -> Iterator[str]:
     """The verdicts on the messages at ``source`` (a path or URI every executor reads; one
     message a line, as the CLI reads them), in input order: one JSON object a verdict, as
@@ -353,7 +361,7 @@ def screen_texts(
     lines = _binary_lines(spark, source)
     shared = spark.sparkContext.broadcast((screener, snapshot))
     try:
-        screen = partial(_screen_lines, firsts=_first_indexes(lines), shared=shared)
+        screen = partial(_screen_lines, firsts=_first_indexes(lines), shared=shared, form=form)
         verdicts = lines.mapInArrow(screen, StructType([StructField("verdict", StringType())]))
         for row in verdicts.toLocalIterator():
             yield row[0]

@@ -84,10 +84,11 @@ _HANDLE_KEYWORDS = {
     "whatsapp": r"whatsapp|whats app|wa",
     "qq": r"qq|扣扣|企鹅",
 }
-#: Every keyword, and "id": never an id themselves.
-_KEYWORD_WORDS = frozenset(
-    word for words in _HANDLE_KEYWORDS.values() for word in words.lower().split("|")
-) | {"id"}
+#: Each platform's keywords; every keyword, and "id", are never an id themselves.
+_PLATFORM_WORDS = {
+    name: frozenset(words.lower().split("|")) for name, words in _HANDLE_KEYWORDS.items()
+}
+_KEYWORD_WORDS = frozenset().union(*_PLATFORM_WORDS.values()) | {"id"}
 _HANDLE = re.compile(
     r"(?<![A-Za-z])(?P<keyword>"
     + "|".join(f"(?P<{name}>{words})" for name, words in _HANDLE_KEYWORDS.items())
@@ -339,8 +340,10 @@ def _handles(text: str, region: str | None, *, exhaustive: bool = False) -> Iter
         keyword, separator = match["keyword"], match["sep"]
         ident = match["id"]
         if ident.lower() in _KEYWORD_WORDS:
-            # "加微信 WeChat: kefu_2026": the platform named twice; the id follows the second
-            position = match.start("id")
+            # "加微信 WeChat: kefu_2026": the platform named twice; the id follows the second.
+            # Another platform's name ("Telegram line: x") leaves it unclear which: neither
+            if ident.lower() in _PLATFORM_WORDS[platform]:
+                position = match.start("id")
             continue
         marked = any(mark in separator for mark in ":=@") or separator.strip().lower() == "id"
         if keyword.isascii() and not marked and not (platform == "qq" and ident.isdigit()):

@@ -6,16 +6,30 @@ line number; a JSON line without an id gets its line number too. A line that sta
 but is not JSON is screened as plain text, and its verdict says so: whoever writes the message
 chooses its first character, and a message must not escape screening by opening with a brace.
 A byte-order mark at the start of the input is left out.
+
+That guess is the ``auto`` form. A gateway that knows what it sends says so: ``text`` reads
+every line as a message (an SMS whose body is itself a JSON object is screened as written, not
+read as a record), ``jsonl`` every line as a record (a line that is not one is an ``input``
+error).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from enum import StrEnum
 
 from scamwall.screening.text import Message
 
-__all__ = ["message_from_json", "message_from_line", "read_messages"]
+__all__ = ["InputForm", "message_from_json", "message_from_line", "read_messages"]
+
+
+class InputForm(StrEnum):
+    """How input lines are read (module docstring)."""
+
+    AUTO = "auto"
+    TEXT = "text"
+    JSONL = "jsonl"
 
 
 def message_from_json(record: object, fallback_id: str) -> Message:
@@ -37,13 +51,17 @@ def message_from_json(record: object, fallback_id: str) -> Message:
 _BOM = b"\xef\xbb\xbf"
 
 
-def message_from_line(raw: bytes, number: int) -> Message:
+def message_from_line(raw: bytes, number: int, form: InputForm = InputForm.AUTO) -> Message:
     """The message of one raw line (its line terminator, if any, left out), line ``number``
-    of the input counted from 1."""
+    of the input counted from 1, read as ``form`` says."""
     line = raw.rstrip(b"\r\n")
     if number == 1:
         line = line.removeprefix(_BOM)
     fallback = str(number)
+    if form is InputForm.TEXT:
+        return Message(fallback, line)
+    if form is InputForm.JSONL:
+        return _record(line, number)
     if not line.lstrip().startswith(b"{"):
         return Message(fallback, line)
     try:
@@ -59,6 +77,17 @@ def message_from_line(raw: bytes, number: int) -> Message:
     return message_from_json(record, fallback)
 
 
+def _record(line: bytes, number: int) -> Message:
+    """A line that must be a JSON record."""
+    try:
+        record = json.loads(line)
+    except UnicodeDecodeError:
+        return Message(_readable_id(line) or str(number), line)
+    except ValueError as exc:
+        return Message(str(number), "", problem=f"line {number}: not valid JSON ({exc})")
+    return message_from_json(record, str(number))
+
+
 def _readable_id(line: bytes) -> str | None:
     """The id of a JSON record whose bytes are not all UTF-8, if the rest reads."""
     try:
@@ -71,7 +100,7 @@ def _readable_id(line: bytes) -> str | None:
     return None
 
 
-def read_messages(lines: Iterable[bytes]) -> Iterator[Message]:
+def read_messages(lines: Iterable[bytes], form: InputForm = InputForm.AUTO) -> Iterator[Message]:
     """Messages from raw lines (see the module docstring)."""
     for number, raw in enumerate(lines, 1):
-        yield message_from_line(raw, number)
+        yield message_from_line(raw, number, form)

@@ -3,8 +3,8 @@
 A message is refused with a reason, never with an exception, when it is empty, larger than
 64 KB, binary (at least half of it control characters, NUL included) or not text in a known
 encoding (bytes that are not UTF-8, lone surrogates, text made of replacement characters).
-Fewer control characters are removed and the message screened: a few bell or NUL characters
-must not be a way to have a scam refused, and waved through, unread. Everything else is:
+Fewer control characters are replaced by spaces and the message screened: a few bell or NUL
+characters must not be a way to have a scam refused, and waved through, unread. Everything else is:
 
 1. converted from Zawgyi to Unicode when it is Burmese typed in the Zawgyi font encoding (still
    common on phones in Myanmar), detected with Google's ``myanmartools`` and converted with ICU's
@@ -168,7 +168,7 @@ def _checked(raw: str | bytes) -> _Text | Prepared:
         controls = len(_CONTROL.findall(text))
         if controls * 2 >= len(text):
             return _refused("binary", f"{controls} control characters in {len(text)}: not text")
-        text = _CONTROL.sub("", text)
+        text = _CONTROL.sub(" ", text)  # a space: deleted, one would join what it parts
         if not text.strip():
             return _refused("empty", "the message has no text besides control characters")
     if text.count("\ufffd") * 2 > len(text):

@@ -19,8 +19,9 @@ your OTP to anyone" names the very request a rule looks for, and must not read a
 Keywords are matched as substrings of a message's *matching form* (NFKC, case-folded, native
 digits as ASCII: :mod:`scamwall.screening.prepare`), and are brought to that form when loaded.
 A short Latin keyword (at most five ASCII letters and digits: brand names such as ``ufa``,
-``m88``, ``okx``) must start a word and not run on into letters: ``ufa`` finds "ufa" and
-"ufa168", not "manufacturer"; ``m88`` finds "m88", not "RM88.00".
+``m88``, ``usdt``) must not follow a letter, and one that ends in a letter must not run on into
+letters: ``ufa`` finds "ufa" and "ufa168", not "manufacturer"; ``m88`` finds "m88vip", not
+"RM88.00"; ``usdt`` finds "100USDT".
 Every keyword of every language is found in one pass over the text, however many rules there are
 (:mod:`scamwall.screening.keywords`: Hyperscan, or an Aho-Corasick automaton where Hyperscan is
 not installed; ``bench/bench_text.py`` compares them with a Python ``re`` alternation of the same
@@ -105,6 +106,16 @@ class RuleHit:
 #: Keywords that count only as words (module docstring).
 _SHORT_WORD = re.compile(r"[a-z0-9]{1,5}")
 
+
+def _as_word(keyword: str) -> re.Pattern[str]:
+    """Where a short keyword counts (module docstring): not after a letter (after a digit too,
+    for one that starts with a digit), and not before a letter when it ends in one. A number
+    may come before ("100usdt") and anything after a digit ("new88vn")."""
+    before = r"(?<![a-z0-9])" if keyword[0].isdigit() else r"(?<![a-z])"
+    after = r"(?![a-z])" if keyword[-1].isalpha() else ""
+    return re.compile(before + re.escape(keyword) + after)
+
+
 #: libyaml's safe loader where PyYAML was built with it (ten times faster), else the Python one.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -186,7 +197,7 @@ class RuleSet:
         self._finder = KeywordFinder(list(owners), engine=engine)
         #: short Latin keywords by number, and where they count (module docstring)
         self._words = {
-            number: re.compile(rf"(?<![a-z0-9]){re.escape(keyword)}(?![a-z])")
+            number: _as_word(keyword)
             for number, keyword in enumerate(owners)
             if _SHORT_WORD.fullmatch(keyword)
         }

@@ -159,7 +159,7 @@ def load_examples(paths: Iterable[Path], *, problems: list[str] | None = None) -
 def _examples_of(raw: bytes, where: str) -> list[Example]:
     """The example of one raw line; none for a blank one."""
     try:
-        line = raw.decode("utf-8")
+        line = raw.decode("utf-8").removeprefix("\ufeff")  # a byte-order mark, as editors save
     except UnicodeDecodeError as exc:
         raise InvalidRecord(f"{where}: not UTF-8 (byte {exc.start})") from None
     if not line.strip():
