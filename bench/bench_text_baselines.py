@@ -115,6 +115,21 @@ def _macro(examples: Sequence[Example], predicted: npt.NDArray[Any]) -> float:
     return float(f1_score(truth, predicted, average="macro"))
 
 
+def _print_baseline(
+    where: str,
+    ngrams: tuple[int, int],
+    judged: Sequence[Example],
+    *,
+    truth: npt.NDArray[np.bool_],
+    value: npt.NDArray[np.float64],
+    predicted: npt.NDArray[Any],
+    fraud_only: bool,
+) -> None:
+    macro = _macro(judged, predicted) if fraud_only else None
+    name = f"{where}, baseline {ngrams[0]}-{ngrams[1]}-grams"
+    print(_row(name, _figures(truth, value, predicted), macro))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-pin", action="store_true", help="do not pin to one core")
@@ -141,13 +156,14 @@ def main() -> None:
         print(_row("test, shipped model (fast stage)", shipped, shipped.get("fraud_type_macro_f1")))
         for ngrams in NGRAMS:
             value, predicted = _fit_score(learn, test, ngrams, fraud_only)
-            macro = _macro(test, predicted) if fraud_only else None
-            print(
-                _row(
-                    f"test, baseline {ngrams[0]}-{ngrams[1]}-grams",
-                    _figures(truth, value, predicted),
-                    macro,
-                )
+            _print_baseline(
+                "test",
+                ngrams,
+                test,
+                truth=truth,
+                value=value,
+                predicted=predicted,
+                fraud_only=fraud_only,
             )
         folds = np.array([fold_of(e.text) for e in own])
         truth = _truth(own, fraud_only)
@@ -160,13 +176,14 @@ def main() -> None:
                 value[held], predicted[held] = _fit_score(
                     inside, [own[i] for i in held], ngrams, fraud_only
                 )
-            macro = _macro(own, predicted) if fraud_only else None
-            print(
-                _row(
-                    f"out of fold, baseline {ngrams[0]}-{ngrams[1]}-grams",
-                    _figures(truth, value, predicted),
-                    macro,
-                )
+            _print_baseline(
+                "out of fold",
+                ngrams,
+                own,
+                truth=truth,
+                value=value,
+                predicted=predicted,
+                fraud_only=fraud_only,
             )
     print(f"\n{time.perf_counter() - started:.0f} s")
     print("command: python bench/bench_text_baselines.py")

@@ -95,32 +95,22 @@ def test_receipts_and_an_appeal_through_the_command_line(reported: Cli, tmp_path
     assert code == 0
     assert "1 receipts recorded" in out
     assert "line 3: value" in out  # the file's line, header counted
+
     # as a spreadsheet saves it: a byte-order mark and CRLF line ends
-    excel = tmp_path / "excel.csv"
-    excel.write_bytes(b"\xef\xbb\xbfValue,Hits\r\nscam-shop.example,41\r\n")
-    code, out, _ = reported(
-        "feeds", "receipts", str(excel), "--consumer", "dns2.bkk", "--agency", "TH-ISP"
-    )
-    assert "1 receipts recorded" in out
+    def receipts(name: str, content: bytes) -> tuple[int, str, str]:
+        path = tmp_path / name
+        path.write_bytes(content)
+        return reported("feeds", "receipts", str(path), "--consumer", name, "--agency", "TH-ISP")
+
+    excel = receipts("excel.csv", b"\xef\xbb\xbfValue,Hits\r\nscam-shop.example,41\r\n")
+    assert "1 receipts recorded" in excel[1]
     # one line that is not JSON does not cost the others; an array is read too
-    lines = tmp_path / "hits.jsonl"
-    lines.write_text('{"value": "scam-shop.example", "hits": 5}\n{"value": \n', encoding="utf-8")
-    code, out, _ = reported(
-        "feeds", "receipts", str(lines), "--consumer", "dns3.bkk", "--agency", "TH-ISP"
-    )
-    assert "1 receipts recorded" in out
-    assert "line 2: not JSON" in out
-    array = tmp_path / "hits.json"
-    array.write_text('[{"value": "scam-shop.example", "hits": 6}]', encoding="utf-8")
-    code, out, _ = reported(
-        "feeds", "receipts", str(array), "--consumer", "dns4.bkk", "--agency", "TH-ISP"
-    )
-    assert "1 receipts recorded" in out
-    headless = tmp_path / "headless.csv"
-    headless.write_text("scam-shop.example,7\n", encoding="utf-8")
-    code, _, err = reported(
-        "feeds", "receipts", str(headless), "--consumer", "dns5.bkk", "--agency", "TH-ISP"
-    )
+    lines = receipts("hits.jsonl", b'{"value": "scam-shop.example", "hits": 5}\n{"value": \n')
+    assert "1 receipts recorded" in lines[1]
+    assert "line 2: not JSON" in lines[1]
+    array = receipts("hits.json", b'[{"value": "scam-shop.example", "hits": 6}]')
+    assert "1 receipts recorded" in array[1]
+    code, _, err = receipts("headless.csv", b"scam-shop.example,7\n")
     assert code == 65
     assert "header" in err
     code, out, err = reported(
