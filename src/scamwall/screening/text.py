@@ -276,10 +276,10 @@ class TextScreener:
             )
         candidates = [f.indicator for f in item.found]
         senders = _sender_indicators(item.message.sender, region, memo)
-        if any(snapshot.allowlist.match(s.kind, s.canonical) is not None for s in senders):
-            # one sender: allowlisted in one form (96110 as a sender id), it is not scored
-            # through another (96110 read as a number): only the allowlisted form is noted
-            senders = [s for s in senders if snapshot.allowlist.match(s.kind, s.canonical)]
+        # one sender: allowlisted in one form (96110 as a sender id), it is not scored through
+        # another (96110 read as a number): only the allowlisted form is looked up, and noted
+        allowed = [s for s in senders if snapshot.allowlist.match(s.kind, s.canonical)]
+        senders = allowed or senders
         candidates.extend(senders)
         if not candidates:
             return  # most messages: nothing to look up
