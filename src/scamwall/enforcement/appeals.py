@@ -217,12 +217,18 @@ def get_appeal(store: Store, appeal_id: int) -> Appeal:
     """One appeal by id (a pending one with the entries accepting it would take off)."""
     with store.reading() as connection:
         row = connection.execute(select(appeals).where(appeals.c.id == appeal_id)).first()
-        if row is not None and row.status == "pending":
-            entries = _covering_entries(connection, IndicatorKind(row.kind), row.value)
-            return replace(_appeal_from_row(row), entries=tuple(value for _, value in entries))
-    if row is None:
-        raise NotFound(f"no appeal {appeal_id}", appeal=appeal_id)
-    return _appeal_from_row(row)
+        if row is None:
+            raise NotFound(f"no appeal {appeal_id}", appeal=appeal_id)
+        return _with_entries(connection, _appeal_from_row(row))
+
+
+def _with_entries(connection: Connection, appeal: Appeal) -> Appeal:
+    """A pending appeal with the entries blocking its value now (what accepting it would take
+    off); a decided one as it is."""
+    if appeal.status != "pending":
+        return appeal
+    entries = _covering_entries(connection, appeal.kind, appeal.value)
+    return replace(appeal, entries=tuple(value for _, value in entries))
 
 
 def list_appeals(store: Store, *, status: str | None = None, limit: int = 100) -> list[Appeal]:
@@ -235,18 +241,8 @@ def list_appeals(store: Store, *, status: str | None = None, limit: int = 100) -
     if status is not None:
         query = query.where(appeals.c.status == status)
     with store.reading() as connection:
-        listed = [_appeal_from_row(row) for row in connection.execute(query)]
-        return [
-            replace(
-                appeal,
-                entries=tuple(
-                    value for _, value in _covering_entries(connection, appeal.kind, appeal.value)
-                ),
-            )
-            if appeal.status == "pending"
-            else appeal
-            for appeal in listed
-        ]
+        rows = connection.execute(query).all()
+        return [_with_entries(connection, _appeal_from_row(row)) for row in rows]
 
 
 def decide_appeal(
