@@ -61,7 +61,7 @@ class Prepared:
     #: ``text`` with native digits and full-width forms folded, character for character
     #: (:func:`~scamwall.indicators.text.fold_characters`): where indicators are looked for.
     folded: str = ""
-    #: Control characters removed from the message before anything read it.
+    #: Control characters read as spaces before anything read the message.
     controls: int = 0
 
 
