@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 import stix2
+from sqlalchemy import select
 from taxii2client.exceptions import AccessError
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
@@ -21,6 +22,8 @@ from scamwall.indicators import parse_indicator
 from scamwall.settings import Settings
 from scamwall.store import Sighting, Store
 from scamwall.store.access import Access
+from scamwall.store.audit import AuditLog
+from scamwall.store.schema import sightings
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 from tests.serving import serving
 
@@ -220,6 +223,44 @@ def test_writes_are_read_object_by_object_with_a_status(peer: Peer) -> None:
     assert public._raw["x_scamwall_new_sightings"] == 0
     assert [failed["id"] for failed in public.failures] == [f"sighting--{fact.id}"]
     assert "CLEAR only" in json.dumps(public.failures)
+
+
+def test_a_user_writes_for_its_own_agency_only_a_peer_for_its_country(peer: Peer) -> None:
+    from scamwall.exchange.stix_export import export_objects
+
+    peer.store.add_agency("TH-NBTC", name="NBTC", country="TH", kind=AgencyKind.TELECOM_REGULATOR)
+    access = Access(peer.store)
+    regulator = access.issue_token_for(
+        agency_code="TH-NBTC", role=Role.ANALYST, user_name="nbtc-analyst"
+    ).secret
+    thai_instance = access.issue_token_for(
+        agency_code="TH-NBTC", role=Role.PEER, user_name="thai-instance"
+    ).secret
+    police = Sighting(
+        indicator=parse_indicator("+66 92 555 0199"),
+        agency=peer.store.get_agency("TH-CCIB"),
+        observed_at=T0,
+        source_kind=SourceKind.POLICE_CASE,
+        confidence=100,
+        tlp=Tlp.CLEAR,
+    )
+    objects = list(export_objects([police]))
+
+    status = peer.collection(regulator, "Public").add_objects({"objects": objects})
+    assert status._raw["x_scamwall_new_sightings"] == 0
+    assert [failed["id"] for failed in status.failures] == [f"sighting--{police.id}"]
+    assert "reports for its own agency only" in json.dumps(status.failures)
+
+    status = peer.collection(thai_instance, "Public").add_objects({"objects": objects})
+    assert status._raw["x_scamwall_new_sightings"] == 1
+    with peer.store.engine.connect() as connection:
+        stored = connection.execute(select(sightings.c.agency_id, sightings.c.submitted_by)).one()
+    assert stored.agency_id == peer.store.get_agency("TH-CCIB").id
+    assert stored.submitted_by is not None  # the peer's user, not the agency named
+    written = [e for e in AuditLog(peer.store).entries() if e.action == "taxii_write"]
+    assert [e.detail["accepted"] for e in written] == [0, 1]
+    assert written[1].detail["sightings"] == [police.id]
+    assert written[0].origin == "127.0.0.1"
 
 
 def test_writes_and_reads_are_bounded(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -65,7 +65,7 @@ def _instance(stack: ExitStack, store: Store, url: str, peer_agency: str) -> Ins
     access = Access(store)
     access.add_group(GROUP, members=["CN-MPS", "TH-CCIB"])
     token = access.issue_token_for(
-        agency_code=peer_agency, role=Role.ANALYST, user_name=f"{peer_agency.lower()}-sync"
+        agency_code=peer_agency, role=Role.PEER, user_name=f"{peer_agency.lower()}-sync"
     ).secret
     settings = Settings(database_url=url, api_anonymous_per_minute=10_000)
     served = stack.enter_context(serving(create_app(settings, store=store)))

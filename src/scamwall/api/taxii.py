@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from scamwall import __version__, wire
-from scamwall.api.auth import CallerDep
+from scamwall.api.auth import CallerDep, client_address
 from scamwall.errors import InvalidInput, PayloadTooLarge, ScamwallError
 from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.reads import MAX_PAGE
@@ -291,7 +291,9 @@ async def add_objects(request: Request, caller: CallerDep, collection_id: str) -
         raise InvalidInput(f"the body is not JSON ({exc})", field="body") from None
     store = request.app.state.store
     found = await run_in_threadpool(get_collection, store, caller, collection_id)
-    result = await run_in_threadpool(write_objects, store, caller, found, envelope)
+    result = await run_in_threadpool(
+        lambda: write_objects(store, caller, found, envelope, origin=client_address(request))
+    )
     return TaxiiResponse(result, status_code=202)
 
 

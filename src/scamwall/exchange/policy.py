@@ -14,8 +14,10 @@ RED            only the users named on the sighting (the submitter is always nam
 ============== ====================================================================
 
 Roles narrow this further: ``feed`` clients (enforcement machines) read feeds, never sightings;
-``public`` callers see CLEAR only. ``admin`` manages agencies, groups and tokens but sees sightings
-like any analyst of its agency: administration is not a way around TLP.
+``public`` callers see CLEAR only; a ``peer`` (another country's instance syncing over TAXII)
+reads like an analyst of its agency, and writes only through TAXII, where it alone may report
+for the other agencies of its agency's country. ``admin`` manages agencies, groups and tokens
+but sees sightings like any analyst of its agency: administration is not a way around TLP.
 
 What a caller learns about sightings it may not see: for an indicator it can look up, the number
 of hidden sightings and of distinct agencies behind them, *except RED ones*, which are not counted
@@ -59,12 +61,15 @@ class Role(StrEnum):
     INVESTIGATOR = "investigator"
     FEED = "feed"
     PUBLIC = "public"
+    #: another instance's sync client: reads like an analyst of its agency; writes through TAXII
+    #: only, for the agencies of its agency's country (a national instance speaks for them)
+    PEER = "peer"
 
 
 #: Roles that may submit sightings.
 WRITERS = frozenset({Role.ADMIN, Role.ANALYST, Role.INVESTIGATOR})
 #: Roles that may read sightings (the public only CLEAR ones).
-READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.INVESTIGATOR, Role.PUBLIC})
+READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.INVESTIGATOR, Role.PUBLIC, Role.PEER})
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ from scamwall.exchange.stix_import import (
 )
 from scamwall.store import Sighting, Store
 from scamwall.store.access import Access
+from scamwall.store.audit import AuditLog
 from scamwall.store.schema import taxii_statuses
 from scamwall.vocabulary import Tlp
 
@@ -83,6 +84,18 @@ COLLECTION_NAMESPACE = uuid.UUID("5b0d7c1e-3f4a-5e2b-9a6c-8d7e0f1a2b3c")
 PUBLIC_ID = str(uuid.uuid5(COLLECTION_NAMESPACE, "public"))
 #: Objects one write may carry; a larger envelope is refused whole (413).
 MAX_WRITE_OBJECTS = 10_000
+#: Roles that may write to a collection: the writers, and peer instances (``Role.PEER``).
+TAXII_WRITERS = WRITERS | {Role.PEER}
+#: Sighting ids named in a write's audit entry, at most.
+_AUDIT_IDS = 1000
+_RELAYED = (
+    "relayed: it names an agency of another country, or one unknown here; its own instance "
+    "shares it"
+)
+_NOT_OWN = (
+    "it names another agency: a user reports for its own agency only (a peer instance's token, "
+    "role peer, reports for the agencies of its country)"
+)
 #: Reads of sightings one page may make: with ``match[…]`` filters that keep little, a page
 #: ends early (``more`` and a ``next`` token) instead of scanning the whole collection.
 MAX_READS_PER_PAGE = 8
@@ -118,8 +131,8 @@ def _group_collection_id(group_id: int) -> str:
 
 def collections_for(store: Store, caller: Caller) -> list[Collection]:
     """The collections ``caller`` may read or write: the public one, and one per sharing group
-    its agency belongs to (an administrator sees every group's, like any member of its own)."""
-    writer = caller.role in WRITERS and caller.is_member
+    its agency belongs to (an administrator's are those of its agency, like any member's)."""
+    writer = caller.role in TAXII_WRITERS and caller.is_member
     found = [
         Collection(
             PUBLIC_ID,
@@ -381,9 +394,11 @@ def write_objects(
     envelope: Any,
     *,
     region: str | None = None,
+    origin: str | None = None,
 ) -> dict[str, Any]:
     """Record the sightings of a peer's envelope ``{"objects": [...]}``; returns the TAXII
-    status resource, which is also kept for ``GET status/{id}``."""
+    status resource, which is also kept for ``GET status/{id}``. Audited, with the status, in
+    the transaction that records the sightings."""
     if not collection.can_write or caller.agency_code is None or caller.agency_id is None:
         raise PermissionDenied("this caller may not write to this collection")
     if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
@@ -397,9 +412,11 @@ def write_objects(
     requested = datetime.now(UTC)
     writer = store.get_agency(caller.agency_code)
     local = {agency.code: agency for agency in store.list_agencies()}
+    peer = caller.role is Role.PEER
     options = StixImportOptions(
         default_agency=writer.code,
-        agencies=peer_claims(writer, local),
+        # a peer instance speaks for its country's agencies; a user only for its own
+        agencies=peer_claims(writer, local if peer else {writer.code: writer}),
         region=region or writer.country,
         received_at=requested,
         max_objects=MAX_WRITE_OBJECTS,
@@ -412,15 +429,14 @@ def write_objects(
     accepted: list[Sighting] = []
     for fact in result.facts:
         problem = (
-            "relayed: it names an agency of another country, or one unknown here; its own "
-            "instance shares it"
+            (_RELAYED if peer else _NOT_OWN)
             if fact.agency_code == RELAYED
             else _collection_refuses(collection, fact.tlp)
         )
         if problem is not None:
             problems.setdefault(fact.index, []).append(problem)
             continue
-        sighting = fact.to_sighting(local.__getitem__)
+        sighting = replace(fact.to_sighting(local.__getitem__), submitted_by=caller.user_id)
         if collection.group_id is not None and sighting.tlp is Tlp.AMBER:
             sighting = _shared_with(sighting, collection.group_id)
         accepted.append(sighting)
@@ -436,22 +452,22 @@ def write_objects(
             failures.append({"id": name, "version": version, "message": message})
         else:
             successes.append({"id": name, "version": version})
-    written = store.record_sightings(accepted)
     status_id = str(uuid.uuid4())
-    status = {
-        "id": status_id,
-        "status": "complete",
-        "request_timestamp": format_timestamp(requested),
-        "total_count": len(objects),
-        "success_count": len(successes),
-        "successes": successes,
-        "failure_count": len(failures),
-        "failures": failures,
-        "pending_count": 0,
-        "pendings": [],
-        "x_scamwall_new_sightings": written.inserted,
-    }
     with store.transaction() as connection:
+        written = store.record_sightings(accepted, connection=connection)
+        status = {
+            "id": status_id,
+            "status": "complete",
+            "request_timestamp": format_timestamp(requested),
+            "total_count": len(objects),
+            "success_count": len(successes),
+            "successes": successes,
+            "failure_count": len(failures),
+            "failures": failures,
+            "pending_count": 0,
+            "pendings": [],
+            "x_scamwall_new_sightings": written.inserted,
+        }
         connection.execute(
             insert(taxii_statuses).values(
                 id=status_id,
@@ -459,6 +475,21 @@ def write_objects(
                 created_at=requested,
                 body=json.dumps(status, ensure_ascii=False),
             )
+        )
+        AuditLog(store).record(
+            caller,
+            "taxii_write",
+            target=f"collection:{collection.id}",
+            detail={
+                "status": status_id,
+                "objects": len(objects),
+                "refused": len(failures),
+                "accepted": written.inserted,
+                "duplicates": written.duplicates,
+                "sightings": [s.id for s in accepted[:_AUDIT_IDS]],
+            },
+            origin=origin,
+            connection=connection,
         )
     return status
 
