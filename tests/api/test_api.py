@@ -190,6 +190,7 @@ def test_wrong_expired_revoked_and_underprivileged_tokens(world: World) -> None:
     before = len(AuditLog(world.store).entries())
     bad = world.client.get("/v1/whoami", headers=world.auth("sw_nope"))
     assert "unknown token" in str(_assert_error(bad, 401, "not_authenticated")["message"])
+    assert bad.headers["WWW-Authenticate"].startswith("Bearer")
     _assert_error(
         world.client.get("/v1/whoami", headers={"Authorization": "Token x"}),
         401,
@@ -207,12 +208,12 @@ def test_wrong_expired_revoked_and_underprivileged_tokens(world: World) -> None:
 
     issued = world.client.post(
         "/v1/tokens",
-        json={"agency": "CN-MPS", "role": "analyst", "user": "wang"},
+        json={"agency": "TH-CCIB", "role": "analyst", "user": "wang"},
         headers=world.auth(world.admin),
     )
     assert issued.status_code == 201
     token, token_id = issued.json()["token"], issued.json()["id"]
-    assert world.client.get("/v1/whoami", headers=world.auth(token)).json()["agency"] == "CN-MPS"
+    assert world.client.get("/v1/whoami", headers=world.auth(token)).json()["agency"] == "TH-CCIB"
     assert (
         world.client.delete(f"/v1/tokens/{token_id}", headers=world.auth(world.admin)).status_code
         == 204
@@ -414,6 +415,56 @@ def test_group_names_are_one_name_whatever_the_case(world: World) -> None:
     assert response.json()["name"] == "Mekong joint operation"  # the existing group
     groups = world.client.get("/v1/groups", headers=world.auth(world.admin)).json()
     assert [g["name"] for g in groups] == ["Mekong joint operation"]
+
+
+def test_an_admin_cannot_read_another_agency_through_a_token_it_issues(world: World) -> None:
+    for role in ("analyst", "investigator", "admin", "peer"):
+        refused = world.client.post(
+            "/v1/tokens",
+            json={"agency": "CN-MPS", "role": role, "user": f"shadow-{role}"},
+            headers=world.auth(world.admin),
+        )
+        assert "scamwall token create" in str(
+            _assert_error(refused, 403, "permission_denied")["message"]
+        )
+    assert AuditLog(world.store).entries()[-1].action == "permission_denied"
+    resolver = world.client.post(
+        "/v1/tokens",
+        json={"agency": "cn-mps", "role": "feed", "user": "cn-resolver"},
+        headers=world.auth(world.admin),
+    )
+    assert resolver.status_code == 201, resolver.text
+
+
+def test_refusals_decided_past_the_role_check_are_audited(world: World) -> None:
+    log = AuditLog(world.store)
+    refused = world.client.post(
+        "/v1/feeds/receipts",
+        json={"consumer": "r1", "hits": [{"value": "scam.example", "hits": 3}]},
+        headers=world.auth(world.thai),
+    )
+    _assert_error(refused, 403, "permission_denied")
+    last = log.entries()[-1]
+    assert (last.action, last.target) == ("permission_denied", "/v1/feeds/receipts")
+    assert last.origin is not None
+
+
+def test_a_body_without_length_over_the_limit_is_413(world: World, database_url: str) -> None:
+    settings = Settings(database_url=database_url, api_max_body_bytes=2048)
+
+    def chunks() -> object:
+        yield b'{"sightings": ['
+        for _ in range(100):
+            yield b'{"value": "+66 92 555 0101"},'
+        yield b'{"value": "+66 92 555 0102"}]}'
+
+    with TestClient(create_app(settings, store=world.store)) as client:
+        big = client.post(
+            "/v1/sightings",
+            content=chunks(),
+            headers={**world.auth(world.thai), "Content-Type": "application/json"},
+        )
+    _assert_error(big, 413, "payload_too_large")
 
 
 def test_the_api_does_not_issue_tokens_for_existing_users(world: World) -> None:

@@ -12,11 +12,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scamwall import __version__
-from scamwall.api.auth import AnonymousRateLimit
+from scamwall.api.auth import AnonymousRateLimit, client_address
 from scamwall.api.calls import router as calls_router
 from scamwall.api.enforcement import (
     BlocklistHolder,
@@ -32,7 +33,7 @@ from scamwall.api.screening import router as screening_router
 from scamwall.api.taxii import is_taxii, taxii_error
 from scamwall.api.taxii import router as taxii_router
 from scamwall.enforcement.configured import publish_feeds
-from scamwall.errors import PayloadTooLarge, ScamwallError
+from scamwall.errors import NotAuthenticated, PayloadTooLarge, PermissionDenied, ScamwallError
 from scamwall.reputation import snapshot_for
 from scamwall.reputation.snapshot import SnapshotHolder
 from scamwall.runtime import freeze_long_lived
@@ -41,6 +42,7 @@ from scamwall.screening.configured import text_screener
 from scamwall.screening.web import WebScreener
 from scamwall.settings import Settings, get_settings
 from scamwall.store import Store
+from scamwall.store.audit import AuditLog
 
 __all__ = ["create_app", "error_body"]
 
@@ -98,6 +100,21 @@ class BodySizeLimit:
             status_code=413,
         )
         await body({"type": "http"}, _no_receive, send)
+
+
+#: The schemes a caller may answer a 401 with: the token as a bearer token, or as the password
+#: of Basic (peers that speak only Basic).
+_CHALLENGE = 'Bearer realm="scamwall", Basic realm="scamwall"'
+
+
+def _audit_refusal(request: Request, exc: PermissionDenied) -> None:
+    AuditLog(request.app.state.store).record(
+        getattr(request.state, "caller", None),
+        "permission_denied",
+        target=request.url.path,
+        detail={"reason": exc.message},
+        origin=client_address(request),
+    )
 
 
 async def _no_receive() -> Message:
@@ -207,6 +224,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         headers = {}
         if "retry_after" in exc.details:
             headers["Retry-After"] = str(exc.details["retry_after"])
+        if isinstance(exc, NotAuthenticated):
+            headers["WWW-Authenticate"] = _CHALLENGE
+        if isinstance(exc, PermissionDenied):  # every refusal, wherever it was decided
+            await run_in_threadpool(_audit_refusal, request, exc)
         if is_taxii(request):
             answer = taxii_error(exc.http_status, exc.code, exc.message)
             answer.headers.update(headers)
@@ -229,6 +250,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, PayloadTooLarge):
+            # a body without Content-Length, over the limit while FastAPI read it: the 413 the
+            # limit answers, not the 400 FastAPI makes of any error while it reads a body
+            return await _scamwall_error(request, exc.__cause__)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         if is_taxii(request):
             return taxii_error(exc.status_code, code, str(exc.detail))

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from scamwall.api.auth import CallerDep, client_address, require_role
-from scamwall.errors import AlreadyExists
+from scamwall.errors import AlreadyExists, PermissionDenied
 from scamwall.exchange.policy import READERS, WRITERS, Role
 from scamwall.exchange.reads import list_indicators, lookup
 from scamwall.indicators import IndicatorKind, parse_indicator
@@ -207,6 +207,11 @@ def post_group(request: Request, caller: CallerDep, body: NewGroup) -> dict[str,
     return _group_dict(group)
 
 
+#: Roles whose tokens read no restricted sightings (feeds, CLEAR): an admin may issue them for
+#: any agency through the API.
+_HOLDS_NO_SIGHTINGS = frozenset({Role.FEED, Role.PUBLIC})
+
+
 class NewToken(BaseModel):
     """A token to issue; the user is created when it does not exist."""
 
@@ -223,6 +228,14 @@ def post_token(request: Request, caller: CallerDep, body: NewToken) -> dict[str,
     only: it is stored hashed. Tokens for existing users come from the server's operator
     (`scamwall token create`): through the API, an admin cannot act as somebody else."""
     require_role(request, caller, ADMINS, "issue tokens")
+    if body.role not in _HOLDS_NO_SIGHTINGS and body.agency.upper() != caller.agency_code:
+        # a reading token of another agency would read that agency's AMBER: administration is
+        # not a way around TLP. The server's operator, who holds the database, issues those.
+        raise PermissionDenied(
+            f"through the API, an admin issues {body.role.value} tokens for its own agency only; "
+            f"a token that reads {body.agency}'s sightings is issued on the server with "
+            "`scamwall token create`"
+        )
     if body.user is not None and Access(_store(request)).user_exists(body.user):
         raise AlreadyExists(
             f"user {body.user} exists; a token for an existing user is issued on the server "
