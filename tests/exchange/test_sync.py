@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from fastapi import FastAPI
@@ -414,3 +415,13 @@ def test_a_fact_pulled_twice_in_one_batch_keeps_its_first_report(store: Store) -
     store.add_agency("MM-POL", name="MM-POL", country="MM", kind=AgencyKind.POLICE)
     outside = lookup(store, Access(store).agency_reader("MM-POL"), parse_indicator("same.example"))
     assert outside.sightings == ()
+
+
+def test_amber_goes_only_to_a_group_the_peer_agency_sees_it_through() -> None:
+    """A sighting shared with Other (not the peer's) and Zulu (the peer's): Zulu's collection,
+    never Other's, though both exist on the peer and Other comes first."""
+    targets = sync._Targets(public="public", groups={"other": "c-other", "zulu": "c-zulu"})
+    item = SimpleNamespace(sighting=SimpleNamespace(tlp=Tlp.AMBER, groups=frozenset({1, 2})))
+    names = {1: "Other", 2: "Zulu"}
+    assert targets.for_item(item, names, frozenset({2})) == "c-zulu"  # type: ignore[arg-type]
+    assert targets.for_item(item, names, frozenset({3})) is None  # type: ignore[arg-type]

@@ -515,13 +515,16 @@ class _Targets:
         }
         return cls(public, groups)
 
-    def for_item(self, item: SharedSighting, group_names: dict[int, str]) -> str | None:
+    def for_item(
+        self, item: SharedSighting, group_names: dict[int, str], entitled: frozenset[int]
+    ) -> str | None:
         """Where a sighting goes: TLP:CLEAR to the public collection (or a group's); GREEN to a
-        group's; AMBER only to the collection of a group it is shared with, by name, so the
+        group's; AMBER only to the collection of a group it is shared with and through which
+        the peer's agency may see it here (``entitled``: that agency's groups), by name, so the
         peer shares it with that group and no other. None: the peer offers no such place."""
         tlp = item.sighting.tlp
         if tlp is Tlp.AMBER:
-            for group_id in sorted(item.sighting.groups):
+            for group_id in sorted(item.sighting.groups & entitled):
                 name = group_names.get(group_id, "").casefold()
                 if name in self.groups:
                     return self.groups[name]
@@ -548,7 +551,7 @@ def _push(run: _Run, targets: _Targets) -> None:
         for item in page.items:
             if item.sighting.agency.country == peer_agency.country:
                 continue  # it came from there, or belongs there
-            target = targets.for_item(item, group_names)
+            target = targets.for_item(item, group_names, reader.group_ids)
             if target is None:
                 report.not_sent += 1
                 if held is None:
