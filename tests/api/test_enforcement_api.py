@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import World
 
 
@@ -100,6 +102,35 @@ def test_receipts_from_a_resolver_show_on_the_indicator(world: World) -> None:
         headers=World.auth(world.chinese),
     )
     assert analyst.status_code == 403
+
+
+def test_receipts_with_a_time_out_of_range_are_refused_by_field(world: World) -> None:
+    for field, value in (
+        ("period_start", "0001-01-01T00:00:00+14:00"),
+        ("period_end", "9999-12-31T23:59:59-14:00"),
+    ):
+        response = world.client.post(
+            "/v1/feeds/receipts",
+            json={"consumer": "r1", field: value, "hits": [{"value": "x.example", "hits": 1}]},
+            headers=World.auth(world.feed),
+        )
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["details"]["field"] == field
+
+
+def test_a_feed_that_fails_to_render_leaves_no_turn_behind() -> None:
+    from scamwall.api.enforcement import FeedCache
+    from scamwall.errors import InvalidInput
+
+    cache = FeedCache()
+
+    def unknown() -> Any:
+        raise InvalidInput("no such serial")
+
+    for serial in range(50):
+        with pytest.raises(InvalidInput):
+            cache.render(("rpz", serial), unknown)
+    assert cache._rendering == {}
 
 
 def test_an_appeal_from_the_public_decided_by_an_analyst(world: World) -> None:

@@ -106,17 +106,20 @@ class FeedCache:
             return found
         with self._lock:
             turn = self._rendering.setdefault(key, threading.Lock())
-        with turn:
-            found = self._cached(key)
-            if found is not None:
-                return found
-            made = make()
+        try:
+            with turn:
+                found = self._cached(key)
+                if found is not None:
+                    return found
+                made = make()
+                with self._lock:
+                    self._items[key] = made
+                    while len(self._items) > self._size:
+                        self._items.popitem(last=False)
+                return made
+        finally:  # made or failed (an unknown serial), the key's turn is over
             with self._lock:
-                self._items[key] = made
-                while len(self._items) > self._size:
-                    self._items.popitem(last=False)
                 self._rendering.pop(key, None)
-            return made
 
 
 def _store(request: Request) -> Store:

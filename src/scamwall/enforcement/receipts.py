@@ -37,9 +37,14 @@ def _moment(value: Any, field: str) -> datetime | None:
         raise InvalidInput(f"{field} must be an ISO 8601 time", field=field)
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except ValueError:
         raise InvalidInput(f"{field} is not an ISO 8601 time: {value!r}", field=field) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # a time whose UTC falls outside years 1-9999
+        raise InvalidInput(
+            f"{field} is out of range: {value!r}; give a time between years 1 and 9999 in UTC",
+            field=field,
+        ) from None
 
 
 def record_receipts(
