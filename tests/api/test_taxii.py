@@ -176,6 +176,16 @@ def test_one_object_versions_and_errors(peer: Peer) -> None:
     base = f"{peer.url}/taxii2/scamwall/collections/"
     refused = requests.get(base, headers={"Accept": "text/html"}, timeout=10)
     assert refused.status_code == 406
+    for accept in ("application/taxii+json;version=2.0", "application/taxii+json;q=0"):
+        older = requests.get(base, headers={"Accept": accept}, auth=("any", peer.chinese))
+        assert older.status_code == 406, accept
+    for accept in ("application/taxii+json", "text/html, application/*;q=0.5"):
+        taken = requests.get(base, headers={"Accept": accept}, auth=("any", peer.chinese))
+        assert taken.status_code == 200, accept
+    nobody = f"{base}{'0' * 8}-0000-0000-0000-{'0' * 12}/"
+    for path in ("objects/", "manifest/"):
+        unknown = requests.get(nobody + path, params={"match[spec_version]": "2.0"}, timeout=10)
+        assert unknown.status_code == 404, path
     wrong = requests.get(base, headers={"Authorization": "Bearer sw_nope"}, timeout=10)
     assert wrong.status_code == 401
     assert wrong.headers["content-type"].startswith("application/taxii+json")
@@ -274,9 +284,10 @@ def test_writes_and_reads_are_bounded(peer: Peer, monkeypatch: pytest.MonkeyPatc
     body = json.dumps({"objects": [1, 2, 3, 4]})
     too_many = requests.post(url, data=body, headers=headers, auth=auth, timeout=10)
     assert too_many.status_code == 413
-    wrong_type = requests.post(url, data=body, auth=auth, timeout=10,
-                               headers={"Content-Type": "text/plain"})  # fmt: skip
-    assert wrong_type.status_code == 415
+    for content_type in ("text/plain", "application/json", "application/taxii+json;version=2.0"):
+        wrong_type = requests.post(url, data=body, auth=auth, timeout=10,
+                                   headers={"Content-Type": content_type})  # fmt: skip
+        assert wrong_type.status_code == 415, content_type
     for day in range(40):
         _report(peer.store, "CN-MPS", f"shop-{day}.example", Tlp.GREEN, days=day)
     nothing = requests.get(

@@ -10,7 +10,7 @@ the public and reads the public collection. Every answer is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -58,7 +58,8 @@ router = APIRouter(
         for status in (400, 401, 403, 404, 406, 413, 415, 422, 429)
     },
 )
-_ACCEPTED = ("application/taxii+json", "*/*", "application/*")
+#: Ranges of an Accept header that take the TAXII 2.1 media type, besides that type itself.
+_ACCEPTED = ("*/*", "application/*")
 
 
 class TaxiiResponse(JSONResponse):
@@ -78,10 +79,30 @@ def taxii_error(status: int, title: str, description: str) -> TaxiiResponse:
     )
 
 
+def _media_ranges(header: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """The media types of an Accept or Content-Type header, lower case, with their
+    parameters."""
+    for part in header.split(","):
+        kind, *parameters = (piece.strip() for piece in part.split(";"))
+        named = dict(p.partition("=")[::2] for p in parameters)
+        yield kind.lower(), {k.strip().lower(): v.strip().strip('"') for k, v in named.items()}
+
+
+def _taxii_21(kind: str, parameters: dict[str, str]) -> bool:
+    """The TAXII media type, of version 2.1 or none named."""
+    return kind == MEDIA_TAXII.split(";")[0] and parameters.get("version", "2.1") == "2.1"
+
+
 def _check_accept(request: Request) -> None:
     accept = request.headers.get("accept")
-    if accept and not any(kind in accept for kind in _ACCEPTED):
-        raise _NotAcceptable(accept)
+    if not accept:
+        return
+    for kind, parameters in _media_ranges(accept):
+        if parameters.get("q", "1").strip("0.") == "":
+            continue  # q=0: "not this one"
+        if kind in _ACCEPTED or _taxii_21(kind, parameters):
+            return
+    raise _NotAcceptable(accept)
 
 
 class _NotAcceptable(ScamwallError):
@@ -229,10 +250,10 @@ async def _paged(
 ) -> TaxiiResponse:
     """A page of the collection as ``render`` shows it, with the X-TAXII-Date-Added headers."""
     _check_accept(request)
-    if query.keep is None:
-        return TaxiiResponse({"more": False, "objects": []})
     store = request.app.state.store
     found = await run_in_threadpool(get_collection, store, caller, collection_id)
+    if query.keep is None:  # a filter nothing here can match, on a collection the caller has
+        return TaxiiResponse({"more": False, "objects": []})
     legal = DefaultLegalBasis.from_settings(request.app.state.settings)
     page = await run_in_threadpool(
         lambda: object_page(
@@ -279,7 +300,7 @@ async def add_objects(request: Request, caller: CallerDep, collection_id: str) -
     """Add a peer's objects (an envelope); answers the status of the write, 202."""
     _check_accept(request)
     content_type = request.headers.get("content-type", "")
-    if "json" not in content_type:
+    if not any(_taxii_21(kind, parameters) for kind, parameters in _media_ranges(content_type)):
         raise _UnsupportedMedia(content_type)
     raw = await request.body()
     limit = request.app.state.settings.api_max_body_bytes
