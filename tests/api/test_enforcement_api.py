@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from scamwall.store.audit import AuditLog
 from tests.api.conftest import World
 
 
@@ -28,6 +29,9 @@ def _publish(world: World) -> dict[str, Any]:
 def test_feeds_are_served_to_feed_clients_with_etags(world: World) -> None:
     _report(world, "scam-shop.example", "203.0.113.0/24", "+66812345678")
     assert _publish(world)["added"] == 3
+    published = AuditLog(world.store).entries()[-1]
+    assert (published.action, published.detail["added"]) == ("feeds_publish", 3)
+    assert published.origin is not None
     feed = World.auth(world.feed)
     refused = world.client.get("/v1/feeds/rpz")
     assert refused.status_code == 403

@@ -225,7 +225,15 @@ async def post_publish(request: Request, caller: CallerDep) -> dict[str, Any]:
     require_role(request, caller, CURATORS, "publish the feeds")
     state = request.app.state
     snapshot = await run_in_threadpool(state.reputation.refresh)
-    result = await run_in_threadpool(publish_feeds, _store(request), state.settings, snapshot)
+    result = await run_in_threadpool(
+        lambda: publish_feeds(
+            _store(request),
+            state.settings,
+            snapshot,
+            caller=caller,
+            origin=client_address(request),
+        )
+    )
     await run_in_threadpool(state.blocklist.refresh)
     return result.as_dict()
 

@@ -117,7 +117,7 @@ def feeds_publish(as_json: JsonFlag = False) -> None:
     """Bring the feeds in line with the current reputation; a new serial if anything changed.
     Values both reported and allowlisted are listed as conflicts (never exported)."""
     with opened_store() as store:
-        result = publish_feeds(store, get_settings()).as_dict()
+        result = publish_feeds(store, get_settings(), caller=local_operator()).as_dict()
     if as_json:
         emit(result)
         return

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from scamwall.enforcement.feeds import Publication, feed_state, publish
 from scamwall.enforcement.formats import FeedOptions, feed_format, render_change, render_full
 from scamwall.errors import InvalidInput
+from scamwall.exchange.policy import Caller
 from scamwall.reputation import snapshot_for
 from scamwall.reputation.snapshot import ReputationSnapshot
 from scamwall.settings import Settings
 from scamwall.store import Store
+from scamwall.store.audit import AuditLog
 
 __all__ = ["RenderedFeed", "feed_options", "publish_feeds", "render_feed"]
 
@@ -25,16 +27,37 @@ def feed_options(settings: Settings) -> FeedOptions:
 
 
 def publish_feeds(
-    store: Store, settings: Settings, snapshot: ReputationSnapshot | None = None
+    store: Store,
+    settings: Settings,
+    snapshot: ReputationSnapshot | None = None,
+    *,
+    caller: Caller | None = None,
+    origin: str | None = None,
 ) -> Publication:
-    """Publish a new serial if the reputation (a fresh snapshot unless given) calls for one."""
+    """Publish a new serial if the reputation (a fresh snapshot unless given) calls for one.
+    Asked for by ``caller`` (a person, not the server's own schedule): audited."""
     snapshot = snapshot if snapshot is not None else snapshot_for(store, settings)
-    return publish(
+    publication = publish(
         store,
         snapshot,
         min_score=settings.enforcement_min_score,
         entry_days=settings.enforcement_entry_days,
     )
+    if caller is not None:
+        AuditLog(store).record(
+            caller,
+            "feeds_publish",
+            target=f"serial:{publication.serial}",
+            detail={
+                "changed": publication.changed,
+                "added": publication.added,
+                "removed": publication.removed,
+                "active": publication.active,
+                "conflicts": publication.conflicts,
+            },
+            origin=origin,
+        )
+    return publication
 
 
 @dataclass(frozen=True, slots=True)
