@@ -345,6 +345,21 @@ def test_openapi_is_served(world: World) -> None:
     assert datetime.now(UTC).year >= 2026
 
 
+def test_answers_are_not_stored_sniffed_or_framed(world: World) -> None:
+    looked_up = world.client.get(
+        "/v1/indicators/lookup", params={"value": "+66925550101"}, headers=world.auth(world.thai)
+    )
+    assert looked_up.headers["cache-control"] == "no-store"
+    assert looked_up.headers["x-content-type-options"] == "nosniff"
+    page = world.client.get("/blocked", params={"name": "scam.example", "lang": "en"})
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    feeds = world.client.get("/v1/feeds", headers=world.auth(world.feed))
+    assert feeds.headers["cache-control"] == "no-store"  # the list of serials: not a feed file
+    rpz = world.client.get("/v1/feeds/rpz", headers=world.auth(world.feed))
+    assert "no-store" not in rpz.headers.get("cache-control", "")
+
+
 def test_control_characters_are_refused_not_crashing_the_database(world: World) -> None:
     admin = world.auth(world.admin)
     bad_name = world.client.post(

@@ -148,6 +148,41 @@ def _refresh_every(app: FastAPI, seconds: float, stop: threading.Event) -> None:
             log.exception("reputation snapshot refresh or feed publication failed")
 
 
+class SecurityHeaders:
+    """Headers every answer carries: no content sniffing, no framing (the warning page and the
+    appeal form are not to be put inside another site's page), and, for the API's answers
+    outside the feeds, no storing in caches (look-ups carry AMBER and RED data, a token's
+    secret is in one answer). Feeds keep their ETags for conditional requests."""
+
+    _ALWAYS = (
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"content-security-policy", b"frame-ancestors 'none'"),
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        private = path.startswith(("/v1/", "/taxii2/")) and not path.startswith("/v1/feeds/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in self._ALWAYS if h[0] not in present)
+                if private and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 class WalledGarden:
     """Answer a page request (GET or HEAD, outside the API's ``/v1``) whose Host is a blocked
     name with the warning page: resolvers send visitors of blocked sites here (the RPZ's
@@ -278,5 +313,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(taxii_router)
     app.include_router(warning_router)
     app.add_middleware(WalledGarden)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, limit=config.api_max_body_bytes)
     return app
