@@ -93,3 +93,12 @@ def test_disabling_a_user_refuses_their_tokens(cli) -> None:  # type: ignore[no-
     code, _, err = cli("lookup", "+66925550101", "--as", token)
     assert (code, "disabled" in err) == (77, True)
     assert cli("user", "disable", "nobody")[0] == 66
+
+
+def test_user_names_are_ascii_so_none_passes_for_another(cli) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = cli(
+        "token", "create", "--agency", "TH-CCIB", "--role", "analyst", "--user", "cn_\u0430"
+    )
+    assert code == 65
+    assert "ASCII" in err
+    assert cli("token", "create", "--agency", "TH-CCIB", "--role", "peer", "--user", "cn_a")[0] == 0

@@ -760,3 +760,11 @@ def test_options_are_checked_once_up_front() -> None:
         MispImportOptions(max_file_bytes=0)
     with pytest.raises(InvalidIndicator):
         MispImportOptions(region="XX")
+
+
+def test_times_in_digits_of_another_script_are_not_unix_seconds() -> None:
+    from scamwall.exchange.misp.fields import read_moment
+
+    assert read_moment("1700000000").year == 2023
+    with pytest.raises(ValueError, match="isoformat"):
+        read_moment("\u0661\u0667\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660")

@@ -112,9 +112,13 @@ class Access:
         """Register a user (or machine client) of an agency."""
         agency = self.store.get_agency(agency_code)
         clean = name.strip().lower()
-        if not 2 <= len(clean) <= 64 or not all(ch.isalnum() or ch in "-_.@" for ch in clean):
+        # ASCII only: a name in look-alike letters of another script (Cyrillic "а" for Latin
+        # "a") would be a second user that reads, on a RED sighting, like the first
+        if not 2 <= len(clean) <= 64 or not all(
+            ch.isascii() and (ch.isalnum() or ch in "-_.@") for ch in clean
+        ):
             raise InvalidInput(
-                f"user name {name!r} must be 2-64 letters, digits or -_.@", field="name"
+                f"user name {name!r} must be 2-64 ASCII letters, digits or -_.@", field="name"
             )
         try:
             with self.store.transaction() as connection:

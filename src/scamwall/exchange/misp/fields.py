@@ -77,7 +77,9 @@ def read_moment(value: Any) -> datetime:
     """
     if isinstance(value, bool):
         raise TypeError(value)
-    if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+    if isinstance(value, int | float) or (
+        isinstance(value, str) and value.isascii() and value.isdigit()
+    ):
         return datetime.fromtimestamp(int(value), UTC)
     moment = datetime.fromisoformat(value)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
