@@ -425,3 +425,31 @@ def test_amber_goes_only_to_a_group_the_peer_agency_sees_it_through() -> None:
     names = {1: "Other", 2: "Zulu"}
     assert targets.for_item(item, names, frozenset({2})) == "c-zulu"  # type: ignore[arg-type]
     assert targets.for_item(item, names, frozenset({3})) is None  # type: ignore[arg-type]
+
+
+def test_a_peer_that_says_more_without_next_is_paged_by_date_added(store: Store) -> None:
+    """TAXII 2.1: with ``more`` and no ``next``, go on from X-TAXII-Date-Added-Last."""
+    agency = store.add_agency("CN-MPS", name="CN-MPS", country="CN", kind=AgencyKind.POLICE)
+    pages = [list(export_objects([_report(agency, f"shop-{n}.example")])) for n in range(5)]
+    stamps = [f"2026-11-01T00:0{n}:00.000Z" for n in range(5)]
+    asked: list[str | None] = []
+    app = _peer_app("by-date")
+
+    @app.get(PEER_ROOT + "collections/{ident}/objects/")
+    def objects(added_after: str | None = None) -> Response:
+        asked.append(added_after)
+        at = 0 if added_after is None else stamps.index(added_after) + 1
+        body = {"more": at < len(pages) - 1, "objects": pages[at]}
+        return Response(
+            json.dumps(body),
+            media_type="application/taxii+json;version=2.1",
+            headers={"X-TAXII-Date-Added-First": stamps[at], "X-TAXII-Date-Added-Last": stamps[at]},
+        )
+
+    with serving(app) as url:
+        report = sync_with_peer(
+            store, url + "/taxii2/", "sw_x", peer_agency_code="CN-MPS", push=False
+        )
+    assert report.pulled_new == 5
+    assert _stored(store) == {f"shop-{n}.example" for n in range(5)}
+    assert asked == [None, *stamps[:4]]

@@ -257,8 +257,19 @@ def _envelope(body: bytes, url: str) -> tuple[Any, int]:
         page = _json(body, url)
         if not isinstance(page, dict) or not isinstance(page.get("objects", []), list):
             raise PeerUnavailable(f"{url}: the answer is not a TAXII envelope") from None
-        return (page.get("next") if page.get("more") else None), len(page.get("objects", []))
-    return (envelope.next if envelope.more else None), len(envelope.objects)
+        return _following(bool(page.get("more")), page.get("next")), len(page.get("objects", []))
+    return _following(envelope.more, envelope.next), len(envelope.objects)
+
+
+#: What a page's ``following`` is when the peer says there is more but gives no ``next``: TAXII
+#: 2.1 lets a client go on with ``added_after`` set to the page's ``X-TAXII-Date-Added-Last``.
+BY_DATE = "\x00by-date"
+
+
+def _following(more: bool, token: Any) -> Any:
+    if not more:
+        return None
+    return token if token is not None else BY_DATE
 
 
 @dataclass
@@ -450,13 +461,21 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
                     pending = ahead.submit(fetch, None)
                     continue
                 following = page.following
-                done = not isinstance(following, str) or following == next_token or not page.count
+                last = page.date_added_last
+                before = {"after": after, "next": next_token}
+                if following == BY_DATE:  # more, no next: on from the page's newest object
+                    following = None
+                    done = not page.count or not last or last == after
+                    if not done:
+                        after = last
+                else:
+                    done = (
+                        not isinstance(following, str) or following == next_token or not page.count
+                    )
                 if not done:
                     pending = ahead.submit(fetch, following)
-                last = page.date_added_last
                 if last and (newest is None or last > newest):
                     newest = last
-                before = {"after": after, "next": next_token}
                 reading.append((readers.submit(page.body, more=not done), page.count, before))
                 if done:
                     write({"after": _earlier(newest, bounds), "next": None})
