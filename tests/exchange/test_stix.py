@@ -413,6 +413,16 @@ def test_round_trip_gives_back_the_same_facts(sightings: list[Sighting]) -> None
         assert fact.legal_basis == basis
 
 
+def test_a_value_seen_amber_then_green_comes_back_amber_then_green() -> None:
+    """The export marks the indicator with its first sighting's TLP; each scamwall sighting
+    keeps its own on the way back in (a GREEN fact must not turn AMBER at the peer)."""
+    value = INDICATORS[0]
+    facts = [_sighting(value, tlp=Tlp.AMBER), _sighting(value, minutes=1, tlp=Tlp.GREEN)]
+    text = "".join(iter_bundle_json(facts))
+    result = import_bundle(text.encode(), _options(agencies=_same_codes))
+    assert [f.tlp for f in result.facts] == [Tlp.AMBER, Tlp.GREEN]
+
+
 def test_import_canonicalises_what_a_peer_wrote() -> None:
     bundle = _bundle(_indicator("[domain-name:value = 'Example.COM.']"))
     (fact,) = import_bundle(bundle, _options()).facts

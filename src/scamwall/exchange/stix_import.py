@@ -451,9 +451,18 @@ class _Reader:
             indicator=parsed.indicator,
             refs=where or [_optional_ref(stix_object, "created_by_ref")],
             observed_at=self._observed_at(stix_object[seen], seen),
-            tlp=self._fact_tlp(stix_object, parsed.tlp),
+            tlp=self._fact_tlp(
+                stix_object, None if self._marks_itself(stix_object) else parsed.tlp
+            ),
             confidence=parsed.confidence if confidence is None else confidence,
         )
+
+    def _marks_itself(self, sighting: StixObject) -> bool:
+        """A scamwall sighting with its own TLP marking: that marking is the fact's. A scamwall
+        export marks an indicator with the TLP of the first of its sightings there (a GREEN
+        sighting after an AMBER one shares an AMBER indicator). Another tool's sighting takes
+        the stricter of its own marking and its indicator's."""
+        return "x_scamwall_source_kind" in sighting and self._tlp(sighting) is not None
 
     def _lone_indicator(self, index: int, stix_object: StixObject) -> None:
         parsed = self.indicators[stix_object["id"]]
