@@ -273,6 +273,32 @@ def test_a_user_writes_for_its_own_agency_only_a_peer_for_its_country(peer: Peer
     assert written[0].origin == "127.0.0.1"
 
 
+def test_an_object_recorded_for_some_of_its_agencies_is_a_success_naming_the_rest(
+    peer: Peer,
+) -> None:
+    from scamwall.exchange.stix_export import agency_identity, export_objects
+
+    fact = Sighting(
+        indicator=parse_indicator("mixed.example"),
+        agency=peer.store.get_agency("TH-CCIB"),
+        observed_at=T0,
+        source_kind=SourceKind.POLICE_CASE,
+        confidence=90,
+        tlp=Tlp.CLEAR,
+    )
+    objects = list(export_objects([fact]))
+    chinese = agency_identity(peer.store.get_agency("CN-MPS"))
+    for obj in objects:
+        if obj["type"] == "sighting":
+            obj["where_sighted_refs"] = [*obj["where_sighted_refs"], chinese["id"]]
+    objects.append(chinese)
+    status = peer.collection(peer.thai, "Public").add_objects({"objects": objects})
+    assert status._raw["x_scamwall_new_sightings"] == 1
+    assert status.failure_count == 0
+    partly = [s for s in status.successes if s["id"] == f"sighting--{fact.id}"]
+    assert partly[0]["message"].startswith("partly: it names another agency")
+
+
 def test_writes_and_reads_are_bounded(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
     from scamwall.exchange import taxii
 

@@ -427,6 +427,7 @@ def write_objects(
         if reject.index is not None:
             problems.setdefault(reject.index, []).append(str(reject))
     accepted: list[Sighting] = []
+    taken: set[int] = set()  # objects with at least one fact recorded
     for fact in result.facts:
         problem = (
             (_RELAYED if peer else _NOT_OWN)
@@ -440,7 +441,10 @@ def write_objects(
         if collection.group_id is not None and sighting.tlp is Tlp.AMBER:
             sighting = _shared_with(sighting, collection.group_id)
         accepted.append(sighting)
-    # every object is accounted for: read (a sighting recorded, or context it needed) or not
+        taken.add(fact.index)
+    # every object is accounted for: read (a sighting recorded, or context it needed) or not;
+    # one recorded for some of the agencies it names and refused for others is a success that
+    # names what was refused (a peer must not send it again)
     stamp = format_timestamp(requested)
     successes, failures = [], []
     for index, obj in enumerate(objects):
@@ -449,7 +453,10 @@ def write_objects(
         version = _stated_version(obj) or stamp
         if index in problems:
             message = "; ".join(problems[index])[:1000]
-            failures.append({"id": name, "version": version, "message": message})
+            if index in taken:
+                successes.append({"id": name, "version": version, "message": f"partly: {message}"})
+            else:
+                failures.append({"id": name, "version": version, "message": message})
         else:
             successes.append({"id": name, "version": version})
     status_id = str(uuid.uuid4())
