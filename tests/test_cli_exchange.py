@@ -30,12 +30,19 @@ def test_misp_export_for_a_peer_then_import_on_another_instance(
     )
     code, out, err = cli("ingest", str(source), "--agency", "TH-CCIB")
     assert code == 0, err
+    for agency, value in (("CN-MPS", "cn-own.example"), ("LA-POLICE", "lao-casino.example")):
+        other = tmp_path / f"{agency}.csv"
+        other.write_text(f"value,tlp\n{value},clear\n", encoding="utf-8")
+        assert cli("ingest", str(other), "--agency", agency)[0] == 0
 
     cn_event, la_event = tmp_path / "cn.json", tmp_path / "la.json"
     for peer, path in (("CN-MPS", cn_event), ("LA-POLICE", la_event)):
         code, _, err = cli("misp", "export", "--for", peer, "--from", "TH-CCIB", "--out", str(path))
         assert code == 0, err
+        assert "2 left out" in " ".join(err.split())
     values = {a["value"] for a in _attributes(cn_event)}
+    # neither its own nor a third country's sighting goes out as TH-CCIB's
+    assert not {"cn-own.example", "lao-casino.example"} & values
     assert "+66812345678" in values
     assert "scam-bank.example" in values  # AMBER shared with CN-MPS's group goes to it
     assert "wallet-hidden.example" not in values  # AMBER not shared with it stays home

@@ -73,17 +73,31 @@ def misp_export(
     info: Annotated[str, typer.Option(help="The event's title.")] = "scamwall fraud indicators",
     added_after: AddedAfterOption = None,
 ) -> None:
-    """Write one MISP event with the sightings the receiving agency may see (TLP CLEAR, GREEN,
-    AMBER shared with it; never RED or AMBER+STRICT), with TLP and fraud taxonomy tags."""
+    """Write one MISP event, created by the --from agency, with the sightings of its country's
+    agencies the receiving agency may see (TLP CLEAR, GREEN, AMBER shared with it; never RED or
+    AMBER+STRICT), with TLP and fraud taxonomy tags."""
     from scamwall.exchange.misp import export_misp_event  # noqa: PLC0415 - pymisp loads here
 
     with opened_store() as store:
         creator = store.get_agency(source_agency.upper())
-        sightings = list(sightings_for(store, for_agency.upper(), added_after))
+        recipient = store.get_agency(for_agency.upper())
+        shared = list(sightings_for(store, recipient.code, added_after))
+    # the event speaks as its creator, so it holds what the creator's country reported (a
+    # national instance speaks for its agencies), less the recipient's own, which it has
+    sightings = [
+        s for s in shared if s.agency.country == creator.country and s.agency.code != recipient.code
+    ]
     exported = export_misp_event(sightings, info=info, agency=creator)
     out_file.write_text(exported.to_json(indent=2), encoding="utf-8")
+    left = len(shared) - len(sightings)
     err.print(
-        f"{len(exported.exported)} sightings exported for {for_agency.upper()} to {out_file}"
+        f"{len(exported.exported)} sightings exported for {recipient.code} to {out_file}"
+        + (
+            f" ({left} left out: another country's, which its instance shares, or "
+            f"{recipient.code}'s own)"
+            if left
+            else ""
+        )
         + (f" ({len(exported.refused)} refused by their marking)" if exported.refused else "")
         + (
             f" ({len(exported.receipts)} enforcement receipts kept home: a block is not a report)"
