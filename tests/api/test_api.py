@@ -513,6 +513,17 @@ def test_feed_refusals_and_sensitive_listings_are_audited(world: World) -> None:
         "/v1/indicators", params={"tlp": "amber+strict"}, headers=world.auth(world.thai)
     )
     assert log.entries()[-1].action == "list"
+    _submit(world, world.thai, [{"value": "+66 92 555 0191", "tlp": "clear"}])
+    before = len(log.entries())
+    listed = world.client.get("/v1/indicators", headers=world.auth(world.thai)).json()
+    assert len(listed["items"]) == 2
+    last = log.entries()[-1]
+    assert len(log.entries()) == before + 1  # no filter, AMBER+STRICT among the answers
+    assert last.action == "list"
+    assert len(last.detail["indicators"]) == 1  # the AMBER+STRICT one, not the CLEAR one
+    before = len(log.entries())
+    world.client.get("/v1/indicators", params={"tlp": "clear"}, headers=world.auth(world.thai))
+    assert len(log.entries()) == before
     out_of_range = world.client.get(
         "/v1/indicators",
         params={"observed_after": "0001-01-01T00:00:00+01:00"},

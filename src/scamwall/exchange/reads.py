@@ -265,9 +265,15 @@ def list_indicators(
     visible_count = (
         select(func.count()).where(and_(*conditions)).correlate(indicators).scalar_subquery()
     )
-    query = select(indicators, visible_count.label("visible_sightings")).where(
-        exists().where(and_(*conditions))
+    # which indicators hold AMBER/RED data is itself sensitive: such rows are audited
+    sensitive = (
+        exists()
+        .where(and_(*conditions, sightings.c.tlp.in_([t.value for t in AUDITED_TLPS])))
+        .correlate(indicators)
     )
+    query = select(
+        indicators, visible_count.label("visible_sightings"), sensitive.label("sensitive")
+    ).where(exists().where(and_(*conditions)))
     if kind is not None:
         query = query.where(indicators.c.kind == kind.value)
     if registered_domain is not None:
@@ -293,12 +299,13 @@ def list_indicators(
         }
         for r in rows
     )
-    if tlp in AUDITED_TLPS and items:  # which indicators hold AMBER/RED data is itself sensitive
+    audited = [str(r.id) for r in rows if r.sensitive]
+    if audited:
         AuditLog(store).record(
             caller,
             "list",
             target=f"tlp:{tlp.value}" if tlp else None,
-            detail={"indicators": [item["id"] for item in items]},
+            detail={"indicators": audited},
             origin=origin,
         )
     return IndicatorPage(items, str(rows[-1].id) if more and rows else None)
