@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from scamwall.store.audit import AuditLog
 from tests.api.conftest import World
 
 
@@ -110,3 +111,6 @@ def test_allowlist_and_false_positives_need_the_right_roles(world: World) -> Non
         "/v1/false-positives", json={"value": "0812345678"}, headers=World.auth(world.feed)
     )
     assert feed.status_code == 403
+    audited = {e.action: e.origin for e in AuditLog(world.store).entries()}
+    for action in ("allowlist.add", "allowlist.remove", "false_positive.report"):
+        assert audited[action] is not None, action  # the request's address

@@ -334,6 +334,7 @@ def post_decision(
         note=body.note,
         caller=caller,
         snapshot_version=request.app.state.reputation.current.version,
+        origin=client_address(request),
     )
     request.app.state.blocklist.refresh()
     return appeal.as_dict()

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from scamwall import wire
-from scamwall.api.auth import CallerDep, require_role
+from scamwall.api.auth import CallerDep, client_address, require_role
 from scamwall.api.routes import ERRORS
 from scamwall.errors import PayloadTooLarge
 from scamwall.exchange.policy import READERS, WRITERS, Caller, Role
@@ -163,7 +163,12 @@ def post_allowlist(request: Request, caller: CallerDep, body: AllowRequest) -> d
     """Allowlist a value (admin or analyst); it takes effect at the next snapshot."""
     require_role(request, caller, CURATORS, "change the allowlist")
     entry = add_allowlist_entry(
-        _store(request), body.value, reason=body.reason, caller=caller, kind=body.kind
+        _store(request),
+        body.value,
+        reason=body.reason,
+        caller=caller,
+        kind=body.kind,
+        origin=client_address(request),
     )
     return entry.as_dict()
 
@@ -177,7 +182,10 @@ def delete_allowlist(
 ) -> dict[str, str]:
     """Take a value off the operator's allowlist (admin or analyst)."""
     require_role(request, caller, CURATORS, "change the allowlist")
-    return remove_allowlist_entry(_store(request), value, caller=caller, kind=kind).as_dict()
+    removed = remove_allowlist_entry(
+        _store(request), value, caller=caller, kind=kind, origin=client_address(request)
+    )
+    return removed.as_dict()
 
 
 class FalsePositiveRequest(BaseModel):
@@ -204,5 +212,6 @@ def post_false_positive(
         note=body.note,
         kind=body.kind,
         region=body.region,
+        origin=client_address(request),
     )
     return report.as_dict()

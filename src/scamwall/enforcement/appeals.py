@@ -253,6 +253,7 @@ def decide_appeal(
     note: str,
     caller: Caller,
     snapshot_version: str = "appeal",
+    origin: str | None = None,
 ) -> Appeal:
     """Accept or reject a pending appeal (see the module docstring); audited."""
     why = clean_text(note, field="note", max_length=2000)
@@ -304,6 +305,7 @@ def decide_appeal(
                 "disputed_sightings": disputed,
                 "serial": serial,
             },
+            origin=origin,
             connection=connection,
         )
     decided = _appeal_from_row(row)

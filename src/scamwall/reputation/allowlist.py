@@ -199,9 +199,10 @@ def add_allowlist_entry(
     reason: str,
     caller: Caller,
     kind: str | IndicatorKind | None = None,
+    origin: str | None = None,
 ) -> AllowEntry:
-    """Allowlist ``value`` (audited); adding a value already on the operator's list is a no-op
-    that returns the existing entry."""
+    """Allowlist ``value`` (audited, with the ``origin`` of the request); adding a value
+    already on the operator's list is a no-op that returns the existing entry."""
     indicator = allowlist_value(value, kind)
     why = clean_text(reason, field="reason", max_length=500)
     if not why:
@@ -224,13 +225,19 @@ def add_allowlist_entry(
             "allowlist.add",
             target=f"{indicator.kind.value}:{indicator.canonical}",
             detail={"reason": why},
+            origin=origin,
             connection=connection,
         )
     return AllowEntry(indicator.kind, indicator.canonical, why, "operator")
 
 
 def remove_allowlist_entry(
-    store: Store, value: str, *, caller: Caller, kind: str | IndicatorKind | None = None
+    store: Store,
+    value: str,
+    *,
+    caller: Caller,
+    kind: str | IndicatorKind | None = None,
+    origin: str | None = None,
 ) -> AllowEntry:
     """Take ``value`` off the operator's list (audited); shipped entries cannot be removed."""
     indicator = allowlist_value(value, kind)
@@ -259,6 +266,7 @@ def remove_allowlist_entry(
             caller,
             "allowlist.remove",
             target=f"{indicator.kind.value}:{indicator.canonical}",
+            origin=origin,
             connection=connection,
         )
     return AllowEntry(indicator.kind, indicator.canonical, row.reason, "operator")

@@ -52,6 +52,7 @@ def report_false_positive(
     note: str | None = None,
     kind: str | IndicatorKind | None = None,
     region: str | None = None,
+    origin: str | None = None,
 ) -> FalsePositiveReport:
     """Record (and audit) that ``agency_code`` holds ``value`` to be no fraud."""
     if caller.role not in WRITERS:
@@ -89,6 +90,7 @@ def report_false_positive(
             "false_positive.report",
             target=f"{indicator.kind.value}:{indicator.canonical}",
             detail={"agency": agency.code},
+            origin=origin,
             connection=connection,
         )
     assert new_id is not None
