@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from scamwall.store import Store
+from scamwall.store.audit import AuditLog
+
 Cli = Callable[..., tuple[int, str, str]]
 
 
@@ -58,6 +61,10 @@ def test_misp_export_for_a_peer_then_import_on_another_instance(
     assert "2 sightings stored" in " ".join(err.split())
     code, _, err = cli("misp", "import", str(cn_event), "--peer", "TH-CCIB")
     assert "0 sightings stored (2 already known)" in " ".join(err.split())
+    chinese = Store.open(f"sqlite:///{tmp_path / 'cn.db'}")
+    imports = [e for e in AuditLog(chinese).entries() if e.action == "misp_import"]
+    chinese.close()
+    assert [e.detail["accepted"] for e in imports] == [2]  # the write, not the no-op
     code, out, _ = cli("lookup", "+66812345678", "--json")  # as the public: GREEN is hidden
     found = json.loads(out)
     assert (found["known"], found["hidden_sightings"], found["hidden_agencies"]) == (True, 1, 1)

@@ -28,6 +28,7 @@ from scamwall.indicators import parse_indicator
 from scamwall.settings import Settings
 from scamwall.store import Agency, Sighting, Store
 from scamwall.store.access import Access
+from scamwall.store.audit import AuditLog
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 from tests.serving import serving
 
@@ -452,4 +453,6 @@ def test_a_peer_that_says_more_without_next_is_paged_by_date_added(store: Store)
         )
     assert report.pulled_new == 5
     assert _stored(store) == {f"shop-{n}.example" for n in range(5)}
+    pulled = [e for e in AuditLog(store).entries() if e.action == "sync_pull"]
+    assert sum(e.detail["accepted"] for e in pulled) == 5
     assert asked == [None, *stamps[:4]]

@@ -19,6 +19,7 @@ from scamwall.cli.common import (
     err,
     local_file,
     opened_store,
+    record_audited,
     store_if_present,
 )
 from scamwall.cli.screen import screen_app
@@ -164,7 +165,9 @@ def _ingest(source: str, results: list[dict[str, Any]], agency_code: str, region
             )
             for result in results
         ]
-        written = store.record_sightings(facts)
+        written = record_audited(
+            store, facts, "calls_ingest", target=f"agency:{agency.code}", cdrs=digest
+        )
     err.print(
         f"{written.inserted} detections stored as sightings of {agency_code} "
         f"({written.duplicates} already known)"

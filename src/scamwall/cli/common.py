@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +18,8 @@ from sqlalchemy.engine import make_url
 from scamwall.errors import NotFound, StoreUnavailable
 from scamwall.exchange.policy import Caller, Role
 from scamwall.settings import get_settings
-from scamwall.store import Store
+from scamwall.store import Sighting, Store, WriteResult
+from scamwall.store.audit import AuditLog
 
 __all__ = [
     "Engine",
@@ -32,6 +33,7 @@ __all__ = [
     "local_operator",
     "opened_store",
     "out",
+    "record_audited",
     "store_if_present",
 ]
 
@@ -75,6 +77,25 @@ def local_operator() -> Caller:
     except (KeyError, OSError):
         user = "unknown"
     return Caller(name=f"cli:{user}", role=Role.ADMIN)
+
+
+def record_audited(
+    store: Store, sightings: Sequence[Sighting], action: str, *, target: str, **detail: Any
+) -> WriteResult:
+    """Store sightings a command brought in, audited in the same transaction as the data
+    (as the server's operator, from the command line) when any is new."""
+    with store.transaction() as connection:
+        written = store.record_sightings(sightings, connection=connection)
+        if written.inserted:
+            AuditLog(store).record(
+                local_operator(),
+                action,
+                target=target,
+                detail={**detail, "accepted": written.inserted, "duplicates": written.duplicates},
+                origin="cli",
+                connection=connection,
+            )
+    return written
 
 
 def store_if_present() -> Store | None:

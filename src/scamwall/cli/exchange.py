@@ -10,7 +10,15 @@ from typing import Annotated
 
 import typer
 
-from scamwall.cli.common import JsonFlag, RegionOption, app, emit, err, opened_store
+from scamwall.cli.common import (
+    JsonFlag,
+    RegionOption,
+    app,
+    emit,
+    err,
+    opened_store,
+    record_audited,
+)
 from scamwall.errors import NotFound
 from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.reads import MAX_PAGE, shared_sightings
@@ -144,7 +152,14 @@ def misp_import(
         )
         read = import_misp_feed if source.is_dir() else import_misp_file
         found = read(source, agency, options)
-        written = store.record_sightings(list(found.facts))
+        written = record_audited(
+            store,
+            list(found.facts),
+            "misp_import",
+            target=f"agency:{agency.code}",
+            file=source.name,
+            refused=len(found.rejects),
+        )
     for reject in found.rejects[:REJECTS_SHOWN]:
         err.print(reject.message)
     if len(found.rejects) > REJECTS_SHOWN:
@@ -262,7 +277,15 @@ def stix_import(
         )
         result = import_bundle(source.read_bytes(), options)
         sightings, relayed = peer_sightings(result.facts, local, share_amber_with=groups)
-        written = store.record_sightings(sightings)
+        written = record_audited(
+            store,
+            sightings,
+            "stix_import",
+            target=f"agency:{agency.code}",
+            file=source.name,
+            refused=len(result.rejects),
+            relayed=relayed,
+        )
     for reject in result.rejects[:REJECTS_SHOWN]:
         err.print(str(reject))
     if len(result.rejects) > REJECTS_SHOWN:

@@ -65,6 +65,7 @@ from scamwall.exchange.stix_import import StixImportOptions, import_bundle
 from scamwall.exchange.taxii import MEDIA_TAXII
 from scamwall.store import Agency, Sighting, Store
 from scamwall.store.access import Access
+from scamwall.store.audit import AuditLog
 from scamwall.store.repository import BULK_LOAD, PreparedBatch, prepare_batch
 from scamwall.store.sync_positions import load_position, save_position
 from scamwall.vocabulary import Tlp
@@ -500,6 +501,20 @@ def _write_pages(run: _Run, pages: _Unwritten, key: tuple[str, str, str], positi
         written = run.store.write_prepared(joined, connection)
         marked = run.store.record_sightings(pages.marked, connection=connection)
         save_position(run.store, *key, position, connection=connection)
+        if written.inserted or marked.inserted:  # every write on record, with the data
+            AuditLog(run.store).record(
+                None,
+                "sync_pull",
+                target=f"peer:{run.peer_url}",
+                detail={
+                    "agency": run.peer_agency.code,
+                    "collection": key[1],
+                    "accepted": written.inserted + marked.inserted,
+                    "duplicates": written.duplicates + marked.duplicates,
+                },
+                origin="sync",
+                connection=connection,
+            )
     run.report.pulled_objects += pages.objects
     run.report.pulled_new += written.inserted + marked.inserted
     run.report.pulled_known += written.duplicates + marked.duplicates
