@@ -464,6 +464,21 @@ def test_refusals_decided_past_the_role_check_are_audited(world: World) -> None:
     assert last.origin is not None
 
 
+def test_a_caller_that_may_not_write_is_told_so_before_its_body_is_checked(
+    world: World,
+) -> None:
+    for path in ("/v1/agencies", "/v1/groups", "/v1/tokens", "/v1/sightings", "/v1/allowlist"):
+        for headers in ({}, world.auth(world.feed)):
+            refused = world.client.post(path, json={"code": "X"}, headers=headers)
+            _assert_error(refused, 403, "permission_denied")
+    receipts = world.client.post(
+        "/v1/feeds/receipts", json={"nothing": 1}, headers=world.auth(world.thai)
+    )
+    _assert_error(receipts, 403, "permission_denied")
+    allowed = world.client.post("/v1/agencies", json={"code": "X"}, headers=world.auth(world.admin))
+    _assert_error(allowed, 422, "invalid_request")  # an admin is told what the body lacks
+
+
 def test_a_body_without_length_over_the_limit_is_413(world: World, database_url: str) -> None:
     settings = Settings(database_url=database_url, api_max_body_bytes=2048)
 

@@ -7,7 +7,7 @@ import binascii
 import threading
 import time
 from collections import OrderedDict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -103,8 +103,20 @@ async def current_caller(request: Request) -> Caller:
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def require_role(request: Request, caller: Caller, roles: frozenset[Role], what: str) -> None:
+def require_role(caller: Caller, roles: frozenset[Role], what: str) -> None:
     """Refuse with 403 unless the caller's role is one of ``roles`` (every 403 is audited where
     the API answers it: ``app``'s error handler)."""
     if caller.role not in roles:
         raise PermissionDenied(f"role {caller.role.value} may not {what}")
+
+
+def caller_in(roles: frozenset[Role], what: str) -> Any:
+    """A route's caller as a dependency that refuses roles not in ``roles`` (403). Dependencies
+    run before a request's body is validated: a caller that may not do something is told so,
+    not what its body lacks."""
+
+    async def checked(caller: CallerDep) -> Caller:
+        require_role(caller, roles, what)
+        return caller
+
+    return Depends(checked)

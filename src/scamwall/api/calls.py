@@ -35,7 +35,7 @@ class CallRequest(BaseModel):
 async def screen_call(request: Request, caller: CallerDep, body: CallRequest) -> dict[str, Any]:
     """`{"caller", "callee", "verdict", "score", "flags", "reasons"}` for one call, from the
     current reputation snapshot and the call itself (docs/calls.md)."""
-    require_role(request, caller, CALL_SCREENERS, "screen calls")
+    require_role(caller, CALL_SCREENERS, "screen calls")
     screener: CallScreener = request.app.state.call_screener
     verdict = screener.screen(
         body.caller,

@@ -19,14 +19,14 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from scamwall.api.auth import CallerDep, client_address, require_role
+from scamwall.api.auth import CallerDep, caller_in, client_address, require_role
 from scamwall.api.routes import ERRORS
 from scamwall.enforcement.appeals import decide_appeal, get_appeal, list_appeals, submit_appeal
 from scamwall.enforcement.blocklist import Blocklist
 from scamwall.enforcement.configured import RenderedFeed, publish_feeds, render_feed
 from scamwall.enforcement.feeds import feed_state, latest_serial
 from scamwall.enforcement.formats import FORMATS
-from scamwall.enforcement.receipts import record_receipts
+from scamwall.enforcement.receipts import RECEIPT_SENDERS, record_receipts
 from scamwall.enforcement.warning import (
     negotiate_language,
     render_appeal_error_page,
@@ -136,7 +136,7 @@ class ScreenUrlRequest(BaseModel):
 async def screen_url(request: Request, caller: CallerDep, body: ScreenUrlRequest) -> JSONResponse:
     """A verdict for each input, in input order: `{"input", "verdict", "score", "category",
     "reasons"}`, or `{"input", "error"}` for one that is no URL, domain or address."""
-    require_role(request, caller, URL_SCREENERS, "screen URLs")
+    require_role(caller, URL_SCREENERS, "screen URLs")
     limit = (
         PUBLIC_URLS if caller.role is Role.PUBLIC else int(request.app.state.settings.api_max_batch)
     )
@@ -166,7 +166,7 @@ async def screen_url(request: Request, caller: CallerDep, body: ScreenUrlRequest
 @router.get("/feeds", responses=ERRORS, tags=["feeds"])
 def get_feeds(request: Request, caller: CallerDep) -> dict[str, Any]:
     """The newest serial and the formats on offer."""
-    require_role(request, caller, FEED_READERS, "read the feeds")
+    require_role(caller, FEED_READERS, "read the feeds")
     blocklist = request.app.state.blocklist.refresh()
     return {
         "serial": blocklist.serial,
@@ -187,7 +187,7 @@ async def get_feed(
     serial: SerialQuery = None,
 ) -> Response:
     """One feed as its consumer loads it (see the formats in docs/enforcement.md)."""
-    require_role(request, caller, FEED_READERS, "read the feeds")
+    require_role(caller, FEED_READERS, "read the feeds")
     if name.lower() not in FORMATS:
         raise NotFound(f"no feed {name!r}; formats: {', '.join(FORMATS)}")
     state = request.app.state
@@ -222,7 +222,7 @@ def _matches(header: str | None, etag: str) -> bool:
 @router.post("/feeds/publish", responses=ERRORS, tags=["feeds"])
 async def post_publish(request: Request, caller: CallerDep) -> dict[str, Any]:
     """Publish now: a new serial if the current reputation calls for one."""
-    require_role(request, caller, CURATORS, "publish the feeds")
+    require_role(caller, CURATORS, "publish the feeds")
     state = request.app.state
     snapshot = await run_in_threadpool(state.reputation.refresh)
     result = await run_in_threadpool(
@@ -248,7 +248,13 @@ class ReceiptBatch(BaseModel):
 
 
 @router.post("/feeds/receipts", responses=ERRORS, tags=["feeds"])
-def post_receipts(request: Request, caller: CallerDep, body: ReceiptBatch) -> dict[str, Any]:
+def post_receipts(
+    request: Request,
+    caller: Annotated[
+        Caller, caller_in(RECEIPT_SENDERS, "send enforcement receipts (feed clients do)")
+    ],
+    body: ReceiptBatch,
+) -> dict[str, Any]:
     """Record how often entries were hit; each comes back as a sighting of the value."""
     result = record_receipts(
         _store(request),
@@ -302,7 +308,7 @@ def get_appeals(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[dict[str, Any]]:
     """Appeals with their evidence (admin or analyst), oldest first."""
-    require_role(request, caller, CURATORS, "read appeals")
+    require_role(caller, CURATORS, "read appeals")
     return [a.as_dict() for a in list_appeals(_store(request), status=status, limit=limit)]
 
 
@@ -322,11 +328,13 @@ class Decision(BaseModel):
 
 @router.post("/appeals/{appeal_id}/decision", responses=ERRORS, tags=["appeals"])
 def post_decision(
-    request: Request, caller: CallerDep, appeal_id: AppealId, body: Decision
+    request: Request,
+    caller: Annotated[Caller, caller_in(CURATORS, "decide appeals")],
+    appeal_id: AppealId,
+    body: Decision,
 ) -> dict[str, Any]:
     """Accept (the entry leaves every feed at a new serial; its sightings are disputed) or
     reject an appeal."""
-    require_role(request, caller, CURATORS, "decide appeals")
     appeal = decide_appeal(
         _store(request),
         appeal_id,

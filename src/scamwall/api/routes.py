@@ -9,9 +9,9 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from scamwall.api.auth import CallerDep, client_address, require_role
+from scamwall.api.auth import CallerDep, caller_in, client_address, require_role
 from scamwall.errors import AlreadyExists, PermissionDenied
-from scamwall.exchange.policy import READERS, WRITERS, Role
+from scamwall.exchange.policy import READERS, WRITERS, Caller, Role
 from scamwall.exchange.reads import list_indicators, lookup
 from scamwall.indicators import IndicatorKind, parse_indicator
 from scamwall.intake.submit import submit_sightings
@@ -61,7 +61,7 @@ async def lookup_indicator(
 
     The hot path of the API: it runs on the event loop (a few indexed queries) and answers with
     a ready JSON body."""
-    require_role(request, caller, READERS, "read sightings (feed clients read feeds)")
+    require_role(caller, READERS, "read sightings (feed clients read feeds)")
     indicator = parse_indicator(value, kind, region)
     view = lookup(_store(request), caller, indicator, origin=client_address(request))
     return JSONResponse({"input": value, **view.as_dict()})
@@ -83,7 +83,7 @@ def search_indicators(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """Indicators with sightings the caller may see, filtered, paged by ``cursor``."""
-    require_role(request, caller, MEMBERS, "list indicators")
+    require_role(caller, MEMBERS, "list indicators")
     page = list_indicators(
         _store(request),
         caller,
@@ -117,10 +117,11 @@ class SightingBatch(BaseModel):
 
 @router.post("/sightings", responses=ERRORS, tags=["sightings"])
 def post_sightings(
-    request: Request, caller: CallerDep, batch: Annotated[SightingBatch, Body()]
+    request: Request,
+    caller: Annotated[Caller, caller_in(WRITERS, "submit sightings")],
+    batch: Annotated[SightingBatch, Body()],
 ) -> dict[str, Any]:
     """Submit one or many sightings; good ones are stored, bad ones returned with reasons."""
-    require_role(request, caller, WRITERS, "submit sightings")
     result = submit_sightings(
         _store(request),
         caller,
@@ -146,7 +147,7 @@ class NewAgency(BaseModel):
 @router.get("/agencies", responses=ERRORS, tags=["admin"])
 def get_agencies(request: Request, caller: CallerDep) -> list[dict[str, str]]:
     """Every agency."""
-    require_role(request, caller, MEMBERS, "list agencies")
+    require_role(caller, MEMBERS, "list agencies")
     return [
         {"code": a.code, "name": a.name, "country": a.country, "kind": a.kind.value}
         for a in _store(request).list_agencies()
@@ -154,9 +155,12 @@ def get_agencies(request: Request, caller: CallerDep) -> list[dict[str, str]]:
 
 
 @router.post("/agencies", status_code=201, responses=ERRORS, tags=["admin"])
-def post_agency(request: Request, caller: CallerDep, body: NewAgency) -> dict[str, str]:
+def post_agency(
+    request: Request,
+    caller: Annotated[Caller, caller_in(ADMINS, "register agencies")],
+    body: NewAgency,
+) -> dict[str, str]:
     """Register an agency (admin)."""
-    require_role(request, caller, ADMINS, "register agencies")
     agency = _store(request).add_agency(
         body.code, name=body.name, country=body.country, kind=body.kind
     )
@@ -186,14 +190,17 @@ def _group_dict(group: Any) -> dict[str, Any]:
 @router.get("/groups", responses=ERRORS, tags=["admin"])
 def get_groups(request: Request, caller: CallerDep) -> list[dict[str, Any]]:
     """Every sharing group and its members."""
-    require_role(request, caller, MEMBERS, "list sharing groups")
+    require_role(caller, MEMBERS, "list sharing groups")
     return [_group_dict(g) for g in Access(_store(request)).list_groups()]
 
 
 @router.post("/groups", status_code=201, responses=ERRORS, tags=["admin"])
-def post_group(request: Request, caller: CallerDep, body: NewGroup) -> dict[str, Any]:
+def post_group(
+    request: Request,
+    caller: Annotated[Caller, caller_in(ADMINS, "manage sharing groups")],
+    body: NewGroup,
+) -> dict[str, Any]:
     """Create a sharing group or add members to it (admin)."""
-    require_role(request, caller, ADMINS, "manage sharing groups")
     group = Access(_store(request)).add_group(
         body.name, members=body.members, description=body.description
     )
@@ -223,11 +230,12 @@ class NewToken(BaseModel):
 
 
 @router.post("/tokens", status_code=201, responses=ERRORS, tags=["admin"])
-def post_token(request: Request, caller: CallerDep, body: NewToken) -> dict[str, Any]:
+def post_token(
+    request: Request, caller: Annotated[Caller, caller_in(ADMINS, "issue tokens")], body: NewToken
+) -> dict[str, Any]:
     """Issue a token for a new user or machine client (admin). The secret is in this response
     only: it is stored hashed. Tokens for existing users come from the server's operator
     (`scamwall token create`): through the API, an admin cannot act as somebody else."""
-    require_role(request, caller, ADMINS, "issue tokens")
     if body.role not in _HOLDS_NO_SIGHTINGS and body.agency.upper() != caller.agency_code:
         # a reading token of another agency would read that agency's AMBER: administration is
         # not a way around TLP. The server's operator, who holds the database, issues those.
@@ -269,7 +277,7 @@ def post_token(request: Request, caller: CallerDep, body: NewToken) -> dict[str,
 @router.get("/tokens", responses=ERRORS, tags=["admin"])
 def get_tokens(request: Request, caller: CallerDep) -> list[dict[str, Any]]:
     """Every token's metadata (admin); secrets are never shown again."""
-    require_role(request, caller, ADMINS, "list tokens")
+    require_role(caller, ADMINS, "list tokens")
     return [
         {
             "id": t.id,
@@ -290,7 +298,7 @@ def delete_token(
     request: Request, caller: CallerDep, token_id: Annotated[int, Path(ge=1, le=2**62)]
 ) -> None:
     """Revoke a token at once (admin)."""
-    require_role(request, caller, ADMINS, "revoke tokens")
+    require_role(caller, ADMINS, "revoke tokens")
     Access(_store(request)).revoke_token(token_id)
     AuditLog(_store(request)).record(
         caller, "token_revoke", target=f"token:{token_id}", origin=client_address(request)
@@ -300,5 +308,5 @@ def delete_token(
 @router.get("/whoami", responses=ERRORS, tags=["admin"])
 def whoami(request: Request, caller: CallerDep) -> dict[str, Any]:
     """Who the API thinks the caller is."""
-    require_role(request, caller, READERS | {Role.FEED}, "ask")
+    require_role(caller, READERS | {Role.FEED}, "ask")
     return {"name": caller.name, "role": caller.role.value, "agency": caller.agency_code}

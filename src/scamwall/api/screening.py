@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from scamwall import wire
-from scamwall.api.auth import CallerDep, client_address, require_role
+from scamwall.api.auth import CallerDep, caller_in, client_address, require_role
 from scamwall.api.routes import ERRORS
 from scamwall.errors import PayloadTooLarge
 from scamwall.exchange.policy import READERS, WRITERS, Caller, Role
@@ -71,11 +71,12 @@ def _text_size(messages: list[Any]) -> int:
 
 @router.post("/screen/text", responses=ERRORS, tags=["screening"])
 async def screen_text(
-    request: Request, caller: CallerDep, body: Annotated[ScreenTextRequest, Body()]
+    request: Request,
+    caller: Annotated[Caller, caller_in(SCREENERS, "screen messages")],
+    body: Annotated[ScreenTextRequest, Body()],
 ) -> Response:
     """Verdicts (`allow`, `warn`, `block`) with score, category and reasons, in input order.
     A message that cannot be screened gets an `error` reason; the others are screened."""
-    require_role(request, caller, SCREENERS, "screen messages")
     limit = _limit(request, caller)
     if len(body.messages) > limit:
         raise PayloadTooLarge(
@@ -122,7 +123,7 @@ def get_reputation(
     region: Annotated[str | None, Query(max_length=2)] = None,
 ) -> dict[str, Any]:
     """A value's score in the current snapshot, with the (policy-safe) evidence behind it."""
-    require_role(request, caller, SCREENERS, "read reputation")
+    require_role(caller, SCREENERS, "read reputation")
     indicator = parse_indicator(value, kind, region)
     snapshot = _holder(request).current
     found = snapshot.lookup(indicator)
@@ -138,7 +139,7 @@ def get_reputation(
 @router.post("/reputation/refresh", responses=ERRORS, tags=["reputation"])
 async def refresh_reputation(request: Request, caller: CallerDep) -> dict[str, Any]:
     """Rebuild the snapshot now instead of at the next scheduled refresh."""
-    require_role(request, caller, CURATORS, "refresh reputation")
+    require_role(caller, CURATORS, "refresh reputation")
     snapshot = await run_in_threadpool(_holder(request).refresh)
     return {"snapshot": snapshot.version, "indicators": len(snapshot)}
 
@@ -154,14 +155,17 @@ class AllowRequest(BaseModel):
 @router.get("/allowlist", responses=ERRORS, tags=["reputation"])
 def get_allowlist(request: Request, caller: CallerDep) -> list[dict[str, str]]:
     """The operator's allowlist (the shipped entries are in the package)."""
-    require_role(request, caller, WRITERS, "read the allowlist")
+    require_role(caller, WRITERS, "read the allowlist")
     return [e.as_dict() for e in operator_entries(_store(request))]
 
 
 @router.post("/allowlist", status_code=201, responses=ERRORS, tags=["reputation"])
-def post_allowlist(request: Request, caller: CallerDep, body: AllowRequest) -> dict[str, str]:
+def post_allowlist(
+    request: Request,
+    caller: Annotated[Caller, caller_in(CURATORS, "change the allowlist")],
+    body: AllowRequest,
+) -> dict[str, str]:
     """Allowlist a value (admin or analyst); it takes effect at the next snapshot."""
-    require_role(request, caller, CURATORS, "change the allowlist")
     entry = add_allowlist_entry(
         _store(request),
         body.value,
@@ -181,7 +185,7 @@ def delete_allowlist(
     kind: Annotated[IndicatorKind | None, Query()] = None,
 ) -> dict[str, str]:
     """Take a value off the operator's allowlist (admin or analyst)."""
-    require_role(request, caller, CURATORS, "change the allowlist")
+    require_role(caller, CURATORS, "change the allowlist")
     removed = remove_allowlist_entry(
         _store(request), value, caller=caller, kind=kind, origin=client_address(request)
     )
@@ -199,10 +203,11 @@ class FalsePositiveRequest(BaseModel):
 
 @router.post("/false-positives", status_code=201, responses=ERRORS, tags=["reputation"])
 def post_false_positive(
-    request: Request, caller: CallerDep, body: FalsePositiveRequest
+    request: Request,
+    caller: Annotated[Caller, caller_in(WRITERS, "report false positives")],
+    body: FalsePositiveRequest,
 ) -> dict[str, object]:
     """Report, for the caller's agency, that a value is not fraud; it lowers the score."""
-    require_role(request, caller, WRITERS, "report false positives")
     assert caller.agency_code is not None
     report = report_false_positive(
         _store(request),
