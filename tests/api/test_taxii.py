@@ -198,6 +198,37 @@ def test_one_object_versions_and_errors(peer: Peer) -> None:
     assert "limit" in bad.json()["description"]
 
 
+def test_match_version_takes_the_versions_the_manifest_gives_however_written(
+    peer: Peer,
+) -> None:
+    _report(peer.store, "TH-CCIB", "+66 81 234 5678", Tlp.CLEAR)
+    url = f"{peer.url}/taxii2/scamwall/collections/{peer.collection(None, 'Public').id}/"
+    headers = {"Accept": "application/taxii+json;version=2.1"}
+    manifest = requests.get(url + "manifest/", headers=headers, timeout=10).json()["objects"]
+    for entry in manifest:
+        found = requests.get(
+            url + "objects/",
+            params={"match[id]": entry["id"], "match[version]": entry["version"]},
+            headers=headers,
+            timeout=10,
+        ).json()
+        assert [o["id"] for o in found["objects"]] == [entry["id"]], entry
+    indicator = next(e for e in manifest if e["id"].startswith("indicator--"))
+    plain = indicator["version"].replace(".000Z", "Z")  # the same time without milliseconds
+    assert plain != indicator["version"]
+    again = requests.get(
+        url + "objects/",
+        params={"match[id]": indicator["id"], "match[version]": plain},
+        headers=headers,
+        timeout=10,
+    ).json()
+    assert len(again["objects"]) == 1
+    wrong = requests.get(
+        url + "objects/", params={"match[version]": "yesterday"}, headers=headers, timeout=10
+    )
+    assert wrong.status_code == 400
+
+
 def test_writes_are_read_object_by_object_with_a_status(peer: Peer) -> None:
     from scamwall.exchange.stix_export import export_objects
 

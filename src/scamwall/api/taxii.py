@@ -141,10 +141,18 @@ def _filter(
         return None
     # every object here has one version, so first, last and all all name it
     times = {v for v in (version or "").split(",") if v and v not in ("first", "last", "all")}
+    try:
+        moments = frozenset(parse_timestamp(t, "match[version]") for t in times)
+    except ScamwallError:
+        raise InvalidInput(
+            "match[version] takes first, last, all or STIX timestamps such as "
+            "2026-11-30T12:00:00.000Z",
+            field="match[version]",
+        ) from None
     return ObjectFilter(
         ids=frozenset(i for i in (ids or "").split(",") if i),
         types=frozenset(t for t in (types or "").split(",") if t),
-        versions=frozenset(times),
+        versions=moments,
     )
 
 

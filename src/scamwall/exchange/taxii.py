@@ -51,6 +51,7 @@ from scamwall.exchange.stix import (
     StixObject,
     agency_stix_id,
     format_timestamp,
+    parse_timestamp,
     tlp_marking_definition,
 )
 from scamwall.exchange.stix_export import agency_identity, export_objects
@@ -231,16 +232,18 @@ class ObjectFilter:
     ids: frozenset[str] = frozenset()
     types: frozenset[str] = frozenset()
     #: Versions asked for by time (``first``, ``last`` and ``all`` ask for the one there is).
-    versions: frozenset[str] = frozenset()
+    versions: frozenset[datetime] = frozenset()
 
-    def keeps(self, stix_object: StixObject) -> bool:
-        """Whether the object passes every filter given."""
+    def keeps(self, stix_object: StixObject, added: datetime) -> bool:
+        """Whether the object, added at ``added``, passes every filter given; its version is
+        the one the manifest gives (:func:`_version`), compared as a time, however written."""
         if self.ids and stix_object["id"] not in self.ids:
             return False
         if self.types and stix_object["type"] not in self.types:
             return False
-        version = stix_object.get("modified") or stix_object.get("created")
-        return not self.versions or version in self.versions
+        if not self.versions:
+            return True
+        return parse_timestamp(_version(stix_object, added), "version") in self.versions
 
 
 def _objects_of(item: SharedSighting) -> list[StixObject]:
@@ -307,7 +310,7 @@ def object_page(
             fresh = [
                 (n, o)
                 for n, o in enumerate(group)
-                if n >= skip and o["id"] not in seen and keep.keeps(o)
+                if n >= skip and o["id"] not in seen and keep.keeps(o, item.added)
             ]
             room = limit - len(entries)
             if len(fresh) > room and entries:  # the page ends before this sighting
