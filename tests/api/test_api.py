@@ -477,6 +477,13 @@ def test_a_caller_that_may_not_write_is_told_so_before_its_body_is_checked(
     _assert_error(receipts, 403, "permission_denied")
     allowed = world.client.post("/v1/agencies", json={"code": "X"}, headers=world.auth(world.admin))
     _assert_error(allowed, 422, "invalid_request")  # an admin is told what the body lacks
+    nowhere = world.client.post(
+        "/v1/agencies",
+        json={"code": "ZZ-POL", "name": "Nowhere police", "country": "ZZ", "kind": "police"},
+        headers=world.auth(world.admin),
+    )
+    error = _assert_error(nowhere, 400, "invalid_input")
+    assert error["details"] == {"field": "country"}
 
 
 def test_a_body_without_length_over_the_limit_is_413(world: World, database_url: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
-from scamwall.errors import AlreadyExists, InvalidInput, NotFound
+from scamwall.errors import AlreadyExists, InvalidIndicator, InvalidInput, NotFound
 from scamwall.indicators.phone import check_region
 from scamwall.store.bulk import insert_ignoring_known, insert_prepared, prepare_rows
 from scamwall.store.database import connect, migrate, require_current_schema
@@ -267,9 +267,16 @@ class Store:
     def add_agency(self, code: str, *, name: str, country: str, kind: AgencyKind) -> Agency:
         """Register an agency; its code is its stable name across instances."""
         code = _normalise_agency_code(code)
-        region = check_region(country)
+        try:
+            region = check_region(country)
+        except InvalidIndicator:
+            region = None
         if region is None:
-            raise InvalidInput("an agency needs a country (ISO 3166 alpha-2)", field="country")
+            raise InvalidInput(
+                f"an agency needs a country: {country!r} is not an ISO 3166 alpha-2 code such "
+                "as TH or CN",
+                field="country",
+            )
         full_name = clean_text(name, field="name", max_length=200) or code
         row = {
             "code": code,
