@@ -56,7 +56,7 @@ def test_agency_code_is_unique(thai_police: Store) -> None:
 
 @pytest.mark.parametrize(
     ("code", "country", "message"),
-    [("t", "TH", "agency code"), ("TH CCIB", "TH", "agency code"), ("TH-X", "QQ", "region")],
+    [("t", "TH", "agency code"), ("TH CCIB", "TH", "agency code"), ("TH-X", "QQ", "country")],
 )
 def test_bad_agency_is_refused(store: Store, code: str, country: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
