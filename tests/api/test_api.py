@@ -291,6 +291,7 @@ def test_request_size_and_batch_limits(world: World, database_url: str) -> None:
             headers=world.auth(world.thai),
         )
         _assert_error(big, 413, "payload_too_large")
+        assert big.headers["x-content-type-options"] == "nosniff"  # the limit's own answer too
         many = client.post(
             "/v1/sightings",
             json={"sightings": [{"value": "+66 92 555 0101"}] * 4},
@@ -443,6 +444,12 @@ def test_an_admin_cannot_read_another_agency_through_a_token_it_issues(world: Wo
             _assert_error(refused, 403, "permission_denied")["message"]
         )
     assert AuditLog(world.store).entries()[-1].action == "permission_denied"
+    own_peer = world.client.post(
+        "/v1/tokens",
+        json={"agency": "TH-CCIB", "role": "peer", "user": "th-instance"},
+        headers=world.auth(world.admin),
+    )
+    assert "--role peer" in str(_assert_error(own_peer, 403, "permission_denied")["message"])
     resolver = world.client.post(
         "/v1/tokens",
         json={"agency": "cn-mps", "role": "feed", "user": "cn-resolver"},

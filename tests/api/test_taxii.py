@@ -182,6 +182,20 @@ def test_one_object_versions_and_errors(peer: Peer) -> None:
     for accept in ("application/taxii+json", "text/html, application/*;q=0.5"):
         taken = requests.get(base, headers={"Accept": accept}, auth=("any", peer.chinese))
         assert taken.status_code == 200, accept
+    feed = (
+        Access(peer.store)
+        .issue_token_for(agency_code="TH-CCIB", role=Role.FEED, user_name="resolver")
+        .secret
+    )
+    public = f"{base}{peer.collection(None, 'Public').id}/objects/"
+    filtered = requests.get(
+        public, params={"match[spec_version]": "2.0"}, auth=("any", feed), timeout=10
+    )
+    assert filtered.status_code == 403  # a filter does not open what the caller may not read
+    unread = requests.post(
+        public, data="not json", auth=("any", feed), timeout=10, headers={"Content-Type": "x"}
+    )
+    assert unread.status_code == 403  # told before its body is read
     nobody = f"{base}{'0' * 8}-0000-0000-0000-{'0' * 12}/"
     for path in ("objects/", "manifest/"):
         unknown = requests.get(nobody + path, params={"match[spec_version]": "2.0"}, timeout=10)

@@ -22,6 +22,7 @@ from scamwall.errors import PeerUnavailable
 from scamwall.exchange import sync
 from scamwall.exchange.policy import Caller, Role
 from scamwall.exchange.reads import lookup
+from scamwall.exchange.stix import parse_timestamp
 from scamwall.exchange.stix_export import export_objects
 from scamwall.exchange.sync import SyncLimits, sync_with_peer
 from scamwall.indicators import parse_indicator
@@ -429,30 +430,43 @@ def test_amber_goes_only_to_a_group_the_peer_agency_sees_it_through() -> None:
 
 
 def test_a_peer_that_says_more_without_next_is_paged_by_date_added(store: Store) -> None:
-    """TAXII 2.1: with ``more`` and no ``next``, go on from X-TAXII-Date-Added-Last."""
+    """TAXII 2.1: with ``more`` and no ``next``, go on by X-TAXII-Date-Added-Last. Objects
+    added at one moment may not all fit on a page: the next page asks from just before that
+    moment, so none is lost (``added_after`` is strict), and the ids dedupe the rest."""
     agency = store.add_agency("CN-MPS", name="CN-MPS", country="CN", kind=AgencyKind.POLICE)
-    pages = [list(export_objects([_report(agency, f"shop-{n}.example")])) for n in range(5)]
-    stamps = [f"2026-11-01T00:0{n}:00.000Z" for n in range(5)]
+    moments = ["2026-11-01T00:01:00.000Z"] * 2 + ["2026-11-01T00:02:00.000Z"] * 2
+    moments.append("2026-11-01T00:03:00.000Z")
+    added = [
+        (moment, obj)
+        for n, moment in enumerate(moments)
+        for obj in export_objects([_report(agency, f"shop-{n}.example")])
+    ]
     asked: list[str | None] = []
     app = _peer_app("by-date")
 
     @app.get(PEER_ROOT + "collections/{ident}/objects/")
-    def objects(added_after: str | None = None) -> Response:
+    def objects(limit: int, added_after: str | None = None) -> Response:
         asked.append(added_after)
-        at = 0 if added_after is None else stamps.index(added_after) + 1
-        body = {"more": at < len(pages) - 1, "objects": pages[at]}
+        after = parse_timestamp(added_after, "added_after") if added_after else None
+        left = [(m, o) for m, o in added if after is None or parse_timestamp(m, "m") > after]
+        page = left[:limit]
         return Response(
-            json.dumps(body),
+            json.dumps({"more": len(left) > limit, "objects": [o for _, o in page]}),
             media_type="application/taxii+json;version=2.1",
-            headers={"X-TAXII-Date-Added-First": stamps[at], "X-TAXII-Date-Added-Last": stamps[at]},
+            headers={
+                "X-TAXII-Date-Added-First": page[0][0],
+                "X-TAXII-Date-Added-Last": page[-1][0],
+            },
         )
 
     with serving(app) as url:
         report = sync_with_peer(
-            store, url + "/taxii2/", "sw_x", peer_agency_code="CN-MPS", push=False
-        )
-    assert report.pulled_new == 5
+            store, url + "/taxii2/", "sw_x", peer_agency_code="CN-MPS", push=False,
+            limits=SyncLimits(page_objects=16),  # three sightings and a part of the fourth
+        )  # fmt: skip
     assert _stored(store) == {f"shop-{n}.example" for n in range(5)}
+    assert report.rejected == []
+    assert asked[0] is None
+    assert asked[1] == "2026-11-01T00:01:59.999999Z"  # just before the moment cut
     pulled = [e for e in AuditLog(store).entries() if e.action == "sync_pull"]
-    assert sum(e.detail["accepted"] for e in pulled) == 5
-    assert asked == [None, *stamps[:4]]
+    assert sum(e.detail["accepted"] for e in pulled) == report.pulled_new

@@ -313,6 +313,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     app.include_router(taxii_router)
     app.include_router(warning_router)
     app.add_middleware(WalledGarden)
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodySizeLimit, limit=config.api_max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, a 413 of the limit too
     return app

@@ -53,7 +53,9 @@ router = APIRouter(prefix="/v1")
 warning_router = APIRouter()
 CURATORS = frozenset({Role.ADMIN, Role.ANALYST})
 FEED_READERS = frozenset({Role.FEED, Role.ADMIN, Role.ANALYST})
-URL_SCREENERS = frozenset({Role.ADMIN, Role.ANALYST, Role.INVESTIGATOR, Role.FEED, Role.PUBLIC})
+URL_SCREENERS = frozenset(
+    {Role.ADMIN, Role.ANALYST, Role.INVESTIGATOR, Role.PEER, Role.FEED, Role.PUBLIC}
+)
 #: Ids and serials are 32-bit integers in the store.
 AppealId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The appeal's id.")]
 SerialQuery = Annotated[int | None, Query(ge=0, le=2**31 - 1)]
@@ -133,10 +135,13 @@ class ScreenUrlRequest(BaseModel):
 
 
 @router.post("/screen/url", responses=ERRORS, tags=["screening"])
-async def screen_url(request: Request, caller: CallerDep, body: ScreenUrlRequest) -> JSONResponse:
+async def screen_url(
+    request: Request,
+    caller: Annotated[Caller, caller_in(URL_SCREENERS, "screen URLs")],
+    body: ScreenUrlRequest,
+) -> JSONResponse:
     """A verdict for each input, in input order: `{"input", "verdict", "score", "category",
     "reasons"}`, or `{"input", "error"}` for one that is no URL, domain or address."""
-    require_role(caller, URL_SCREENERS, "screen URLs")
     limit = (
         PUBLIC_URLS if caller.role is Role.PUBLIC else int(request.app.state.settings.api_max_batch)
     )

@@ -236,6 +236,11 @@ def post_token(
     """Issue a token for a new user or machine client (admin). The secret is in this response
     only: it is stored hashed. Tokens for existing users come from the server's operator
     (`scamwall token create`): through the API, an admin cannot act as somebody else."""
+    if body.role is Role.PEER:  # it would report for every agency of its country
+        raise PermissionDenied(
+            "a peer instance's token is issued on the server with `scamwall token create "
+            "--role peer`, not through the API"
+        )
     if body.role not in _HOLDS_NO_SIGHTINGS and body.agency.upper() != caller.agency_code:
         # a reading token of another agency would read that agency's AMBER: administration is
         # not a way around TLP. The server's operator, who holds the database, issues those.

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from scamwall import __version__, wire
 from scamwall.api.auth import CallerDep, client_address
-from scamwall.errors import InvalidInput, PayloadTooLarge, ScamwallError
+from scamwall.errors import InvalidInput, PayloadTooLarge, PermissionDenied, ScamwallError
 from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.reads import MAX_PAGE
 from scamwall.exchange.stix import parse_timestamp
@@ -260,7 +260,9 @@ async def _paged(
     _check_accept(request)
     store = request.app.state.store
     found = await run_in_threadpool(get_collection, store, caller, collection_id)
-    if query.keep is None:  # a filter nothing here can match, on a collection the caller has
+    if query.keep is None:  # a filter nothing here can match, on a collection the caller reads
+        if not found.can_read:
+            raise PermissionDenied("this collection is not readable by this caller")
         return TaxiiResponse({"more": False, "objects": []})
     legal = DefaultLegalBasis.from_settings(request.app.state.settings)
     page = await run_in_threadpool(
@@ -307,6 +309,10 @@ async def manifest(
 async def add_objects(request: Request, caller: CallerDep, collection_id: str) -> TaxiiResponse:
     """Add a peer's objects (an envelope); answers the status of the write, 202."""
     _check_accept(request)
+    store = request.app.state.store
+    found = await run_in_threadpool(get_collection, store, caller, collection_id)
+    if not found.can_write:  # told before its body is read
+        raise PermissionDenied("this caller may not write to this collection")
     content_type = request.headers.get("content-type", "")
     if not any(_taxii_21(kind, parameters) for kind, parameters in _media_ranges(content_type)):
         raise _UnsupportedMedia(content_type)
@@ -318,8 +324,6 @@ async def add_objects(request: Request, caller: CallerDep, collection_id: str) -
         envelope = wire.decode(raw)
     except ValueError as exc:
         raise InvalidInput(f"the body is not JSON ({exc})", field="body") from None
-    store = request.app.state.store
-    found = await run_in_threadpool(get_collection, store, caller, collection_id)
     result = await run_in_threadpool(
         lambda: write_objects(store, caller, found, envelope, origin=client_address(request))
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,6 +16,7 @@ from scamwall.cli.common import (
     app,
     emit,
     err,
+    local_operator,
     opened_store,
     record_audited,
 )
@@ -53,17 +54,23 @@ AddedAfterOption = Annotated[
 
 
 def sightings_for(
-    store: Store, agency_code: str, added_after: datetime | None
+    store: Store, agency_code: str, added_after: datetime | None, **narrowing: Any
 ) -> Iterator[Sighting]:
     """Every sighting that may go to the agency, in arrival order (read through the policy, a
     page at a time), each carrying the legal basis it leaves under (its own, or the configured
-    default)."""
+    default); ``narrowing``: ``shared_sightings``'s ``countries``, ``not_agencies``..."""
     reader = Access(store).agency_reader(agency_code)
     legal = DefaultLegalBasis.from_settings(get_settings())
     cursor = None
     while True:
         page = shared_sightings(
-            store, reader, legal=legal, added_after=added_after, cursor=cursor, limit=MAX_PAGE
+            store,
+            reader,
+            legal=legal,
+            added_after=added_after,
+            cursor=cursor,
+            limit=MAX_PAGE,
+            **narrowing,
         )
         yield from (item.outgoing for item in page.items)
         if page.next_cursor is None:
@@ -89,23 +96,22 @@ def misp_export(
     with opened_store() as store:
         creator = store.get_agency(source_agency.upper())
         recipient = store.get_agency(for_agency.upper())
-        shared = list(sightings_for(store, recipient.code, added_after))
-    # the event speaks as its creator, so it holds what the creator's country reported (a
-    # national instance speaks for its agencies), less the recipient's own, which it has
-    sightings = [
-        s for s in shared if s.agency.country == creator.country and s.agency.code != recipient.code
-    ]
+        # the event speaks as its creator, so it holds what the creator's country reported (a
+        # national instance speaks for its agencies), less the recipient's own, which it has
+        sightings = list(
+            sightings_for(
+                store,
+                recipient.code,
+                added_after,
+                countries=[creator.country],
+                not_agencies=[recipient.id],
+            )
+        )
     exported = export_misp_event(sightings, info=info, agency=creator)
     out_file.write_text(exported.to_json(indent=2), encoding="utf-8")
-    left = len(shared) - len(sightings)
     err.print(
         f"{len(exported.exported)} sightings exported for {recipient.code} to {out_file}"
-        + (
-            f" ({left} left out: another country's, which its instance shares, or "
-            f"{recipient.code}'s own)"
-            if left
-            else ""
-        )
+        f" (of {creator.country}'s agencies; not {recipient.code}'s own)"
         + (f" ({len(exported.refused)} refused by their marking)" if exported.refused else "")
         + (
             f" ({len(exported.receipts)} enforcement receipts kept home: a block is not a report)"
@@ -207,6 +213,7 @@ def sync(
             pull=pull,
             push=push,
             legal=DefaultLegalBasis.from_settings(get_settings()),
+            actor=local_operator(),
         )
     for problem in report.rejected[:REJECTS_SHOWN] + report.push_failures[:REJECTS_SHOWN]:
         err.print(problem)

@@ -407,6 +407,9 @@ def shared_sightings(
     group_id: int | None = None,
     tlps: Collection[Tlp] | None = None,
     sighting_ids: Collection[str] | None = None,
+    countries: Collection[str] | None = None,
+    not_countries: Collection[str] = (),
+    not_agencies: Collection[int] = (),
 ) -> SharedPage:
     """The sightings ``caller`` may see that may also leave this instance, in the order they
     arrived (``reported_at``, then id): what exports and exchange with peers send.
@@ -422,7 +425,9 @@ def shared_sightings(
     Narrower views (a TAXII collection): ``group_id`` keeps the sightings of the group's
     agencies and the AMBER ones shared with the group (an AMBER sighting of a member shared with
     another group is not the group's); ``tlps`` keeps those markings; ``sighting_ids`` keeps
-    those sightings.
+    those sightings; ``countries`` keeps the sightings of those countries' agencies,
+    ``not_countries`` and ``not_agencies`` (ids) leave theirs out. Narrowed in the query, so
+    what is audited as shared is what the caller goes on to send.
     """
     if caller.role is Role.FEED:
         raise PermissionDenied("feed clients read enforcement feeds, not sightings")
@@ -449,6 +454,12 @@ def shared_sightings(
         query = query.where(sightings.c.tlp.in_([tlp.value for tlp in tlps]))
     if sighting_ids is not None:
         query = query.where(sightings.c.id.in_(list(sighting_ids)))
+    if countries is not None:
+        query = query.where(agencies.c.country.in_(list(countries)))
+    if not_countries:
+        query = query.where(agencies.c.country.not_in(list(not_countries)))
+    if not_agencies:
+        query = query.where(sightings.c.agency_id.not_in(list(not_agencies)))
     query = query.order_by(sightings.c.reported_at, sightings.c.id).limit(limit + 1)
     parameters = {**caller_parameters(caller), **retention_parameters(legal, now), **narrowing}
     with store.reading() as connection:
@@ -456,8 +467,8 @@ def shared_sightings(
         more = len(rows) > limit
         rows = rows[:limit]
         amber = [str(r.id) for r in rows if r.tlp == Tlp.AMBER.value]
-    agencies: dict[int, Agency] = {}
-    items = tuple(_shared_item(r, read_id_set(r.group_ids), legal, agencies) for r in rows)
+    known: dict[int, Agency] = {}
+    items = tuple(_shared_item(r, read_id_set(r.group_ids), legal, known) for r in rows)
     if amber:
         AuditLog(store).record(
             caller, "share", target="sightings", detail={"sightings": amber}, origin=origin

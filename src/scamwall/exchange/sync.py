@@ -58,6 +58,7 @@ from scamwall.errors import (
 )
 from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.peers import peer_claims, peer_sightings
+from scamwall.exchange.policy import Caller
 from scamwall.exchange.reads import MAX_PAGE, SharedSighting, arrival_cursor, shared_sightings
 from scamwall.exchange.stix import format_timestamp, parse_timestamp
 from scamwall.exchange.stix_export import export_objects
@@ -181,7 +182,13 @@ class _Peer:
         response = self._request(url, params)
         body = self._body(response, url)
         following, count = _envelope(body, url)
-        return _Page(following, count, body, response.headers.get("X-TAXII-Date-Added-Last"))
+        return _Page(
+            following,
+            count,
+            body,
+            response.headers.get("X-TAXII-Date-Added-Last"),
+            response.headers.get("X-TAXII-Date-Added-First"),
+        )
 
     def _request(self, url: str, params: dict[str, Any] | None) -> requests.Response:
         try:
@@ -217,6 +224,8 @@ class _Run:
     peer_agency: Agency
     legal: DefaultLegalBasis
     report: SyncReport
+    #: who runs the sync, for the audit trail (None: the system, on a schedule)
+    actor: Caller | None = None
 
 
 class _Envelope(msgspec.Struct):
@@ -238,6 +247,8 @@ class _Page:
     body: bytes
     #: the ``X-TAXII-Date-Added-Last`` header
     date_added_last: str | None
+    #: the ``X-TAXII-Date-Added-First`` header
+    date_added_first: str | None = None
 
 
 def _json(body: bytes, url: str) -> Any:
@@ -464,11 +475,12 @@ def _pull(run: _Run, collection: dict[str, Any]) -> None:
                 following = page.following
                 last = page.date_added_last
                 before = {"after": after, "next": next_token}
-                if following == BY_DATE:  # more, no next: on from the page's newest object
+                if following == BY_DATE:  # more, no next: on by the dates the page spans
                     following = None
-                    done = not page.count or not last or last == after
-                    if not done:
-                        after = last
+                    resume = _by_date(page, after)
+                    done = resume is None
+                    if resume is not None:
+                        after = resume
                 else:
                     done = (
                         not isinstance(following, str) or following == next_token or not page.count
@@ -503,7 +515,7 @@ def _write_pages(run: _Run, pages: _Unwritten, key: tuple[str, str, str], positi
         save_position(run.store, *key, position, connection=connection)
         if written.inserted or marked.inserted:  # every write on record, with the data
             AuditLog(run.store).record(
-                None,
+                run.actor,
                 "sync_pull",
                 target=f"peer:{run.peer_url}",
                 detail={
@@ -518,6 +530,24 @@ def _write_pages(run: _Run, pages: _Unwritten, key: tuple[str, str, str], positi
     run.report.pulled_objects += pages.objects
     run.report.pulled_new += written.inserted + marked.inserted
     run.report.pulled_known += written.duplicates + marked.duplicates
+
+
+def _by_date(page: _Page, after: str | None) -> str | None:
+    """Where a page with ``more`` and no ``next`` goes on: just before its newest date, so the
+    objects added at that moment that did not fit on it come again (``added_after`` is strict;
+    ids dedupe the ones read twice). None when that is no progress: the page is empty, gives
+    no dates, or holds one moment alone (more objects added at one moment than a page holds;
+    the next sync asks again)."""
+    first, last = page.date_added_first, page.date_added_last
+    if not page.count or not first or not last or first == last:
+        if page.count and first and first == last:
+            log.warning("a page of objects all added at %s and more of them: not paged", last)
+        return None
+    try:
+        resume = format_timestamp(parse_timestamp(last, "date_added") - timedelta(microseconds=1))
+    except InvalidRecord:
+        return None
+    return None if resume == after else resume
 
 
 def _earlier(stamp: str | None, bounds: SyncLimits) -> str | None:
@@ -580,11 +610,16 @@ def _push(run: _Run, targets: _Targets) -> None:
     cursor = load_position(store, *key)
     held: str | None = None  # the position before the first sighting not sent
     for _ in range(peer.limits.max_pages):
-        page = shared_sightings(store, reader, legal=run.legal, cursor=cursor, limit=MAX_PAGE // 4)
+        page = shared_sightings(
+            store,
+            reader,
+            legal=run.legal,
+            cursor=cursor,
+            limit=MAX_PAGE // 4,
+            not_countries=[peer_agency.country],  # it came from there, or belongs there
+        )
         batches: dict[str, list[SharedSighting]] = {}
         for item in page.items:
-            if item.sighting.agency.country == peer_agency.country:
-                continue  # it came from there, or belongs there
             target = targets.for_item(item, group_names, reader.group_ids)
             if target is None:
                 report.not_sent += 1
@@ -639,18 +674,20 @@ def sync_with_peer(
     push: bool = True,
     limits: SyncLimits | None = None,
     legal: DefaultLegalBasis | None = None,
+    actor: Caller | None = None,
 ) -> SyncReport:
     """Pull from and push to the peer at ``peer_url`` (its discovery or API root) with
     ``token``; ``peer_agency_code`` is the local code of the peer's agency. With
     ``collection_id`` only that collection of the peer is read and written; ``legal`` is the
-    basis our sightings without one of their own leave under (the settings' by default)."""
+    basis our sightings without one of their own leave under (the settings' by default);
+    ``actor``: who the audit trail names for what the pull writes."""
     bounds = limits or SyncLimits()
     if not peer_url.startswith(("http://", "https://")):
         raise InvalidInput(f"{peer_url!r} is not an http(s) URL", field="peer")
     peer_agency = store.get_agency(peer_agency_code.upper())
     peer = _Peer(peer_url, token, bounds)
     report = SyncReport()
-    run = _Run(store, peer, peer_url, peer_agency, legal or DefaultLegalBasis(), report)
+    run = _Run(store, peer, peer_url, peer_agency, legal or DefaultLegalBasis(), report, actor)
     found = peer.collections()
     if collection_id is not None:
         found = [c for c in found if c["id"] == collection_id]
