@@ -50,6 +50,27 @@ class Peer:
         raise AssertionError(f"no collection {title}")
 
 
+def _fact(
+    store: Store,
+    agency: str,
+    value: str,
+    tlp: Tlp,
+    *,
+    groups: frozenset[int] = frozenset(),
+    days: int = 0,
+) -> Sighting:
+    """A police sighting of ``value`` by ``agency``, not recorded (a peer's, to write)."""
+    return Sighting(
+        indicator=parse_indicator(value, region="TH"),
+        agency=store.get_agency(agency),
+        observed_at=T0 + timedelta(days=days),
+        source_kind=SourceKind.POLICE_CASE,
+        confidence=80,
+        tlp=tlp,
+        groups=groups,
+    )
+
+
 def _report(
     store: Store,
     agency: str,
@@ -59,15 +80,7 @@ def _report(
     groups: frozenset[int] = frozenset(),
     days: int = 0,
 ) -> Sighting:
-    fact = Sighting(
-        indicator=parse_indicator(value, region="TH"),
-        agency=store.get_agency(agency),
-        observed_at=T0 + timedelta(days=days),
-        source_kind=SourceKind.POLICE_CASE,
-        confidence=80,
-        tlp=tlp,
-        groups=groups,
-    )
+    fact = _fact(store, agency, value, tlp, groups=groups, days=days)
     store.record_sightings([fact])
     return fact
 
@@ -246,14 +259,7 @@ def test_match_version_takes_the_versions_the_manifest_gives_however_written(
 def test_writes_are_read_object_by_object_with_a_status(peer: Peer) -> None:
     from scamwall.exchange.stix_export import export_objects
 
-    fact = Sighting(
-        indicator=parse_indicator("+86 138 0013 8000"),
-        agency=peer.store.get_agency("CN-MPS"),
-        observed_at=T0,
-        source_kind=SourceKind.POLICE_CASE,
-        confidence=90,
-        tlp=Tlp.AMBER,
-    )
+    fact = _fact(peer.store, "CN-MPS", "+86 138 0013 8000", Tlp.AMBER)
     objects = list(export_objects([fact]))
     objects.append({"type": "x-unknown-thing", "id": "x-unknown-thing--1", "spec_version": "2.1"})
     group = peer.collection(peer.chinese, GROUP)
@@ -291,14 +297,7 @@ def test_a_user_writes_for_its_own_agency_only_a_peer_for_its_country(peer: Peer
     thai_instance = access.issue_token_for(
         agency_code="TH-NBTC", role=Role.PEER, user_name="thai-instance"
     ).secret
-    police = Sighting(
-        indicator=parse_indicator("+66 92 555 0199"),
-        agency=peer.store.get_agency("TH-CCIB"),
-        observed_at=T0,
-        source_kind=SourceKind.POLICE_CASE,
-        confidence=100,
-        tlp=Tlp.CLEAR,
-    )
+    police = _fact(peer.store, "TH-CCIB", "+66 92 555 0199", Tlp.CLEAR)
     objects = list(export_objects([police]))
 
     status = peer.collection(regulator, "Public").add_objects({"objects": objects})
@@ -323,14 +322,7 @@ def test_an_object_recorded_for_some_of_its_agencies_is_a_success_naming_the_res
 ) -> None:
     from scamwall.exchange.stix_export import agency_identity, export_objects
 
-    fact = Sighting(
-        indicator=parse_indicator("mixed.example"),
-        agency=peer.store.get_agency("TH-CCIB"),
-        observed_at=T0,
-        source_kind=SourceKind.POLICE_CASE,
-        confidence=90,
-        tlp=Tlp.CLEAR,
-    )
+    fact = _fact(peer.store, "TH-CCIB", "mixed.example", Tlp.CLEAR)
     objects = list(export_objects([fact]))
     chinese = agency_identity(peer.store.get_agency("CN-MPS"))
     for obj in objects:
