@@ -71,16 +71,9 @@ def _fact(
     )
 
 
-def _report(
-    store: Store,
-    agency: str,
-    value: str,
-    tlp: Tlp,
-    *,
-    groups: frozenset[int] = frozenset(),
-    days: int = 0,
-) -> Sighting:
-    fact = _fact(store, agency, value, tlp, groups=groups, days=days)
+def _report(store: Store, agency: str, value: str, tlp: Tlp, **options: Any) -> Sighting:
+    """:func:`_fact`, recorded."""
+    fact = _fact(store, agency, value, tlp, **options)
     store.record_sightings([fact])
     return fact
 
