@@ -20,9 +20,11 @@ brought it arrived here, so ``added_after`` resumes where a reader stopped.
 
 Writes: members of a group write to its collection, members to the public one. A write is read
 object by object (:func:`~scamwall.exchange.stix_import.import_bundle`); who each sighting is
-recorded as follows :mod:`scamwall.exchange.peers` (the writer's agency, or an agency of its
-country its identity names; another country's is refused as relayed). The public collection
-takes TLP:CLEAR only; AMBER written to a group's collection is shared with that group.
+recorded as follows :mod:`scamwall.exchange.peers`: a user's sightings are its agency's (one
+naming another agency is refused); a peer instance's (``Role.PEER``) are its agency's or those of
+an agency of its country its identity names (another country's is refused as relayed). The
+public collection takes TLP:CLEAR only; AMBER written to a group's collection is shared with that
+group.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from scamwall.exchange.stix_import import (
     StixImportOptions,
     import_bundle,
 )
+from scamwall.intake.submit import AUDIT_IDS_LIMIT
 from scamwall.store import Sighting, Store
 from scamwall.store.access import Access
 from scamwall.store.audit import AuditLog
@@ -87,8 +90,6 @@ PUBLIC_ID = str(uuid.uuid5(COLLECTION_NAMESPACE, "public"))
 MAX_WRITE_OBJECTS = 10_000
 #: Roles that may write to a collection: the writers, and peer instances (``Role.PEER``).
 TAXII_WRITERS = WRITERS | {Role.PEER}
-#: Sighting ids named in a write's audit entry, at most.
-_AUDIT_IDS = 1000
 _RELAYED = (
     "relayed: it names an agency of another country, or one unknown here; its own instance "
     "shares it"
@@ -496,7 +497,7 @@ def write_objects(
                 "refused": len(failures),
                 "accepted": written.inserted,
                 "duplicates": written.duplicates,
-                "sightings": [s.id for s in accepted[:_AUDIT_IDS]],
+                "sightings": [s.id for s in accepted[:AUDIT_IDS_LIMIT]],
             },
             origin=origin,
             connection=connection,
