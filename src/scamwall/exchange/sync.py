@@ -274,7 +274,8 @@ def _envelope(body: bytes, url: str) -> tuple[Any, int]:
 
 
 #: What a page's ``following`` is when the peer says there is more but gives no ``next``: TAXII
-#: 2.1 lets a client go on with ``added_after`` set to the page's ``X-TAXII-Date-Added-Last``.
+#: 2.1 lets a client go on by ``added_after`` and the page's X-TAXII-Date-Added headers
+#: (:func:`_by_date`).
 BY_DATE = "\x00by-date"
 
 
