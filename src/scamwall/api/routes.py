@@ -241,7 +241,7 @@ def post_token(
             "a peer instance's token is issued on the server with `scamwall token create "
             "--role peer`, not through the API"
         )
-    if body.role not in _HOLDS_NO_SIGHTINGS and body.agency.upper() != caller.agency_code:
+    if body.role not in _HOLDS_NO_SIGHTINGS and body.agency.strip().upper() != caller.agency_code:
         # a reading token of another agency would read that agency's AMBER: administration is
         # not a way around TLP. The server's operator, who holds the database, issues those.
         raise PermissionDenied(
