@@ -192,7 +192,7 @@ def test_wrong_expired_revoked_and_underprivileged_tokens(world: World) -> None:
     assert "unknown token" in str(_assert_error(bad, 401, "not_authenticated")["message"])
     assert bad.headers["WWW-Authenticate"].startswith("Bearer")
     _assert_error(
-        world.client.get("/v1/whoami", headers={"Authorization": "Token x"}),
+        world.client.get("/v1/whoami", headers={"Authorization": "Digest x"}),
         401,
         "not_authenticated",
     )

@@ -13,6 +13,7 @@ import pytest
 import requests
 import stix2
 from sqlalchemy import select
+from taxii2client.common import TokenAuth
 from taxii2client.exceptions import AccessError
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
@@ -211,6 +212,8 @@ def test_one_object_versions_and_errors(peer: Peer) -> None:
     assert wrong.headers["content-type"].startswith("application/taxii+json")
     basic = requests.get(base, auth=("any", peer.chinese), timeout=10)
     assert [c["title"] for c in basic.json()["collections"]] == ["Public", GROUP]
+    token_auth = Server(f"{peer.url}/taxii2/", auth=TokenAuth(peer.chinese))  # "Token sw_…"
+    assert [c.title for c in token_auth.default.collections] == ["Public", GROUP]
     bad = requests.get(
         f"{base}{group.id}/objects/", params={"limit": 0}, auth=("any", peer.chinese), timeout=10
     )
@@ -247,6 +250,13 @@ def test_match_version_takes_the_versions_the_manifest_gives_however_written(
         url + "objects/", params={"match[version]": "yesterday"}, headers=headers, timeout=10
     )
     assert wrong.status_code == 400
+    with_last = requests.get(
+        url + "objects/",
+        params={"match[version]": "2020-01-01T00:00:00.000Z,last"},
+        headers=headers,
+        timeout=10,
+    ).json()
+    assert len(with_last["objects"]) == len(manifest)  # "last" names every object's one version
 
 
 def test_writes_are_read_object_by_object_with_a_status(peer: Peer) -> None:

@@ -54,7 +54,7 @@ def client_address(request: Request) -> str:
 
 def _secret_from(header: str) -> str | None:
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer":
+    if scheme.lower() in ("bearer", "token"):  # taxii2-client's TokenAuth says "Token"
         return value.strip()
     if scheme.lower() == "basic":  # peers that only speak Basic: the token is the password
         try:

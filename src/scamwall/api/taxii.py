@@ -139,8 +139,11 @@ def _filter(
     """The ``match[…]`` filters; None when they exclude everything (another STIX version)."""
     if spec is not None and "2.1" not in spec.split(","):
         return None
-    # every object here has one version, so first, last and all all name it
-    times = {v for v in (version or "").split(",") if v and v not in ("first", "last", "all")}
+    # every object here has one version, so first, last and all all name it: with any of them,
+    # every object passes, whatever times are named beside
+    asked = {v for v in (version or "").split(",") if v}
+    keywords = asked & {"first", "last", "all"}
+    times = set() if keywords else asked
     try:
         moments = frozenset(parse_timestamp(t, "match[version]") for t in times)
     except ScamwallError:
