@@ -9,13 +9,12 @@ from pydantic import BaseModel, Field
 
 from scamwall.api.auth import CallerDep, require_role
 from scamwall.api.routes import ERRORS
-from scamwall.exchange.policy import READERS, Role
+from scamwall.exchange.policy import SCREENERS
 from scamwall.screening.calls.realtime import CallScreener
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1")
-CALL_SCREENERS = READERS | {Role.FEED}
 
 
 class CallRequest(BaseModel):
@@ -35,7 +34,7 @@ class CallRequest(BaseModel):
 async def screen_call(request: Request, caller: CallerDep, body: CallRequest) -> dict[str, Any]:
     """`{"caller", "callee", "verdict", "score", "flags", "reasons"}` for one call, from the
     current reputation snapshot and the call itself (docs/calls.md)."""
-    require_role(caller, CALL_SCREENERS, "screen calls")
+    require_role(caller, SCREENERS, "screen calls")
     screener: CallScreener = request.app.state.call_screener
     verdict = screener.screen(
         body.caller,

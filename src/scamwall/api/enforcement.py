@@ -34,7 +34,7 @@ from scamwall.enforcement.warning import (
     render_warning_page,
 )
 from scamwall.errors import NotFound, PayloadTooLarge, ScamwallError
-from scamwall.exchange.policy import Caller, Role
+from scamwall.exchange.policy import CURATORS, SCREENERS, Caller, Role
 from scamwall.indicators import IndicatorKind
 from scamwall.screening.web import WebScreener
 from scamwall.store import Store
@@ -51,11 +51,7 @@ __all__ = [
 
 router = APIRouter(prefix="/v1")
 warning_router = APIRouter()
-CURATORS = frozenset({Role.ADMIN, Role.ANALYST})
 FEED_READERS = frozenset({Role.FEED, Role.ADMIN, Role.ANALYST})
-URL_SCREENERS = frozenset(
-    {Role.ADMIN, Role.ANALYST, Role.INVESTIGATOR, Role.PEER, Role.FEED, Role.PUBLIC}
-)
 #: Ids and serials are 32-bit integers in the store.
 AppealId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The appeal's id.")]
 SerialQuery = Annotated[int | None, Query(ge=0, le=2**31 - 1)]
@@ -137,7 +133,7 @@ class ScreenUrlRequest(BaseModel):
 @router.post("/screen/url", responses=ERRORS, tags=["screening"])
 async def screen_url(
     request: Request,
-    caller: Annotated[Caller, caller_in(URL_SCREENERS, "screen URLs")],
+    caller: Annotated[Caller, caller_in(SCREENERS, "screen URLs")],
     body: ScreenUrlRequest,
 ) -> JSONResponse:
     """A verdict for each input, in input order: `{"input", "verdict", "score", "category",

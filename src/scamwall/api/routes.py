@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from scamwall.api.auth import CallerDep, caller_in, client_address, require_role
 from scamwall.errors import AlreadyExists, PermissionDenied
-from scamwall.exchange.policy import READERS, WRITERS, Caller, Role
+from scamwall.exchange.policy import OUTSIDERS, READERS, WRITERS, Caller, Role
 from scamwall.exchange.reads import list_indicators, lookup
 from scamwall.indicators import IndicatorKind, parse_indicator
 from scamwall.intake.submit import submit_sightings
@@ -214,11 +214,6 @@ def post_group(
     return _group_dict(group)
 
 
-#: Roles whose tokens read no restricted sightings (feeds, CLEAR): an admin may issue them for
-#: any agency through the API.
-_HOLDS_NO_SIGHTINGS = frozenset({Role.FEED, Role.PUBLIC})
-
-
 class NewToken(BaseModel):
     """A token to issue; the user is created when it does not exist."""
 
@@ -241,7 +236,7 @@ def post_token(
             "a peer instance's token is issued on the server with `scamwall token create "
             "--role peer`, not through the API"
         )
-    if body.role not in _HOLDS_NO_SIGHTINGS and body.agency.strip().upper() != caller.agency_code:
+    if body.role not in OUTSIDERS and body.agency.strip().upper() != caller.agency_code:
         # a reading token of another agency would read that agency's AMBER: administration is
         # not a way around TLP. The server's operator, who holds the database, issues those.
         raise PermissionDenied(

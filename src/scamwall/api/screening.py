@@ -14,7 +14,7 @@ from scamwall import wire
 from scamwall.api.auth import CallerDep, caller_in, client_address, require_role
 from scamwall.api.routes import ERRORS
 from scamwall.errors import PayloadTooLarge
-from scamwall.exchange.policy import READERS, WRITERS, Caller, Role
+from scamwall.exchange.policy import CURATORS, SCREENERS, WRITERS, Caller, Role
 from scamwall.indicators import IndicatorKind, parse_indicator
 from scamwall.reputation.allowlist import (
     add_allowlist_entry,
@@ -30,8 +30,6 @@ from scamwall.store import Store
 __all__ = ["router"]
 
 router = APIRouter(prefix="/v1")
-CURATORS = frozenset({Role.ADMIN, Role.ANALYST})
-SCREENERS = READERS | {Role.FEED}
 #: Messages, and characters of text, one request of the anonymous public may carry.
 PUBLIC_BATCH = 100
 PUBLIC_CHARACTERS = 65_536

@@ -41,7 +41,10 @@ from scamwall.store.schema import group_members, sighting_groups, sighting_recip
 from scamwall.vocabulary import Tlp
 
 __all__ = [
+    "CURATORS",
+    "OUTSIDERS",
     "READERS",
+    "SCREENERS",
     "VISIBLE",
     "WRITERS",
     "Caller",
@@ -70,6 +73,13 @@ class Role(StrEnum):
 WRITERS = frozenset({Role.ADMIN, Role.ANALYST, Role.INVESTIGATOR})
 #: Roles that may read sightings (the public only CLEAR ones).
 READERS = frozenset({Role.ADMIN, Role.ANALYST, Role.INVESTIGATOR, Role.PUBLIC, Role.PEER})
+#: Roles that may ask for a verdict (messages, addresses, calls, a value's reputation): the
+#: readers, and feed clients (an operator's SMS gateway or switch).
+SCREENERS = READERS | {Role.FEED}
+#: Roles that curate what is enforced: allowlist, publication, appeals.
+CURATORS = frozenset({Role.ADMIN, Role.ANALYST})
+#: Roles of callers outside the member agencies' staff: they read no restricted sightings.
+OUTSIDERS = frozenset({Role.PUBLIC, Role.FEED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +101,7 @@ class Caller:
     @property
     def is_member(self) -> bool:
         """A user of a member agency (not the public, not a feed machine)."""
-        return self.agency_id is not None and self.role not in (Role.PUBLIC, Role.FEED)
+        return self.agency_id is not None and self.role not in OUTSIDERS
 
 
 @dataclass(frozen=True, slots=True)
