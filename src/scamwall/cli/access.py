@@ -279,9 +279,10 @@ def serve(
         int | None, typer.Option(min=1, help="Worker processes [default: setting].")
     ] = None,
 ) -> None:
-    """Run the HTTP API (OpenAPI at /openapi.json, routes under /v1). Several workers listen
-    on sockets of their own, which the kernel spreads connections across
-    (:mod:`scamwall.api.workers`)."""
+    """Run the HTTP API (OpenAPI at /openapi.json, routes under /v1).
+
+    Several workers listen on sockets of their own, which the kernel spreads connections
+    across."""
     import uvicorn  # noqa: PLC0415 - only the server needs it
 
     from scamwall.api.workers import reuse_port_available, serve_workers  # noqa: PLC0415

@@ -42,6 +42,7 @@ app = typer.Typer(
     help="Pool, screen and block cross-border fraud signals across agencies.",
     no_args_is_help=True,
     add_completion=False,
+    rich_markup_mode="markdown",
     pretty_exceptions_enable=False,
 )
 
