@@ -185,7 +185,8 @@ def ingest(
         tlp=parse_tlp(tlp or config.default_tlp),
         source_kind=source_kind,
         confidence=config.default_confidence if confidence is None else confidence,
-        region=region or config.default_region,
+        region=region,
+        fallback_region=config.default_region,
         batch_size=config.intake_batch_size,
         reject_dir=rejects or Path(config.reject_dir),
     )

@@ -79,7 +79,10 @@ class RecordDefaults:
     tlp: Tlp
     source_kind: SourceKind
     confidence: int
+    #: the region the caller gives (``--region``); a record naming its own keeps that
     region: str | None
+    #: the region of the settings: only when neither the record, the caller nor the agency names one
+    fallback_region: str | None = None
 
 
 def _text(fields: dict[str, Any], name: str) -> str | None:
@@ -180,7 +183,12 @@ def sighting_from_record(
     if value is None:
         raise InvalidRecord("is required and empty", field="value")
     try:
-        region = check_region(_text(fields, "region")) or defaults.region or agency.country
+        region = (
+            check_region(_text(fields, "region"))
+            or defaults.region
+            or agency.country
+            or defaults.fallback_region
+        )
     except InvalidIndicator as exc:
         raise InvalidRecord(exc.reason, field="region") from None
     try:

@@ -63,7 +63,10 @@ class IntakeOptions:
     tlp: Tlp = Tlp.AMBER
     source_kind: SourceKind = SourceKind.AGENCY_UPLOAD
     confidence: int = 50
+    #: the region of every record that names none (``--region``), before the agency's country
     region: str | None = None
+    #: the region of records when neither they, ``region`` nor the agency's country gives one
+    fallback_region: str | None = None
     batch_size: int = 20_000
     reject_dir: Path = Path()
     #: Parse in a second process when the file has at least this many bytes (None: never).
@@ -286,6 +289,7 @@ def ingest_file(
         source_kind=options.source_kind,
         confidence=options.confidence,
         region=options.region,
+        fallback_region=options.fallback_region,
     )
     report = IntakeReport(path, reject_path_for(path, options.reject_dir))
     report.reject_path.parent.mkdir(parents=True, exist_ok=True)
