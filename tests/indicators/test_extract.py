@@ -613,6 +613,12 @@ def test_glued_and_internationalised_links(text: str, expected: list[Found]) -> 
     assert found(text) == expected
 
 
+def test_link_to_an_ipv6_host_is_found_without_its_zone_id() -> None:
+    text = "open http://[2001:db8::5%25eth0]/pay now"
+    expected = [("url", "http://[2001:db8::5]/pay", "http://[2001:db8::5%25eth0]/pay")]
+    assert found(text) == expected
+
+
 @pytest.mark.parametrize(
     ("text", "region", "expected"),
     [

@@ -20,6 +20,7 @@ from scamwall.indicators import (
     parse_indicator,
     parse_kind,
 )
+from scamwall.indicators.network import url_host
 
 
 def parsed(value: str, kind: str | None, region: str | None = None) -> Indicator:
@@ -524,6 +525,40 @@ def test_ipv4_mapped_single_host_cidr_is_the_ipv4_address() -> None:
 )
 def test_invalid_ips_and_cidrs(raw: str, kind: str, reason: str) -> None:
     assert_invalid(raw, kind, reason)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind"),
+    [
+        ("2600::3%a\nadd scamwall-v4 8.8.8.8", "ip"),  # a newline would add a line to a feed
+        ("2001:4860:4860::8888%1", "ip"),  # would be a second id for an allowlisted address
+        ("fe80::1%eth0", "ip"),
+        ("[2001:db8::1%25x]", "ip"),
+        ("2600:1::%y/48", "cidr"),  # crashed the nft export
+        ("2001:db8::%a}; flush ruleset/64", "cidr"),
+    ],
+)
+def test_zone_id_is_refused_in_ips_and_cidrs(raw: str, kind: str) -> None:
+    error = assert_invalid(raw, kind, "has a zone id (after '%')")
+    assert "\n" not in error.message
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "http://[2001:db8::5%25eth0]/",
+        "http://[2001:DB8::5%eth0]/",
+        "http://[2001:db8::5%25a;b]:80/",
+    ],
+)
+def test_url_on_an_ipv6_host_drops_the_zone_id(raw: str) -> None:
+    indicator = parsed(raw, None)
+    assert indicator == parsed("http://[2001:db8::5]/", "url")
+    assert url_host(indicator.canonical) == "2001:db8::5"
+
+
+def test_url_host_drops_a_zone_id_stored_with_the_url() -> None:
+    assert url_host("http://[2001:db8::5%25eth0]/x") == "2001:db8::5"
 
 
 # --------------------------------------------------------------------------------------------
