@@ -497,6 +497,11 @@ def test_ips(raw: str, expected: str) -> None:
         ("2001:db8::/32", IndicatorKind.CIDR, "2001:db8::/32"),
         ("203.0.113.7/32", IndicatorKind.IP, "203.0.113.7"),  # a single host is an ip
         ("2001:db8::1/128", IndicatorKind.IP, "2001:db8::1"),
+        # IPv4-mapped networks are IPv4 networks, as IPv4-mapped addresses are IPv4 addresses
+        ("::ffff:10.0.0.0/104", IndicatorKind.CIDR, "10.0.0.0/8"),
+        ("::FFFF:203.0.113.7/120", IndicatorKind.CIDR, "203.0.113.0/24"),
+        ("::ffff:0:0/96", IndicatorKind.CIDR, "0.0.0.0/0"),
+        ("::ffff:0:0/95", IndicatorKind.CIDR, "::fffe:0:0/95"),  # wider than the mapped range
     ],
 )
 def test_cidrs(raw: str, kind: IndicatorKind, expected: str) -> None:

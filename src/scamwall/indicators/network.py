@@ -142,7 +142,9 @@ def canonical_ip(value: str) -> str:
 
 
 def canonical_cidr(value: str) -> tuple[str, bool]:
-    """``(network/prefix, is_single_host)``; host bits are cleared (``10.1.2.3/8`` -> ``10/8``)."""
+    """``(network/prefix, is_single_host)``; host bits are cleared (``10.1.2.3/8`` -> ``10/8``);
+    an IPv4-mapped network becomes IPv4 (``::ffff:10.0.0.0/104`` -> ``10.0.0.0/8``), as its
+    addresses do."""
     text = value.strip()
     if "/" not in text:
         raise InvalidIndicator("cidr", "needs a prefix length, e.g. 203.0.113.0/24")
@@ -152,6 +154,10 @@ def canonical_cidr(value: str) -> tuple[str, bool]:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
         raise InvalidIndicator("cidr", str(exc)) from None
+    if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96:
+        mapped = network.network_address.ipv4_mapped
+        if mapped is not None:
+            network = ipaddress.IPv4Network((mapped, network.prefixlen - 96))
     return str(network), network.prefixlen == network.max_prefixlen
 
 
