@@ -55,7 +55,7 @@ def test_screen_text_reads_plain_and_json_lines(cli, tmp_path: Path) -> None:  #
     lines = [json.loads(line) for line in out.splitlines()]
     assert [line["id"] for line in lines] == ["1", "x", "3"]
     assert [line["verdict"] for line in lines] == ["allow", "block", "allow"]
-    assert lines[2]["reasons"][0]["error"] == "encoding"
+    assert [r["error"] for r in lines[2]["reasons"] if r["type"] == "error"] == ["encoding"]
     assert "3 messages screened" in err
 
 

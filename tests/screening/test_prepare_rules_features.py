@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from pathlib import Path
 
@@ -38,19 +39,61 @@ BURMESE = "သင့်ဘဏ်အကောင့်ကို ပိတ်ထ�
     [
         ("", "empty"),
         ("  \n\t ", "empty"),
+        ("\u200b\u2060 \ufeff", "empty"),
         (b"\xff\xfe\x00\x01", "binary"),
-        (b"caf\xe9 au lait", "encoding"),
-        ("ok\ud800", "encoding"),
-        ("x" * (MAX_MESSAGE_BYTES + 1), "too_large"),
-        (b"y" * (MAX_MESSAGE_BYTES + 1), "too_large"),
-        ("\x01\x02\x03\x04 abc", "binary"),
+        (b"\x00\x01\x02", "binary"),
+        (b"\xff\xfe\xfd", "encoding"),
         ("\ufffd" * 20, "encoding"),
+        ("\ud800\ud800", "encoding"),
     ],
 )
-def test_what_is_not_text_is_refused_with_a_reason(raw: str | bytes, error: str) -> None:
+def test_what_holds_no_text_is_refused_with_a_reason(raw: str | bytes, error: str) -> None:
     prepared = prepare_message(raw)
     assert prepared.error == error
     assert prepared.detail
+
+
+SCAM = "您好，我是公安局的，您的账户涉嫌洗钱，请立即转账到安全账户"
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (SCAM.encode() + b" \xff", "encoding"),
+        (b"\xfe" * 200 + SCAM.encode(), "encoding"),
+        (SCAM + "\ud800", "encoding"),
+        (SCAM + "\ufffd" * 200, "encoding"),
+        (SCAM + "\x00" * len(SCAM), "binary"),
+        ("\x01\x02\x03\x04" * 10 + SCAM, "binary"),
+        (SCAM + " " * 70_000, "too_large"),
+        (" " * 70_000 + SCAM, "too_large"),
+        ("x" * 70_000 + SCAM, "too_large"),
+        (SCAM.encode() + b"y" * (MAX_MESSAGE_BYTES + 1), "too_large"),
+    ],
+)
+def test_a_damaged_message_is_screened_for_what_it_says_and_the_damage_named(
+    raw: str | bytes, error: str
+) -> None:
+    # whoever writes a scam chooses its bytes: a stray byte, padding or control characters
+    # must not have it refused, and waved through unread
+    prepared = prepare_message(raw)
+    assert prepared.error is None
+    assert [found for found, _ in prepared.mended] == [error]
+    assert SCAM in prepared.text
+    assert len(prepared.text.encode()) <= MAX_MESSAGE_BYTES
+
+
+def test_invisible_characters_do_not_split_what_rules_read() -> None:
+    for invisible in ("\u200b", "\u2060", "\u00ad", "\u200c", "\ufeff", "\u180e"):
+        prepared = prepare_message(invisible.join(SCAM))
+        assert prepared.error is None
+        assert prepared.matching == prepare_message(SCAM).matching
+        inside = sum(a.isalnum() and b.isalnum() for a, b in itertools.pairwise(SCAM))
+        assert prepared.notes == (f"{inside} invisible characters inside words left out",)
+    # an emoji's joiners and variation selectors are left out without a note
+    family = prepare_message("family \U0001f468\u200d\U0001f469\u200d\U0001f467 \u2764\ufe0f")
+    assert family.notes == ()
+    assert family.matching == "family \U0001f468\U0001f469\U0001f467 \u2764"
 
 
 @pytest.mark.parametrize(
@@ -66,9 +109,11 @@ def test_a_few_control_characters_are_spaces_not_a_reason_to_refuse(raw: str | b
     assert prepared.error is None
     # spaces, not nothing: deleted, one would join the link to the word before it
     assert " ".join(prepared.text.split()) == "Pay the fee at http://parcel-fee.example now"
-    assert prepared.controls in (1, 3, 6)
+    assert prepared.notes[0].endswith("control characters read as spaces")
     assert prepare_message("  \x07 ").error == "empty"
-    assert prepare_message("\x07\x07\x07 ab").error == "binary"  # half of it
+    half = prepare_message("\x07\x07\x07 ab")
+    assert half.error is None
+    assert half.mended == (("binary", "3 control characters in 6: read as spaces"),)
 
 
 def test_matching_form_folds_case_width_and_native_digits() -> None:
@@ -211,6 +256,18 @@ def test_hashing_refuses_what_it_cannot_count() -> None:
         hash_ngrams(["abc"], bits=32)
 
 
+def test_a_run_of_one_symbol_counts_as_three_and_runs_of_letters_and_digits_stay() -> None:
+    def same(a: list[str], b: list[str]) -> bool:
+        return abs(hash_ngrams(a) - hash_ngrams(b)).sum() == 0
+
+    assert same(["happy birthday!!!!!!!!!!!!!!", "ok"], ["happy birthday!!!", "ok"])
+    assert same(["..........", "wait……………"], ["...", "wait………"])
+    assert same(["\U0001f602" * 9 + " lol"], ["\U0001f602" * 3 + " lol"])
+    assert not same(["call 0000000000"], ["call 000"])  # a number's length is a feature
+    assert not same(["xxxxxxxx"], ["xxx"])
+    assert not same(["!!!"], ["!!"])
+
+
 def test_coverage_tells_an_unseen_script() -> None:
     seen = np.zeros(0x110000, dtype=bool)
     for ch in "abcdefghijklmnopqrstuvwxyz":
@@ -218,7 +275,7 @@ def test_coverage_tells_an_unseen_script() -> None:
     shares = coverage(["hello world", BURMESE, "12345 !!!", "hello ကျပ်"], seen)
     assert shares[0] == 1.0
     assert shares[1] == 0.0
-    assert shares[2] == 1.0
+    assert shares[2] == 0.0  # no letters: nothing the model learnt to read
     assert 0.3 < shares[3] < 0.8
 
 
@@ -371,7 +428,8 @@ def test_a_batch_is_folded_as_each_text_alone() -> None:
 def test_a_batch_keeps_its_order_and_its_refusals() -> None:
     raws: list[str | bytes] = ["hello", b"\xff\xfe", "สวัสดี ๑๒๓", "", "您好，１２３", "\x00\x00y"]
     batch = prepare_messages(raws)
-    assert [p.error for p in batch] == [None, "encoding", None, "empty", None, "binary"]
+    assert [p.error for p in batch] == [None, "encoding", None, "empty", None, None]
+    assert batch[5].mended[0][0] == "binary"
     assert batch == [prepare_message(raw) for raw in raws]
     assert batch[2].folded == "สวัสดี 123"
     assert batch[4].matching == "您好,123"

@@ -68,21 +68,63 @@ def test_verdicts_come_back_in_order_and_bad_messages_do_not_stop_the_batch(
     assert sum(r["share"] for r in by_id["scam"].reasons if "share" in r) == pytest.approx(
         1, abs=0.01
     )
-    for name, error in [
-        ("empty", "empty"),
-        ("binary", "binary"),
-        ("huge", "too_large"),
-        ("latin1", "encoding"),
-        ("input", "input"),
-    ]:
+    for name, error in [("empty", "empty"), ("binary", "binary"), ("input", "input")]:
         assert by_id[name].category == "error"
         assert by_id[name].reasons[0] == {
             "type": "error",
             "error": error,
             "text": by_id[name].reasons[0]["text"],
         }
+    # what can be read of a damaged message is screened, and the damage named
+    for name, error in [("huge", "too_large"), ("latin1", "encoding")]:
+        assert by_id[name].category == "ham"
+        errors = [r for r in by_id[name].reasons if r["type"] == "error"]
+        assert [r["error"] for r in errors] == [error]
     assert by_id["ok"].trace["model"] == default_model().version
     assert by_id["ok"].trace["rules"].startswith("rules-")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "!",
+        "!!",
+        "?" * 24,
+        "." * 64,
+        "5" * 69,  # laughter in Thai
+        "\U0001f602" * 12,
+        "HAPPY BIRTHDAY" + "!" * 40,
+        "lol " * 26,
+        "no" + "o" * 35,
+        "ฮ่าๆ" * 38,
+    ],
+)
+def test_chat_without_words_or_with_one_repeated_is_not_blocked(
+    screener: TextScreener, text: str
+) -> None:
+    # the model's n-grams of punctuation alone, or of one short unit typed again and again,
+    # scored such chat as fraud (a lone "!!" was blocked)
+    (verdict,) = screener.screen([Message("chat", text)], _empty())
+    assert verdict.verdict == "allow", verdict.reasons
+
+
+def test_a_scam_split_by_invisible_characters_or_padded_is_still_blocked(
+    screener: TextScreener,
+) -> None:
+    scam = "您好，我是公安局的，您的账户涉嫌洗钱，请立即转账到安全账户配合调查"
+    batch = [
+        Message("plain", scam),
+        Message("zero-width", "\u200b".join(scam)),
+        Message("soft-hyphen", "\u00ad".join(scam)),
+        Message("bad byte", scam.encode() + b" \xff"),
+        Message("nul padding", scam + "\x00" * len(scam)),
+        Message("space padding", " " * 70_000 + scam),
+    ]
+    verdicts = screener.screen(batch, _empty())
+    assert [v.verdict for v in verdicts] == ["block"] * len(batch)
+    assert {v.category for v in verdicts} == {"police_impersonation"}
+    errors = [[r["error"] for r in v.reasons if r["type"] == "error"] for v in verdicts]
+    assert errors == [[], [], [], ["encoding"], ["binary"], ["too_large"]]
 
 
 def test_a_reported_link_blocks_and_the_verdict_traces_its_sightings(

@@ -4,7 +4,8 @@ The statistical model reads characters, not words: Chinese, Thai, Burmese, Lao a
 written without spaces, and scam texts mix scripts, so a tokenizer per language would be both
 slow and wrong. Each message becomes the counts of its character n-grams (1 to 4 by default),
 hashed into a fixed number of columns (the hashing trick: no vocabulary to store or to miss),
-scaled by ``1 / sqrt(number of n-grams)`` so long and short messages weigh alike.
+scaled by ``1 / sqrt(number of n-grams)`` so long and short messages weigh alike. A run of one
+punctuation mark, symbol or emoji counts as three of it.
 
 scikit-learn's ``HashingVectorizer(analyzer="char")`` computes the same kind of features one
 string at a time in Python (about 6,000 messages/s here); this module hashes every n-gram of the
@@ -16,7 +17,9 @@ and whitespace runs become one space.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +84,8 @@ def hash_ngrams(
     if count == 0:
         return csr_matrix((0, 1 << bits), dtype=np.float32)
     codes, separator = joined_code_points(texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
+    codes, separator = _runs_cut(codes, separator, lengths)
     mask = np.uint32((1 << bits) - 1)
     length = len(codes)
     # one row per position, one column per n-gram size: read row by row, the hashes come in
@@ -88,7 +93,6 @@ def hash_ngrams(
     hashes = np.empty((length, high - low + 1), dtype=np.int32)
     kept = np.zeros((length, high - low + 1), dtype=bool)
     # n-grams of each text: a text of length L has L - n + 1 of size n, none crossing a separator
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
     per_doc = np.zeros(count, dtype=np.int64)
     with np.errstate(over="ignore"):
         h = np.zeros(length, dtype=np.uint32)
@@ -110,6 +114,37 @@ def hash_ngrams(
     return csr_matrix((np.repeat(scale, per_doc), column, indptr), shape=(count, 1 << bits))
 
 
+def _runs_cut(
+    codes: npt.NDArray[np.uint32], separator: npt.NDArray[np.bool_], lengths: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.bool_]]:
+    """The code points without what follows the third of a run of one punctuation mark, symbol
+    or emoji ("!!!!!!!!" reads as "!!!"), and ``lengths`` lowered to match, in place. Counts of
+    n-grams grow with their repetitions while the scale shrinks only with the square root of the
+    text's length, so a long enough run of "!" outweighed any words beside it ("HAPPY
+    BIRTHDAY!!!…" was blocked). Runs of letters and digits stay: the zero every digit reads as
+    runs as long as the number, and masked numbers ("xxxx") are written so."""
+    same = codes[1:] == codes[:-1]
+    fourth = same[2:] & same[1:-1] & same[:-2]  # at j: positions j..j+3 hold one character
+    if not fourth.any():
+        return codes, separator
+    positions = np.flatnonzero(fourth) + 3
+    character = codes[positions]
+    table = _letter_table()
+    cut = positions[
+        ~table[np.minimum(character, len(table) - 1)]
+        & (character != ord("0"))
+        & (character != ord(" "))
+        & (character != _SEPARATOR)
+    ]
+    if not len(cut):
+        return codes, separator
+    owners = np.searchsorted(np.flatnonzero(separator), cut)
+    lengths -= np.bincount(owners, minlength=len(lengths))
+    keep = np.ones(len(codes), dtype=bool)
+    keep[cut] = False
+    return codes[keep], separator[keep]
+
+
 def joined_code_points(
     texts: Sequence[str],
 ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.bool_]]:
@@ -124,18 +159,29 @@ def joined_code_points(
 
 
 def letters(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64]]:
-    """The code points of every letter of the batch (ASCII letters and everything from U+00C0,
-    so digits, spaces and ASCII punctuation are left out) and the text each belongs to."""
+    """The code points of every letter of the batch (Unicode letters and the marks that go with
+    them, as far as the ideographic planes: digits, spaces, punctuation, symbols and emoji are
+    left out) and the text each belongs to."""
     if not texts:
         return np.zeros(0, dtype=np.uint32), np.zeros(0, dtype=np.int64)
     codes, _ = joined_code_points(texts)
-    lower = codes | np.uint32(0x20)
-    keep = ((lower >= 0x61) & (lower <= 0x7A)) | (codes >= 0xC0)
+    table = _letter_table()
+    keep = table[np.minimum(codes, len(table) - 1)]
     # each text and its separator: letters per text, then their owners, one run a text
     starts = np.zeros(len(texts), dtype=np.int64)
     np.cumsum([len(text) + 1 for text in texts[:-1]], out=starts[1:])
     per_text = np.add.reduceat(keep.view(np.uint8), starts, dtype=np.int64)
     return codes[keep], np.repeat(np.arange(len(texts)), per_text)
+
+
+@lru_cache(maxsize=1)
+def _letter_table() -> npt.NDArray[np.bool_]:
+    """Whether each code point up to the ideographic planes is a letter or a mark (the general
+    categories L and M); the last entry, False, stands for everything above."""
+    end = 0x30000
+    table = np.zeros(end + 1, dtype=bool)
+    table[:end] = [unicodedata.category(chr(code))[0] in "LM" for code in range(end)]
+    return table
 
 
 def coverage(
@@ -146,13 +192,15 @@ def coverage(
 ) -> npt.NDArray[np.float64]:
     """Share of each text's letters whose character occurred in training (``seen`` is indexed
     by code point): whether the model has ever read this script. Burmese, Lao or Khmer text gets
-    about 0 from a model trained on Chinese, Thai and English; a text without letters gets 1.
+    about 0 from a model trained on Chinese, Thai and English; a text without letters gets 0 too:
+    punctuation, digits and emoji alone ("!!", "5555") are no text the model learnt to judge,
+    and its n-grams of them, learnt beside words, blocked a lone "!!".
     ``letters_of`` is :func:`letters` of the texts, when the caller has it already."""
     codes, owners = letters_of if letters_of is not None else letters(texts)
     count = len(texts)
     total = np.bincount(owners, minlength=count).astype(np.float64)
     known = np.bincount(owners, weights=seen[codes].astype(np.float64), minlength=count)
-    result = np.ones(count, dtype=np.float64)
+    result = np.zeros(count, dtype=np.float64)
     np.divide(known, total, out=result, where=total > 0)
     return result
 

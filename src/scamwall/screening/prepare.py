@@ -1,10 +1,21 @@
 """Turn what a gateway hands over into text the screener can read, or say why it cannot.
 
-A message is refused with a reason, never with an exception, when it is empty, larger than
-64 KB, binary (at least half of it control characters, NUL included) or not text in a known
-encoding (bytes that are not UTF-8, lone surrogates, text made of replacement characters).
-Fewer control characters are replaced by spaces and the message screened: a few bell or NUL
-characters must not be a way to have a scam refused, and waved through, unread. Everything else is:
+What is wrong with a message is mended where it can be, and the rest screened: whoever writes a
+scam chooses its bytes, and a few control characters, a stray invalid byte or padding must not be
+a way to have it refused and waved through unread. So:
+
+- bytes that are not UTF-8 are read with replacement characters, and those are left out;
+- control characters (NUL included) are read as spaces;
+- a message over 64 KB is screened by its beginning and its end (whitespace runs first read as one
+  space): where a gateway's message ends, and where a scam pads before its point;
+- invisible characters (zero-width spaces and joiners, soft hyphens, direction marks, variation
+  selectors: Unicode's default-ignorable code points) are left out, so that a keyword split by
+  them still reads as the keyword.
+
+Each of these is said in the verdict: the first three as ``error`` reasons (``encoding``,
+``binary``, ``too_large``), with the verdict of what could be read; the last as a note. Only a
+message with nothing left to read is refused, with its reason: empty, or nothing but control or
+replacement characters. Everything else is then:
 
 1. converted from Zawgyi to Unicode when it is Burmese typed in the Zawgyi font encoding (still
    common on phones in Myanmar), detected with Google's ``myanmartools`` and converted with ICU's
@@ -31,6 +42,8 @@ from scamwall.indicators.text import fold_characters, fold_table
 from scamwall.screening.features import joined_code_points
 
 __all__ = [
+    "KEPT_HEAD",
+    "KEPT_TAIL",
     "MAX_MESSAGE_BYTES",
     "Prepared",
     "fold_many",
@@ -42,6 +55,18 @@ __all__ = [
 MAX_MESSAGE_BYTES = 64 * 1024
 _MYANMAR = re.compile(r"[\u1000-\u109f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Unicode's default-ignorable code points (DerivedCoreProperties.txt), which render as nothing:
+#: broader than what extraction strips (it keeps a map to the original text for spans; the
+#: matching form needs none), since a rule's keyword can be split by any of them.
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff]+"
+)
+_REPLACED = re.compile("\ufffd+")
+#: What of a message over :data:`MAX_MESSAGE_BYTES` is screened: characters from its start and
+#: from its end (a scam padded at either side still shows its point).
+KEPT_HEAD, KEPT_TAIL = 16_384, 4_096
 _ZAWGYI_THRESHOLD = 0.95
 #: Below this many texts, folding each alone costs less than setting up the arrays.
 _FEW = 8
@@ -61,8 +86,11 @@ class Prepared:
     #: ``text`` with native digits and full-width forms folded, character for character
     #: (:func:`~scamwall.indicators.text.fold_characters`): where indicators are looked for.
     folded: str = ""
-    #: Control characters read as spaces before anything read the message.
-    controls: int = 0
+    #: What was wrong with the message and mended before it was screened, as ``(error,
+    #: detail)``: the verdict gives each as an ``error`` reason.
+    mended: tuple[tuple[str, str], ...] = ()
+    #: What else preparation did to the text, for the verdict's notes.
+    notes: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -125,54 +153,83 @@ def prepare_messages(raws: Sequence[str | bytes]) -> list[Prepared]:
                 zawgyi=item.zawgyi,
                 unconverted=item.unconverted,
                 folded=folded,
-                controls=item.controls,
+                mended=item.mended,
+                notes=item.notes,
             )
         )
     return prepared
 
 
 class _Text(NamedTuple):
-    """A message that passed the checks, Zawgyi converted."""
+    """A message that passed the checks, mended and Zawgyi converted."""
 
     text: str
     zawgyi: bool
     unconverted: bool
-    controls: int
+    mended: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...]
 
 
 def _checked(raw: str | bytes) -> _Text | Prepared:
-    """The message's text, or its refusal (module docstring)."""
+    """The message's text, mended, or its refusal (module docstring)."""
+    mended: list[tuple[str, str]] = []
+    notes: list[str] = []
     if isinstance(raw, bytes):
-        if len(raw) > MAX_MESSAGE_BYTES:
-            return _refused("too_large", f"{len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            if b"\x00" in raw:
-                return _refused("binary", "NUL bytes and not UTF-8: not a text message")
-            return _refused("encoding", f"not UTF-8 (byte {exc.start}); send the text as UTF-8")
+            text = raw.decode("utf-8", "replace")
+            problem = f"not UTF-8 from byte {exc.start}: read without the bytes that are not"
+            mended.append(("encoding", f"{problem}; send the text as UTF-8"))
     else:
         text = raw
-        if len(text) > MAX_MESSAGE_BYTES // 4 and len(text.encode("utf-8", "surrogatepass")) > (
-            MAX_MESSAGE_BYTES
-        ):
-            return _refused("too_large", f"longer than {MAX_MESSAGE_BYTES} bytes in UTF-8")
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            return _refused("encoding", "contains lone surrogates: not valid Unicode text")
+            # a pair of surrogates becomes its character, a lone one a replacement character
+            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            mended.append(("encoding", "lone surrogates, not valid Unicode: read without them"))
+    unreadable = bool(mended)
+    if "\ufffd" in text:  # they stand for what could not be read: nothing to screen
+        length = len(text)
+        text, runs = _REPLACED.subn(" ", text)
+        unreadable = True
+        if not mended and (length - len(text) + runs) * 2 > length:
+            mended.append(("encoding", "mostly replacement characters: decoded with a wrong codec"))
     if not text.strip():
+        if unreadable:
+            return _refused("encoding", "nothing in the message could be read as text")
         return _refused("empty", "the message has no text")
-    controls = 0
+    if len(text) > MAX_MESSAGE_BYTES // 4 and len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+        size = len(text.encode("utf-8"))
+        text = " ".join(text.split())
+        if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+            text = f"{text[:KEPT_HEAD]} {text[-KEPT_TAIL:]}"
+        mended.append(
+            (
+                "too_large",
+                f"{size} bytes, over the limit of {MAX_MESSAGE_BYTES}: screened its first "
+                f"{KEPT_HEAD} and last {KEPT_TAIL} characters, spaces run together",
+            )
+        )
     if _CONTROL.search(text) is not None:
-        controls = len(_CONTROL.findall(text))
-        if controls * 2 >= len(text):
-            return _refused("binary", f"{controls} control characters in {len(text)}: not text")
-        text = _CONTROL.sub(" ", text)  # a space: deleted, one would join what it parts
+        length = len(text)
+        text, controls = _CONTROL.subn(" ", text)  # a space: deleted, one would join what it parts
         if not text.strip():
+            if controls * 2 >= length:
+                return _refused("binary", f"{controls} control characters and no text")
             return _refused("empty", "the message has no text besides control characters")
-    if text.count("\ufffd") * 2 > len(text):
-        return _refused("encoding", "mostly replacement characters: decoded with the wrong codec")
+        if controls * 2 >= length:
+            mended.append(("binary", f"{controls} control characters in {length}: read as spaces"))
+        else:
+            notes.append(f"{controls} control characters read as spaces")
+    if not text.isascii() and _IGNORABLE.search(text) is not None:
+        inside = _inside_words(text)
+        text = _IGNORABLE.sub("", text)
+        if not text.strip():
+            return _refused("empty", "the message has no text besides invisible characters")
+        if inside:  # an emoji's joiners and variation selectors are no news
+            notes.append(f"{inside} invisible characters inside words left out")
     zawgyi = unconverted = False
     if (
         _MYANMAR.search(text) is not None
@@ -181,9 +238,24 @@ def _checked(raw: str | bytes) -> _Text | Prepared:
         convert = zawgyi_converter()
         if convert is None:
             unconverted = True
+            notes.append("Zawgyi-encoded; screened unconverted (install scamwall[myanmar])")
         else:
             text, zawgyi = convert(text), True
-    return _Text(text, zawgyi, unconverted, controls)
+            notes.append("converted from Zawgyi to Unicode")
+    return _Text(text, zawgyi, unconverted, tuple(mended), tuple(notes))
+
+
+def _inside_words(text: str) -> int:
+    """How many runs of invisible characters sit between two letters or digits."""
+    last = len(text) - 1
+    return sum(
+        1
+        for found in _IGNORABLE.finditer(text)
+        if found.start() > 0
+        and found.end() <= last
+        and text[found.start() - 1].isalnum()
+        and text[found.end()].isalnum()
+    )
 
 
 def fold_many(texts: Sequence[str]) -> list[str]:

@@ -55,6 +55,9 @@ __all__ = ["Encoder", "Message", "TextScreener", "Verdict", "readability"]
 _TACTICS = frozenset({"urgency", "payment_request"})
 #: Readability below which a message goes to the encoder stage (within its budget).
 _UNREADABLE = 0.5
+#: From this probability the model's reading is checked for repetition (:func:`_variety`);
+#: below it, a lower score would change nothing worth the look.
+_DOUBTED = 0.1
 #: Most the encoder stage adds for a message the fast stage cannot read at all.
 _ENCODER_SHARE = 0.6
 #: Weight from which a rule's fraud type overrides the model's "spam".
@@ -140,6 +143,16 @@ def _readabilities(
         np.clip((letters - low) / (high - low), 0.0, 1.0),
         np.clip((words - words_low) / (words_high - words_low), 0.0, 1.0),
     )
+
+
+def _variety(text: str) -> float:
+    """How far a text's few characters may be trusted to the model, 0-1: its distinct
+    characters over the square root of its length, at most 1. Text repeats a character now and
+    then; "lol lol lol…", "noooo…" or a laugh typed forty times repeats little else, and each
+    repetition adds to the counts of the same n-grams while the features' scale shrinks only
+    with the square root of the length: the model's score of such text grows without the text
+    saying more, and blocked chat. A message of 100 characters needs 10 distinct ones."""
+    return min(1.0, len(set(text)) / math.sqrt(len(text))) if text else 1.0
 
 
 def _scaled(factor: float, weight: float) -> float:
@@ -261,19 +274,9 @@ class TextScreener:
         prepared = item.prepared
         if item.message.note:
             item.notes.append({"type": "note", "text": item.message.note})
-        if prepared.controls:
-            item.notes.append(
-                {"type": "note", "text": f"{prepared.controls} control characters read as spaces"}
-            )
-        if prepared.zawgyi:
-            item.notes.append({"type": "note", "text": "converted from Zawgyi to Unicode"})
-        if prepared.unconverted:
-            item.notes.append(
-                {
-                    "type": "note",
-                    "text": "Zawgyi-encoded; screened unconverted (install scamwall[myanmar])",
-                }
-            )
+        for error, detail in prepared.mended:
+            item.notes.append({"type": "error", "error": error, "text": detail})
+        item.notes.extend({"type": "note", "text": note} for note in prepared.notes)
         candidates = [f.indicator for f in item.found]
         senders = _sender_indicators(item.message.sender, region, memo)
         # one sender: allowlisted in one form (96110 as a sender id), it is not scored through
@@ -314,10 +317,13 @@ class TextScreener:
     def _score_text(self, items: list[_Work]) -> None:
         if not items:
             return
-        output = self.model.predict([model_text(w.prepared.matching) for w in items])
+        texts = [model_text(w.prepared.matching) for w in items]
+        output = self.model.predict(texts)
         mix = self.model.mix
         version = self.model.version
         readable = _readabilities(output.letters, output.words, mix)
+        for index in np.flatnonzero(output.bad >= _DOUBTED).tolist():
+            readable[index] *= _variety(texts[index])
         rules_read = self.model.mix_by_script("rules_read")[output.script]
         signals_read = self.model.mix_by_script("signals_read")[output.script]
         rules_factors = rules_read * readable + mix["rules_unread"] * (1 - readable)
@@ -366,8 +372,8 @@ class TextScreener:
         # counts for little (its weight is 1 - readability), and it costs ~100 ms a message
         unread = []
         for item in items:
-            if item.readable >= _UNREADABLE:
-                continue
+            if item.readable >= _UNREADABLE or not any(map(str.isalpha, item.prepared.text)):
+                continue  # read already, or no letters to read (emoji, digits, punctuation)
             score = noisy_or(s for s, _ in item.pieces)
             if score < self.block:
                 unread.append((item.readable, -score, item))
