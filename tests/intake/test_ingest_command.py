@@ -41,3 +41,13 @@ def test_default_region_setting_yields_to_the_agency_country(
     )
     _, out, _ = mps("ingest", str(international), "--agency", "CN-MPS", "--json")
     assert (_report(out)["accepted"], _report(out)["duplicates"]) == (0, 2)
+
+
+def test_an_unknown_region_is_a_usage_error_naming_the_option(mps: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "cn.csv"
+    source.write_text("value\n13900139000\n", encoding="utf-8")
+    code, _, err = mps("ingest", str(source), "--agency", "CN-MPS", "--region", "XX")
+    assert code == 64
+    assert "--region" in err
+    assert "'XX'" in err
+    assert not (tmp_path / "cn.csv.rejects.jsonl").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from scamwall.errors import UsageError
 from scamwall.exchange.policy import Caller, Role
@@ -19,6 +21,7 @@ from scamwall.indicators import parse_indicator
 from scamwall.intake import IntakeOptions, ingest_file
 from scamwall.store import Agency, Store
 from scamwall.store.access import Access
+from scamwall.store.schema import imports
 from scamwall.vocabulary import AgencyKind, Tlp
 
 CSV_ROWS = """value,kind,observed_at,confidence,tlp,source_kind,note,extra
@@ -250,6 +253,46 @@ def test_unknown_format_asks_for_one(store: Store, agency: Agency, tmp_path: Pat
     source.write_bytes(b"PK")
     with pytest.raises(UsageError, match="--format"):
         ingest_file(store, source, agency, IntakeOptions())
+
+
+def _imports(store: Store) -> list[tuple[int, int, int]]:
+    """(accepted, duplicates, rejected) of each import, in the imports table."""
+    query = select(imports.c.accepted, imports.c.duplicates, imports.c.rejected)
+    with store.reading() as connection:
+        return [tuple(row) for row in connection.execute(query.order_by(imports.c.id))]
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (IntakeOptions(file_format="xml"), "format"),
+        (IntakeOptions(region="XX"), "--region"),
+    ],
+    ids=["format", "region"],
+)
+def test_bad_options_stop_the_run_before_it_starts(
+    store: Store, agency: Agency, tmp_path: Path, options: IntakeOptions, named: str
+) -> None:
+    source = tmp_path / "local.csv"
+    source.write_text("value\n081-234-5678\n12\n", encoding="utf-8")
+    earlier = tmp_path / "local.csv.rejects.jsonl"
+    earlier.write_text('{"line": 3}\n', encoding="utf-8")
+    with pytest.raises(UsageError, match=named):
+        ingest_file(store, source, agency, dataclasses.replace(options, reject_dir=tmp_path))
+    assert earlier.read_text(encoding="utf-8") == '{"line": 3}\n'  # the last run's rejects stay
+    assert _imports(store) == []
+    assert store.counts().sightings == 0
+
+
+def test_rerunning_a_file_counts_its_rejects_once(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    source = tmp_path / "local.csv"
+    source.write_text("value\n081-234-5678\n12\n", encoding="utf-8")
+    for _ in range(3):
+        report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+        assert report.rejected == 1  # each run says what it refused
+    assert _imports(store)[0][::2] == (1, 1)
 
 
 def _count_sightings(database_url: str) -> int:

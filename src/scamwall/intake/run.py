@@ -27,16 +27,17 @@ from typing import IO, Any
 
 from sqlalchemy.engine import make_url
 
-from scamwall.errors import InvalidRecord, NotFound, UsageError
+from scamwall.errors import InvalidIndicator, InvalidRecord, NotFound, UsageError
 from scamwall.exchange.policy import Caller
-from scamwall.intake.readers import ByteCounter, RawRecord, guess_format, read_records
+from scamwall.indicators.phone import check_region
+from scamwall.intake.readers import FORMATS, ByteCounter, RawRecord, guess_format, read_records
 from scamwall.intake.records import (
     KNOWN_FIELDS,
     RecordDefaults,
     sighting_from_record,
     with_markings,
 )
-from scamwall.store import Agency, Sighting, Store, WriteResult
+from scamwall.store import Agency, ImportRecord, Sighting, Store, WriteResult
 from scamwall.store.access import Access
 from scamwall.store.audit import AuditLog
 from scamwall.store.repository import BULK_LOAD, PreparedBatch, prepare_batch
@@ -120,16 +121,18 @@ class _Batcher:
     def __init__(
         self,
         store: Store,
-        import_id: int,
-        rejects: IO[str],
+        imported: ImportRecord,
         report: IntakeReport,
         actor: Caller | None,
     ):
         self.store = store
-        self.import_id = import_id
+        self.import_id = imported.id
+        # A finished import's rejects are on its counter already: the same file, read again,
+        # refuses the same records.
+        self.counts_rejects = imported.finished_at is None
         self.actor = actor
-        self.rejects = rejects
         self.report = report
+        self._rejects: IO[str] | None = None  # opened at the first reject: see reject()
         self.prepared: list[PreparedBatch] = []
         self.sightings: list[Sighting] = []  # those with markings: written with their names
         self.rejected_here = 0
@@ -138,7 +141,12 @@ class _Batcher:
 
     def reject(self, entry: dict[str, Any]) -> None:
         """Write one reject line: where, which field, why, and the record as read."""
-        self.rejects.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        if self._rejects is None:
+            # Opening truncates the reject file of the run before: only a run that has
+            # rejects of its own replaces them.
+            self.report.reject_path.parent.mkdir(parents=True, exist_ok=True)
+            self._rejects = self.report.reject_path.open("w", encoding="utf-8")
+        self._rejects.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.rejected_here += 1
 
     def _write(
@@ -157,7 +165,7 @@ class _Batcher:
                 self.import_id,
                 accepted=result.inserted,
                 duplicates=result.duplicates,
-                rejected=rejected,
+                rejected=rejected if self.counts_rejects else 0,
                 finished=finished,
             )
             if result.inserted:  # every write is on record, in the same transaction as the data
@@ -193,14 +201,17 @@ class _Batcher:
             return
         inserted, duplicates, rejected = self._in_flight.result()
         self._in_flight = None
-        self.rejects.flush()
+        if self._rejects is not None:
+            self._rejects.flush()
         self.report.accepted += inserted
         self.report.duplicates += duplicates
         self.report.rejected += rejected
 
     def close(self) -> None:
-        """Stop the writer thread (after the last batch, or after an error)."""
+        """Stop the writer thread (after the last batch, or after an error); close the rejects."""
         self._writer.shutdown(wait=True, cancel_futures=True)
+        if self._rejects is not None:
+            self._rejects.close()
 
 
 @dataclass(slots=True)
@@ -278,8 +289,14 @@ def ingest_file(
     if not path.is_file():
         raise NotFound(f"no such file: {path}")
     file_format = options.file_format or guess_format(path)
+    if file_format not in FORMATS:
+        raise UsageError(f"unknown format {file_format!r}; use --format {', '.join(FORMATS)}")
     if path.name.lower().endswith(".gz"):
         raise UsageError(f"{path.name} is compressed; decompress it first")
+    try:
+        check_region(options.region)
+    except InvalidIndicator as exc:
+        raise UsageError(f"--region: {exc.reason}") from None
     imported = store.start_import(
         agency, file_name=path.name, file_sha256=_sha256(path), file_format=file_format
     )
@@ -292,14 +309,12 @@ def ingest_file(
         fallback_region=options.fallback_region,
     )
     report = IntakeReport(path, reject_path_for(path, options.reject_dir))
-    report.reject_path.parent.mkdir(parents=True, exist_ok=True)
     total = path.stat().st_size
     access = Access(store)
     now = datetime.now(UTC)
     drivername = store.engine.url.drivername
     with ExitStack() as stack:
         raw = stack.enter_context(path.open("rb"))
-        rejects = stack.enter_context(report.reject_path.open("w", encoding="utf-8"))
         counted = ByteCounter(raw)
         parser: ProcessPoolExecutor | None = None
         if (
@@ -313,7 +328,7 @@ def ingest_file(
             parser = stack.enter_context(
                 ProcessPoolExecutor(max_workers=PARSE_WORKERS, mp_context=get_context("fork"))
             )
-        batcher = _Batcher(store, imported.id, rejects, report, actor)
+        batcher = _Batcher(store, imported, report, actor)
         stack.callback(batcher.close)
         in_flight: deque[Future[_ParsedChunk]] = deque()
 
