@@ -114,3 +114,32 @@ def test_allowlist_and_false_positives_need_the_right_roles(world: World) -> Non
     audited = {e.action: e.origin for e in AuditLog(world.store).entries()}
     for action in ("allowlist.add", "allowlist.remove", "false_positive.report"):
         assert audited[action] is not None, action  # the request's address
+
+
+class _CountingEncoder:
+    """Stands in for the encoder: says 0.9 for every text and remembers how many it read."""
+
+    version = "counting"
+
+    def __init__(self) -> None:
+        self.read = 0
+
+    def probabilities(self, texts: list[str]) -> list[float]:
+        self.read += len(texts)
+        return [0.9] * len(texts)
+
+
+def test_the_encoder_reads_for_callers_with_a_token_never_for_the_public(world: World) -> None:
+    # a second of the encoder for a kilobyte of text is no service for anyone who asks
+    screener = world.client.app.state.text_screener  # type: ignore[attr-defined]
+    encoder = _CountingEncoder()
+    screener.encoder = encoder
+    try:
+        burmese = "မင်္ဂလာပါ၊ သင်သည် ကံထူးရှင်အဖြစ် ရွေးချယ်ခံရပါသည်။ ဆုငွေရယူရန် အခကြေးငွေ ပေးသွင်းပါ"
+        batch = [{"id": str(i), "text": f"{burmese} {i}"} for i in range(2)]
+        _post(world, batch)
+        assert encoder.read == 0
+        _post(world, batch, world.thai)
+        assert encoder.read >= 1
+    finally:
+        screener.encoder = None

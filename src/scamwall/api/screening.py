@@ -92,6 +92,8 @@ async def screen_text(
     region = body.region.upper() if body.region else None
     mode = request.app.state.settings.screen_encoder
     second_stage = mode == "always" or (mode == "batch" and len(messages) > 1)
+    # a second of the encoder for a kilobyte of text: not for anyone without a token
+    second_stage = second_stage and caller.role is not Role.PUBLIC
     size = sum(len(m.text) for m in messages)
     small = len(messages) <= _INLINE and size <= _INLINE_CHARACTERS
     if small and not (second_stage and screener.encoder is not None):
