@@ -613,6 +613,33 @@ def test_glued_and_internationalised_links(text: str, expected: list[Found]) -> 
     assert found(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "加入https://t.me/scam_support?start=abc领取",
+            [("handle", "telegram:scam_support", "https://t.me/scam_support?start=abc")],
+        ),
+        (
+            "see t.me/s/scam_support/123. now",
+            [("handle", "telegram:scam_support", "t.me/s/scam_support/123")],
+        ),
+        (
+            "chat https://api.whatsapp.com/send?phone=66812345678&text=hi!",
+            [
+                (
+                    "handle",
+                    "whatsapp:+66812345678",
+                    "https://api.whatsapp.com/send?phone=66812345678&text=hi",
+                )
+            ],
+        ),
+    ],
+)
+def test_chat_links_in_text_name_the_account(text: str, expected: list[Found]) -> None:
+    assert found(text) == expected
+
+
 def test_link_to_an_ipv6_host_is_found_without_its_zone_id() -> None:
     text = "open http://[2001:db8::5%25eth0]/pay now"
     expected = [("url", "http://[2001:db8::5]/pay", "http://[2001:db8::5%25eth0]/pay")]

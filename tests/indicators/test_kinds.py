@@ -833,6 +833,41 @@ def test_chat_links_are_guessed_as_handles(raw: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://t.me/scam_support?start=abc", "telegram:scam_support"),
+        ("https://t.me/scam_support/123", "telegram:scam_support"),  # a post
+        ("https://t.me/s/scam_support", "telegram:scam_support"),  # the web preview
+        ("t.me/s/Scam_Support/55?single#top", "telegram:scam_support"),
+        ("https://t.me/+AbCd-EfGh_Ijkl", "telegram:+AbCd-EfGh_Ijkl"),
+        ("https://api.whatsapp.com/send?phone=66812345678&text=hi", "whatsapp:+66812345678"),
+        ("https://api.whatsapp.com/send/?text=hi&phone=%2B66812345678", "whatsapp:+66812345678"),
+        ("https://wa.me/66812345678?text=hello", "whatsapp:+66812345678"),
+        ("https://line.me/R/ti/p/@abc_shop?from=page", "line:abc_shop"),
+    ],
+)
+def test_chat_link_with_more_after_it_names_the_same_account(raw: str, expected: str) -> None:
+    assert parsed(raw, None) == Indicator(IndicatorKind.HANDLE, expected)
+    assert parsed(raw, "handle").canonical == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://t.me/share/url?url=https://evil.example",
+        "https://t.me/share?url=https://evil.example",
+        "https://t.me/proxy?server=203.0.113.7&port=443",
+        "https://t.me/iv?url=https://evil.example",
+        "https://t.me/c/1234567/89",
+        "https://t.me/scam_support/about",
+        "https://api.whatsapp.com/send?phone=66812345678x",
+    ],
+)
+def test_telegram_pages_and_other_links_stay_urls(raw: str) -> None:
+    assert parsed(raw, None).kind is IndicatorKind.URL
+
+
+@pytest.mark.parametrize(
     ("raw", "reason"),
     [
         ("telegram:abc", "a telegram id is 5-32 letters, digits or _, got 'abc'"),

@@ -14,6 +14,9 @@ wechat    6-20 letters, digits, ``_``, ``-``; starts with a     ``微信: abc123
 whatsapp  the account's phone number, E.164.                    ``wa.me/66812345678``
 qq        5-11 digits, no leading zero.                         ``QQ 12345678``
 ========= ===================================================== ==========================
+
+A link names its account whatever follows it: a post (``t.me/name/123``), Telegram's preview
+(``t.me/s/name``), a query (``?start=…``; ``api.whatsapp.com/send?phone=…&text=…``).
 """
 
 from __future__ import annotations
@@ -53,14 +56,29 @@ _RULES = {
 }
 _TELEGRAM_INVITE = re.compile(r"^\+[A-Za-z0-9_-]{10,40}$")
 
+# Telegram's own pages under t.me, never a username: "t.me/share?url=…" is a link, not an
+# account (and a query no longer tells them apart).
+_TELEGRAM_ROUTES = (
+    "addemoji|addlist|addstickers|addtheme|bg|boost|c|confirmphone|contact|giftcode|invoice|iv"
+    "|login|proxy|setlanguage|share|socks"
+)
+# A link names the account whatever follows it: a post id (t.me/name/123), the web preview
+# (t.me/s/name), a query (?start=…, &text=…) or a fragment. wa.me and api.whatsapp.com name
+# the number's account wherever "phone=" is in the query.
 _LINKS = re.compile(
-    r"""^(?:https?://)?(?:www\.)?
+    rf"""^(?:https?://)?(?:www\.)?
     (?:
-        (?:t|telegram)\.me/(?:joinchat/(?P<tg_join>[A-Za-z0-9_-]+)|(?P<tg>\+?[A-Za-z0-9_]+))
-      | wa\.me/\+?(?P<wa>\d{6,15})
-      | (?:api\.)?whatsapp\.com/send/?\?phone=\+?(?P<wa2>\d{6,15})
-      | line\.me/(?:R/)?ti/p/(?:~|@|%40)(?P<line>[A-Za-z0-9._-]{1,20})
-    )/?$""",
+        (?:t|telegram)\.me/
+        (?:
+            joinchat/(?P<tg_join>[A-Za-z0-9_-]+)
+          | (?P<tg_invite>\+[A-Za-z0-9_-]+)
+          | (?:s/)?(?!(?:{_TELEGRAM_ROUTES})(?![A-Za-z0-9_]))(?P<tg>[A-Za-z0-9_]+)(?:/\d+)?
+        )
+      | wa\.me/(?:\+|%2B)?(?P<wa>\d{{6,15}})
+      | (?:api\.)?whatsapp\.com/send/?\?(?:[^#\s]*&)?phone=(?:\+|%2B)?(?P<wa2>\d{{6,15}})
+        (?:&[^#\s]*)?
+      | line\.me/(?:R/)?ti/p/(?:~|@|%40)(?P<line>[A-Za-z0-9._-]{{1,20}})
+    )/?(?:\?[^#\s]*)?(?:\#\S*)?$""",
     re.VERBOSE | re.IGNORECASE,
 )
 
@@ -75,8 +93,8 @@ def handle_from_link(text: str) -> str | None:
         return None
     if match["tg_join"]:
         return f"telegram:+{match['tg_join']}"
-    if match["tg"]:
-        return f"telegram:{match['tg']}"
+    if match["tg_invite"] or match["tg"]:
+        return f"telegram:{match['tg_invite'] or match['tg']}"
     if match["wa"] or match["wa2"]:
         return f"whatsapp:+{match['wa'] or match['wa2']}"
     return f"line:{match['line']}"
