@@ -19,6 +19,7 @@ from scamwall.exchange.policy import Caller, Role
 from scamwall.exchange.reads import lookup
 from scamwall.indicators import parse_indicator
 from scamwall.intake import IntakeOptions, ingest_file
+from scamwall.intake.readers import MAX_LINE_BYTES
 from scamwall.store import Agency, Store
 from scamwall.store.access import Access
 from scamwall.store.schema import imports
@@ -234,6 +235,22 @@ def test_csv_without_value_column_and_non_utf8_rows(
     report = ingest_file(store, latin, agency, IntakeOptions(reject_dir=tmp_path))
     assert (report.accepted, report.rejected) == (1, 1)
     assert "UTF-8" in str(_rejects(report.reject_path)[0]["error"])
+
+
+@pytest.mark.parametrize("quote", ["", '"'], ids=["bare", "quoted"])
+def test_csv_field_over_the_size_limit_is_refused_with_its_line(
+    store: Store, agency: Agency, tmp_path: Path, quote: str
+) -> None:
+    source = tmp_path / "huge.csv"
+    huge = quote + "x" * (MAX_LINE_BYTES + 10) + quote
+    source.write_text(
+        f"value,note\n+66811111141,ok\n+66811111142,{huge}\n+66811111143,ok\n", encoding="utf-8"
+    )
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.rejected) == (2, 1)
+    (refused,) = _rejects(report.reject_path)
+    assert refused["line"] == 3
+    assert str(MAX_LINE_BYTES) in str(refused["error"])
 
 
 def test_defaults_come_from_the_options_and_the_agency_country(

@@ -85,7 +85,15 @@ def _csv_records(stream: IO[bytes]) -> Iterator[RawRecord]:
         yield RawRecord(1, error="the header row has no 'value' column; name the columns in row 1")
         return
     line = reader.line_num
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # the reader starts afresh at the next line
+            yield RawRecord(line + 1, error=f"cannot be read as CSV: {exc}")
+            line = reader.line_num
+            continue
         start, line = line + 1, reader.line_num
         if not row or all(not cell.strip() for cell in row):
             continue
