@@ -147,3 +147,30 @@ def test_allowlist_false_positive_and_reputation_commands(cli) -> None:  # type:
     assert cli("allow", "remove", "coop-bank.example")[0] == 0
     assert cli("allow", "remove", "coop-bank.example")[0] == 66
     assert cli("false-positive", "0812345678", "--agency", "XX-NONE", "--region", "TH")[0] == 66
+
+
+def test_screen_text_refuses_a_wide_encoding_and_an_unknown_region(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "messages.txt"
+    source.write_text("one\ntwo\nthree\n", encoding="utf-16")  # with its byte-order mark
+    code, out, err = cli("screen", "text", str(source))
+    assert code == 65
+    assert out == ""
+    assert "UTF-16" in err
+    assert "iconv" in err
+    source.write_text("one\n", encoding="utf-8")
+    code, _, err = cli("screen", "text", str(source), "--region", "XX")
+    assert code == 2
+    assert "unknown region 'XX'" in err
+
+
+def test_a_json_line_without_text_is_named_by_its_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "messages.jsonl"
+    source.write_text('{"id": "a", "text": "hi"}\n[1, 2]\n{"id": "b"}\n{"id": 2.5, "text": "x"}\n')
+    code, out, err = cli("screen", "text", str(source), "--input", "jsonl")
+    assert code == 0, err
+    problems = [json.loads(line)["reasons"] for line in out.splitlines()][1:]
+    assert [p[0]["text"] for p in problems] == [
+        "line 2: expected a JSON object with id and text",
+        "line 3: field text: missing or not a string",
+        "line 4: field id: must be a string or an integer",
+    ]

@@ -143,3 +143,15 @@ def test_the_encoder_reads_for_callers_with_a_token_never_for_the_public(world: 
         assert encoder.read >= 1
     finally:
         screener.encoder = None
+
+
+def test_an_unknown_region_is_refused_as_the_region_field(world: World) -> None:
+    response = world.client.post(
+        "/v1/screen/text", json={"messages": [{"id": "a", "text": "hi"}], "region": "XX"}
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["message"].startswith("body.region: ")
+    assert "unknown region 'XX'" in error["message"]
+    screened = _post(world, [{"id": "a", "text": "call 081 234 5678"}], world.thai)
+    assert screened["results"][0]["id"] == "a"  # type: ignore[index]

@@ -7,15 +7,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from scamwall import wire
 from scamwall.api.auth import CallerDep, caller_in, client_address, require_role
 from scamwall.api.routes import ERRORS
-from scamwall.errors import PayloadTooLarge
+from scamwall.errors import InvalidIndicator, PayloadTooLarge
 from scamwall.exchange.policy import CURATORS, SCREENERS, WRITERS, Caller, Role
 from scamwall.indicators import IndicatorKind, parse_indicator
+from scamwall.indicators.phone import check_region
 from scamwall.reputation.allowlist import (
     add_allowlist_entry,
     operator_entries,
@@ -55,6 +56,16 @@ class ScreenTextRequest(BaseModel):
         default=None, max_length=2, description="Region for local phone numbers."
     )
 
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, region: str | None) -> str | None:
+        try:
+            return check_region(region)
+        except InvalidIndicator:
+            raise ValueError(
+                f"unknown region {region!r}; give an ISO 3166 alpha-2 code such as TH or CN"
+            ) from None
+
 
 def _limit(request: Request, caller: Caller) -> int:
     most = int(request.app.state.settings.api_max_batch)
@@ -86,10 +97,12 @@ async def screen_text(
             f"that much per request (a token lifts it)",
             limit=PUBLIC_CHARACTERS,
         )
-    messages = [message_from_json(m, str(i)) for i, m in enumerate(body.messages, 1)]
+    messages = [
+        message_from_json(m, str(i), f"message {i}") for i, m in enumerate(body.messages, 1)
+    ]
     screener: TextScreener = request.app.state.text_screener
     snapshot = _holder(request).current
-    region = body.region.upper() if body.region else None
+    region = body.region
     mode = request.app.state.settings.screen_encoder
     second_stage = mode == "always" or (mode == "batch" and len(messages) > 1)
     # a second of the encoder for a kilobyte of text: not for anyone without a token

@@ -15,8 +15,9 @@ import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
-from scamwall.errors import NotFound, StoreUnavailable
+from scamwall.errors import InvalidIndicator, NotFound, StoreUnavailable
 from scamwall.exchange.policy import Caller, Role
+from scamwall.indicators.phone import check_region
 from scamwall.settings import get_settings
 from scamwall.store import Sighting, Store, WriteResult
 from scamwall.store.audit import AuditLog
@@ -50,9 +51,26 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON object per line on stdout.")]
+
+
+def _known_region(region: str | None) -> str | None:
+    """The region upper-cased, or a usage error naming the option (once, before any work)."""
+    try:
+        return check_region(region)
+    except InvalidIndicator:
+        raise typer.BadParameter(
+            f"unknown region {region!r}; give an ISO 3166 alpha-2 code such as TH or CN"
+        ) from None
+
+
 RegionOption = Annotated[
     str | None,
-    typer.Option("--region", "-r", help="ISO 3166 alpha-2 region for local phone numbers."),
+    typer.Option(
+        "--region",
+        "-r",
+        help="ISO 3166 alpha-2 region for local phone numbers.",
+        callback=_known_region,
+    ),
 ]
 
 

@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
 
+from scamwall.errors import InvalidInput
 from scamwall.screening.text import Message
 
 __all__ = ["InputForm", "message_from_json", "message_from_line", "read_messages"]
@@ -32,19 +33,21 @@ class InputForm(StrEnum):
     JSONL = "jsonl"
 
 
-def message_from_json(record: object, fallback_id: str) -> Message:
-    """A message from one decoded JSON value; a wrong shape becomes the message's problem."""
+def message_from_json(record: object, fallback_id: str, where: str | None = None) -> Message:
+    """A message from one decoded JSON value; a wrong shape becomes the message's problem,
+    which starts with ``where`` the record was (``line 3``, ``message 3``) when given."""
+    at = f"{where}: " if where else ""
     if not isinstance(record, dict):
-        return Message(fallback_id, "", problem="expected a JSON object with id and text")
+        return Message(fallback_id, "", problem=f"{at}expected a JSON object with id and text")
     ident = record.get("id", fallback_id)
     if not isinstance(ident, str | int) or isinstance(ident, bool):
-        return Message(fallback_id, "", problem="field id: must be a string or a number")
+        return Message(fallback_id, "", problem=f"{at}field id: must be a string or an integer")
     text = record.get("text")
     if not isinstance(text, str):
-        return Message(str(ident), "", problem="field text: missing or not a string")
+        return Message(str(ident), "", problem=f"{at}field text: missing or not a string")
     sender = record.get("sender")
     if sender is not None and not isinstance(sender, str):
-        return Message(str(ident), "", problem="field sender: must be a string")
+        return Message(str(ident), "", problem=f"{at}field sender: must be a string")
     return Message(str(ident), text, sender)
 
 
@@ -74,7 +77,7 @@ def message_from_line(raw: bytes, number: int, form: InputForm = InputForm.AUTO)
     except ValueError as exc:
         note = f"line {number} is not valid JSON ({exc}): screened as plain text"
         return Message(fallback, decoded, note=note)
-    return message_from_json(record, fallback)
+    return message_from_json(record, fallback, f"line {number}")
 
 
 def _record(line: bytes, number: int) -> Message:
@@ -85,7 +88,7 @@ def _record(line: bytes, number: int) -> Message:
         return Message(_readable_id(line) or str(number), line)
     except ValueError as exc:
         return Message(str(number), "", problem=f"line {number}: not valid JSON ({exc})")
-    return message_from_json(record, str(number))
+    return message_from_json(record, str(number), f"line {number}")
 
 
 def _readable_id(line: bytes) -> str | None:
@@ -100,7 +103,26 @@ def _readable_id(line: bytes) -> str | None:
     return None
 
 
+#: Byte-order marks of the encodings a line-by-line reading of UTF-8 would misread: their line
+#: ends are two or four bytes, so every line would come out cut and full of NULs.
+_WIDE_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
+
+
 def read_messages(lines: Iterable[bytes], form: InputForm = InputForm.AUTO) -> Iterator[Message]:
-    """Messages from raw lines (see the module docstring)."""
+    """Messages from raw lines (see the module docstring). Input in UTF-16 or UTF-32 (known by
+    its byte-order mark) is refused whole, before any message: it is not one message a line."""
     for number, raw in enumerate(lines, 1):
+        if number == 1:
+            wide = next((name for bom, name in _WIDE_BOMS.items() if raw.startswith(bom)), None)
+            if wide is not None:
+                raise InvalidInput(
+                    f"the input is {wide} (it starts with its byte-order mark); messages are "
+                    f"read as UTF-8, one a line: convert it, e.g. iconv -f {wide} -t UTF-8",
+                    line=1,
+                )
         yield message_from_line(raw, number, form)
