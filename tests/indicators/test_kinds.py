@@ -228,6 +228,39 @@ def test_short_code_is_guessed_as_sms_sender() -> None:
     assert parsed("95588", None).kind is IndicatorKind.SMS_SENDER
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "null",
+        "None",
+        "NIL",
+        "n/a",
+        "N/A",
+        "na",
+        "unknown",
+        "TBD",
+        "test",
+        "-",
+        "?",
+        "undefined",
+        "empty",
+    ],
+)
+def test_placeholder_is_not_guessed_as_a_sender(raw: str) -> None:
+    assert_invalid(raw, None, "is a placeholder, not an indicator", named=None)
+    with pytest.raises(InvalidIndicator, match="give its kind"):
+        guess_kind(f" {raw} ")
+
+
+def test_placeholder_given_as_a_sender_is_one() -> None:
+    assert parsed("Test", "sms_sender").canonical == "test"
+
+
+@pytest.mark.parametrize("raw", ["KBANK", "AIS", "SCB", "AIS-Promo", "NAVY", "Nana"])
+def test_real_senders_are_still_guessed(raw: str) -> None:
+    assert parsed(raw, None).kind is IndicatorKind.SMS_SENDER
+
+
 # --------------------------------------------------------------------------------------------
 # url
 # --------------------------------------------------------------------------------------------

@@ -44,6 +44,14 @@ _BANK_TRIPLE = re.compile(r"^[A-Z]{2}[:/][^:/]+[:/][^:/]+$", re.IGNORECASE)
 _DOMAINISH = re.compile(r"^[^\s/@:]+\.[^\s/@:.]+\.?$")
 _PHONEISH = re.compile(r"^(?:tel:)?\+?[\d\s().\-/]{5,}$", re.IGNORECASE)
 _SENDERISH = re.compile(r"^[\w.&-]{1,11}$")
+# What a form or a spreadsheet holds where nothing was known. Guessed, most of them would be
+# short alphanumeric sender IDs; given with kind sms_sender, they are read as one.
+_PLACEHOLDERS = frozenset(
+    {
+        "null", "none", "nil", "n/a", "#n/a", "na", "n.a.", "nan", "unknown", "tbd", "tba",
+        "test", "-", "--", "?", "??", "undefined", "empty", "blank", "missing",
+    }
+)  # fmt: skip
 
 
 def parse_kind(kind: str | IndicatorKind) -> IndicatorKind:
@@ -61,6 +69,12 @@ def guess_kind(value: str) -> IndicatorKind:
 
 
 def _guess_normalized(text: str) -> IndicatorKind:
+    if text.casefold() in _PLACEHOLDERS:
+        raise InvalidIndicator(
+            None,
+            f"{text!r} is a placeholder, not an indicator; if it really is a sender ID, "
+            "give its kind (sms_sender)",
+        )
     head = text.split(":", 1)[0].lower()
     if ":" in text and head in PLATFORM_ALIASES and not text.lower().startswith(("http", "ftp")):
         return IndicatorKind.HANDLE
