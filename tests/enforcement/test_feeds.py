@@ -246,6 +246,30 @@ def test_accepted_appeal_removes_the_entry_and_disputes_its_sightings(police: St
     assert len(shared_sightings(police, peer, legal=DefaultLegalBasis()).items) == 1
 
 
+def test_an_accepted_appeal_disputes_a_report_dated_ahead_of_the_decision(police: Store) -> None:
+    _report(police, "scam.test", days_ago=-0.8)  # within the clock skew intake allows
+    _publish(police)
+    appeal = submit_appeal(police, "scam.test", evidence="our club's own site", caller=PUBLIC)
+    decided = decide_appeal(police, appeal.id, accept=True, note="checked", caller=OPERATOR)
+    assert decided.removed_at_serial == 2
+    assert _publish(police)["changed"] is False  # it stays off
+
+
+def test_an_appeal_accepted_while_its_entry_is_off_the_feeds_keeps_it_off(police: Store) -> None:
+    _report(police, "scam.test")
+    _publish(police)
+    appeal = submit_appeal(police, "pay.scam.test", evidence="our shop's payments", caller=PUBLIC)
+    _publish(police, min_score=0.99)  # off the feeds for its score meanwhile
+    assert _values(police) == set()
+    decided = decide_appeal(police, appeal.id, accept=True, note="checked", caller=OPERATOR)
+    assert decided.removed_at_serial is None
+    with police.reading() as connection:
+        assert (
+            connection.execute(select(func.count()).select_from(disputed_sightings)).scalar() == 1
+        )
+    assert _publish(police)["changed"] is False  # its report no longer counts
+
+
 def test_a_snapshot_built_before_a_decision_does_not_put_its_entries_back(
     police: Store,
 ) -> None:

@@ -8,9 +8,11 @@ in one transaction:
 
 - takes every entry blocking the value off every feed at once, as a new serial (reason
   ``appeal``);
-- marks every sighting of those entries' values made until then as **disputed**: they no longer
-  count towards a score, so the next publication does not put them back. A report made after
-  the decision counts again (new evidence, new judgement).
+- marks every sighting of those entries' values stored until then as **disputed**, whatever
+  time it says it was observed: they no longer count towards a score, so the next publication
+  does not put them back. A report stored after the decision counts again (new evidence, new
+  judgement). Where the entries left the feeds after the appeal came (expired, or their score
+  fell), the sightings of the entries that blocked the value are disputed all the same.
 
 A rejected appeal changes nothing but its own record. Both are audited; of two analysts deciding
 the same appeal at once, one wins and the other is told.
@@ -107,17 +109,18 @@ def _covering_values(kind: IndicatorKind, value: str) -> list[tuple[str, str]]:
 
 
 def _covering_entries(
-    connection: Connection, kind: IndicatorKind, value: str
+    connection: Connection, kind: IndicatorKind, value: str, *, active: bool = True
 ) -> list[tuple[IndicatorKind, str]]:
-    """The active feed entries that block ``value`` (a few indexed look-ups, never a scan)."""
+    """The active feed entries that block ``value`` (a few indexed look-ups, never a scan);
+    with ``active=False``, every entry that ever blocked it."""
     candidates = _covering_values(kind, value)
     table = feed_entries
-    found = connection.execute(
-        select(table.c.kind, table.c.value).where(
-            table.c.removed_serial.is_(None),
-            tuple_(table.c.kind, table.c.value).in_(candidates),
-        )
-    ).all()
+    query = select(table.c.kind, table.c.value).where(
+        tuple_(table.c.kind, table.c.value).in_(candidates)
+    )
+    if active:
+        query = query.where(table.c.removed_serial.is_(None))
+    found = connection.execute(query.distinct()).all()
     return sorted((IndicatorKind(row.kind), row.value) for row in found)
 
 
@@ -272,7 +275,10 @@ def decide_appeal(
         disputed = 0
         entries = _covering_entries(connection, kind, row.value) if accept else []
         if accept:
-            for entry_kind, entry_value in entries:
+            # an entry off the feeds since the appeal came (expired, or its score fell) would
+            # come back with its next report but one: its sightings are disputed all the same
+            judged = entries or _covering_entries(connection, kind, row.value, active=False)
+            for entry_kind, entry_value in judged:
                 disputed += _dispute_sightings(connection, entry_kind, entry_value, appeal_id, now)
             serial = remove_entries(
                 store,
@@ -329,17 +335,15 @@ def decide_appeal(
 def _dispute_sightings(
     connection: Connection, kind: IndicatorKind, value: str, appeal_id: int, now: datetime
 ) -> int:
-    """Mark the value's sightings made until ``now`` as disputed; how many were newly marked."""
+    """Mark every sighting of the value stored so far as disputed, whenever it says it was
+    observed (a report dated a little ahead, within the clock skew intake allows, is one the
+    analyst judged too); how many were newly marked."""
     found = [
         str(ref)
         for ref in connection.execute(
             select(sightings.c.id)
             .join(indicators, indicators.c.id == sightings.c.indicator_id)
-            .where(
-                indicators.c.kind == kind.value,
-                indicators.c.canonical == value,
-                sightings.c.observed_at <= now,
-            )
+            .where(indicators.c.kind == kind.value, indicators.c.canonical == value)
         ).scalars()
     ]
     known = {
