@@ -339,9 +339,12 @@ def _number_row(entry: FeedEntry) -> list[str]:
     return [entry.kind.value, entry.value, f"{entry.score:.4f}"]
 
 
+# The CSV forms carry no comment line: CSV has none, and a reader would take it for the header.
+# The serial is in the file's name, the HTTP header X-Scamwall-Serial, or the JSON form.
+
+
 def _numbers_csv_full(numbers: Elements, meta: FeedMeta) -> str:
     out = io.StringIO()
-    out.write(meta.header("#", f"numbers block list, {len(numbers)} numbers and SMS senders"))
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["kind", "value", "score"])
     writer.writerows(_number_row(entry) for entry in numbers.values())
@@ -350,7 +353,6 @@ def _numbers_csv_full(numbers: Elements, meta: FeedMeta) -> str:
 
 def _numbers_csv_change(added: Elements, removed: Elements, meta: FeedMeta) -> str:
     out = io.StringIO()
-    out.write(meta.header("#", "numbers block list changes"))
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["action", "kind", "value", "score"])
     writer.writerows(["remove", *_number_row(entry)] for entry in removed.values())
