@@ -237,6 +237,24 @@ def test_csv_without_value_column_and_non_utf8_rows(
     assert "UTF-8" in str(_rejects(report.reject_path)[0]["error"])
 
 
+@pytest.mark.parametrize("after", [2, 3000], ids=["to-the-end", "past-the-bound"])
+def test_csv_quote_left_open_refuses_its_row_and_keeps_the_rows_after(
+    store: Store, agency: Agency, tmp_path: Path, after: int
+) -> None:
+    source = tmp_path / "stray.csv"
+    rows = [f"+668{i:08d},ok" for i in range(after)]
+    source.write_text(
+        "\n".join(["value,note", "+66811111141,ok", '+66811111142,"unterminated', *rows]) + "\n",
+        encoding="utf-8",
+    )
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.rejected) == (1 + after, 1)
+    (refused,) = _rejects(report.reject_path)
+    assert refused["line"] == 3
+    assert "quote" in str(refused["error"])
+    assert store.counts().sightings == 1 + after
+
+
 @pytest.mark.parametrize("quote", ["", '"'], ids=["bare", "quoted"])
 def test_csv_field_over_the_size_limit_is_refused_with_its_line(
     store: Store, agency: Agency, tmp_path: Path, quote: str

@@ -3,7 +3,8 @@
 Each yields :class:`RawRecord` items that carry where they came from (the line of a CSV row or an
 NDJSON object, the position of an object in a JSON array) and either the record's fields or the
 reason it could not be read. A reader never stops at a bad record, except where the file's own
-structure is broken beyond it (a JSON array cut in the middle): then it says so and stops.
+structure is broken beyond it (a JSON array cut in the middle): then it says so and stops. A CSV
+quote left open is refused with its record, and reading goes on at the record's second line.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,8 @@ __all__ = ["FORMATS", "ByteCounter", "RawRecord", "guess_format", "read_records"
 FORMATS = ("csv", "json", "ndjson")
 _EXTENSIONS = {".csv": "csv", ".json": "json", ".ndjson": "ndjson", ".jsonl": "ndjson"}
 MAX_LINE_BYTES = 1 << 20  # a record of over 1 MiB is not an indicator report
+#: Lines a CSV record may span: quoted fields with line breaks (a note) are short
+MAX_RECORD_LINES = 100
 
 csv.field_size_limit(MAX_LINE_BYTES)
 
@@ -73,28 +77,135 @@ def guess_format(path: Path) -> str:
     raise UsageError(f"cannot tell the format of {path.name}; pass --format csv, json or ndjson")
 
 
+class _QuoteLeftOpen(Exception):
+    """Raised through :mod:`csv` by :class:`_CsvLines` to stop a record that never closes."""
+
+
+class _LineTooLong(Exception):
+    """A physical line of over ``MAX_LINE_BYTES`` characters, read past and left out."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _CsvLines:
+    """The physical lines of a CSV text, as :func:`csv.reader` asks for them, record by record.
+
+    The reader asks for a record's second line only when a quoted field is still open at the end
+    of the first, so a record's lines are known. One stray quote would otherwise make the rest of
+    the file one field: a record may span at most ``MAX_RECORD_LINES`` lines and
+    ``MAX_LINE_BYTES`` characters, and a record refused for a quote left open is read again
+    from its second line, as records of their own. Only one record's lines are held.
+    """
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self._last = 0  # number of the last line read from the text
+        #: lines to read again, first to last: (number, text, or None for a line too long)
+        self._again: deque[tuple[int, str | None]] = deque()
+        #: the (number, text) lines of the record being read
+        self.record: list[tuple[int, str]] = []
+        self._size = 0
+        #: the text ended inside the record: a quote it opened never closes
+        self.open_at_end = False
+
+    def start_record(self) -> None:
+        """Forget the record read; the next line asked for starts another."""
+        self.record, self._size, self.open_at_end = [], 0, False
+
+    def read_again_after_first(self) -> None:
+        """Give the lines after the record's first again, as lines of the records that follow."""
+        self._again.extendleft(reversed(self.record[1:]))
+
+    def _physical_line(self) -> tuple[int, str | None] | None:
+        if self._again:
+            return self._again.popleft()
+        text = self._text.readline(MAX_LINE_BYTES)
+        if not text:
+            return None
+        self._last += 1
+        if len(text) == MAX_LINE_BYTES and not text.endswith(("\n", "\r")):
+            while (rest := self._text.readline(MAX_LINE_BYTES)) and not rest.endswith(("\n", "\r")):
+                pass  # the rest of the line, read in bounded pieces and left
+            return self._last, None
+        return self._last, text
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        if self.record and (len(self.record) >= MAX_RECORD_LINES or self._size >= MAX_LINE_BYTES):
+            raise _QuoteLeftOpen
+        line = self._physical_line()
+        if line is None:
+            self.open_at_end = bool(self.record)
+            raise StopIteration
+        number, text = line
+        if text is None:
+            if self.record:  # the open quote would run into it: the line is refused on its own
+                self._again.appendleft(line)
+                raise _QuoteLeftOpen
+            raise _LineTooLong(number)
+        self.record.append((number, text))
+        self._size += len(text)
+        return text
+
+
+def _csv_rows(lines: _CsvLines) -> Iterator[RawRecord | list[str]]:
+    """Each record's cells, or a :class:`RawRecord` saying why it could not be read."""
+    reader = csv.reader(lines)
+    while True:
+        lines.start_record()
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except _LineTooLong as exc:
+            yield RawRecord(exc.line, error=f"line longer than {MAX_LINE_BYTES} characters")
+            continue
+        except _QuoteLeftOpen:
+            yield RawRecord(
+                lines.record[0][0],
+                error=f"a quoted field does not close within {MAX_RECORD_LINES} lines or "
+                f'{MAX_LINE_BYTES} characters; write a quote inside a field as two ("")',
+            )
+            lines.read_again_after_first()
+            continue
+        except csv.Error as exc:  # the reader starts afresh at the next record
+            yield RawRecord(lines.record[0][0], error=f"cannot be read as CSV: {exc}")
+            lines.read_again_after_first()
+            continue
+        if lines.open_at_end:
+            yield RawRecord(
+                lines.record[0][0],
+                error="a quoted field is still open at the end of the file; write a quote "
+                'inside a field as two ("")',
+            )
+            lines.read_again_after_first()
+            continue
+        yield row
+
+
 def _csv_records(stream: IO[bytes]) -> Iterator[RawRecord]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text)
-    try:
-        header = next(reader)
-    except StopIteration:
+    lines = _CsvLines(text)
+    rows = _csv_rows(lines)
+    header = next(rows, None)
+    if header is None:
+        return
+    if isinstance(header, RawRecord):
+        yield RawRecord(1, error=f"the header row cannot be read: {header.error}")
         return
     columns = [name.strip().lower() for name in header]
     if "value" not in columns:
         yield RawRecord(1, error="the header row has no 'value' column; name the columns in row 1")
         return
-    line = reader.line_num
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:  # the reader starts afresh at the next line
-            yield RawRecord(line + 1, error=f"cannot be read as CSV: {exc}")
-            line = reader.line_num
+    for row in rows:
+        if isinstance(row, RawRecord):
+            yield row
             continue
-        start, line = line + 1, reader.line_num
+        start = lines.record[0][0]
         if not row or all(not cell.strip() for cell in row):
             continue
         if any("\udc80" <= ch <= "\udcff" for cell in row for ch in cell):
