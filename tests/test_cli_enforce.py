@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from scamwall.store import Store
+from scamwall.store.audit import AuditLog
 from tests.screening.test_domain_model import _write_lists
 
 Cli = Callable[..., tuple[int, str, str]]
@@ -33,7 +35,9 @@ def reported(cli: Cli, tmp_path: Path) -> Cli:
     return cli
 
 
-def test_export_publishes_and_writes_each_format(reported: Cli, tmp_path: Path) -> None:
+def test_export_publishes_and_writes_each_format(
+    reported: Cli, tmp_path: Path, database_url: str
+) -> None:
     rpz = tmp_path / "feed.rpz"
     code, _, err = reported("export", "rpz", "--out", str(rpz))
     assert code == 0, err
@@ -51,6 +55,17 @@ def test_export_publishes_and_writes_each_format(reported: Cli, tmp_path: Path) 
     code, _, err = reported("export", "bind", "--out", str(tmp_path / "x"))
     assert code != 0
     assert "unknown feed format" in err
+    # the publications the exports asked for are audited, as those of feeds publish are:
+    # the first made serial 1, the second found nothing to change (--no-publish asks none)
+    store = Store.open(database_url)
+    try:
+        published = [e for e in AuditLog(store).entries() if e.action == "feeds_publish"]
+    finally:
+        store.close()
+    assert [(e.target, (e.detail or {})["changed"]) for e in published] == [
+        ("serial:1", True),
+        ("serial:1", False),
+    ]
 
 
 def test_publish_status_and_changes_since(reported: Cli, tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ def export(
     settings = get_settings()
     with opened_store() as store:
         if not no_publish and serial is None:
-            publication = publish_feeds(store, settings)
+            publication = publish_feeds(store, settings, caller=local_operator())
             err.print(_publication_line(publication.as_dict()))
         rendered = render_feed(store, name, settings, since=since, serial=serial)
     if str(out_file) == "-":
