@@ -315,6 +315,7 @@ def test_receipts_come_back_as_sightings_that_weigh_nothing(police: Store) -> No
         {"value": "not a value at all", "hits": 3},
         {"value": "scam.test", "hits": 0},
         "oops",
+        {"value": "scam.test", "hits": 10**38},  # no resolver counts so many: a client's bug
     ]
     result = record_receipts(
         police,
@@ -326,8 +327,9 @@ def test_receipts_come_back_as_sightings_that_weigh_nothing(police: Store) -> No
         max_batch=100,
     )
     assert result.accepted == 1
-    assert [r["index"] for r in result.rejected] == [1, 2, 3]
+    assert [r["index"] for r in result.rejected] == [1, 2, 3, 4]
     assert result.rejected[1]["field"] == "hits"
+    assert result.rejected[3]["field"] == "hits"
     again = record_receipts(
         police,
         resolver,

@@ -24,10 +24,13 @@ from scamwall.store.audit import AuditLog
 from scamwall.validation import clean_text
 from scamwall.vocabulary import SourceKind, Tlp
 
-__all__ = ["RECEIPT_SENDERS", "record_receipts"]
+__all__ = ["MAX_HITS", "RECEIPT_SENDERS", "record_receipts"]
 
 #: Roles that may send receipts: the machines loading the feeds, and administrators.
 RECEIPT_SENDERS = frozenset({Role.FEED, Role.ADMIN})
+#: Hits one receipt may report for one entry: more than any resolver counts in a period (a
+#: billion lookups of one name), and the limit of the API's other counters.
+MAX_HITS = 2**31 - 1
 
 
 def _moment(value: Any, field: str) -> datetime | None:
@@ -136,8 +139,8 @@ def _receipt(
     value, count = item.get("value"), item.get("hits")
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput("value is required", field="value")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise InvalidInput("hits must be a whole number of at least 1", field="hits")
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_HITS:
+        raise InvalidInput(f"hits must be a whole number from 1 to {MAX_HITS}", field="hits")
     kind = item.get("kind")
     if kind is not None and not isinstance(kind, str):
         raise InvalidInput("kind must be a string", field="kind")
