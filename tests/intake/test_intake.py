@@ -271,6 +271,24 @@ def test_csv_field_over_the_size_limit_is_refused_with_its_line(
     assert str(MAX_LINE_BYTES) in str(refused["error"])
 
 
+@pytest.mark.parametrize(
+    ("header", "named"),
+    [("value,kind,Value ", "'value' twice"), ("value,,note", "column 2 has no name")],
+    ids=["duplicate", "empty"],
+)
+def test_csv_header_must_name_each_column_once(
+    store: Store, agency: Agency, tmp_path: Path, header: str, named: str
+) -> None:
+    source = tmp_path / "header.csv"
+    source.write_text(f"{header}\n081-234-5678,phone,+66 81 234 5679\n", encoding="utf-8")
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.rejected) == (0, 1)
+    (refused,) = _rejects(report.reject_path)
+    assert refused["line"] == 1
+    assert named in str(refused["error"])
+    assert store.counts().sightings == 0
+
+
 def test_defaults_come_from_the_options_and_the_agency_country(
     store: Store, agency: Agency, tmp_path: Path
 ) -> None:

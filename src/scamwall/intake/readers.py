@@ -187,6 +187,23 @@ def _csv_rows(lines: _CsvLines) -> Iterator[RawRecord | list[str]]:
         yield row
 
 
+def _header_problem(columns: list[str]) -> str | None:
+    """Why a header row (its names as read: trimmed, lower case) cannot name a file's fields."""
+    first: dict[str, int] = {}
+    for number, name in enumerate(columns, start=1):
+        if not name:
+            return f"column {number} has no name in the header row; name it or remove the column"
+        if name in first:  # a row would keep only the last of the two cells
+            return (
+                f"the header row names {name!r} twice (columns {first[name]} and {number}); "
+                "name each column once"
+            )
+        first[name] = number
+    if "value" not in first:
+        return "the header row has no 'value' column; name the columns in row 1"
+    return None
+
+
 def _csv_records(stream: IO[bytes]) -> Iterator[RawRecord]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     lines = _CsvLines(text)
@@ -198,8 +215,8 @@ def _csv_records(stream: IO[bytes]) -> Iterator[RawRecord]:
         yield RawRecord(1, error=f"the header row cannot be read: {header.error}")
         return
     columns = [name.strip().lower() for name in header]
-    if "value" not in columns:
-        yield RawRecord(1, error="the header row has no 'value' column; name the columns in row 1")
+    if problem := _header_problem(columns):
+        yield RawRecord(1, error=problem)
         return
     for row in rows:
         if isinstance(row, RawRecord):
