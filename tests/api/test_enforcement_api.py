@@ -194,6 +194,15 @@ def test_warning_page_in_the_visitors_language_and_for_blocked_hosts(world: Worl
     assert "fake-bank.example" in thai.text
     burmese = world.client.get("/blocked", params={"lang": "my"})
     assert '<html lang="my"' in burmese.text
+    # its links to other languages keep the entry
+    chinese = world.client.get("/blocked", params={"name": "fake-bank.example", "lang": "zh"})
+    assert 'href="?lang=th&amp;name=fake-bank.example"' in chinese.text
+    # a name in Unicode finds its entry as its punycode form does
+    _report(world, "xn--e1afmkfd.com")
+    _publish(world)
+    for name in ("xn--e1afmkfd.com", "пример.com", "ПРИМЕР.com."):
+        unicode_page = world.client.get("/blocked", params={"name": name, "lang": "en"})
+        assert "xn--e1afmkfd.com" in unicode_page.text, name
     # the walled garden sends the visitor with the blocked name as Host
     walled = world.client.get("/login.php", headers={"Host": "www.fake-bank.example"})
     assert walled.status_code == 200

@@ -281,7 +281,13 @@ def test_links_lead_to_every_other_language_named_in_itself() -> None:
     texts = _shipped_texts()
     parsed = _parse(render_warning_page(blocked_name="a.example", language="my", appeal_url="/a"))
     links = {attrs["href"] for attrs in parsed.find("a")}
-    assert links == {f"?lang={code}" for code in SUPPORTED_LANGUAGES if code != "my"}
+    # each carries the entry: a page reached as /blocked?name=… must not lose it
+    expected = {f"?lang={code}&name=a.example" for code in SUPPORTED_LANGUAGES if code != "my"}
+    assert links == expected
+    unnamed = _parse(render_warning_page(blocked_name=None, language="my", appeal_url="/a"))
+    assert {attrs["href"] for attrs in unnamed.find("a")} == {
+        f"?lang={code}" for code in SUPPORTED_LANGUAGES if code != "my"
+    }
     for code in SUPPORTED_LANGUAGES:
         if code != "my":
             assert texts[code]["language_name"] in parsed.text

@@ -33,9 +33,10 @@ from scamwall.enforcement.warning import (
     render_appeal_received_page,
     render_warning_page,
 )
-from scamwall.errors import NotFound, PayloadTooLarge, ScamwallError
+from scamwall.errors import InvalidIndicator, NotFound, PayloadTooLarge, ScamwallError
 from scamwall.exchange.policy import CURATORS, SCREENERS, Caller, Role
 from scamwall.indicators import IndicatorKind
+from scamwall.indicators.network import canonical_domain
 from scamwall.screening.web import WebScreener
 from scamwall.store import Store
 
@@ -378,8 +379,12 @@ def get_warning_page(
     text a link gives it."""
     shown = None
     if name:
+        try:  # read as the feeds write names: an IDN in its punycode form
+            host = canonical_domain(name.strip())
+        except InvalidIndicator:
+            host = None
         blocklist: Blocklist = request.app.state.blocklist.current
-        entry = blocklist.match_domain(name.strip().lower().rstrip("."))
+        entry = blocklist.match_domain(host) if host else None
         shown = entry.value if entry is not None else None
     return warning_response(request, shown)
 

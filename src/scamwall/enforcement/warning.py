@@ -17,6 +17,7 @@ import re
 from functools import cache
 from html import escape
 from importlib import resources
+from urllib.parse import quote
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
@@ -158,11 +159,14 @@ def _page(language: str, title: str, body: str) -> str:
     )
 
 
-def _language_links(current: str) -> str:
-    """Links to the same page in every other language, each named in its own language."""
+def _language_links(current: str, blocked_name: str | None) -> str:
+    """Links to the same page in every other language, each named in its own language; they
+    carry the blocked entry, which a page reached by its query (``/blocked?name=…``) would
+    otherwise lose."""
     texts = _texts_by_language()
+    entry = f"&amp;name={quote(blocked_name, safe='')}" if blocked_name else ""
     links = "".join(
-        f'<a href="?lang={code}" hreflang="{_html_lang(code)}" lang="{_html_lang(code)}">'
+        f'<a href="?lang={code}{entry}" hreflang="{_html_lang(code)}" lang="{_html_lang(code)}">'
         f"{escape(texts[code]['language_name'])}</a>\n"
         for code in SUPPORTED_LANGUAGES
         if code != current
@@ -223,7 +227,7 @@ def render_warning_page(
         f'<p class="note" id="contact-note">{t["contact_note"]}</p>\n'
         f'<button type="submit">{t["submit"]}</button>\n'
         "</form>\n"
-        f"{_language_links(language)}"
+        f"{_language_links(language, blocked_name)}"
     )
     return _page(language, t["title"], body)
 
