@@ -198,6 +198,15 @@ def test_json_array_and_ndjson_read_the_same_records(
     assert "not JSON" in str(broken[0]["error"])
 
 
+def test_json_array_may_start_with_a_byte_order_mark(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    source = tmp_path / "bom.json"
+    source.write_text('[{"value": "+66 81 000 0001"}, {"value": "+66 81 000 0002"}]', "utf-8-sig")
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.rejected) == (2, 0)
+
+
 def test_cut_json_array_keeps_what_came_before(
     store: Store, agency: Agency, tmp_path: Path
 ) -> None:

@@ -9,6 +9,7 @@ quote left open is refused with its record, and reading goes on at the record's 
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -262,7 +263,9 @@ def _ndjson_records(stream: IO[bytes]) -> Iterator[RawRecord]:
 
 
 def _json_records(stream: io.BufferedReader) -> Iterator[RawRecord]:
-    opening = stream.peek(64).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if stream.peek(len(codecs.BOM_UTF8)).startswith(codecs.BOM_UTF8):
+        stream.read(len(codecs.BOM_UTF8))  # the parser takes a byte-order mark for a bad character
+    opening = stream.peek(64).lstrip(b" \t\r\n")[:1]
     if opening not in (b"[", b""):
         yield RawRecord(
             1, error="a JSON file holds an array of objects; for one object a line use ndjson"
