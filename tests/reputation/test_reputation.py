@@ -157,6 +157,12 @@ def test_false_positive_reports_lower_the_score_and_are_audited(agencies: Store)
     )
     assert report.indicator.canonical == "+66855555555"
     assert _score(agencies, "0855555555") == pytest.approx(before * (1 - 0.9))
+    # one voice per agency: the same desk saying it again does not talk the score down further
+    for _ in range(4):
+        report_false_positive(
+            agencies, "0855555555", agency_code="TH-POLICE", caller=analyst, region="TH"
+        )
+    assert _score(agencies, "0855555555") == pytest.approx(before * (1 - 0.9))
     assert AuditLog(agencies).entries()[-1].action == "false_positive.report"
     # a report on a value nobody reported is kept (and counts once someone does)
     report_false_positive(agencies, "scam-free.example", agency_code="CN-MPS", caller=analyst)

@@ -311,15 +311,18 @@ def _false_positive_weights(
         .join(indicators, indicators.c.id == false_positive_reports.c.indicator_id)
         .order_by(false_positive_reports.c.id)
     )
-    found: dict[tuple[str, str], list[float]] = {}
+    # one voice per agency, as for sightings: its strongest report stands for it, so that one
+    # desk repeating itself cannot talk a score down to nothing
+    voices: dict[tuple[str, str], dict[int, float]] = {}
     with store.reading() as connection:
         for row in connection.execute(query):
             code, agency_kind = known[row.agency_id]
             age = (now - row.reported_at).total_seconds()
             weight = rules.trust(code, agency_kind) * rules.decay(IndicatorKind(row.kind), age)
-            found.setdefault((row.kind, row.canonical), []).append(weight)
+            heard = voices.setdefault((row.kind, row.canonical), {})
+            heard[row.agency_id] = max(weight, heard.get(row.agency_id, 0.0))
             digest.update(f"fp{row.id}".encode())
-    return found
+    return {key: list(heard.values()) for key, heard in voices.items()}
 
 
 def build_snapshot(
