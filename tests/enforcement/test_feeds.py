@@ -19,7 +19,7 @@ from scamwall.errors import InvalidInput, NotFound, PermissionDenied, UsageError
 from scamwall.exchange.legal import DefaultLegalBasis
 from scamwall.exchange.policy import Caller, Role
 from scamwall.exchange.reads import shared_sightings
-from scamwall.indicators import IndicatorKind, parse_indicator
+from scamwall.indicators import Indicator, IndicatorKind, parse_indicator
 from scamwall.reputation.allowlist import AllowEntry, Allowlist
 from scamwall.reputation.false_positives import report_false_positive
 from scamwall.reputation.snapshot import build_snapshot
@@ -417,6 +417,28 @@ def test_ranges_no_block_list_may_hold_and_parents_of_allowlisted_names_stay_off
         assert "special-purpose" in reasons[value]
     assert reasons["shared.test"] == "agency.shared.test, allowlisted, lies under it"
     assert reasons["203.0.113.0/24"] == "203.0.113.53, allowlisted, lies in it"
+
+
+def test_an_address_stored_with_a_zone_id_stays_off_every_feed(police: Store) -> None:
+    # stored before addresses refused zone ids: the text after '%' went into the files as is
+    hostile = Indicator(IndicatorKind.IP, "2600::3%a\nadd scamwall-v4 8.8.8.8")
+    police.record_sightings(
+        [
+            Sighting(
+                indicator=hostile,
+                agency=police.get_agency("TH-POLICE"),
+                observed_at=datetime.now(UTC),
+                source_kind=SourceKind.POLICE_CASE,
+                confidence=100,
+                tlp=Tlp.GREEN,
+            )
+        ]
+    )
+    _report(police, "198.51.100.0/24")
+    result = _publish(police)
+    assert _values(police) == {"198.51.100.0/24"}
+    reasons = {c["value"]: c["reason"] for c in result["conflicts_shown"]}  # type: ignore[union-attr]
+    assert "zone id" in reasons[hostile.canonical]
 
 
 def test_a_parent_listed_first_leaves_when_a_name_under_it_is_allowlisted(police: Store) -> None:

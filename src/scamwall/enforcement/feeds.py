@@ -300,6 +300,8 @@ class _Guard:
             return _refused(f"{below.value}, allowlisted, lies under it", below) if below else None
         if listed.kind not in (IndicatorKind.IP, IndicatorKind.CIDR):
             return None
+        if "%" in listed.canonical:  # a zone id, stored before addresses refused them
+            return _refused("an address with a zone id, which no feed can carry", None)
         network = ipaddress.ip_network(listed.canonical)
         if network.prefixlen < WIDEST_BLOCK[network.version]:
             return _refused(f"wider than /{WIDEST_BLOCK[network.version]}", None)
