@@ -186,7 +186,10 @@ def test_json_array_and_ndjson_read_the_same_records(
     array.write_text(json.dumps(records), encoding="utf-8")
     report = ingest_file(store, array, agency, IntakeOptions(reject_dir=tmp_path))
     assert (report.accepted, report.rejected) == (3, 2)
-    reasons = {r["line"]: r for r in _rejects(report.reject_path)}
+    rejects = _rejects(report.reject_path)
+    # one line holds the whole array: a record is found by its position in it, not by a line
+    assert [set(r) for r in rejects] == [{"position", "field", "error", "record"}] * 2
+    reasons = {r["position"]: r for r in rejects}
     assert "expected a JSON object" in str(reasons[4]["error"])
     assert reasons[5]["field"] == "kind"
 
@@ -217,7 +220,9 @@ def test_cut_json_array_keeps_what_came_before(
     )
     report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
     assert (report.accepted, report.rejected) == (2, 1)
-    assert "breaks after record 2" in str(_rejects(report.reject_path)[0]["error"])
+    (broken,) = _rejects(report.reject_path)
+    assert broken["position"] == 3
+    assert "breaks after record 2" in str(broken["error"])
 
 
 def test_json_object_instead_of_array_is_explained(

@@ -98,8 +98,18 @@ class IntakeReport:
 
 
 def reject_path_for(path: Path, reject_dir: Path) -> Path:
-    """Where the rejects of ``path`` go: ``<reject_dir>/<file name>.rejects.jsonl``."""
+    """Where the rejects of ``path`` go: ``<reject_dir>/<file name>.rejects.jsonl``.
+
+    One JSON object a line: ``line`` (of a CSV or NDJSON file; for a JSON array, ``position``,
+    the record's place in the array from 1), ``field`` (null when no one field is to blame),
+    ``error`` and ``record`` (the fields as read, null when the record could not be read).
+    """
     return reject_dir / f"{path.name}.rejects.jsonl"
+
+
+def _location_name(file_format: str) -> str:
+    """What a record's location is called in a reject: a JSON array's lines say nothing of it."""
+    return "position" if file_format == "json" else "line"
 
 
 def _sha256(path: Path) -> str:
@@ -235,13 +245,15 @@ def _parse_chunk(  # noqa: PLR0917 - called through a process pool, positionally
     now: datetime,
     drivername: str,
     import_id: int,
+    location_name: str,
 ) -> _ParsedChunk:
     """Parse one batch into driver-ready rows; pure, so it runs in a worker process too."""
     chunk = _ParsedChunk(None, [], [], set())
     plain: list[Sighting] = []
     for record in records:
         if record.fields is None:
-            chunk.rejects.append(_reject_entry(record, record.error or "unreadable", None))
+            error = record.error or "unreadable"
+            chunk.rejects.append(_reject_entry(location_name, record.location, None, error, None))
             continue
         chunk.ignored_fields.update(k for k in record.fields if k not in KNOWN_FIELDS)
         try:
@@ -249,7 +261,9 @@ def _parse_chunk(  # noqa: PLR0917 - called through a process pool, positionally
                 record.fields, agency=agency, defaults=defaults, now=now
             )
         except InvalidRecord as exc:
-            chunk.rejects.append(_reject_entry(record, exc.reason, exc.field))
+            chunk.rejects.append(
+                _reject_entry(location_name, record.location, exc.field, exc.reason, record.fields)
+            )
             continue
         if record.fields.get("groups") or record.fields.get("recipients"):
             chunk.marked.append((sighting, record.location, record.fields))
@@ -261,8 +275,15 @@ def _parse_chunk(  # noqa: PLR0917 - called through a process pool, positionally
     return chunk
 
 
-def _reject_entry(record: RawRecord, reason: str, field_name: str | None) -> dict[str, Any]:
-    return {"line": record.location, "field": field_name, "error": reason, "record": record.fields}
+def _reject_entry(
+    location_name: str,
+    location: int,
+    field_name: str | None,
+    reason: str,
+    fields: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """One line of the reject file: see :func:`reject_path_for`."""
+    return {location_name: location, "field": field_name, "error": reason, "record": fields}
 
 
 def _batches(records: Iterator[RawRecord], size: int) -> Iterator[list[RawRecord]]:
@@ -309,6 +330,7 @@ def ingest_file(
         fallback_region=options.fallback_region,
     )
     report = IntakeReport(path, reject_path_for(path, options.reject_dir))
+    location_name = _location_name(file_format)
     total = path.stat().st_size
     access = Access(store)
     now = datetime.now(UTC)
@@ -352,7 +374,7 @@ def ingest_file(
                     )
                 except InvalidRecord as exc:
                     batcher.reject(
-                        {"line": line, "field": exc.field, "error": exc.reason, "record": fields}
+                        _reject_entry(location_name, line, exc.field, exc.reason, fields)
                     )
                     continue
                 if chunk.plain_lines.get(sighting.id, 0) > line:
@@ -366,10 +388,23 @@ def ingest_file(
         records = read_records(io.BufferedReader(counted, 1 << 20), file_format)
         for batch in _batches(records, options.batch_size):
             if parser is None:
-                store_chunk(_parse_chunk(batch, agency, defaults, now, drivername, imported.id))
+                store_chunk(
+                    _parse_chunk(
+                        batch, agency, defaults, now, drivername, imported.id, location_name
+                    )
+                )
                 continue
             in_flight.append(
-                parser.submit(_parse_chunk, batch, agency, defaults, now, drivername, imported.id)
+                parser.submit(
+                    _parse_chunk,
+                    batch,
+                    agency,
+                    defaults,
+                    now,
+                    drivername,
+                    imported.id,
+                    location_name,
+                )
             )
             if len(in_flight) >= PARSE_WORKERS:  # each worker busy while one batch is written
                 store_chunk(in_flight.popleft().result())
