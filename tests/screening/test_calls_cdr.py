@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import phonenumbers
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scamwall.errors import InvalidInput, NotFound
-from scamwall.screening.calls.cdr import CDR_SCHEMA, read_cdrs
+from scamwall.indicators.phone import canonical_phone
+from scamwall.screening.calls.cdr import (
+    CDR_SCHEMA,
+    _e164_as_written,
+    _national_as_read,
+    read_cdrs,
+)
 
 HEADER = "caller,callee,start,duration_s,answered,direction,origin_country,cell_id,extra\n"
 
@@ -24,7 +34,7 @@ def test_good_rows_are_converted_and_bad_ones_refused_with_their_line(tmp_path: 
     path = _write(
         tmp_path,
         "081-234-5678,+8613800138000,2026-11-30T10:00:00+07:00,12,true,out,th,C1,x\n"
-        "+66812345679,0021234567,2026-11-30 03:00Z,0,no,IN,TH,,y\n"
+        "+66812345679,004420 7946 0958,2026-11-30 03:00Z,0,no,IN,TH,,y\n"
         "not a number,+66812345678,2026-11-30T10:00:00,5,true,out,TH,C1,z\n"
         "+66812345679,+66812345678,yesterday,5,true,out,TH,C1,z\n"
         "+66812345679,+66812345678,2026-11-30T10:00:00,-3,true,out,TH,C1,z\n"
@@ -39,7 +49,7 @@ def test_good_rows_are_converted_and_bad_ones_refused_with_their_line(tmp_path: 
     assert first["start"] == datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
     assert first["answered"] is True
     assert first["cell_id"] == "C1"
-    assert second["callee"] == "+21234567"
+    assert second["callee"] == "+442079460958"
     assert second["direction"] == "in"
     assert second["duration_s"] == 0.0
     assert [(r["line"], r["field"]) for r in batch.rejected] == [
@@ -78,3 +88,97 @@ def test_missing_columns_and_files_are_named(tmp_path: Path) -> None:
         read_cdrs(path)
     with pytest.raises(NotFound):
         read_cdrs(tmp_path / "missing.csv")
+
+
+ROW = ",2026-11-30T10:00:00Z,5,true,out,TH,C1,x\n"
+
+
+@pytest.mark.parametrize(
+    ("written", "region", "e164"),
+    [
+        ("13800138000", "CN", "+8613800138000"),
+        ("2025550123", "US", "+12025550123"),
+        ("0612345678", "IT", "+390612345678"),
+        ("+66 (0)81 234 5678", "TH", "+66812345678"),
+        ("011 44 20 7946 0958", "US", "+442079460958"),
+        ("001 44 20 7946 0958", "TH", "+442079460958"),
+        ("0812345678", "TH", "+66812345678"),
+        ("+8613800138000", "TH", "+8613800138000"),
+    ],
+)
+def test_numbers_are_read_as_libphonenumber_reads_them(
+    tmp_path: Path, written: str, region: str, e164: str
+) -> None:
+    path = _write(tmp_path, f'"{written}",+66812345679{ROW}')
+    batch = read_cdrs(path, region=region)
+    assert batch.rejected == []
+    assert batch.records["caller"].to_list() == [e164]
+    assert canonical_phone(written, region) == e164
+
+
+def test_numbers_that_do_not_parse_are_refused_with_the_reason(tmp_path: Path) -> None:
+    path = _write(tmp_path, f"+1234567,+66812345679{ROW}0812345678,+66812345679{ROW}")
+    batch = read_cdrs(path)
+    assert batch.records.height == 0
+    assert batch.rejected == [
+        {
+            "line": 2,
+            "field": "caller",
+            "error": "not a phone number (E.164, or local with --region): "
+            "wrong length for a number of +1",
+        },
+        {
+            "line": 3,
+            "field": "caller",
+            "error": "not a phone number (E.164, or local with --region): "
+            "a local number needs a region (e.g. TH) or its +country code",
+        },
+    ]
+
+
+def test_numbers_kept_as_written_are_what_the_phone_parser_gives() -> None:
+    shape = re.compile(_e164_as_written())
+    region_checks = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        example = phonenumbers.example_number(region)
+        if example is None:
+            continue
+        e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+        if shape.match(e164):
+            assert canonical_phone(e164) == e164
+        national = _national_as_read(region)
+        if national is not None:
+            written = national[2] + phonenumbers.national_significant_number(example)
+            if re.match(national[0], written) and re.match(
+                national[1], written[len(national[2]) :]
+            ):
+                assert canonical_phone(written, region) == e164
+                region_checks += 1
+    assert region_checks > 50
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(_e164_as_written(), fullmatch=True))
+def test_any_number_kept_as_written_is_unchanged_by_the_phone_parser(number: str) -> None:
+    assert canonical_phone(number) == number
+
+
+def test_floating_point_number_columns_are_refused(tmp_path: Path) -> None:
+    frame = pl.DataFrame(
+        {
+            "caller": [66812345678.0],
+            "callee": ["+66812345679"],
+            "start": ["2026-11-30T10:00:00Z"],
+            "duration_s": [30],
+            "answered": [True],
+            "direction": ["out"],
+            "origin_country": ["TH"],
+        }
+    )
+    path = tmp_path / "cdr.parquet"
+    frame.write_parquet(path)
+    with pytest.raises(InvalidInput, match="caller holds floating-point values") as caught:
+        read_cdrs(path, region="TH")
+    assert caught.value.details["field"] == "caller"
+    frame.with_columns(pl.col("caller").cast(pl.Int64)).write_parquet(path)
+    assert read_cdrs(path, region="TH").records["caller"].to_list() == ["+66812345678"]

@@ -24,15 +24,21 @@ numbers canonical E.164 text, ``start`` a UTC datetime in microseconds.
 
 from __future__ import annotations
 
+import re
+import re._parser as _regex_parser  # type: ignore[import-not-found]  # sre_parse is deprecated
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import phonenumbers
 import polars as pl
+from phonenumbers import PhoneMetadata
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
-from scamwall.errors import InvalidInput, NotFound
+from scamwall.errors import InvalidIndicator, InvalidInput, NotFound
+from scamwall.indicators.phone import canonical_phone, check_region
 
 __all__ = [
     "CDR_COLUMNS",
@@ -81,28 +87,139 @@ class CdrBatch:
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _e164(column: str, region: str | None) -> pl.Expr:
-    """A number column made E.164 text, vectorised (millions of rows): separators dropped,
-    ``+`` and ``00`` international prefixes read, a national number (trunk prefix ``0``) given
-    the region's country code. Switches write well-formed numbers; the per-number validation of
-    intake (``canonical_phone``) would cost microseconds a row."""
-    digits = pl.col(column).cast(pl.String).str.strip_chars().str.replace_all(r"[\s\-().]", "")
-    plus = digits.str.starts_with("+")
-    international = digits.str.starts_with("00")
-    bare = digits.str.replace(r"^\+", "").str.replace(r"^00", "")
-    code = phonenumbers.country_code_for_region(region.upper()) if region else None
-    code = code or None
-    national = (
-        pl.lit(f"+{code}") + bare.str.replace(r"^0", "")
-        if code is not None
-        else pl.lit(None, dtype=pl.String)
-    )
-    return (
-        pl.when(plus | international)
-        .then(pl.lit("+") + bare)
-        .when(bare.str.starts_with("0"))
-        .then(national)
-        .otherwise(pl.lit("+") + bare)
+def _leading_digits(pattern: str, skip: str = "") -> frozenset[str]:
+    """The digits a match of ``pattern`` (a libphonenumber prefix rule) can start with, once
+    the literal ``skip`` it starts with is matched; all ten where the rule is beyond this
+    reading, none where it cannot start with ``skip``. An empty match strips nothing."""
+    every = frozenset("0123456789")
+
+    def first(items: Any) -> tuple[frozenset[str], bool]:
+        found: set[str] = set()
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                return frozenset(found | {chr(arg)}), False
+            if name == "IN":
+                digits = set()
+                for kind, value in arg:
+                    if str(kind) == "LITERAL":
+                        digits.add(chr(value))
+                    elif str(kind) == "RANGE":
+                        digits.update(chr(c) for c in range(value[0], value[1] + 1))
+                    else:  # a class such as \d, or a negation
+                        return every, False
+                return frozenset(found | digits), False
+            if name == "SUBPATTERN":
+                inner, empty = first(arg[-1])
+            elif name == "BRANCH":
+                parts = [first(branch) for branch in arg[1]]
+                inner = frozenset().union(*(part for part, _ in parts))
+                empty = any(e for _, e in parts)
+            elif name in ("MAX_REPEAT", "MIN_REPEAT"):
+                inner, empty = first(arg[2])
+                empty = empty or arg[0] == 0
+            elif name == "AT":
+                continue
+            else:
+                return every, False
+            found |= inner
+            if not empty:
+                return frozenset(found), False
+        return frozenset(found), True
+
+    try:
+        items = list(_regex_parser.parse(pattern))
+    except (re.error, TypeError, ValueError):
+        return every
+    for digit in skip:
+        start, _ = first(items[:1])
+        if digit not in start:
+            return frozenset()
+        if str(items[0][0]) != "LITERAL":
+            return every
+        items = items[1:]
+    return first(items)[0]
+
+
+@lru_cache(maxsize=64)
+def _national_as_read(region: str | None) -> tuple[str, str, str, int] | None:
+    """For a national number of ``region`` written with its trunk prefix (``081 234 5678`` in
+    TH), the shape of those libphonenumber reads as the trunk prefix and the national number
+    that follows (``+66812345678``), the pattern that number must match (the region's plan),
+    the prefix and the country code; None where the region's rules are beyond this."""
+    if region is None:
+        return None
+    metadata = PhoneMetadata.metadata_for_region(region)
+    code = metadata.country_code if metadata is not None else None
+    prefix = metadata.national_prefix_for_parsing if metadata is not None else None
+    if (
+        metadata is None
+        or code is None
+        or metadata.general_desc is None
+        or not prefix
+        or not prefix.isdigit()
+        or prefix.startswith(str(code))  # read as the country code first
+        or metadata.national_prefix_transform_rule
+    ):
+        return None
+    international = metadata.international_prefix or ""
+    # the prefix followed by these digits would be read as the international prefix
+    barred = {"0"} | (_leading_digits(international, prefix) if international else set())
+    first = "".join(d for d in "123456789" if d not in barred)
+    lengths = sorted(n for n in metadata.general_desc.possible_length if n > 0)
+    plan = metadata.general_desc.national_number_pattern
+    if not first or not lengths or not plan:
+        return None
+    # stripped only where the number left matches the plan (and the first digit is no 0, which
+    # Italy would keep); accepted only at a length the plan allows
+    rest = "|".join(f"[0-9]{{{n - 1}}}" for n in lengths)
+    length = f"(?:[{first}](?:{rest}))"
+    return rf"^{prefix}{length}$", rf"^(?:{plan})$", prefix, code
+
+
+@lru_cache(maxsize=1)
+def _e164_as_written() -> str:
+    """A regular expression for the E.164 text libphonenumber gives back unchanged: ``+``, a
+    country calling code, and a national number of a length the code's numbering plan allows
+    (``is_possible_number``) whose first digit cannot be read as a trunk prefix (a national
+    number starting with 0 keeps it in Italy, loses it elsewhere)."""
+    alternatives = []
+    for code in sorted(COUNTRY_CODE_TO_REGION_CODE):
+        region = phonenumbers.region_code_for_country_code(code)
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, region)
+        if metadata is None or metadata.general_desc is None:
+            continue
+        prefix = metadata.national_prefix_for_parsing
+        barred = {"0"} | (_leading_digits(prefix) if prefix else set())
+        first = "".join(d for d in "123456789" if d not in barred)
+        lengths = sorted(n for n in metadata.general_desc.possible_length if n > 0)
+        if not lengths or not first:
+            continue
+        rest = "|".join(f"[0-9]{{{n - 1}}}" for n in lengths)
+        alternatives.append(f"{code}[{first}](?:{rest})")
+    return rf"^\+(?:{'|'.join(alternatives)})$"
+
+
+def _read_numbers(values: pl.Series, region: str | None) -> pl.DataFrame:
+    """``number`` (E.164) and ``reason`` (why not) for each distinct value, read by
+    :func:`~scamwall.indicators.phone.canonical_phone` as intake and real-time screening read
+    a number: a national number in ``region``, trunk and international prefixes, ``(0)``."""
+    numbers: list[str | None] = []
+    reasons: list[str | None] = []
+    for value in values:
+        if value is None or not value.strip():
+            numbers.append(None)
+            reasons.append("missing")
+            continue
+        try:
+            numbers.append(canonical_phone(value, region))
+            reasons.append(None)
+        except InvalidIndicator as exc:
+            numbers.append(None)
+            reasons.append(exc.reason)
+    return pl.DataFrame(
+        {"value": values, "number": numbers, "reason": reasons},
+        schema={"value": pl.String, "number": pl.String, "reason": pl.String},
     )
 
 
@@ -125,17 +242,41 @@ def _utc_time(column: str) -> pl.Expr:
     return pl.coalesce(with_offset, without)
 
 
-_E164 = r"^\+[1-9][0-9]{6,14}$"
 _ISO_UTC = "%Y-%m-%dT%H:%M:%S%.fZ"
+_NOT_A_NUMBER = "not a phone number (E.164, or local with --region)"
 
 
-def _number_column(raw: pl.DataFrame, column: str, region: str | None) -> pl.Series:
-    """The column as E.164: as it is when every value already is (what switches write: no
-    regular expression over millions of rows), else normalised (:func:`_e164`)."""
+def _number_column(raw: pl.DataFrame, column: str, region: str | None) -> pl.DataFrame:
+    """The column as E.164 (``number``) with the reason a value is not a number (``reason``).
+    Values libphonenumber would give back unchanged (what switches write), and national
+    numbers of ``region`` it would only give their country code, are converted in vectorised
+    passes; every other distinct value is read once by the phone parser."""
     values = raw.get_column(column)
-    if values.null_count() == 0 and values.str.contains(_E164).all():
-        return values
-    return raw.select(_e164(column, region)).to_series()
+    as_written = values.str.contains(_e164_as_written()).fill_null(False)
+    if as_written.all():
+        return values.to_frame("number").with_columns(reason=pl.lit(None, dtype=pl.String))
+    fast = values.to_frame("value").with_columns(
+        number=pl.when(as_written).then(pl.col("value")).otherwise(None)
+    )
+    national = _national_as_read(region)
+    if national is not None:
+        shape, plan, prefix, code = national
+        stripped = pl.col("value").str.slice(len(prefix))
+        fast = fast.with_columns(
+            number=pl.when(pl.col("number").is_null() & pl.col("value").str.contains(shape))
+            .then(pl.when(stripped.str.contains(plan)).then(pl.lit(f"+{code}") + stripped))
+            .otherwise(pl.col("number"))
+        )
+    left = fast.get_column("number").is_null()
+    if not left.any():
+        return fast.select("number", reason=pl.lit(None, dtype=pl.String))
+    read = _read_numbers(values.filter(left).unique(), region)
+    return fast.join(
+        read, on="value", how="left", nulls_equal=True, maintain_order="left", suffix="_read"
+    ).select(
+        number=pl.coalesce("number", "number_read"),
+        reason=pl.when(pl.col("number").is_null()).then(pl.col("reason")),
+    )
 
 
 def _time_column(raw: pl.DataFrame, column: str) -> pl.Series:
@@ -150,8 +291,23 @@ def _time_column(raw: pl.DataFrame, column: str) -> pl.Series:
     return pl.select(pl.when(missed).then(general).otherwise(fast)).to_series()
 
 
+def _integral_numbers(frame: pl.DataFrame) -> None:
+    """Refuse number columns of floating-point values: a float has lost the number's form (a
+    leading 0, a ``+``) and may have lost digits, and reads back with a ``.0``."""
+    for column in ("caller", "callee"):
+        if frame.schema[column].is_float():
+            raise InvalidInput(
+                f"CDR column {column} holds floating-point values ({frame.schema[column]}); "
+                "write phone numbers as text (E.164, or local with --region) or as integers",
+                field=column,
+            )
+
+
 def normalise_cdrs(
-    frame: pl.DataFrame, *, region: str | None = None, first_line: int = 2
+    frame: pl.DataFrame,
+    *,
+    region: str | None = None,
+    first_line: int = 2,
 ) -> CdrBatch:
     """Check and convert raw CDR columns (all text or any types) to :data:`CDR_SCHEMA`; rows
     with a bad value are refused with their line (``first_line`` is the first row's)."""
@@ -161,6 +317,8 @@ def normalise_cdrs(
             f"CDR columns missing: {', '.join(missing)}; a CDR file needs {', '.join(CDR_COLUMNS)}",
             field=missing[0],
         )
+    _integral_numbers(frame)
+    region = check_region(region)
     raw = frame.select(
         [pl.col(c).cast(pl.String).alias(c) for c in CDR_COLUMNS]
         + [
@@ -171,9 +329,13 @@ def normalise_cdrs(
         ]
     ).with_row_index("line", offset=first_line)
     answered = pl.col("answered").str.strip_chars().str.to_lowercase()
+    caller = _number_column(raw, "caller", region)
+    callee = _number_column(raw, "callee", region)
     converted = raw.with_columns(
-        caller_e164=_number_column(raw, "caller", region),
-        callee_e164=_number_column(raw, "callee", region),
+        caller_e164=caller.get_column("number"),
+        caller_reason=caller.get_column("reason"),
+        callee_e164=callee.get_column("number"),
+        callee_reason=callee.get_column("reason"),
         start_utc=_time_column(raw, "start"),
         duration=pl.col("duration_s").str.strip_chars().cast(pl.Float64, strict=False),
         answered_bool=pl.when(answered.is_in(_TRUE))
@@ -184,40 +346,39 @@ def normalise_cdrs(
         direction_norm=pl.col("direction").str.strip_chars().str.to_lowercase(),
         country=pl.col("origin_country").str.strip_chars().str.to_uppercase(),
     )
-    valid_number = r"^\+[1-9][0-9]{6,14}$"
     problems = [
         (
-            ~pl.col("caller_e164").fill_null("").str.contains(valid_number),
+            pl.col("caller_reason").is_not_null(),
             "caller",
-            "not a phone number (E.164, or local with --region)",
+            pl.lit(f"{_NOT_A_NUMBER}: ") + pl.col("caller_reason"),
         ),
         (
-            ~pl.col("callee_e164").fill_null("").str.contains(valid_number),
+            pl.col("callee_reason").is_not_null(),
             "callee",
-            "not a phone number (E.164, or local with --region)",
+            pl.lit(f"{_NOT_A_NUMBER}: ") + pl.col("callee_reason"),
         ),
-        (pl.col("start_utc").is_null(), "start", "not an ISO 8601 time"),
+        (pl.col("start_utc").is_null(), "start", pl.lit("not an ISO 8601 time")),
         (
             pl.col("duration").is_null() | (pl.col("duration") < 0),
             "duration_s",
-            "not a number of seconds >= 0",
+            pl.lit("not a number of seconds >= 0"),
         ),
-        (pl.col("answered_bool").is_null(), "answered", "not true or false"),
+        (pl.col("answered_bool").is_null(), "answered", pl.lit("not true or false")),
         (
             ~pl.col("direction_norm").fill_null("").is_in(["in", "out"]),
             "direction",
-            "not 'in' or 'out'",
+            pl.lit("not 'in' or 'out'"),
         ),
         (
             ~pl.col("country").fill_null("").str.contains(r"^[A-Z]{2}$"),
             "origin_country",
-            "not an ISO 3166 alpha-2 code",
+            pl.lit("not an ISO 3166 alpha-2 code"),
         ),
     ]
     reason = pl.lit(None, dtype=pl.String)
     where = pl.lit(None, dtype=pl.String)
     for condition, column, text in reversed(problems):
-        reason = pl.when(condition).then(pl.lit(text)).otherwise(reason)
+        reason = pl.when(condition).then(text).otherwise(reason)
         where = pl.when(condition).then(pl.lit(column)).otherwise(where)
     checked = converted.with_columns(reason=reason, field=where)
     bad = checked.filter(pl.col("reason").is_not_null())
