@@ -529,6 +529,54 @@ def test_nothing_to_find(text: str, region: str | None) -> None:
     assert found(text, region) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "region"),
+    [
+        ("Meeting on 2026.12.08", "TH"),
+        ("Date 20261208", "TH"),
+        ("Date 20261208", "CN"),
+        ("2026-12-31 23:59", "TH"),
+        ("ครบกำหนดวันที่ 2022-12-10 ชำระ", "TH"),
+        ("20150118浙江卫视", "TH"),
+        ("due 1999 12 31", "TH"),
+        ("build 10.0.19041.1", "TH"),
+        ("firmware 4.19.0.12 ready", "TH"),
+        ("version 1.2.3.4", "TH"),
+        ("version: 1.2.3.4.", None),
+        ("update to v1.2.3.4", None),
+        ("升级到版本1.2.3.4", "CN"),
+        ("release 203.0.113.7", None),
+        ("pkg 1.2.3.4.5", None),
+    ],
+)
+def test_dates_and_versions_are_not_indicators(text: str, region: str | None) -> None:
+    assert found(text, region) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        ("Date 2026-12-08 call 081-234-5678", "TH", [("phone", "+66812345678", "081-234-5678")]),
+        ("20260231", "TH", [("phone", "+6620260231", "20260231")]),  # no 31st of February
+        ("build 10.0.19041.1 โทร 0812345678", "TH", [("phone", "+66812345678", "0812345678")]),
+        ("โทร 081.234.5678", "TH", [("phone", "+66812345678", "081.234.5678")]),
+        ("appelez 06.12.34.56.78", "FR", [("phone", "+33612345678", "06.12.34.56.78")]),
+        ("IPv4: 203.0.113.7", None, [("ip", "203.0.113.7", "203.0.113.7")]),
+        ("server 203.0.113.7 v2", None, [("ip", "203.0.113.7", "203.0.113.7")]),
+    ],
+)
+def test_numbers_and_addresses_beside_dates_and_versions_are_kept(
+    text: str, region: str | None, expected: list[Found]
+) -> None:
+    assert found(text, region) == expected
+
+
+def test_dates_and_versions_given_as_indicators_are_still_read() -> None:
+    # what an agency reports is read as reported; only free text is guessed at
+    assert parse_indicator("20261208", "phone", "TH").canonical == "+6620261208"
+    assert parse_indicator("1.2.3.4", None).canonical == "1.2.3.4"
+
+
 def test_region_reads_the_local_number() -> None:
     text = "โทร 0812345678 ด่วน"
     assert found(text) == []

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from itertools import islice
 
 from scamwall.errors import InvalidIndicator
@@ -98,6 +99,20 @@ _HANDLE = re.compile(
 )
 _AT_NAME = re.compile(
     r"(?<![A-Za-z0-9._%+\-@])@(?P<id>[A-Za-z][A-Za-z0-9._]{3,31})(?![A-Za-z0-9@])"
+)
+# Dates and versions are digit runs a region's plan may read as numbers ("20261208" is a
+# Bangkok line, "10.0.19041" too): a date (YYYYMMDD, or YYYY-MM-DD with one separator) is
+# never a number found in text, nor is a run inside four or more dotted groups, unless the
+# first starts with a trunk 0 ("06.12.34.56.78" is a French mobile). Given to parse_indicator,
+# such values are still read as an agency reports them.
+_DATE = re.compile(r"((?:19|20)\d\d)(?:(\d\d)(\d\d)|([-./ ])(\d{1,2})\4(\d{1,2}))")
+_VERSION = re.compile(r"(?:0|[1-9]\d*)(?:\.\d+){3,}")
+_DOTTED_DIGITS = frozenset("0123456789.")
+# A dotted quad after one of these is a version ("version 1.2.3.4", "v1.2.3.4"), not a host.
+_VERSION_WORD = re.compile(
+    r"(?<![A-Za-z])(?:version|ver|v|build|release|rel|rev|revision|firmware|fw|patch|版本号?"
+    r"|เวอร์ชั่?น)\s{0,2}[.:#]?\s{0,2}$",
+    re.IGNORECASE,
 )
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 _HAS_DIGIT = re.compile(r"\d")
@@ -383,6 +398,37 @@ def _phone_pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield piece.start(), piece.end()
 
 
+def _is_date(candidate: str) -> bool:
+    shape = _DATE.fullmatch(candidate)
+    if shape is None:
+        return False
+    month, day = shape[2] or shape[5], shape[3] or shape[6]
+    try:
+        date(int(shape[1]), int(month), int(day))
+    except ValueError:
+        return False
+    return True
+
+
+def _dotted_run_is_version(text: str, at: int) -> bool:
+    """Whether the run of digits and dots around ``text[at]`` has four groups or more."""
+    start = end = at
+    while start > 0 and text[start - 1] in _DOTTED_DIGITS:
+        start -= 1
+    while end < len(text) and text[end] in _DOTTED_DIGITS:
+        end += 1
+    run = text[start:end].strip(".")
+    return run.count(".") >= 3 and _VERSION.fullmatch(run) is not None
+
+
+def _is_date_or_version(text: str, begin: int, finish: int) -> bool:
+    return (
+        _is_date(text[begin:finish])
+        or _dotted_run_is_version(text, begin)
+        or _dotted_run_is_version(text, finish - 1)
+    )
+
+
 def _valid_phones(
     text: str, start: int, end: int, region: str | None, budget: list[int], *, memo: ParseMemo
 ) -> Iterator[_Candidate]:
@@ -400,7 +446,7 @@ def _valid_phones(
                 break
             budget[0] -= 1
             canonical = memo.phone(text[begin:finish], region)
-            if canonical is None:
+            if canonical is None or _is_date_or_version(text, begin, finish):
                 continue
             if begin > 0 and text[begin - 1] == "(" and ")" in text[begin:finish]:
                 begin -= 1  # "(02) 123 4567": the bracket belongs to the number
@@ -481,6 +527,12 @@ def _extract(
 
     taken: list[_Candidate] = []
     for candidate in sorted(candidates, key=lambda c: (c.rank, c.start)):
+        if (
+            candidate.indicator.kind is IndicatorKind.IP
+            and "." in candidate.indicator.canonical
+            and _VERSION_WORD.search(plain, max(0, candidate.start - 16), candidate.start)
+        ):
+            continue
         overlaps = any(
             candidate.start < other.end
             and other.start < candidate.end
