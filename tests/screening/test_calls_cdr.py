@@ -182,3 +182,14 @@ def test_floating_point_number_columns_are_refused(tmp_path: Path) -> None:
     assert caught.value.details["field"] == "caller"
     frame.with_columns(pl.col("caller").cast(pl.Int64)).write_parquet(path)
     assert read_cdrs(path, region="TH").records["caller"].to_list() == ["+66812345678"]
+
+
+@pytest.mark.parametrize("duration", ["NaN", "inf", "-inf", "1e308", "86401"])
+def test_durations_that_are_no_length_of_a_call_are_refused(tmp_path: Path, duration: str) -> None:
+    good = "+66812345678,+66812345679,2026-11-30T10:00:00Z,86400,true,out,TH,C1,x\n"
+    bad = f"+66812345678,+66812345679,2026-11-30T10:00:00Z,{duration},true,out,TH,C1,x\n"
+    batch = read_cdrs(_write(tmp_path, good + bad))
+    assert batch.records["duration_s"].to_list() == [86400.0]
+    assert batch.rejected == [
+        {"line": 3, "field": "duration_s", "error": "not a number of seconds from 0 to 86,400"}
+    ]

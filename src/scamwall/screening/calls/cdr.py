@@ -43,6 +43,7 @@ from scamwall.indicators.phone import canonical_phone, check_region
 __all__ = [
     "CDR_COLUMNS",
     "CDR_SCHEMA",
+    "MAX_DURATION_S",
     "OPTIONAL_COLUMNS",
     "CdrBatch",
     "normalise_cdrs",
@@ -74,6 +75,11 @@ CDR_SCHEMA: Mapping[str, pl.DataType] = {
     "imsi": pl.String(),
     "imei": pl.String(),
 }
+
+#: Longest call a record may hold, in seconds. Switches close a CDR within a day (a longer
+#: call is written as partial records), so more is a corrupt field; unbounded, one such value
+#: (or NaN, inf) would swamp the sums and means the detectors compare with their thresholds.
+MAX_DURATION_S = 86_400
 
 _TRUE = ("true", "1", "yes", "y", "t")
 _FALSE = ("false", "0", "no", "n", "f")
@@ -359,9 +365,12 @@ def normalise_cdrs(
         ),
         (pl.col("start_utc").is_null(), "start", pl.lit("not an ISO 8601 time")),
         (
-            pl.col("duration").is_null() | (pl.col("duration") < 0),
+            pl.col("duration").is_null()
+            | ~pl.col("duration").is_finite()
+            | (pl.col("duration") < 0)
+            | (pl.col("duration") > MAX_DURATION_S),
             "duration_s",
-            pl.lit("not a number of seconds >= 0"),
+            pl.lit(f"not a number of seconds from 0 to {MAX_DURATION_S:,}"),
         ),
         (pl.col("answered_bool").is_null(), "answered", pl.lit("not true or false")),
         (
