@@ -193,3 +193,39 @@ def test_durations_that_are_no_length_of_a_call_are_refused(tmp_path: Path, dura
     assert batch.rejected == [
         {"line": 3, "field": "duration_s", "error": "not a number of seconds from 0 to 86,400"}
     ]
+
+
+GOOD = "+66812345678,+66812345679,2026-11-30T10:00:00Z,5,true,out,TH,C1,x\n"
+
+
+def test_a_row_with_extra_fields_is_refused_alone(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD + GOOD.replace(",x\n", ",x,y\n") + GOOD)
+    batch = read_cdrs(path)
+    assert batch.records.height == 2
+    assert batch.rejected == [
+        {"line": 3, "field": None, "error": "10 fields where the header has 9"}
+    ]
+
+
+def test_a_quote_never_closed_is_refused_on_its_line_and_reading_goes_on(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD + GOOD.replace("C1", '"C1') + GOOD + GOOD)
+    batch = read_cdrs(path)
+    assert batch.records.height == 3
+    assert [(r["line"], r["field"]) for r in batch.rejected] == [(3, None)]
+    assert "quote" in batch.rejected[0]["error"]
+
+
+def test_lines_after_a_value_spanning_lines_keep_their_numbers(tmp_path: Path) -> None:
+    spanning = GOOD.replace(",x\n", ',"two\nlines"\n')
+    late = GOOD.replace("2026-11-30T10:00:00Z", "yesterday")
+    for extra in ("", GOOD.replace(",x\n", ",x,y\n")):  # read at once, and row by row
+        batch = read_cdrs(_write(tmp_path, GOOD + spanning + extra + late))
+        assert batch.records.height == 2
+        assert batch.rejected[-1]["line"] == (6 if extra else 5)
+
+
+def test_a_file_that_is_not_parquet_is_refused_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "bad.parquet"
+    path.write_text("garbage\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match=r"bad\.parquet: not a readable Parquet file"):
+        read_cdrs(path)

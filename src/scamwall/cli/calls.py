@@ -113,7 +113,8 @@ def screen_calls(
         calls, rejected = batch.records.height, batch.rejected
         flagged = screening.flag(batch.records.lazy())
     for problem in rejected[:REJECTS_SHOWN]:
-        err.print(f"line {problem['line']}: {problem['field']}: {problem['error']}")
+        where = f"{problem['field']}: " if problem["field"] else ""  # None: the whole record
+        err.print(f"line {problem['line']}: {where}{problem['error']}")
     if len(rejected) > REJECTS_SHOWN:
         err.print(f"… and {len(rejected) - REJECTS_SHOWN} more rows refused")
     results = [_result(row) for row in flagged.iter_rows(named=True)]

@@ -24,6 +24,8 @@ numbers canonical E.164 text, ``start`` a UTC datetime in microseconds.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import re._parser as _regex_parser  # type: ignore[import-not-found]  # sre_parse is deprecated
 from collections.abc import Mapping
@@ -314,9 +316,11 @@ def normalise_cdrs(
     *,
     region: str | None = None,
     first_line: int = 2,
+    lines: pl.Series | None = None,
 ) -> CdrBatch:
     """Check and convert raw CDR columns (all text or any types) to :data:`CDR_SCHEMA`; rows
-    with a bad value are refused with their line (``first_line`` is the first row's)."""
+    with a bad value are refused with their line (``first_line`` is the first row's, or
+    ``lines`` gives each row's)."""
     missing = [c for c in CDR_COLUMNS if c not in frame.columns]
     if missing:
         raise InvalidInput(
@@ -333,7 +337,12 @@ def normalise_cdrs(
             ).alias(c)
             for c in OPTIONAL_COLUMNS
         ]
-    ).with_row_index("line", offset=first_line)
+    )
+    raw = (
+        raw.with_row_index("line", offset=first_line)
+        if lines is None
+        else raw.with_columns(line=lines.cast(pl.UInt32))
+    )
     answered = pl.col("answered").str.strip_chars().str.to_lowercase()
     caller = _number_column(raw, "caller", region)
     callee = _number_column(raw, "callee", region)
@@ -415,10 +424,121 @@ def read_cdrs(path: Path, *, region: str | None = None) -> CdrBatch:
     if not path.is_file():
         raise NotFound(f"no file {path}")
     if path.suffix.lower() in (".parquet", ".pq"):
-        frame = pl.read_parquet(path)
-    else:
         try:
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-        except pl.exceptions.PolarsError as exc:
-            raise InvalidInput(f"{path.name}: not a CSV file with a header ({exc})") from None
-    return normalise_cdrs(frame, region=region)
+            frame = pl.read_parquet(path)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            raise InvalidInput(
+                f"{path.name}: not a readable Parquet file ({_first_line(exc)})"
+            ) from None
+        return normalise_cdrs(frame, region=region)
+    try:
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    except pl.exceptions.PolarsError:
+        return _read_csv_row_by_row(path, region)
+    lines = None
+    if _newlines(path) != frame.height + 1:
+        lines = _physical_lines(frame)  # a quoted value spans lines (or blank lines at the end)
+    return normalise_cdrs(frame, region=region, lines=lines)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _newlines(path: Path) -> int:
+    """How many lines the file has (a last line without ``\\n`` counted too)."""
+    count, last = 0, b"\n"
+    with path.open("rb") as data:
+        while chunk := data.read(1 << 24):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _physical_lines(frame: pl.DataFrame) -> pl.Series:
+    """The line each row starts on, counting the line breaks inside quoted values before it."""
+    breaks = pl.sum_horizontal(
+        pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in frame.columns
+    )
+    return frame.select(
+        (pl.int_range(pl.len()) + 2 + breaks.cum_sum().shift(1, fill_value=0)).alias("line")
+    ).to_series()
+
+
+def _read_csv_row_by_row(path: Path, region: str | None) -> CdrBatch:
+    """A CSV Polars cannot read whole (a row with more fields than the header, a quote never
+    closed): each record checked on its own, the broken ones refused with their line and the
+    others read by Polars. Slower than reading the file at once, so only taken for such files."""
+    kept, refused = _scan_csv(path)
+    if not kept.height:
+        return CdrBatch(pl.DataFrame(schema=pl.Schema(CDR_SCHEMA)), refused)
+    text = io.BytesIO()
+    with path.open("rb") as data:
+        text.write(data.readline())
+        wanted = iter(kept.get_column("ends").to_list())
+        starts = iter(kept.get_column("line").to_list())
+        start, end = next(starts), next(wanted)
+        for number, line in enumerate(data, start=2):
+            if number > end:
+                next_start = next(starts, None)
+                if next_start is None:
+                    break
+                start, end = next_start, next(wanted)
+            if number >= start:
+                text.write(line)
+    try:
+        frame = pl.read_csv(text.getvalue(), infer_schema=False, encoding="utf8-lossy")
+    except pl.exceptions.PolarsError as exc:
+        raise InvalidInput(
+            f"{path.name}: not a CSV file with a header ({_first_line(exc)})"
+        ) from None
+    if frame.height != kept.height:
+        raise InvalidInput(f"{path.name}: not a CSV file with a header (records do not line up)")
+    batch = normalise_cdrs(frame, region=region, lines=kept.get_column("line"))
+    batch.rejected = sorted(refused + batch.rejected, key=lambda row: int(row["line"]))
+    return batch
+
+
+def _scan_csv(path: Path) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
+    """The first and last line of each record the header's width allows (``line``, ``ends``),
+    and the records refused: more fields than the header, or not CSV (a quote never closed
+    is refused on its line, and reading goes on with the next line)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    refused: list[dict[str, Any]] = []
+    with path.open("rb") as data:
+        header = next(csv.reader([data.readline().decode("utf-8-sig", errors="replace")]), [])
+        width = len(header)
+        consumed = 1  # lines read so far
+        while True:
+            resume = data.tell()
+            base = consumed
+            lines = (line.decode("utf-8", errors="replace") for line in data)
+            reader = csv.reader(lines, strict=True)
+            try:
+                for record in reader:
+                    first, consumed = consumed + 1, base + reader.line_num
+                    if len(record) > width:
+                        refused.append(
+                            {
+                                "line": first,
+                                "field": None,
+                                "error": f"{len(record)} fields where the header has {width}",
+                            }
+                        )
+                    else:
+                        starts.append(first)
+                        ends.append(consumed)
+                break
+            except csv.Error as exc:
+                first = consumed + 1
+                unclosed = "end of data" in str(exc) or "field limit" in str(exc)
+                error = "a quote opened on this line is never closed" if unclosed else exc
+                refused.append({"line": first, "field": None, "error": f"not CSV: {error}"})
+                data.seek(resume)
+                for _ in range(first - base):  # resume on the line after the broken record's first
+                    data.readline()
+                consumed = first
+    return pl.DataFrame(
+        {"line": starts, "ends": ends}, schema={"line": pl.Int64, "ends": pl.Int64}
+    ), refused
