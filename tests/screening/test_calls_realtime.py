@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from scamwall.errors import InvalidIndicator
+from scamwall.errors import InvalidIndicator, InvalidRecord
 from scamwall.indicators import IndicatorKind
 from scamwall.reputation.allowlist import AllowEntry, Allowlist
-from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
+from scamwall.reputation.snapshot import Evidence, Reputation, ReputationSnapshot
 from scamwall.screening.calls.realtime import CallScreener
 
 SNAPSHOT = ReputationSnapshot.of(
@@ -16,7 +18,12 @@ SNAPSHOT = ReputationSnapshot.of(
         Reputation(IndicatorKind.PHONE, "+66812345678", 0.95, agencies=2, sightings=3),
         Reputation(IndicatorKind.PHONE, "+66899999999", 0.8, agencies=1, sightings=1),
     ],
-    Allowlist([AllowEntry(IndicatorKind.PHONE, "+661441", "the anti-fraud hotline", "operator")]),
+    Allowlist(
+        [
+            AllowEntry(IndicatorKind.PHONE, "+661441", "the anti-fraud hotline", "operator"),
+            AllowEntry(IndicatorKind.PHONE, "+6621234567", "a bank's hotline", "operator"),
+        ]
+    ),
 )
 
 
@@ -49,6 +56,42 @@ def test_premium_ranges_and_reported_callees_raise_flags(screener: CallScreener)
     assert victim.verdict == "allow"
 
 
-def test_bad_numbers_are_refused(screener: CallScreener) -> None:
-    with pytest.raises(InvalidIndicator):
+def test_bad_numbers_are_refused_naming_the_field(screener: CallScreener) -> None:
+    with pytest.raises(InvalidIndicator, match=r"^caller: not a valid phone") as caught:
         screener.screen("not a number", "+66811111111", SNAPSHOT)
+    assert caught.value.details["field"] == "caller"
+    with pytest.raises(InvalidIndicator, match=r"^callee: ") as caught:
+        screener.screen("+66811111111", "nope", SNAPSHOT)
+    assert caught.value.details["field"] == "callee"
+
+
+@pytest.mark.parametrize("trunk", ["12", "XX", "", "THA"])
+def test_a_trunk_country_must_be_an_iso_3166_code(screener: CallScreener, trunk: str) -> None:
+    with pytest.raises(InvalidRecord, match="not an ISO 3166 alpha-2") as caught:
+        screener.screen("+66822222222", "+66811111111", SNAPSHOT, trunk_country=trunk)
+    assert caught.value.field == "trunk_country"
+    assert screener.screen("+66822222222", "+66811111111", SNAPSHOT, trunk_country="kh").flags
+
+
+def test_a_block_is_traced_to_its_clear_sightings(screener: CallScreener) -> None:
+    seen = datetime(2026, 11, 30, tzinfo=UTC)
+    evidence = (
+        Evidence("11111111-1111-4111-8111-111111111111", "analyst", 0.8, seen, "TH-POLICE"),
+        Evidence("22222222-2222-4222-8222-222222222222", "analyst", 0.7, seen, None),
+    )
+    snapshot = ReputationSnapshot.of(
+        "v7",
+        [Reputation(IndicatorKind.PHONE, "+66812345678", 0.95, 2, 2, evidence=evidence)],
+        Allowlist(()),
+    )
+    verdict = screener.screen("+66812345678", "+66811111111", snapshot)
+    assert verdict.verdict == "block"
+    assert verdict.trace == {
+        "snapshot": "v7",
+        "sightings": ["11111111-1111-4111-8111-111111111111"],
+        "restricted_sightings": 1,
+    }
+    assert verdict.as_dict()["trace"] == verdict.trace
+    assert verdict.reasons[0]["sightings"][1] == {"restricted": True, "weight": 0.7}
+    unreported = screener.screen("+66811111111", "+66822222222", snapshot)
+    assert unreported.trace == {"snapshot": "v7"}

@@ -26,14 +26,16 @@ class CallRequest(BaseModel):
         default=None,
         min_length=2,
         max_length=2,
-        description="ISO 3166 country of the trunk the call arrives over; absent: domestic.",
+        pattern="^[A-Za-z]{2}$",
+        description="ISO 3166 alpha-2 country of the trunk the call arrives over; absent: "
+        "domestic.",
     )
 
 
 @router.post("/screen/call", responses=ERRORS, tags=["screening"])
 async def screen_call(request: Request, caller: CallerDep, body: CallRequest) -> dict[str, Any]:
-    """`{"caller", "callee", "verdict", "score", "flags", "reasons"}` for one call, from the
-    current reputation snapshot and the call itself (docs/calls.md)."""
+    """`{"caller", "callee", "verdict", "score", "flags", "reasons", "trace", "snapshot"}` for
+    one call, from the current reputation snapshot and the call itself (docs/calls.md)."""
     require_role(caller, SCREENERS, "screen calls")
     screener: CallScreener = request.app.state.call_screener
     verdict = screener.screen(

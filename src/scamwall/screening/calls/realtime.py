@@ -15,6 +15,11 @@ flag                        when
                             the call may be a victim reaching the gang
 ==========================  ==================================================================
 
+An allowlisted caller is allowed. Every reason of a ``reported`` flag lists the sightings behind the
+score as the caller may see them; a block backed by reports names in ``trace`` the ids of its
+CLEAR sightings and the number of restricted ones, beside the snapshot version, as the text
+screener does.
+
 A pure function of the call and the snapshot: no database, no I/O (a look-up and a parse).
 """
 
@@ -25,7 +30,9 @@ from typing import Any
 
 import phonenumbers
 
+from scamwall.errors import InvalidIndicator, InvalidRecord
 from scamwall.indicators import IndicatorKind, parse_indicator
+from scamwall.indicators.phone import check_region
 from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import ReputationSnapshot
 
@@ -48,9 +55,10 @@ class CallVerdict:
     score: float
     flags: list[str] = field(default_factory=list)
     reasons: list[dict[str, Any]] = field(default_factory=list)
+    trace: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        """``{"caller", "callee", "verdict", "score", "flags", "reasons"}``."""
+        """``{"caller", "callee", "verdict", "score", "flags", "reasons", "trace"}``."""
         return {
             "caller": self.caller,
             "callee": self.callee,
@@ -58,6 +66,7 @@ class CallVerdict:
             "score": round(self.score, 4),
             "flags": self.flags,
             "reasons": self.reasons,
+            "trace": self.trace,
         }
 
 
@@ -85,17 +94,26 @@ class CallScreener:
     ) -> CallVerdict:
         """The verdict on a call from ``caller`` to ``callee`` arriving over a trunk of
         ``trunk_country`` (None: a domestic call). Raises :class:`InvalidIndicator` for a
-        caller or callee that is no phone number."""
-        source = parse_indicator(caller, IndicatorKind.PHONE, self.home_country).canonical
-        target = parse_indicator(callee, IndicatorKind.PHONE, self.home_country).canonical
+        caller or callee that is no phone number and :class:`InvalidRecord` for a trunk country
+        that is no ISO 3166 alpha-2 code, each naming the field."""
+        source = self._number(caller, "caller")
+        target = self._number(callee, "callee")
+        trunk = self._trunk(trunk_country)
         flags: list[str] = []
         reasons: list[dict[str, Any]] = []
         weights: list[float] = []
+        sightings: list[str] = []
+        restricted = 0
         known = snapshot.lookup_value(IndicatorKind.PHONE, source)
         if known is not None and known.allowlisted is not None:
             reasons.append({"type": "allowlisted", **known.allowlisted.as_public_dict()})
-            return CallVerdict(source, target, "allow", 0.0, [], reasons)
+            return CallVerdict(
+                source, target, "allow", 0.0, [], reasons, {"snapshot": snapshot.version}
+            )
         if known is not None and known.score > 0:
+            weighing = [e for e in known.evidence if e.weight > 0]
+            sightings = sorted({e.sighting_id for e in weighing if not e.restricted})
+            restricted = sum(1 for e in weighing if e.restricted)
             flags.append("reported")
             weights.append(known.score)
             reasons.append(
@@ -103,10 +121,10 @@ class CallScreener:
                     "type": "reported",
                     "score": round(known.score, 4),
                     "agencies": known.agencies,
+                    "sightings": [e.as_dict() for e in known.evidence],
                     "text": f"{source} is reported by {known.agencies} agencies",
                 }
             )
-        trunk = trunk_country.upper() if trunk_country else self.home_country
         origin = phonenumbers.region_code_for_number(phonenumbers.parse(source))
         if trunk != self.home_country and origin == self.home_country:
             flags.append("spoofed_caller_id")
@@ -145,4 +163,35 @@ class CallScreener:
             if score >= self.warn_threshold
             else "allow"
         )
-        return CallVerdict(source, target, verdict, score, flags, reasons)
+        trace: dict[str, Any] = {"snapshot": snapshot.version}
+        if verdict == "block" and (sightings or restricted):
+            trace["sightings"] = sightings
+            trace["restricted_sightings"] = restricted
+        return CallVerdict(source, target, verdict, score, flags, reasons, trace)
+
+    def _number(self, value: str, name: str) -> str:
+        """``value`` as E.164, or :class:`InvalidIndicator` naming the field ``name`` (in its
+        message and ``details["field"]``)."""
+        try:
+            return parse_indicator(value, IndicatorKind.PHONE, self.home_country).canonical
+        except InvalidIndicator as exc:
+            error = InvalidIndicator(exc.kind, exc.reason, value)
+            error.message = f"{name}: {error.message}"
+            error.args = (error.message,)
+            error.details["field"] = name
+            raise error from None
+
+    def _trunk(self, trunk_country: str | None) -> str:
+        """The trunk's country, checked as an ISO 3166 alpha-2 code (None: the home country)."""
+        if trunk_country is None:
+            return self.home_country
+        try:
+            code = check_region(trunk_country)
+        except InvalidIndicator:
+            code = None
+        if code is None:
+            raise InvalidRecord(
+                f"{trunk_country!r} is not an ISO 3166 alpha-2 country code (such as TH or KH)",
+                field="trunk_country",
+            )
+        return code
