@@ -73,6 +73,19 @@ def test_a_trunk_country_must_be_an_iso_3166_code(screener: CallScreener, trunk:
     assert screener.screen("+66822222222", "+66811111111", SNAPSHOT, trunk_country="kh").flags
 
 
+def test_an_allowlisted_number_from_abroad_is_still_a_spoofing_warning(
+    screener: CallScreener,
+) -> None:
+    listed = screener.screen("+6621234567", "+66811111111", SNAPSHOT, trunk_country="KH")
+    unlisted = screener.screen("+6621234568", "+66811111111", SNAPSHOT, trunk_country="KH")
+    assert (listed.verdict, listed.flags) == ("warn", ["spoofed_caller_id"])
+    assert listed.score == unlisted.score
+    assert listed.reasons[0]["type"] == "allowlisted"
+    assert "still checked for a spoofed caller id" in listed.reasons[0]["text"]
+    at_home = screener.screen("+6621234567", "+66811111111", SNAPSHOT)
+    assert (at_home.verdict, at_home.score) == ("allow", 0.0)
+
+
 def test_a_block_is_traced_to_its_clear_sightings(screener: CallScreener) -> None:
     seen = datetime(2026, 11, 30, tzinfo=UTC)
     evidence = (

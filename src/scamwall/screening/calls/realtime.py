@@ -15,7 +15,9 @@ flag                        when
                             the call may be a victim reaching the gang
 ==========================  ==================================================================
 
-An allowlisted caller is allowed. Every reason of a ``reported`` flag lists the sightings behind the
+An allowlisted caller's reputation is not counted (nor ``premium_origin``), but the call is
+still checked for ``spoofed_caller_id``: a bank's or the police's number arriving from abroad
+is the classic impersonation. Every reason of a ``reported`` flag lists the sightings behind the
 score as the caller may see them; a block backed by reports names in ``trace`` the ids of its
 CLEAR sightings and the number of restricted ones, beside the snapshot version, as the text
 screener does.
@@ -105,12 +107,18 @@ class CallScreener:
         sightings: list[str] = []
         restricted = 0
         known = snapshot.lookup_value(IndicatorKind.PHONE, source)
+        allowlisted = known is not None and known.allowlisted is not None
         if known is not None and known.allowlisted is not None:
-            reasons.append({"type": "allowlisted", **known.allowlisted.as_public_dict()})
-            return CallVerdict(
-                source, target, "allow", 0.0, [], reasons, {"snapshot": snapshot.version}
+            reasons.append(
+                {
+                    "type": "allowlisted",
+                    **known.allowlisted.as_public_dict(),
+                    "text": f"{source} is allowlisted ({known.allowlisted.public_reason}, "
+                    f"{known.allowlisted.source}): its reports are not counted, but a call "
+                    "from it is still checked for a spoofed caller id",
+                }
             )
-        if known is not None and known.score > 0:
+        elif known is not None and known.score > 0:
             weighing = [e for e in known.evidence if e.weight > 0]
             sightings = sorted({e.sighting_id for e in weighing if not e.restricted})
             restricted = sum(1 for e in weighing if e.restricted)
@@ -132,10 +140,11 @@ class CallScreener:
                 {
                     "type": "signal",
                     "signal": "spoofed_caller_id",
-                    "text": f"a {self.home_country} number arriving over a trunk from {trunk}",
+                    "text": f"a {self.home_country} number arriving over a trunk from {trunk}"
+                    + (" (allowlisted numbers are impersonated too)" if allowlisted else ""),
                 }
             )
-        if source.startswith(PREMIUM_PREFIXES):
+        if source.startswith(PREMIUM_PREFIXES) and not allowlisted:
             flags.append("premium_origin")
             reasons.append(
                 {
