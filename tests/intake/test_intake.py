@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import signal
@@ -359,6 +360,25 @@ def test_rerunning_a_file_counts_its_rejects_once(
     for _ in range(3):
         report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
         assert report.rejected == 1  # each run says what it refused
+    assert _imports(store)[0][::2] == (1, 1)
+
+
+def test_a_run_stopped_half_way_counts_its_rejects_once_when_resumed(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    source = tmp_path / "local.csv"
+    source.write_text("value\n081-234-5678\n12\n", encoding="utf-8")
+    # what a run killed after its first batch leaves: the import open, its reject counted
+    started = store.start_import(
+        agency,
+        file_name=source.name,
+        file_sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
+        file_format="csv",
+    )
+    with store.transaction() as connection:
+        store.count_import_progress(connection, started.id, accepted=0, duplicates=0, rejected=1)
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert report.rejected == 1
     assert _imports(store)[0][::2] == (1, 1)
 
 

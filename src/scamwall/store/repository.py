@@ -427,6 +427,10 @@ class Store:
                 )
                 assert result.inserted_primary_key is not None
                 return ImportRecord(result.inserted_primary_key[0], started, None)
+            if row.finished_at is None:
+                # a run stopped half-way: the next reads the whole file again and counts every
+                # reject anew (its accepted facts stay counted; stored again, they collide)
+                connection.execute(update(imports).where(imports.c.id == row.id).values(rejected=0))
         return ImportRecord(row.id, row.started_at, row.finished_at)
 
     def count_import_progress(
