@@ -230,10 +230,14 @@ def test_json_object_instead_of_array_is_explained(
     store: Store, agency: Agency, tmp_path: Path
 ) -> None:
     source = tmp_path / "one.json"
-    source.write_text('{"value": "+66 81 000 0001"}', encoding="utf-8")
+    for indent in ("", "\n" * 100, " " * (2 << 20)):  # past the reader's 1 MiB buffer too
+        source.write_text(indent + '{"value": "+66 81 000 0001"}', encoding="utf-8")
+        report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+        assert report.rejected == 1
+        assert "ndjson" in str(_rejects(report.reject_path)[0]["error"])
+    source.write_text("\n" * 100 + '[{"value": "+66 81 000 0002"}]', encoding="utf-8")
     report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
-    assert report.rejected == 1
-    assert "ndjson" in str(_rejects(report.reject_path)[0]["error"])
+    assert (report.accepted, report.rejected) == (1, 0)
 
 
 def test_csv_without_value_column_and_non_utf8_rows(

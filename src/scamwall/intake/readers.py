@@ -265,7 +265,7 @@ def _ndjson_records(stream: IO[bytes]) -> Iterator[RawRecord]:
 def _json_records(stream: io.BufferedReader) -> Iterator[RawRecord]:
     if stream.peek(len(codecs.BOM_UTF8)).startswith(codecs.BOM_UTF8):
         stream.read(len(codecs.BOM_UTF8))  # the parser takes a byte-order mark for a bad character
-    opening = stream.peek(64).lstrip(b" \t\r\n")[:1]
+    opening = _first_after_whitespace(stream)
     if opening not in (b"[", b""):
         yield RawRecord(
             1, error="a JSON file holds an array of objects; for one object a line use ndjson"
@@ -284,6 +284,19 @@ def _json_records(stream: io.BufferedReader) -> Iterator[RawRecord]:
             error=f"the JSON array breaks after record {number} ({exc}); records before it were "
             "read, fix the file and run again to add the rest",
         )
+
+
+def _first_after_whitespace(stream: io.BufferedReader) -> bytes:
+    """The first byte after any whitespace, which is read past (however much there is: a
+    look at a fixed number of bytes took a file indented further for an empty one)."""
+    while True:
+        ahead = stream.peek(1)
+        if not ahead:
+            return b""
+        kept = ahead.lstrip(b" \t\r\n")
+        stream.read(len(ahead) - len(kept))
+        if kept:
+            return kept[:1]
 
 
 def read_records(stream: io.BufferedReader, file_format: str) -> Iterator[RawRecord]:
