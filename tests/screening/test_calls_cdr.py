@@ -62,8 +62,9 @@ def test_good_rows_are_converted_and_bad_ones_refused_with_their_line(tmp_path: 
     ]
 
 
-def test_parquet_reads_like_csv(tmp_path: Path) -> None:
-    frame = pl.DataFrame(
+def _one_call(**columns: list[object]) -> pl.DataFrame:
+    """One call's record as a frame, with ``columns`` in place of the defaults."""
+    return pl.DataFrame(
         {
             "caller": ["+66812345678"],
             "callee": ["+66812345679"],
@@ -72,8 +73,13 @@ def test_parquet_reads_like_csv(tmp_path: Path) -> None:
             "answered": [True],
             "direction": ["out"],
             "origin_country": ["TH"],
+            **columns,
         }
     )
+
+
+def test_parquet_reads_like_csv(tmp_path: Path) -> None:
+    frame = _one_call()
     path = tmp_path / "cdr.parquet"
     frame.write_parquet(path)
     batch = read_cdrs(path)
@@ -164,17 +170,7 @@ def test_any_number_kept_as_written_is_unchanged_by_the_phone_parser(number: str
 
 
 def test_floating_point_number_columns_are_refused(tmp_path: Path) -> None:
-    frame = pl.DataFrame(
-        {
-            "caller": [66812345678.0],
-            "callee": ["+66812345679"],
-            "start": ["2026-11-30T10:00:00Z"],
-            "duration_s": [30],
-            "answered": [True],
-            "direction": ["out"],
-            "origin_country": ["TH"],
-        }
-    )
+    frame = _one_call(caller=[66812345678.0])
     path = tmp_path / "cdr.parquet"
     frame.write_parquet(path)
     with pytest.raises(InvalidInput, match="caller holds floating-point values") as caught:
