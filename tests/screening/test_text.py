@@ -75,9 +75,13 @@ def test_verdicts_come_back_in_order_and_bad_messages_do_not_stop_the_batch(
             "error": error,
             "text": by_id[name].reasons[0]["text"],
         }
-    # what can be read of a damaged message is screened, and the damage named
-    for name, error in [("huge", "too_large"), ("latin1", "encoding")]:
-        assert by_id[name].category == "ham"
+    # what can be read of a damaged message is screened, and the damage named; a message no
+    # person sends (over 64 KB) is a warning at least, for a human to look at
+    for name, error, verdict, category in [
+        ("huge", "too_large", "warn", "error"),
+        ("latin1", "encoding", "allow", "ham"),
+    ]:
+        assert (by_id[name].verdict, by_id[name].category) == (verdict, category)
         errors = [r for r in by_id[name].reasons if r["type"] == "error"]
         assert [r["error"] for r in errors] == [error]
     assert by_id["ok"].trace["model"] == default_model().version
@@ -424,3 +428,20 @@ def test_the_encoder_reads_a_long_text_by_its_head() -> None:
     assert engine.token_count(head) <= encoder._MAX_TOKENS < engine.token_count(head + "ກ-")
     short = "ສະບາຍດີ ທ່ານໄດ້ຮັບລາງວັນ"
     assert encoder._head(engine, short) == short
+
+
+def test_long_text_and_padding_keep_the_models_full_weight(screener: TextScreener) -> None:
+    scam = "您好，我是公安局的，您的账户涉嫌洗钱，请立即转账到安全账户配合调查"
+    letter = " ".join(
+        f"Dear friend, I am barrister {name} and I write about the estate of my late client, "
+        f"who left {amount} million dollars in a bank that must be claimed by a relative."
+        for name, amount in zip("ABCDEFGHIJ", range(10, 20), strict=True)
+    )
+    batch = [
+        Message("padded", scam + "。" * 3000),
+        Message("emoji", scam + "\U0001f600" * 3000),
+        Message("letter", letter * 3),
+    ]
+    for verdict in screener.screen(batch, _empty()):
+        model = next(r for r in verdict.reasons if r["type"] == "model")
+        assert model["readable"] == 1.0, verdict.id

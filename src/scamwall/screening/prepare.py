@@ -203,15 +203,14 @@ def _checked(raw: str | bytes) -> _Text | Prepared:
     if len(text) > MAX_MESSAGE_BYTES // 4 and len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
         size = len(text.encode("utf-8"))
         text = " ".join(text.split())
+        read = "read whole once its runs of whitespace were one space each"
         if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
             text = f"{text[:KEPT_HEAD]} {text[-KEPT_TAIL:]}"
-        mended.append(
-            (
-                "too_large",
-                f"{size} bytes, over the limit of {MAX_MESSAGE_BYTES}: screened its first "
-                f"{KEPT_HEAD} and last {KEPT_TAIL} characters, spaces run together",
+            read = (
+                f"screened by its first {KEPT_HEAD} and last {KEPT_TAIL} characters "
+                "(whitespace runs as one space); what lies between was not read"
             )
-        )
+        mended.append(("too_large", f"{size} bytes, over the limit of {MAX_MESSAGE_BYTES}: {read}"))
     if _CONTROL.search(text) is not None:
         length = len(text)
         text, controls = _CONTROL.subn(" ", text)  # a space: deleted, one would join what it parts

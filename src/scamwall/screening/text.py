@@ -55,9 +55,15 @@ __all__ = ["Encoder", "Message", "TextScreener", "Verdict", "readability"]
 _TACTICS = frozenset({"urgency", "payment_request"})
 #: Readability below which a message goes to the encoder stage (within its budget).
 _UNREADABLE = 0.5
-#: From this probability the model's reading is checked for repetition (:func:`_variety`);
-#: below it, a lower score would change nothing worth the look.
-_DOUBTED = 0.1
+#: From this probability, where the model flags, its reading is checked for repetition
+#: (:func:`_variety`); below it, a lower score would change little worth the look.
+_DOUBTED = 0.5
+#: What a message can have mended that no person's message has (over 64 KB, half of it control
+#: characters): it is at least a warning, for a human to look at, whatever the part read says.
+#: Bytes that are not UTF-8 are no such sign: gateways garble encodings every day.
+_ANOMALIES = frozenset({"too_large", "binary"})
+#: Past this length a text needs no more distinct characters to count as varied (16).
+_VARIED_LENGTH = 256
 #: Most the encoder stage adds for a message the fast stage cannot read at all.
 _ENCODER_SHARE = 0.6
 #: Weight from which a rule's fraud type overrides the model's "spam".
@@ -147,12 +153,22 @@ def _readabilities(
 
 def _variety(text: str) -> float:
     """How far a text's few characters may be trusted to the model, 0-1: its distinct
-    characters over the square root of its length, at most 1. Text repeats a character now and
-    then; "lol lol lol…", "noooo…" or a laugh typed forty times repeats little else, and each
-    repetition adds to the counts of the same n-grams while the features' scale shrinks only
-    with the square root of the length: the model's score of such text grows without the text
-    saying more, and blocked chat. A message of 100 characters needs 10 distinct ones."""
-    return min(1.0, len(set(text)) / math.sqrt(len(text))) if text else 1.0
+    characters over the square root of its length, at most 1, the length counted up to
+    :data:`_VARIED_LENGTH`. Text repeats a character now and then; "lol lol lol…", "noooo…" or a
+    laugh typed forty times repeats little else, and each repetition adds to the counts of the
+    same n-grams while the features' scale shrinks only with the square root of the length: the
+    model's score of such text grows without the text saying more, and blocked chat. A message
+    of 100 characters needs 10 distinct ones, any longer one 16: a long letter in English, with
+    its few dozen characters, is no repetition, and padding a scam with one character cannot
+    take its variety below what the scam's own characters give."""
+    if not text:
+        return 1.0
+    need = math.sqrt(min(len(text), _VARIED_LENGTH))
+    # most texts show enough distinct characters early: a set of their start is cheaper than
+    # one of a call script's hundreds of characters
+    if len(set(text[: 2 * int(need) + 8])) >= need:
+        return 1.0
+    return min(1.0, len(set(text)) / need)
 
 
 def _scaled(factor: float, weight: float) -> float:
@@ -435,6 +451,9 @@ class TextScreener:
         else:
             verdict = "allow"
         category = "ham" if verdict == "allow" else self._category(item, pieces)
+        if verdict == "allow" and any(e in _ANOMALIES for e, _ in prepared.mended):
+            # no person sends this: a human looks, whatever the part read says
+            verdict, score, category = "warn", max(score, self.warn), "error"
         here = dict(trace)
         if verdict == "block" and (item.sightings or item.restricted):
             here["sightings"] = sorted(set(item.sightings))
