@@ -24,7 +24,7 @@ from scamwall.reputation.allowlist import AllowEntry, Allowlist
 from scamwall.reputation.false_positives import report_false_positive
 from scamwall.reputation.snapshot import build_snapshot
 from scamwall.store import Sighting, Store
-from scamwall.store.schema import disputed_sightings, sightings
+from scamwall.store.schema import disputed_sightings, indicators, sightings
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 
 OPERATOR = Caller(name="cli:ops", role=Role.ADMIN)
@@ -269,6 +269,24 @@ def test_an_appeal_accepted_while_its_entry_is_off_the_feeds_keeps_it_off(police
             connection.execute(select(func.count()).select_from(disputed_sightings)).scalar() == 1
         )
     assert _publish(police)["changed"] is False  # its report no longer counts
+
+
+def test_entries_gone_before_the_appeal_came_keep_their_sightings(police: Store) -> None:
+    _report(police, "scam.test", confidence=80)  # 0.72
+    _publish(police)
+    _publish(police, min_score=0.75)  # the parent leaves, long before any appeal
+    _report(police, "pay.scam.test")  # 0.9
+    _publish(police, min_score=0.75)
+    appeal = submit_appeal(police, "pay.scam.test", evidence="our shop's payments", caller=PUBLIC)
+    _publish(police, min_score=0.99)  # it leaves after the appeal came
+    decide_appeal(police, appeal.id, accept=True, note="checked", caller=OPERATOR)
+    with police.reading() as connection:
+        disputed = connection.execute(
+            select(indicators.c.canonical)
+            .join(sightings, sightings.c.indicator_id == indicators.c.id)
+            .join(disputed_sightings, disputed_sightings.c.sighting_id == sightings.c.id)
+        ).scalars()
+        assert list(disputed) == ["pay.scam.test"]
 
 
 def test_a_snapshot_built_before_a_decision_does_not_put_its_entries_back(

@@ -12,7 +12,8 @@ in one transaction:
   time it says it was observed: they no longer count towards a score, so the next publication
   does not put them back. A report stored after the decision counts again (new evidence, new
   judgement). Where the entries left the feeds after the appeal came (expired, or their score
-  fell), the sightings of the entries that blocked the value are disputed all the same.
+  fell), the sightings of the entries that blocked the value and left since are disputed all
+  the same; entries gone before the appeal came are not what it was about.
 
 A rejected appeal changes nothing but its own record. Both are audited; of two analysts deciding
 the same appeal at once, one wins and the other is told.
@@ -34,7 +35,14 @@ from scamwall.indicators import Indicator, IndicatorKind, parse_indicator
 from scamwall.indicators.network import is_ip_host, url_host
 from scamwall.store.audit import AuditLog
 from scamwall.store.repository import Store
-from scamwall.store.schema import appeals, disputed_sightings, feed_entries, indicators, sightings
+from scamwall.store.schema import (
+    appeals,
+    disputed_sightings,
+    feed_entries,
+    feed_serials,
+    indicators,
+    sightings,
+)
 from scamwall.validation import clean_text
 
 __all__ = ["Appeal", "decide_appeal", "get_appeal", "list_appeals", "submit_appeal"]
@@ -109,17 +117,26 @@ def _covering_values(kind: IndicatorKind, value: str) -> list[tuple[str, str]]:
 
 
 def _covering_entries(
-    connection: Connection, kind: IndicatorKind, value: str, *, active: bool = True
+    connection: Connection,
+    kind: IndicatorKind,
+    value: str,
+    *,
+    removed_since: datetime | None = None,
 ) -> list[tuple[IndicatorKind, str]]:
     """The active feed entries that block ``value`` (a few indexed look-ups, never a scan);
-    with ``active=False``, every entry that ever blocked it."""
+    with ``removed_since``, instead the entries that blocked it and left the feeds since then
+    (by a serial published from that moment on)."""
     candidates = _covering_values(kind, value)
     table = feed_entries
     query = select(table.c.kind, table.c.value).where(
         tuple_(table.c.kind, table.c.value).in_(candidates)
     )
-    if active:
+    if removed_since is None:
         query = query.where(table.c.removed_serial.is_(None))
+    else:
+        query = query.join(feed_serials, feed_serials.c.serial == table.c.removed_serial).where(
+            feed_serials.c.published_at >= removed_since
+        )
     found = connection.execute(query.distinct()).all()
     return sorted((IndicatorKind(row.kind), row.value) for row in found)
 
@@ -277,7 +294,9 @@ def decide_appeal(
         if accept:
             # an entry off the feeds since the appeal came (expired, or its score fell) would
             # come back with its next report but one: its sightings are disputed all the same
-            judged = entries or _covering_entries(connection, kind, row.value, active=False)
+            judged = entries or _covering_entries(
+                connection, kind, row.value, removed_since=row.submitted_at
+            )
             for entry_kind, entry_value in judged:
                 disputed += _dispute_sightings(connection, entry_kind, entry_value, appeal_id, now)
             serial = remove_entries(
