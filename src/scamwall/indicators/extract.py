@@ -108,6 +108,9 @@ _AT_NAME = re.compile(
 _DATE = re.compile(r"((?:19|20)\d\d)(?:(\d\d)(\d\d)|([-./ ])(\d{1,2})\4(\d{1,2}))")
 _VERSION = re.compile(r"(?:0|[1-9]\d*)(?:\.\d+){3,}")
 _DOTTED_DIGITS = frozenset("0123456789.")
+# No version is longer: the run around a number is read at most this far each way, so each of
+# a text's tries costs the same in a 64 KB run of digits and dots as in "10.0.19041.1".
+_VERSION_REACH = 40
 # A dotted quad after one of these is a version ("version 1.2.3.4", "v1.2.3.4"), not a host.
 _VERSION_WORD = re.compile(
     r"(?<![A-Za-z])(?:version|ver|v|build|release|rel|rev|revision|firmware|fw|patch|版本号?"
@@ -411,12 +414,18 @@ def _is_date(candidate: str) -> bool:
 
 
 def _dotted_run_is_version(text: str, at: int) -> bool:
-    """Whether the run of digits and dots around ``text[at]`` has four groups or more."""
+    """Whether the run of digits and dots around ``text[at]`` has four groups or more; a run
+    going on past ``_VERSION_REACH`` characters either way is no version."""
+    low, high = max(0, at - _VERSION_REACH), min(len(text), at + _VERSION_REACH)
     start = end = at
-    while start > 0 and text[start - 1] in _DOTTED_DIGITS:
+    while start > low and text[start - 1] in _DOTTED_DIGITS:
         start -= 1
-    while end < len(text) and text[end] in _DOTTED_DIGITS:
+    while end < high and text[end] in _DOTTED_DIGITS:
         end += 1
+    if (start == low > 0 and text[start - 1] in _DOTTED_DIGITS) or (
+        end == high < len(text) and text[end] in _DOTTED_DIGITS
+    ):
+        return False
     run = text[start:end].strip(".")
     return run.count(".") >= 3 and _VERSION.fullmatch(run) is not None
 
