@@ -192,8 +192,8 @@ def _header_problem(columns: list[str]) -> str | None:
     """Why a header row (its names as read: trimmed, lower case) cannot name a file's fields."""
     first: dict[str, int] = {}
     for number, name in enumerate(columns, start=1):
-        if not name:
-            return f"column {number} has no name in the header row; name it or remove the column"
+        if not name:  # spreadsheets export empty columns: a row is refused if it fills one
+            continue
         if name in first:  # a row would keep only the last of the two cells
             return (
                 f"the header row names {name!r} twice (columns {first[name]} and {number}); "
@@ -219,6 +219,7 @@ def _csv_records(stream: IO[bytes]) -> Iterator[RawRecord]:
     if problem := _header_problem(columns):
         yield RawRecord(1, error=problem)
         return
+    unnamed_columns = "" in columns
     for row in rows:
         if isinstance(row, RawRecord):
             yield row
@@ -236,7 +237,20 @@ def _csv_records(stream: IO[bytes]) -> Iterator[RawRecord]:
                 "fields that contain commas",
             )
             continue
-        yield RawRecord(start, dict(zip(columns, row, strict=False)))
+        if not unnamed_columns:  # most files: the row as the header names it
+            yield RawRecord(start, dict(zip(columns, row, strict=False)))
+            continue
+        cells = list(zip(columns, row, strict=False))  # a short row leaves the rest empty
+        unnamed = next(
+            (n for n, (name, cell) in enumerate(cells, 1) if not name and cell.strip()), None
+        )
+        if unnamed is not None:
+            yield RawRecord(
+                start,
+                error=f"column {unnamed} has a value but no name in the header row; name it",
+            )
+            continue
+        yield RawRecord(start, {name: cell for name, cell in cells if name})
 
 
 def _ndjson_records(stream: IO[bytes]) -> Iterator[RawRecord]:
