@@ -340,7 +340,8 @@ def _number_row(entry: FeedEntry) -> list[str]:
 
 
 # The CSV forms carry no comment line: CSV has none, and a reader would take it for the header.
-# The serial is in the file's name, the HTTP header X-Scamwall-Serial, or the JSON form.
+# Their serial (and a change's first serial) come in the HTTP headers and in the JSON form,
+# numbers.json, the form to take where the file must say itself which serial it is.
 
 
 def _numbers_csv_full(numbers: Elements, meta: FeedMeta) -> str:
