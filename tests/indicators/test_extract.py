@@ -544,6 +544,8 @@ def test_nothing_to_find(text: str, region: str | None) -> None:
         ("version 1.2.3.4", "TH"),
         ("version: 1.2.3.4.", None),
         ("update to v1.2.3.4", None),
+        ("Update to V1.2.3.4 now", None),
+        ("Revision 1.2.3.4", None),
         ("升级到版本1.2.3.4", "CN"),
         ("release 203.0.113.7", None),
         ("pkg 1.2.3.4.5", None),
@@ -569,6 +571,21 @@ def test_numbers_and_addresses_beside_dates_and_versions_are_kept(
     text: str, region: str | None, expected: list[Found]
 ) -> None:
     assert found(text, region) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FW: 45.67.89.10 login now",
+        "fw 45.67.89.10",
+        "rev 45.67.89.10",
+        "rel 45.67.89.10",
+        "Login now v 45.67.89.10",
+        "Login now V: 45.67.89.10",
+    ],
+)
+def test_an_address_after_a_word_that_is_not_only_a_version_word_is_found(text: str) -> None:
+    assert found(text) == [("ip", "45.67.89.10", "45.67.89.10")]
 
 
 def test_dates_and_versions_given_as_indicators_are_still_read() -> None:

@@ -112,9 +112,11 @@ _DOTTED_DIGITS = frozenset("0123456789.")
 # a text's tries costs the same in a 64 KB run of digits and dots as in "10.0.19041.1".
 _VERSION_REACH = 40
 # A dotted quad after one of these is a version ("version 1.2.3.4", "v1.2.3.4"), not a host.
+# Only words that say nothing else: "FW:" forwards a mail, "rev" and "rel" are names too, and a
+# "v" only marks a version written against it ("v1.2.3.4", not "Login now v 45.67.89.10").
 _VERSION_WORD = re.compile(
-    r"(?<![A-Za-z])(?:version|ver|v|build|release|rel|rev|revision|firmware|fw|patch|版本号?"
-    r"|เวอร์ชั่?น)\s{0,2}[.:#]?\s{0,2}$",
+    r"(?<![A-Za-z])(?:(?:version|ver|build|release|revision|firmware|patch|版本号?|เวอร์ชั่?น)"
+    r"\s{0,2}[.:#]?\s{0,2}|v)$",
     re.IGNORECASE,
 )
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
