@@ -549,6 +549,8 @@ def test_nothing_to_find(text: str, region: str | None) -> None:
         ("升级到版本1.2.3.4", "CN"),
         ("release 203.0.113.7", None),
         ("pkg 1.2.3.4.5", None),
+        ("Office 16.0.4266.1001", "TH"),
+        ("Windows 10.0.19041.1", "US"),
     ],
 )
 def test_dates_and_versions_are_not_indicators(text: str, region: str | None) -> None:
@@ -571,6 +573,24 @@ def test_numbers_and_addresses_beside_dates_and_versions_are_kept(
     text: str, region: str | None, expected: list[Found]
 ) -> None:
     assert found(text, region) == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "region", "canonical"),
+    [
+        ("+1.415.555.0123", None, "+14155550123"),
+        ("+66.81.234.5678", None, "+66812345678"),
+        ("+33.6.12.34.56.78", None, "+33612345678"),
+        ("+86.138.0013.8000", None, "+8613800138000"),
+        ("1.800.555.0199", "US", "+18005550199"),
+        ("66.81.234.5678", "TH", "+66812345678"),
+        ("49.30.1234.56.78", "DE", "+493012345678"),
+    ],
+)
+def test_a_number_written_with_dots_is_found(
+    written: str, region: str | None, canonical: str
+) -> None:
+    assert found(f"call {written}. now", region) == [("phone", canonical, written)]
 
 
 @pytest.mark.parametrize(

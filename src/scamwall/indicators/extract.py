@@ -102,16 +102,20 @@ _AT_NAME = re.compile(
 )
 # Dates and versions are digit runs a region's plan may read as numbers ("20261208" is a
 # Bangkok line, "10.0.19041" too): a date (YYYYMMDD, or YYYY-MM-DD with one separator) is
-# never a number found in text, nor is a run inside four or more dotted groups, unless the
-# first starts with a trunk 0 ("06.12.34.56.78" is a French mobile). Given to parse_indicator,
-# such values are still read as an agency reports them.
+# never a number found in text, nor is a run inside a version. Numbers are written with dots
+# too ("1.800.555.0199", "+66.81.234.5678", "06.12.34.56.78"), so a version is four dotted
+# groups or more, the first without a trunk 0 and no '+' before it, that follow a version word
+# or are shaped as no number is: a first group of 1-2 digits, and a last one of 1-2 digits
+# after one of 4 or more ("10.0.19041.1", where "49.30.1234.56.78" is a Berlin number), or a
+# number that is only a piece of the run. Given to parse_indicator, such values are still
+# read as an agency reports them.
 _DATE = re.compile(r"((?:19|20)\d\d)(?:(\d\d)(\d\d)|([-./ ])(\d{1,2})\4(\d{1,2}))")
 _VERSION = re.compile(r"(?:0|[1-9]\d*)(?:\.\d+){3,}")
 _DOTTED_DIGITS = frozenset("0123456789.")
 # No version is longer: the run around a number is read at most this far each way, so each of
 # a text's tries costs the same in a 64 KB run of digits and dots as in "10.0.19041.1".
 _VERSION_REACH = 40
-# A dotted quad after one of these is a version ("version 1.2.3.4", "v1.2.3.4"), not a host.
+# A dotted quad or run after one of these is a version ("version 1.2.3.4", "v1.2.3.4"), not a host.
 # Only words that say nothing else: "FW:" forwards a mail, "rev" and "rel" are names too, and a
 # "v" only marks a version written against it ("v1.2.3.4", not "Login now v 45.67.89.10").
 _VERSION_WORD = re.compile(
@@ -415,9 +419,10 @@ def _is_date(candidate: str) -> bool:
     return True
 
 
-def _dotted_run_is_version(text: str, at: int) -> bool:
-    """Whether the run of digits and dots around ``text[at]`` has four groups or more; a run
-    going on past ``_VERSION_REACH`` characters either way is no version."""
+def _dotted_run_is_version(text: str, at: int, begin: int, finish: int) -> bool:
+    """Whether the run of digits and dots around ``text[at]`` is a version (see ``_VERSION``)
+    that the number ``text[begin:finish]`` is in; a run going on past ``_VERSION_REACH``
+    characters either way is none."""
     low, high = max(0, at - _VERSION_REACH), min(len(text), at + _VERSION_REACH)
     start = end = at
     while start > low and text[start - 1] in _DOTTED_DIGITS:
@@ -428,15 +433,33 @@ def _dotted_run_is_version(text: str, at: int) -> bool:
         end == high < len(text) and text[end] in _DOTTED_DIGITS
     ):
         return False
-    run = text[start:end].strip(".")
-    return run.count(".") >= 3 and _VERSION.fullmatch(run) is not None
+    if start > 0 and text[start - 1] == "+":
+        return False  # "+1.415.555.0123": a country code
+    while start < end and text[start] == ".":
+        start += 1
+    while end > start and text[end - 1] == ".":
+        end -= 1
+    run = text[start:end]
+    if run.count(".") < 3 or _VERSION.fullmatch(run) is None:
+        return False
+    groups = run.split(".")
+    # a number is the whole run, never a piece ("16.0.4266.1001" holds a Thai one from "0" on)
+    piece = begin > start or finish < end
+    no_number_shape = len(groups[0]) <= 2 and (
+        piece or (len(groups[-2]) >= 4 and len(groups[-1]) <= 2)
+    )
+    return no_number_shape or _after_version_word(text, start)
+
+
+def _after_version_word(text: str, at: int) -> bool:
+    return _VERSION_WORD.search(text, max(0, at - 16), at) is not None
 
 
 def _is_date_or_version(text: str, begin: int, finish: int) -> bool:
     return (
         _is_date(text[begin:finish])
-        or _dotted_run_is_version(text, begin)
-        or _dotted_run_is_version(text, finish - 1)
+        or _dotted_run_is_version(text, begin, begin, finish)
+        or _dotted_run_is_version(text, finish - 1, begin, finish)
     )
 
 
@@ -541,7 +564,7 @@ def _extract(
         if (
             candidate.indicator.kind is IndicatorKind.IP
             and "." in candidate.indicator.canonical
-            and _VERSION_WORD.search(plain, max(0, candidate.start - 16), candidate.start)
+            and _after_version_word(plain, candidate.start)
         ):
             continue
         overlaps = any(
