@@ -6,6 +6,7 @@ case checks that :class:`InvalidIndicator` is raised, names the kind and says wh
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -15,6 +16,7 @@ from scamwall.indicators import (
     INDICATOR_NAMESPACE,
     Indicator,
     IndicatorKind,
+    accounts,
     guess_kind,
     indicator_id,
     parse_indicator,
@@ -882,6 +884,31 @@ def test_chat_links_are_guessed_as_handles(raw: str) -> None:
 def test_chat_link_with_more_after_it_names_the_same_account(raw: str, expected: str) -> None:
     assert parsed(raw, None) == Indicator(IndicatorKind.HANDLE, expected)
     assert parsed(raw, "handle").canonical == expected
+
+
+def test_the_chat_link_pattern_never_reads_a_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the query is split apart from the pattern, so no repeat of the pattern can be made to try
+    # every way of cutting a long query: what the pattern reads stays the same as queries grow
+    pattern = accounts._LINKS
+    read: list[int] = []
+
+    class ReadPattern:
+        def match(self, text: str) -> re.Match[str] | None:
+            read.append(len(text))
+            return pattern.match(text)
+
+        def fullmatch(self, text: str) -> re.Match[str] | None:
+            read.append(len(text))
+            return pattern.fullmatch(text)
+
+    monkeypatch.setattr(accounts, "_LINKS", ReadPattern())
+    for copies in (3, 300, 5000):  # up to parse_indicator's 4 KB, then as extraction reads
+        link = "https://api.whatsapp.com/send?" + "&phone=123456" * copies + "&phone=66812345678"
+        assert accounts.handle_from_link(link + "#x") == "whatsapp:+66812345678"
+        assert accounts.handle_from_link(link + "# x") is None  # a space ends a link
+        if copies < 5000:
+            assert parsed(link, None) == Indicator(IndicatorKind.HANDLE, "whatsapp:+66812345678")
+    assert max(read, default=0) == len("https://api.whatsapp.com/send")
 
 
 @pytest.mark.parametrize(

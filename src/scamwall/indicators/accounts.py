@@ -63,10 +63,12 @@ _TELEGRAM_ROUTES = (
     "|login|proxy|setlanguage|share|socks"
 )
 # A link names the account whatever follows it: a post id (t.me/name/123), the web preview
-# (t.me/s/name), a query (?start=…, &text=…) or a fragment. wa.me and api.whatsapp.com name
-# the number's account wherever "phone=" is in the query.
+# (t.me/s/name), a query (?start=…, &text=…) or a fragment. The pattern reads the link up to its
+# query; the query is split on '&' apart from it, as repeats over it in a pattern would try every
+# way to cut a long query (a 10 KB link took half a second). wa.me names the number's account,
+# and api.whatsapp.com/send the number of its query's phone parameter.
 _LINKS = re.compile(
-    rf"""^(?:https?://)?(?:www\.)?
+    rf"""(?:https?://)?(?:www\.)?
     (?:
         (?:t|telegram)\.me/
         (?:
@@ -75,12 +77,13 @@ _LINKS = re.compile(
           | (?:s/)?(?!(?:{_TELEGRAM_ROUTES})(?![A-Za-z0-9_]))(?P<tg>[A-Za-z0-9_]+)(?:/\d+)?
         )
       | wa\.me/(?:\+|%2B)?(?P<wa>\d{{6,15}})
-      | (?:api\.)?whatsapp\.com/send/?\?(?:[^#\s]*&)?phone=(?:\+|%2B)?(?P<wa2>\d{{6,15}})
-        (?:&[^#\s]*)?
+      | (?P<wa_send>(?:api\.)?whatsapp\.com/send)
       | line\.me/(?:R/)?ti/p/(?:~|@|%40)(?P<line>[A-Za-z0-9._-]{{1,20}})
-    )/?(?:\?[^#\s]*)?(?:\#\S*)?$""",
+    )/?""",
     re.VERBOSE | re.IGNORECASE,
 )
+_SEND_PHONE = re.compile(r"(?:\+|%2B)?(\d{6,15})", re.IGNORECASE)
+_SPACE = re.compile(r"\s")
 
 _SENDER = re.compile(r"^[a-z0-9][a-z0-9 .&_-]{0,10}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -88,16 +91,32 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 def handle_from_link(text: str) -> str | None:
     """``platform:value`` for a t.me / wa.me / line.me link, else None (not yet canonical)."""
-    match = _LINKS.match(text.strip())
-    if match is None:
+    link, _, fragment = text.strip().partition("#")
+    path, _, query = link.partition("?")
+    match = _LINKS.fullmatch(path)
+    if match is None or _SPACE.search(query) or _SPACE.search(fragment):
         return None
     if match["tg_join"]:
         return f"telegram:+{match['tg_join']}"
     if match["tg_invite"] or match["tg"]:
         return f"telegram:{match['tg_invite'] or match['tg']}"
-    if match["wa"] or match["wa2"]:
-        return f"whatsapp:+{match['wa'] or match['wa2']}"
+    if match["wa"]:
+        return f"whatsapp:+{match['wa']}"
+    if match["wa_send"]:
+        number = _send_phone(query)
+        return None if number is None else f"whatsapp:+{number}"
     return f"line:{match['line']}"
+
+
+def _send_phone(query: str) -> str | None:
+    """The digits of the last phone parameter holding a number (``text=hi&phone=%2B668…``)."""
+    digits = None
+    for parameter in query.split("&"):
+        name, _, value = parameter.partition("=")
+        number = _SEND_PHONE.fullmatch(value) if name.lower() == "phone" else None
+        if number is not None:
+            digits = number[1]
+    return digits
 
 
 def canonical_handle(value: str, region: str | None = None) -> str:
