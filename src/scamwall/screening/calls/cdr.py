@@ -208,6 +208,141 @@ def _e164_as_written() -> str:
     return rf"^\+(?:{'|'.join(alternatives)})$"
 
 
+#: The separators ``canonical_phone`` drops, the ASCII ones: Python and Polars do not count the
+#: same Unicode characters as spaces, so a value with another one is left to the parser.
+_SEPARATORS = r"[ \t\n\r\f\v().\-/]"
+#: The kinds of number ``is_valid_number`` tries, in its order.
+_NUMBER_TYPES = (
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+)
+
+
+def _matches_desc(number: pl.Expr, desc: Any) -> pl.Expr:
+    """libphonenumber's ``_is_number_matching_desc`` in Polars: a length the description lists
+    (when it lists any) and a full match of its pattern."""
+    if desc is None or not desc.national_number_pattern:
+        return pl.lit(False)
+    matches = number.str.contains(rf"^(?:{desc.national_number_pattern})$")
+    if desc.possible_length:
+        matches = matches & number.str.len_bytes().is_in(list(desc.possible_length))
+    return matches
+
+
+def _valid_in(metadata: PhoneMetadata, national: pl.Expr) -> pl.Expr:
+    """``is_valid_number`` in Polars for a national number of the region ``metadata`` tells,
+    when that region is the only one of its country code: the plan's, then a type's."""
+    types = [_matches_desc(national, getattr(metadata, kind)) for kind in _NUMBER_TYPES]
+    if not metadata.same_mobile_and_fixed_line_pattern:
+        types.append(_matches_desc(national, metadata.mobile))
+    return _matches_desc(national, metadata.general_desc) & pl.any_horizontal(types)
+
+
+_Rule = tuple[pl.Expr, pl.Expr]
+
+
+def _bulk_rules(region: str | None) -> list[_Rule]:
+    """Vectorised readings of ``compact`` (a value without separators): each a condition and
+    the E.164 text ``canonical_phone`` gives where it holds (the tests hold them equal over
+    every region): E.164 as written; ``00`` or the region's international prefix for ``+``;
+    a national number with its trunk prefix; the region's country code without ``+``."""
+    compact = pl.col("compact")
+    e164 = _e164_as_written()
+    rules: list[_Rule] = [(compact.str.contains(e164), compact)]
+    # 00 is + to canonical_phone when the number after it is valid, or there is no region
+    plus = "+" + compact.str.slice(2)
+    doubled = compact.str.starts_with("00") & plus.str.contains(e164)
+    metadata = PhoneMetadata.metadata_for_region(region) if region else None
+    if metadata is None or metadata.country_code is None:
+        return [*rules, (doubled, plus)]
+    code = str(metadata.country_code)
+    if COUNTRY_CODE_TO_REGION_CODE.get(metadata.country_code) == (region,):
+        own = plus.str.starts_with(f"+{code}")
+        rules.append((doubled & own & _valid_in(metadata, plus.str.slice(1 + len(code))), plus))
+    idd = metadata.international_prefix
+    if idd:  # the prefix as libphonenumber matches it: leftmost-first, as Polars does
+        end = compact.str.extract(f"^({idd})", 1).str.len_bytes()
+        after = "+" + compact.str.slice(end)
+        # past 00 the reading above stands, unless the prefix ends there (not TH's 00[1-9])
+        ends = ~compact.str.starts_with("00") | (end == 2)
+        rules.append(((end > 0) & ends & after.str.contains(e164), after))
+    national = _national_as_read(region)
+    if national is not None:
+        shape, plan, prefix, country = national
+        stripped = compact.str.slice(len(prefix))
+        read = compact.str.contains(shape) & stripped.str.contains(plan)
+        rules.append((read, f"+{country}" + stripped))
+    if metadata.general_desc is not None:
+        read = _country_code_read(metadata, metadata.general_desc, idd)
+        rules.append((read, "+" + compact))
+    return rules
+
+
+def _bulk_numbers(values: pl.Series, region: str | None) -> tuple[pl.DataFrame, pl.Series]:
+    """The ``value`` and ``number`` of the values a rule of :func:`_bulk_rules` reads, each
+    rule tried on the values the ones before it left; and the values left for the parser."""
+    left = values.to_frame("value").with_columns(
+        compact=pl.col("value").str.replace_all(_SEPARATORS, "")
+    )
+    digits = pl.col("compact").str.contains(r"^\+?[0-9]+$").fill_null(False)
+    unread = left.filter(~digits).get_column("value")
+    left = left.filter(digits)
+    read = []
+    for condition, number in _bulk_rules(region):
+        if left.is_empty():
+            break
+        left = left.with_columns(hit=condition.fill_null(False))
+        read.append(left.filter("hit").select("value", number=number))
+        left = left.filter(~pl.col("hit"))
+    found = (
+        pl.concat(read) if read else pl.DataFrame(schema={"value": pl.String, "number": pl.String})
+    )
+    return found, pl.concat([unread, left.get_column("value")])
+
+
+def _country_code_read(metadata: PhoneMetadata, general: Any, idd: str | None) -> pl.Expr:
+    """Digits that start with the region's country code and that libphonenumber reads as that
+    code and a national number (``66812345678`` in TH, ``_maybe_extract_country_code``): no
+    international prefix before, no trunk prefix after the code, and the digits too long for
+    the region's plan or matching it only without the code."""
+    compact = pl.col("compact")
+    code = str(metadata.country_code)
+    rest = compact.str.slice(len(code))
+    size = compact.str.len_bytes()
+    lengths = list(general.possible_length)
+    beyond = pl.lit(False)
+    if lengths and lengths[0] != -1:
+        beyond = (size > max(lengths)) & ~size.is_in(list(general.possible_length_local_only))
+    plan = general.national_number_pattern
+    if plan:
+        beyond = beyond | (
+            ~compact.str.contains(f"^(?:{plan})$") & rest.str.contains(f"^(?:{plan})$")
+        )
+    read = (
+        compact.str.contains(r"^[0-9]+$")
+        & compact.str.starts_with(code)
+        & ("+" + compact).str.contains(_e164_as_written())
+        & beyond
+    )
+    if idd:
+        read = read & ~compact.str.contains(f"^(?:{idd})")
+    prefix = metadata.national_prefix_for_parsing
+    if prefix:  # a trunk prefix after the code would be stripped (or transformed): parser
+        found = rest.str.extract(f"^({prefix})", 1)
+        if metadata.national_prefix_transform_rule:
+            read = read & found.is_null()
+        else:
+            read = read & (found.fill_null("") == "")
+    return read
+
+
 def _read_numbers(values: pl.Series, region: str | None) -> pl.DataFrame:
     """``number`` (E.164) and ``reason`` (why not) for each distinct value, read by
     :func:`~scamwall.indicators.phone.canonical_phone` as intake and real-time screening read
@@ -256,34 +391,24 @@ _NOT_A_NUMBER = "not a phone number (E.164, or local with --region)"
 
 def _number_column(raw: pl.DataFrame, column: str, region: str | None) -> pl.DataFrame:
     """The column as E.164 (``number``) with the reason a value is not a number (``reason``).
-    Values libphonenumber would give back unchanged (what switches write), and national
-    numbers of ``region`` it would only give their country code, are converted in vectorised
-    passes; every other distinct value is read once by the phone parser."""
+    Values libphonenumber would give back unchanged (what switches write) pass as they are;
+    the other distinct values are read in vectorised passes (:func:`_bulk_number`) where those
+    give what the phone parser gives, and the rest once each by the parser."""
     values = raw.get_column(column)
     as_written = values.str.contains(_e164_as_written()).fill_null(False)
     if as_written.all():
         return values.to_frame("number").with_columns(reason=pl.lit(None, dtype=pl.String))
-    fast = values.to_frame("value").with_columns(
-        number=pl.when(as_written).then(pl.col("value")).otherwise(None)
+    found, left = _bulk_numbers(values.filter(~as_written).unique(), region)
+    read = pl.concat(
+        [found.with_columns(reason=pl.lit(None, dtype=pl.String)), _read_numbers(left, region)]
     )
-    national = _national_as_read(region)
-    if national is not None:
-        shape, plan, prefix, code = national
-        stripped = pl.col("value").str.slice(len(prefix))
-        fast = fast.with_columns(
-            number=pl.when(pl.col("number").is_null() & pl.col("value").str.contains(shape))
-            .then(pl.when(stripped.str.contains(plan)).then(pl.lit(f"+{code}") + stripped))
-            .otherwise(pl.col("number"))
+    return (
+        values.to_frame("value")
+        .join(read, on="value", how="left", nulls_equal=True, maintain_order="left")
+        .select(
+            number=pl.when(as_written).then(pl.col("value")).otherwise(pl.col("number")),
+            reason=pl.when(as_written).then(None).otherwise(pl.col("reason")),
         )
-    left = fast.get_column("number").is_null()
-    if not left.any():
-        return fast.select("number", reason=pl.lit(None, dtype=pl.String))
-    read = _read_numbers(values.filter(left).unique(), region)
-    return fast.join(
-        read, on="value", how="left", nulls_equal=True, maintain_order="left", suffix="_read"
-    ).select(
-        number=pl.coalesce("number", "number_read"),
-        reason=pl.when(pl.col("number").is_null()).then(pl.col("reason")),
     )
 
 
