@@ -6,14 +6,16 @@ a way to have it refused and waved through unread. So:
 
 - bytes that are not UTF-8 are read with replacement characters, and those are left out;
 - control characters (NUL included) are read as spaces;
-- a message over 64 KB is screened by its beginning and its end (whitespace runs first read as one
-  space): where a gateway's message ends, and where a scam pads before its point;
+- a message over 64 KB is read with its whitespace runs as one space and, if still over, screened
+  by its beginning and its end: where a gateway's message ends, and where a scam pads before its
+  point (what lies between is not read, and the reason says so);
 - invisible characters (zero-width spaces and joiners, soft hyphens, direction marks, variation
   selectors: Unicode's default-ignorable code points) are left out, so that a keyword split by
   them still reads as the keyword.
 
 Each of these is said in the verdict: the first three as ``error`` reasons (``encoding``,
-``binary``, ``too_large``), with the verdict of what could be read; the last as a note. Only a
+``binary`` when control characters are half the message, ``too_large``), with the verdict of
+what could be read (the screener makes the last two a warning at least); the rest as notes. Only a
 message with nothing left to read is refused, with its reason: empty, or nothing but control or
 replacement characters. Everything else is then:
 
