@@ -358,6 +358,14 @@ def test_a_quote_never_closed_is_refused_on_its_line_and_reading_goes_on(tmp_pat
     assert "quote" in batch.rejected[0]["error"]
 
 
+def test_a_stray_quote_inside_a_value_is_refused_on_its_row(tmp_path: Path) -> None:
+    stray = GOOD.replace("+66812345678", '+668999"99999', 1)
+    batch = read_cdrs(_write(tmp_path, GOOD + stray + GOOD + GOOD.replace(",x\n", ",x,y\n")))
+    assert batch.records.height == 2
+    assert [(r["line"], r["field"]) for r in batch.rejected] == [(3, "caller"), (5, None)]
+    assert "only digits" in batch.rejected[0]["error"]
+
+
 def test_lines_after_a_value_spanning_lines_keep_their_numbers(tmp_path: Path) -> None:
     spanning = GOOD.replace(",x\n", ',"two\nlines"\n')
     late = GOOD.replace("2026-11-30T10:00:00Z", "yesterday")

@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import phonenumbers
 import polars as pl
@@ -50,6 +50,7 @@ __all__ = [
     "CdrBatch",
     "normalise_cdrs",
     "read_cdrs",
+    "read_csv_records",
 ]
 
 #: The columns every CDR file must have.
@@ -591,79 +592,91 @@ def _physical_lines(frame: pl.DataFrame) -> pl.Series:
 
 
 def _read_csv_row_by_row(path: Path, region: str | None) -> CdrBatch:
-    """A CSV Polars cannot read whole (a row with more fields than the header, a quote never
-    closed): each record checked on its own, the broken ones refused with their line and the
-    others read by Polars. Slower than reading the file at once, so only taken for such files."""
-    kept, refused = _scan_csv(path)
-    if not kept.height:
-        return CdrBatch(pl.DataFrame(schema=pl.Schema(CDR_SCHEMA)), refused)
-    text = io.BytesIO()
     with path.open("rb") as data:
-        text.write(data.readline())
-        wanted = iter(kept.get_column("ends").to_list())
-        starts = iter(kept.get_column("line").to_list())
-        start, end = next(starts), next(wanted)
-        for number, line in enumerate(data, start=2):
-            if number > end:
-                next_start = next(starts, None)
-                if next_start is None:
-                    break
-                start, end = next_start, next(wanted)
-            if number >= start:
-                text.write(line)
-    try:
-        frame = pl.read_csv(text.getvalue(), infer_schema=False, encoding="utf8-lossy")
-    except pl.exceptions.PolarsError as exc:
+        return read_csv_records(data, name=path.name, region=region)
+
+
+def read_csv_records(
+    data: BinaryIO,
+    *,
+    name: str,
+    region: str | None = None,
+    first_line: int = 2,
+    one_line: bool = False,
+) -> CdrBatch:
+    """A CSV (header first) Polars cannot read whole (a row with more fields than the header,
+    a quote never closed, a quote inside an unquoted value): each record read by Python's
+    ``csv`` on its own, the broken ones refused with their line (``first_line`` is the first
+    record's), the others written out again as well-formed CSV for Polars. ``one_line``
+    refuses a value quoted over several lines (the Spark engine reads one CDR a line). Slower
+    than reading the file at once, so only for such files."""
+    kept, lines, spans, refused = _scan_csv(data)
+    shift = first_line - 2
+    for row in refused:
+        row["line"] += shift
+    if one_line and spans:
         raise InvalidInput(
-            f"{path.name}: not a CSV file with a header ({_first_line(exc)})"
-        ) from None
-    if frame.height != kept.height:
-        raise InvalidInput(f"{path.name}: not a CSV file with a header (records do not line up)")
-    batch = normalise_cdrs(frame, region=region, lines=kept.get_column("line"))
+            f"line {spans[0] + shift}: a quoted value spans lines; the Spark engine reads one "
+            "CDR a line"
+        )
+    if not lines:
+        return CdrBatch(pl.DataFrame(schema=pl.Schema(CDR_SCHEMA)), refused)
+    try:
+        frame = pl.read_csv(kept, infer_schema=False, encoding="utf8-lossy")
+    except pl.exceptions.PolarsError as exc:
+        raise InvalidInput(f"{name}: not a CSV file with a header ({_first_line(exc)})") from None
+    if frame.height != len(lines):
+        raise InvalidInput(f"{name}: not a CSV file with a header (records do not line up)")
+    numbers = pl.Series(lines, dtype=pl.Int64) + shift
+    batch = normalise_cdrs(frame, region=region, lines=numbers)
     batch.rejected = sorted(refused + batch.rejected, key=lambda row: int(row["line"]))
     return batch
 
 
-def _scan_csv(path: Path) -> tuple[pl.DataFrame, list[dict[str, Any]]]:
-    """The first and last line of each record the header's width allows (``line``, ``ends``),
-    and the records refused: more fields than the header, or not CSV (a quote never closed
-    is refused on its line, and reading goes on with the next line)."""
-    starts: list[int] = []
-    ends: list[int] = []
+def _scan_csv(data: BinaryIO) -> tuple[bytes, list[int], list[int], list[dict[str, Any]]]:
+    """The header and the records it allows, written again with ``csv.writer``; the first
+    line of each of those records, and of those that span lines; and the records refused:
+    more fields than the header, or not CSV (a quote never closed is refused on its line, and
+    reading goes on with the next)."""
+    lines: list[int] = []
+    spans: list[int] = []
     refused: list[dict[str, Any]] = []
-    with path.open("rb") as data:
-        header = next(csv.reader([data.readline().decode("utf-8-sig", errors="replace")]), [])
-        width = len(header)
-        consumed = 1  # lines read so far
-        while True:
-            resume = data.tell()
-            base = consumed
-            lines = (line.decode("utf-8", errors="replace") for line in data)
-            reader = csv.reader(lines, strict=True)
-            try:
-                for record in reader:
-                    first, consumed = consumed + 1, base + reader.line_num
-                    if len(record) > width:
-                        refused.append(
-                            {
-                                "line": first,
-                                "field": None,
-                                "error": f"{len(record)} fields where the header has {width}",
-                            }
-                        )
-                    else:
-                        starts.append(first)
-                        ends.append(consumed)
-                break
-            except csv.Error as exc:
-                first = consumed + 1
-                unclosed = "end of data" in str(exc) or "field limit" in str(exc)
-                error = "a quote opened on this line is never closed" if unclosed else exc
-                refused.append({"line": first, "field": None, "error": f"not CSV: {error}"})
-                data.seek(resume)
-                for _ in range(first - base):  # resume on the line after the broken record's first
-                    data.readline()
-                consumed = first
-    return pl.DataFrame(
-        {"line": starts, "ends": ends}, schema={"line": pl.Int64, "ends": pl.Int64}
-    ), refused
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    header = next(csv.reader([data.readline().decode("utf-8-sig", errors="replace")]), [])
+    writer.writerow(header)
+    width = len(header)
+    consumed = 1  # lines read so far
+    while True:
+        resume = data.tell()
+        base = consumed
+        decoded = (line.decode("utf-8", errors="replace") for line in data)
+        reader = csv.reader(decoded, strict=True)
+        try:
+            for record in reader:
+                first, consumed = consumed + 1, base + reader.line_num
+                if len(record) > width:
+                    refused.append(
+                        {
+                            "line": first,
+                            "field": None,
+                            "error": f"{len(record)} fields where the header has {width}",
+                        }
+                    )
+                else:
+                    lines.append(first)
+                    if consumed > first:
+                        spans.append(first)
+                    # a blank line stays one: a row of empty values, refused by its checks
+                    writer.writerow(record or [""] * max(width, 1))
+            break
+        except csv.Error as exc:
+            first = consumed + 1
+            unclosed = "end of data" in str(exc) or "field limit" in str(exc)
+            error = "a quote opened on this line is never closed" if unclosed else exc
+            refused.append({"line": first, "field": None, "error": f"not CSV: {error}"})
+            data.seek(resume)
+            for _ in range(first - base):  # resume on the line after the broken record's first
+                data.readline()
+            consumed = first
+    return text.getvalue().encode("utf-8"), lines, spans, refused
