@@ -105,6 +105,28 @@ def test_calls_flagged_and_refused_as_locally(
         assert found.rejected[-1]["field"] == "start"
 
 
+def test_broken_csv_rows_are_refused_alone_as_locally(
+    spark: SparkSession, traffic: dict[str, Path], tmp_path: Path
+) -> None:
+    """A row with a field too many, a stray quote inside a value and a quote never closed
+    are refused on their own lines; the rest of the job goes on."""
+    lines = traffic["csv"].read_text(encoding="utf-8").splitlines()[:400]
+    lines[50] += ",extra"
+    lines[120] = lines[120].replace("+66", '+6"6', 1)
+    lines[300] = lines[300].replace("+66", '"+66', 1)
+    path = tmp_path / "broken.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    screening = _screening(traffic)
+    local = read_cdrs(path, region="TH")
+
+    found = screen_calls(spark, str(path), screening, region="TH", partitions=2)
+
+    assert [r["line"] for r in local.rejected] == [51, 121, 301]
+    assert found.rejected == local.rejected
+    assert found.calls == local.records.height == 396
+    assert found.flagged.equals(screening.flag(local.records))
+
+
 def test_handset_sharing_is_counted_across_partitions(spark: SparkSession, tmp_path: Path) -> None:
     """A SIM box's handset carries several numbers' SIMs: each number, wherever its records
     land, is told how many SIMs the handset held in all the records."""

@@ -43,7 +43,7 @@ import polars as pl
 from scamwall.errors import ConfigurationError, InvalidInput
 from scamwall.reputation.snapshot import ReputationSnapshot
 from scamwall.screening.calls.batch import CallScreening
-from scamwall.screening.calls.cdr import CDR_SCHEMA, normalise_cdrs
+from scamwall.screening.calls.cdr import CDR_SCHEMA, CdrBatch, normalise_cdrs, read_csv_records
 from scamwall.screening.calls.detectors import DETECTION_SCHEMA, in_detection_order
 from scamwall.screening.calls.features import HANDSET_COLUMNS
 from scamwall.screening.messages import InputForm, message_from_line
@@ -169,7 +169,11 @@ def _checked_batches(
 ) -> Iterator[pa.RecordBatch]:
     """Rows checked as the local engine checks them: good rows with empty reject columns, and
     refused rows with empty CDR columns."""
-    checked = normalise_cdrs(frame, region=region, first_line=first_line)
+    return _batches_of(normalise_cdrs(frame, region=region, first_line=first_line))
+
+
+def _batches_of(checked: CdrBatch) -> Iterator[pa.RecordBatch]:
+    """Good rows with empty reject columns, and refused rows with empty CDR columns."""
     refused = pl.DataFrame(checked.rejected, schema=_REJECT_SCHEMA)
     both = pl.concat([checked.records, refused], how="diagonal")
     return _to_batches(both, {**CDR_SCHEMA, **_REJECT_SCHEMA})
@@ -189,13 +193,18 @@ def _check_csv_lines(
         text = b"".join(line + b"\n" for line in [header, *lines])
         try:
             frame = pl.read_csv(io.BytesIO(text), infer_schema=False, encoding="utf8-lossy")
-        except pl.exceptions.PolarsError as exc:
-            raise InvalidInput(f"lines {index + 1}-{index + len(lines)}: not CSV ({exc})") from None
-        if frame.height != len(lines):
-            raise InvalidInput(
-                f"lines {index + 1}-{index + len(lines)}: a quoted value spans lines; the Spark "
-                "engine reads one CDR a line"
+        except pl.exceptions.PolarsError:
+            frame = None
+        if frame is None or frame.height != len(lines):
+            # a row Polars cannot read (more fields than the header, a stray quote) is refused
+            # on its own, as the local engine refuses it
+            where = f"lines {index + 1}-{index + len(lines)}"
+            checked = read_csv_records(
+                io.BytesIO(text), name=where, region=region, first_line=index + 1, one_line=True
             )
+            yield from _batches_of(checked)
+            index += len(lines)
+            continue
         yield from _checked_batches(frame, index + 1, region)
         index += len(lines)
 
