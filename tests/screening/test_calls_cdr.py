@@ -14,14 +14,13 @@ from hypothesis import strategies as st
 
 from scamwall.errors import InvalidIndicator, InvalidInput, NotFound
 from scamwall.indicators.phone import canonical_phone
-from scamwall.screening.calls import cdr
-from scamwall.screening.calls.cdr import (
-    CDR_SCHEMA,
+from scamwall.screening.calls import numbers
+from scamwall.screening.calls.cdr import CDR_SCHEMA, read_cdrs
+from scamwall.screening.calls.numbers import (
     _e164_as_written,
     _leading_digits,
     _national_as_read,
-    _number_column,
-    read_cdrs,
+    number_column,
 )
 
 HEADER = "caller,callee,start,duration_s,answered,direction,origin_country,cell_id,extra\n"
@@ -178,7 +177,7 @@ def _as_canonical(value: str, region: str | None) -> tuple[str | None, str | Non
 
 def _read_as_canonical(values: list[str], region: str | None) -> list[tuple[str, str | None]]:
     """The values the CDR reader reads otherwise than ``canonical_phone``, with the region."""
-    read = _number_column(pl.DataFrame({"n": values}, schema={"n": pl.String}), "n", region)
+    read = number_column(pl.DataFrame({"n": values}, schema={"n": pl.String}), "n", region)
     found = zip(read["number"].to_list(), read["reason"].to_list(), strict=True)
     return [
         (value, region)
@@ -220,13 +219,13 @@ def test_every_region_reads_numbers_in_bulk_as_the_phone_parser(
             if example is not None:
                 examples.append((home, example))
     parsed: list[str] = []
-    reader = cdr._read_numbers
+    reader = numbers._read_numbers
 
     def counted(values: pl.Series, region: str | None) -> pl.DataFrame:
         parsed.extend(values.drop_nulls().to_list())
         return reader(values, region)
 
-    monkeypatch.setattr(cdr, "_read_numbers", counted)
+    monkeypatch.setattr(numbers, "_read_numbers", counted)
     wrong = []
     written = 0
     for region in [None, *REGIONS]:
@@ -266,13 +265,13 @@ def test_common_forms_of_numbers_are_read_in_bulk(
     """MSISDNs without +, 00-prefixed numbers and numbers with separators are what switches
     write; read one at a time by the parser, 100,000 distinct took seconds."""
     parsed: list[str] = []
-    reader = cdr._read_numbers
+    reader = numbers._read_numbers
 
     def counted(values: pl.Series, region: str | None) -> pl.DataFrame:
         parsed.extend(values.drop_nulls().to_list())
         return reader(values, region)
 
-    monkeypatch.setattr(cdr, "_read_numbers", counted)
+    monkeypatch.setattr(numbers, "_read_numbers", counted)
     callers = [
         "66812345678",
         "0066812345679",
