@@ -90,6 +90,10 @@ def test_invisible_characters_do_not_split_what_rules_read() -> None:
         assert prepared.matching == prepare_message(SCAM).matching
         inside = sum(a.isalnum() and b.isalnum() for a, b in itertools.pairwise(SCAM))
         assert prepared.notes == (f"{inside} invisible characters inside words left out",)
+    # a batch finds them in its folding pass: the same as each message alone
+    batch: list[str | bytes] = ["\u200b".join(SCAM), "中文 \u2060", "\u200b\u200b", "plain"] * 4
+    assert prepare_messages(batch) == [prepare_message(raw) for raw in batch]
+    assert [p.error for p in prepare_messages(batch)][:4] == [None, None, "empty", None]
     # an emoji's joiners and variation selectors are left out without a note
     family = prepare_message("family \U0001f468\u200d\U0001f469\u200d\U0001f467 \u2764\ufe0f")
     assert family.notes == ()

@@ -126,22 +126,37 @@ def prepare_messages(raws: Sequence[str | bytes]) -> list[Prepared]:
     """:func:`prepare_message` of each message of a batch: the batch's non-ASCII texts are
     folded together, in a few NumPy operations instead of a ``str.translate`` each."""
     checked = [_checked(raw) for raw in raws]
-    wide = [item for item in checked if isinstance(item, _Text) and not item.text.isascii()]
-    folded_texts = iter(fold_many([item.text for item in wide]))
+    wide = [
+        index
+        for index, item in enumerate(checked)
+        if isinstance(item, _Text) and not item.text.isascii()
+    ]
+    folded_texts, hiding = _fold_wide([checked[index].text for index in wide])
+    folds: dict[int, str] = {}
+    for index, folded, hidden in zip(wide, folded_texts, hiding, strict=True):
+        if not hidden:
+            folds[index] = folded
+            continue
+        # few texts: found for the whole batch in the folding's own pass
+        visible = _visible(checked[index], folded)  # type: ignore[arg-type]
+        if isinstance(visible, Prepared):
+            checked[index] = visible
+        else:
+            checked[index], folds[index] = visible
     prepared = []
-    for item in checked:
+    for index, item in enumerate(checked):
         if isinstance(item, Prepared):
             prepared.append(item)
             continue
         text = item.text
-        if text.isascii():
+        if index not in folds:
             folded = text
             matching = text.lower()  # NFKC leaves ASCII alone; its case folding is lower()
         else:
             # folding first turns full-width forms and native digits to ASCII, which NFKC would
             # have done or leaves alone, so most texts are then normalised already: the quick
             # check answers that in a fraction of the time NFKC itself takes
-            folded = next(folded_texts)
+            folded = folds[index]
             matching = folded
             if not unicodedata.is_normalized("NFKC", matching):
                 # and again: NFKC makes some characters the folding maps (superscript minus and
@@ -224,13 +239,6 @@ def _checked(raw: str | bytes) -> _Text | Prepared:
             mended.append(("binary", f"{controls} control characters in {length}: read as spaces"))
         else:
             notes.append(f"{controls} control characters read as spaces")
-    if not text.isascii() and _IGNORABLE.search(text) is not None:
-        inside = _inside_words(text)
-        text = _IGNORABLE.sub("", text)
-        if not text.strip():
-            return _refused("empty", "the message has no text besides invisible characters")
-        if inside:  # an emoji's joiners and variation selectors are no news
-            notes.append(f"{inside} invisible characters inside words left out")
     zawgyi = unconverted = False
     if (
         _MYANMAR.search(text) is not None
@@ -244,6 +252,19 @@ def _checked(raw: str | bytes) -> _Text | Prepared:
             text, zawgyi = convert(text), True
             notes.append("converted from Zawgyi to Unicode")
     return _Text(text, zawgyi, unconverted, tuple(mended), tuple(notes))
+
+
+def _visible(item: _Text, folded: str) -> tuple[_Text, str] | Prepared:
+    """The text and its folded form without their invisible characters (the folding maps each
+    to itself and nothing else to one, so the two stay aligned), or the refusal of a text that
+    held nothing else."""
+    text = _IGNORABLE.sub("", item.text)
+    if not text.strip():
+        return _refused("empty", "the message has no text besides invisible characters")
+    notes = item.notes
+    if inside := _inside_words(item.text):  # an emoji's joiners and variation selectors: no news
+        notes = (*notes, f"{inside} invisible characters inside words left out")
+    return item._replace(text=text, notes=notes), _IGNORABLE.sub("", folded)
 
 
 def _inside_words(text: str) -> int:
@@ -263,14 +284,42 @@ def fold_many(texts: Sequence[str]) -> list[str]:
     """:func:`~scamwall.indicators.text.fold_characters` of each text, the batch at once: its
     code points looked up in the folding table in NumPy. The texts must hold no NUL (it
     separates them here) and no lone surrogate, as no prepared text does."""
+    return _fold_wide(texts)[0]
+
+
+def _fold_wide(texts: Sequence[str]) -> tuple[list[str], list[bool]]:
+    """:func:`fold_many` of the texts, and whether each holds an invisible character, found in
+    the same pass over their code points (a search of each text cost a microsecond)."""
     if len(texts) < _FEW:
-        return [fold_characters(text) for text in texts]
-    codes, _ = joined_code_points(texts)
+        return (
+            [fold_characters(text) for text in texts],
+            [_IGNORABLE.search(text) is not None for text in texts],
+        )
+    codes, separator = joined_code_points(texts)
+    ignorable = _ignorable_codes()
+    hidden = ignorable[np.minimum(codes, len(ignorable) - 1)]
+    starts = np.flatnonzero(separator) - np.fromiter(map(len, texts), np.int64, len(texts))
+    holding = np.add.reduceat(hidden.view(np.uint8), starts) > 0
     table = _fold_codes()
     inside = codes < len(table)
     folded = codes.copy()
     folded[inside] = table[codes[inside]]
-    return folded[:-1].tobytes().decode("utf-32-le").split("\x00")
+    return folded[:-1].tobytes().decode("utf-32-le").split("\x00"), holding.tolist()
+
+
+@lru_cache(maxsize=1)
+def _ignorable_codes() -> npt.NDArray[np.bool_]:
+    """Whether each code point is one :data:`_IGNORABLE` removes; the last entry, False, stands
+    for every code point above the table."""
+    end = 0xE1000
+    table = np.zeros(end + 1, dtype=bool)
+    found = _IGNORABLE.finditer(
+        "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, end)))
+    )
+    for match in found:
+        low = match.start() if match.start() < 0xD800 else match.start() + 0x800
+        table[low : low + len(match.group())] = True
+    return table
 
 
 @lru_cache(maxsize=1)
