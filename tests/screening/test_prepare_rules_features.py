@@ -14,6 +14,7 @@ from scamwall.indicators.text import fold_characters
 from scamwall.screening.features import (
     SCRIPTS,
     coverage,
+    distinct_ngram_shares,
     hash_ngrams,
     model_text,
     script_counts,
@@ -270,6 +271,24 @@ def test_a_run_of_one_symbol_counts_as_three_and_runs_of_letters_and_digits_stay
     assert not same(["call 0000000000"], ["call 000"])  # a number's length is a feature
     assert not same(["xxxxxxxx"], ["xxx"])
     assert not same(["!!!"], ["!!"])
+
+
+def test_distinct_ngram_shares_tell_repetition_from_prose() -> None:
+    shares = distinct_ngram_shares(
+        [
+            "lol " * 26,
+            "please verify your account at the link below before midnight or it will close",
+            "您好，我是公安局的，您的账户涉嫌洗钱" + "。" * 3000,  # a run counts as three
+            "ok",  # no 4-gram at all
+            "ฮ่าๆ" * 38,
+        ]
+    )
+    assert shares[0] < 0.1
+    assert shares[1] > 0.9
+    assert shares[2] == 1.0
+    assert shares[3] == 1.0
+    assert shares[4] < 0.1
+    assert distinct_ngram_shares([]).shape == (0,)
 
 
 def test_coverage_tells_an_unseen_script() -> None:

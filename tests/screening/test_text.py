@@ -101,6 +101,8 @@ def test_verdicts_come_back_in_order_and_bad_messages_do_not_stop_the_batch(
         "lol " * 26,
         "no" + "o" * 35,
         "ฮ่าๆ" * 38,
+        "ฮ่าๆๆๆ 555555 โอเคนะคะ ขอบคุณมาก " * 20,  # a phrase pasted again and again
+        "555555 ฮ่าๆๆๆ ขำมาก โอเค " * 30,
     ],
 )
 def test_chat_without_words_or_with_one_repeated_is_not_blocked(
@@ -432,15 +434,24 @@ def test_the_encoder_reads_a_long_text_by_its_head() -> None:
 
 def test_long_text_and_padding_keep_the_models_full_weight(screener: TextScreener) -> None:
     scam = "您好，我是公安局的，您的账户涉嫌洗钱，请立即转账到安全账户配合调查"
-    letter = " ".join(
-        f"Dear friend, I am barrister {name} and I write about the estate of my late client, "
-        f"who left {amount} million dollars in a bank that must be claimed by a relative."
-        for name, amount in zip("ABCDEFGHIJ", range(10, 20), strict=True)
+    letter = (
+        "Dear friend, I am barrister James Okoro, personal attorney to the late Mr. Henry "
+        "Whitfield, an engineer who died with his wife and only daughter in a road accident "
+        "on the Lagos-Ibadan expressway three years ago. Since then I have made several "
+        "enquiries to locate any of his extended relatives, without success. The bank where "
+        "he deposited twelve million five hundred thousand United States dollars has now "
+        "issued me a notice to provide the next of kin or have the account confiscated. I "
+        "therefore seek your consent to present you as the beneficiary, since you share his "
+        "surname. The proceeds will be shared forty percent to you and sixty percent to me, "
+        "and the transfer will be executed under a legitimate arrangement that will protect "
+        "you from any breach of the law. Kindly send your full names, private telephone "
+        "number, occupation and a copy of your identity card so that we can proceed at once. "
+        "Treat this matter as strictly confidential until the funds reach your account."
     )
     batch = [
         Message("padded", scam + "。" * 3000),
         Message("emoji", scam + "\U0001f600" * 3000),
-        Message("letter", letter * 3),
+        Message("letter", letter),
     ]
     for verdict in screener.screen(batch, _empty()):
         model = next(r for r in verdict.reasons if r["type"] == "model")

@@ -31,6 +31,7 @@ __all__ = [
     "DEFAULT_NGRAMS",
     "SCRIPTS",
     "coverage",
+    "distinct_ngram_shares",
     "hash_ngrams",
     "joined_code_points",
     "latin_words",
@@ -50,6 +51,8 @@ _NONZERO_DIGIT = re.compile("[1-9]")
 _SEPARATOR = 0  # code point between messages; cannot occur in a prepared message
 _MIX_1, _MIX_2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 _PRIME = np.uint32(0x01000193)
+_WIDE_PRIME = np.uint64(0x100000001B3)
+_LOW_40 = np.uint64((1 << 40) - 1)  # an n-gram's hash beside its text's number in one key
 
 
 def model_text(matching: str) -> str:
@@ -143,6 +146,41 @@ def _runs_cut(
     keep = np.ones(len(codes), dtype=bool)
     keep[cut] = False
     return codes[keep], separator[keep]
+
+
+def distinct_ngram_shares(texts: Sequence[str], n: int = 4) -> npt.NDArray[np.float64]:
+    """For each text, the share of its n-grams that are distinct, runs of one symbol cut as
+    :func:`hash_ngrams` cuts them (1 for a text too short to hold one): prose repeats few
+    4-grams (0.8 and more in nine texts in ten of the shared messages, and no scam or spam
+    under 0.25), a unit typed again and again repeats nearly all ("lol lol lol…": 0.04). In
+    NumPy for the whole list: each n-gram's hash keyed by its text, sorted once."""
+    count = len(texts)
+    if not count:
+        return np.zeros(0)
+    codes, separator = joined_code_points(texts)
+    codes, separator = _runs_cut(codes, separator, np.fromiter(map(len, texts), np.int64, count))
+    wide = codes.astype(np.uint64)
+    width = len(wide) - n + 1
+    if width <= 0:
+        return np.ones(count)
+    hashes = np.zeros(width, dtype=np.uint64)
+    blocked = np.zeros(width, dtype=bool)
+    with np.errstate(over="ignore"):
+        for offset in range(n):
+            hashes = hashes * _WIDE_PRIME + wide[offset : offset + width]
+            blocked |= separator[offset : offset + width]
+    # the text of each position: separators before it (each text ends with one)
+    owners = np.concatenate(([0], np.cumsum(separator[:-1])))[:width][~blocked]
+    keys = (owners.astype(np.uint64) << np.uint64(40)) | (hashes[~blocked] & _LOW_40)
+    keys.sort()
+    first = np.ones(len(keys), dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    texts_of = (keys >> np.uint64(40)).astype(np.int64)
+    distinct = np.bincount(texts_of[first], minlength=count)
+    total = np.bincount(texts_of, minlength=count)
+    shares = np.ones(count)
+    np.divide(distinct, total, out=shares, where=total > 0)
+    return shares
 
 
 def joined_code_points(

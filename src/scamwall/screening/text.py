@@ -43,7 +43,7 @@ from scamwall.indicators.extract import FoundIndicator, ParseMemo, extract_indic
 from scamwall.indicators.network import url_host
 from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
-from scamwall.screening.features import model_text
+from scamwall.screening.features import distinct_ngram_shares, model_text
 from scamwall.screening.model import TextModel
 from scamwall.screening.prepare import Prepared, prepare_messages
 from scamwall.screening.rules import RuleHit, RuleSet
@@ -55,15 +55,21 @@ __all__ = ["Encoder", "Message", "TextScreener", "Verdict", "readability"]
 _TACTICS = frozenset({"urgency", "payment_request"})
 #: Readability below which a message goes to the encoder stage (within its budget).
 _UNREADABLE = 0.5
-#: From this probability, where the model flags, its reading is checked for repetition
-#: (:func:`_variety`); below it, a lower score would change little worth the look.
+#: From this probability, where the model flags, its reading is checked for repetition: text
+#: typed as one unit again and again ("lol lol lol…", a laugh, a phrase pasted twenty times)
+#: adds to the same n-grams' counts while their scale shrinks only with the square root of the
+#: length, so the model's score of it grows without the text saying more, and blocked chat.
+#: Below this probability a lower score would change little worth the look.
 _DOUBTED = 0.5
+#: The share of distinct 4-grams (:func:`~scamwall.screening.features.distinct_ngram_shares`)
+#: from which the model's reading counts in full; below, in proportion. No scam or spam of the
+#: shared messages is under it (their lowest, 0.26, are bank-card advertisements of masked
+#: digits); "lol" typed 26 times gives 0.04.
+_VARIED = 0.25
 #: What a message can have mended that no person's message has (over 64 KB, half of it control
 #: characters): it is at least a warning, for a human to look at, whatever the part read says.
 #: Bytes that are not UTF-8 are no such sign: gateways garble encodings every day.
 _ANOMALIES = frozenset({"too_large", "binary"})
-#: Past this length a text needs no more distinct characters to count as varied (16).
-_VARIED_LENGTH = 256
 #: Most the encoder stage adds for a message the fast stage cannot read at all.
 _ENCODER_SHARE = 0.6
 #: Weight from which a rule's fraud type overrides the model's "spam".
@@ -149,26 +155,6 @@ def _readabilities(
         np.clip((letters - low) / (high - low), 0.0, 1.0),
         np.clip((words - words_low) / (words_high - words_low), 0.0, 1.0),
     )
-
-
-def _variety(text: str) -> float:
-    """How far a text's few characters may be trusted to the model, 0-1: its distinct
-    characters over the square root of its length, at most 1, the length counted up to
-    :data:`_VARIED_LENGTH`. Text repeats a character now and then; "lol lol lol…", "noooo…" or a
-    laugh typed forty times repeats little else, and each repetition adds to the counts of the
-    same n-grams while the features' scale shrinks only with the square root of the length: the
-    model's score of such text grows without the text saying more, and blocked chat. A message
-    of 100 characters needs 10 distinct ones, any longer one 16: a long letter in English, with
-    its few dozen characters, is no repetition, and padding a scam with one character cannot
-    take its variety below what the scam's own characters give."""
-    if not text:
-        return 1.0
-    need = math.sqrt(min(len(text), _VARIED_LENGTH))
-    # most texts show enough distinct characters early: a set of their start is cheaper than
-    # one of a call script's hundreds of characters
-    if len(set(text[: 2 * int(need) + 8])) >= need:
-        return 1.0
-    return min(1.0, len(set(text)) / need)
 
 
 def _scaled(factor: float, weight: float) -> float:
@@ -338,8 +324,10 @@ class TextScreener:
         mix = self.model.mix
         version = self.model.version
         readable = _readabilities(output.letters, output.words, mix)
-        for index in np.flatnonzero(output.bad >= _DOUBTED).tolist():
-            readable[index] *= _variety(texts[index])
+        doubted = np.flatnonzero(output.bad >= _DOUBTED)
+        if len(doubted):
+            shares = distinct_ngram_shares([texts[i] for i in doubted.tolist()])
+            readable[doubted] *= np.minimum(1.0, shares / _VARIED)
         rules_read = self.model.mix_by_script("rules_read")[output.script]
         signals_read = self.model.mix_by_script("signals_read")[output.script]
         rules_factors = rules_read * readable + mix["rules_unread"] * (1 - readable)
