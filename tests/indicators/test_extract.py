@@ -551,6 +551,8 @@ def test_nothing_to_find(text: str, region: str | None) -> None:
         ("pkg 1.2.3.4.5", None),
         ("Office 16.0.4266.1001", "TH"),
         ("Windows 10.0.19041.1", "US"),
+        ("Update Chrome 100.0.8687.76 now", "TH"),
+        ("Edge 120.0.6099.109", "TH"),
     ],
 )
 def test_dates_and_versions_are_not_indicators(text: str, region: str | None) -> None:

@@ -443,10 +443,11 @@ def _dotted_run_is_version(text: str, at: int, begin: int, finish: int) -> bool:
     if run.count(".") < 3 or _VERSION.fullmatch(run) is None:
         return False
     groups = run.split(".")
-    # a number is the whole run, never a piece ("16.0.4266.1001" holds a Thai one from "0" on)
+    # a number is the whole run, never a piece ("16.0.4266.1001" holds a Thai one from "0" on,
+    # a browser's "120.0.6099.109" another)
     piece = begin > start or finish < end
-    no_number_shape = len(groups[0]) <= 2 and (
-        piece or (len(groups[-2]) >= 4 and len(groups[-1]) <= 2)
+    no_number_shape = piece or (
+        len(groups[0]) <= 2 and len(groups[-2]) >= 4 and len(groups[-1]) <= 2
     )
     return no_number_shape or _after_version_word(text, start)
 
