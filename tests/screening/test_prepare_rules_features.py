@@ -159,6 +159,11 @@ def test_zawgyi_is_converted_before_matching() -> None:
     unicode_text = prepare_message(BURMESE)
     assert not unicode_text.zawgyi
     assert unicode_text.text == BURMESE
+    # zero-width spaces between its syllables neither hide the encoding nor spoil the conversion
+    hidden = "\u200b".join(zawgyi)
+    for prepared in (prepare_message(hidden), *prepare_messages([hidden] * 8)):
+        assert prepared.zawgyi
+        assert prepared.text == BURMESE
 
 
 def test_shipped_rules_cover_the_region_and_fire_on_scams() -> None:

@@ -240,10 +240,15 @@ def _checked(raw: str | bytes) -> _Text | Prepared:
         else:
             notes.append(f"{controls} control characters read as spaces")
     zawgyi = unconverted = False
-    if (
-        _MYANMAR.search(text) is not None
-        and _detector().get_zawgyi_probability(text) >= _ZAWGYI_THRESHOLD
-    ):
+    burmese = _MYANMAR.search(text) is not None
+    if burmese and _IGNORABLE.search(text) is not None:
+        # before the detector and the converter read it: zero-width spaces between Zawgyi
+        # syllables hide the encoding from one and reorder the other's output
+        visible = _visible(_Text(text, False, False, tuple(mended), tuple(notes)), "")
+        if isinstance(visible, Prepared):
+            return visible
+        text, notes = visible[0].text, list(visible[0].notes)
+    if burmese and _detector().get_zawgyi_probability(text) >= _ZAWGYI_THRESHOLD:
         convert = zawgyi_converter()
         if convert is None:
             unconverted = True
