@@ -108,11 +108,13 @@ def test_calls_flagged_and_refused_as_locally(
 def test_broken_csv_rows_are_refused_alone_as_locally(
     spark: SparkSession, traffic: dict[str, Path], tmp_path: Path
 ) -> None:
-    """A row with a field too many, a stray quote inside a value and a quote never closed
-    are refused on their own lines; the rest of the job goes on."""
+    """A row with a field too many, a stray quote inside a value, a quote closed rows later
+    and a quote never closed are refused on their own lines; the rest of the job goes on."""
     lines = traffic["csv"].read_text(encoding="utf-8").splitlines()[:400]
     lines[50] += ",extra"
     lines[120] = lines[120].replace("+66", '+6"6', 1)
+    lines[200] = '"' + lines[200]  # a caller id that opens a quote, closed three rows later
+    lines[203] = lines[203].replace(",", '",', 1)
     lines[300] = lines[300].replace("+66", '"+66', 1)
     path = tmp_path / "broken.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -121,9 +123,9 @@ def test_broken_csv_rows_are_refused_alone_as_locally(
 
     found = screen_calls(spark, str(path), screening, region="TH", partitions=2)
 
-    assert [r["line"] for r in local.rejected] == [51, 121, 301]
+    assert [r["line"] for r in local.rejected] == [51, 121, 201, 204, 301]
     assert found.rejected == local.rejected
-    assert found.calls == local.records.height == 396
+    assert found.calls == local.records.height == 394
     assert found.flagged.equals(screening.flag(local.records))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from scamwall.errors import InvalidIndicator, InvalidInput, NotFound
 from scamwall.indicators.phone import canonical_phone
 from scamwall.screening.calls import numbers
-from scamwall.screening.calls.cdr import CDR_SCHEMA, read_cdrs
+from scamwall.screening.calls.cdr import CDR_SCHEMA, read_cdrs, read_csv_records
 from scamwall.screening.calls.numbers import (
     _e164_as_written,
     _leading_digits,
@@ -365,13 +366,76 @@ def test_a_stray_quote_inside_a_value_is_refused_on_its_row(tmp_path: Path) -> N
     assert "only digits" in batch.rejected[0]["error"]
 
 
-def test_lines_after_a_value_spanning_lines_keep_their_numbers(tmp_path: Path) -> None:
-    spanning = GOOD.replace(",x\n", ',"two\nlines"\n')
-    late = GOOD.replace("2026-11-30T10:00:00Z", "yesterday")
-    for extra in ("", GOOD.replace(",x\n", ",x,y\n")):  # read at once, and row by row
-        batch = read_cdrs(_write(tmp_path, GOOD + spanning + extra + late))
-        assert batch.records.height == 2
-        assert batch.rejected[-1]["line"] == (6 if extra else 5)
+NOT_CLOSED = {
+    "line": 3,
+    "field": None,
+    "error": "not CSV: a quoted value does not close on its line",
+}
+STRAY = {
+    "line": 5,
+    "field": "caller",
+    "error": "not a phone number (E.164, or local with --region): "
+    "only digits, +, spaces, dashes, dots and brackets may appear",
+}
+#: A caller id written ``"+66811111111`` and one written ``+66822222222"`` two rows later.
+SPANNING = (
+    GOOD
+    + GOOD.replace("+66812345678", '"+66811111111', 1)
+    + GOOD.replace("+66812345678", "+66812345670", 1)
+    + GOOD.replace("+66812345678", '+66822222222"', 1)
+    + GOOD.replace("+66812345678", "+66812345671", 1)
+)
+
+
+@pytest.mark.parametrize("extra", ["", GOOD.replace(",x\n", ",x,y\n")], ids=["whole", "by-record"])
+def test_a_quote_closed_rows_later_refuses_the_row_it_opens_on_alone(
+    tmp_path: Path, extra: str
+) -> None:
+    """A CDR is one line: a quote closed rows later must not make one record of the rows
+    between (whose calls vanished); the rows after the broken one are read on their own."""
+    batch = read_cdrs(_write(tmp_path, SPANNING + extra))
+    assert batch.records["caller"].to_list() == ["+66812345678", "+66812345670", "+66812345671"]
+    assert batch.rejected[:2] == [NOT_CLOSED, STRAY]
+    assert [r["line"] for r in batch.rejected[2:]] == ([7] if extra else [])
+
+
+def test_a_task_s_lines_are_refused_as_the_local_engine_refuses_them(tmp_path: Path) -> None:
+    """The Spark engine reads a task's lines under the header, with the line of its first."""
+    local = read_cdrs(_write(tmp_path, SPANNING))
+    task = read_csv_records(io.BytesIO((HEADER + SPANNING).encode()), name="task", first_line=12)
+    assert task.records.equals(local.records)
+    assert task.rejected == [{**NOT_CLOSED, "line": 13}, {**STRAY, "line": 15}]
+
+
+ROWS = {
+    "good": GOOD,
+    "quoted": GOOD.replace("+66812345678", '"+66 81 234 5678"', 1),
+    "opens": GOOD.replace("+66812345678", '"+66811111111', 1),
+    "closes": GOOD.replace("+66812345678", '+66822222222"', 1),
+    "extra": GOOD.replace(",x\n", ",x,y\n"),
+    "blank": "\n",
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(sorted(ROWS)), max_size=40), st.booleans())
+def test_each_line_of_a_csv_read_record_by_record_is_read_on_its_own(
+    kinds: list[str], crlf: bool
+) -> None:
+    """Each good row is kept, in file order; each other one is refused once, on its line."""
+    rows = [
+        ROWS[kind].replace("+66812345679", f"+6681234{line:04d}")
+        for line, kind in enumerate(kinds, 2)
+    ]
+    text = HEADER + "".join(rows)
+    data = (text.replace("\n", "\r\n") if crlf else text).encode()
+    batch = read_csv_records(io.BytesIO(data), name="cdr.csv")
+    kept = [line for line, kind in enumerate(kinds, 2) if kind in ("good", "quoted")]
+    assert batch.records["callee"].to_list() == [f"+6681234{line:04d}" for line in kept]
+    refused = [line for line in range(2, len(kinds) + 2) if line not in kept]
+    assert [r["line"] for r in batch.rejected] == refused
+    broken = [line for line, kind in enumerate(kinds, 2) if kind in ("opens", "extra")]
+    assert [r["line"] for r in batch.rejected if r["field"] is None] == broken
 
 
 def test_a_file_that_is_not_parquet_is_refused_with_a_reason(tmp_path: Path) -> None:

@@ -196,11 +196,11 @@ def _check_csv_lines(
         except pl.exceptions.PolarsError:
             frame = None
         if frame is None or frame.height != len(lines):
-            # a row Polars cannot read (more fields than the header, a stray quote) is refused
-            # on its own, as the local engine refuses it
+            # a row Polars cannot read (more fields than the header, a stray quote, a quote
+            # closed lines later) is refused on its own, as the local engine refuses it
             where = f"lines {index + 1}-{index + len(lines)}"
             checked = read_csv_records(
-                io.BytesIO(text), name=where, region=region, first_line=index + 1, one_line=True
+                io.BytesIO(text), name=where, region=region, first_line=index + 1
             )
             yield from _batches_of(checked)
             index += len(lines)

@@ -262,10 +262,11 @@ def read_cdrs(path: Path, *, region: str | None = None) -> CdrBatch:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
     except pl.exceptions.PolarsError:
         return _read_csv_row_by_row(path, region)
-    lines = None
-    if _newlines(path) != frame.height + 1:
-        lines = _physical_lines(frame)  # a quoted value spans lines (or blank lines at the end)
-    return normalise_cdrs(frame, region=region, lines=lines)
+    if _newlines(path) != frame.height + 1 and _spans_lines(frame):
+        # a CDR is one line: a quote opened on one row and closed on a later one (a stray
+        # quote, or a caller id written so) must not make one record of the rows between
+        return _read_csv_row_by_row(path, region)
+    return normalise_cdrs(frame, region=region)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -282,14 +283,12 @@ def _newlines(path: Path) -> int:
     return count + (last != b"\n")
 
 
-def _physical_lines(frame: pl.DataFrame) -> pl.Series:
-    """The line each row starts on, counting the line breaks inside quoted values before it."""
-    breaks = pl.sum_horizontal(
-        pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in frame.columns
+def _spans_lines(frame: pl.DataFrame) -> bool:
+    """Whether a value holds a line break (was quoted over several lines)."""
+    spans = pl.any_horizontal(
+        pl.col(c).str.contains("\n", literal=True).any() for c in frame.columns
     )
-    return frame.select(
-        (pl.int_range(pl.len()) + 2 + breaks.cum_sum().shift(1, fill_value=0)).alias("line")
-    ).to_series()
+    return bool(frame.select(spans).item())
 
 
 def _read_csv_row_by_row(path: Path, region: str | None) -> CdrBatch:
@@ -303,23 +302,16 @@ def read_csv_records(
     name: str,
     region: str | None = None,
     first_line: int = 2,
-    one_line: bool = False,
 ) -> CdrBatch:
-    """A CSV (header first) Polars cannot read whole (a row with more fields than the header,
-    a quote never closed, a quote inside an unquoted value): each record read by Python's
-    ``csv`` on its own, the broken ones refused with their line (``first_line`` is the first
-    record's), the others written out again as well-formed CSV for Polars. ``one_line``
-    refuses a value quoted over several lines (the Spark engine reads one CDR a line). Slower
+    """A CSV (header first) Polars cannot read whole, or not one record a line (a row with
+    more fields than the header, a quote not closed on its line, a quote inside an unquoted
+    value): each line read on its own, the broken ones refused with their line (``first_line``
+    is the first record's), the others written out again as well-formed CSV for Polars. Slower
     than reading the file at once, so only for such files."""
-    kept, lines, spans, refused = _scan_csv(data)
+    kept, lines, refused = _scan_csv(data)
     shift = first_line - 2
     for row in refused:
         row["line"] += shift
-    if one_line and spans:
-        raise InvalidInput(
-            f"line {spans[0] + shift}: a quoted value spans lines; the Spark engine reads one "
-            "CDR a line"
-        )
     if not lines:
         return CdrBatch(pl.DataFrame(schema=pl.Schema(CDR_SCHEMA)), refused)
     try:
@@ -328,56 +320,65 @@ def read_csv_records(
         raise InvalidInput(f"{name}: not a CSV file with a header ({_first_line(exc)})") from None
     if frame.height != len(lines):
         raise InvalidInput(f"{name}: not a CSV file with a header (records do not line up)")
-    numbers = pl.Series(lines, dtype=pl.Int64) + shift
-    batch = normalise_cdrs(frame, region=region, lines=numbers)
+    numbers = pl.Series(lines, dtype=pl.Int64)
+    order = numbers.arg_sort()
+    batch = normalise_cdrs(frame[order], region=region, lines=numbers[order] + shift)
     batch.rejected = sorted(refused + batch.rejected, key=lambda row: int(row["line"]))
     return batch
 
 
-def _scan_csv(data: BinaryIO) -> tuple[bytes, list[int], list[int], list[dict[str, Any]]]:
-    """The header and the records it allows, written again with ``csv.writer``; the first
-    line of each of those records, and of those that span lines; and the records refused:
-    more fields than the header, or not CSV (a quote never closed is refused on its line, and
-    reading goes on with the next)."""
-    lines: list[int] = []
-    spans: list[int] = []
-    refused: list[dict[str, Any]] = []
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
+def _scan_csv(data: BinaryIO) -> tuple[bytes, list[int], list[dict[str, Any]]]:
+    """The header and the records it allows, as well-formed CSV, with the line of each (not in
+    order); and the lines refused: more fields than the header, or not CSV. A CDR is one line,
+    so each line is read on its own: a quote that does not close on its line refuses that line,
+    and reading goes on with the next (a stray quote lines later cannot make one record of the
+    rows between). Lines without quotes, of at most the header's fields, are CSV as they are
+    and kept so, found in bulk; only the others are read by Python's ``csv``."""
     header = next(csv.reader([data.readline().decode("utf-8-sig", errors="replace")]), [])
-    writer.writerow(header)
     width = len(header)
-    consumed = 1  # lines read so far
-    while True:
-        resume = data.tell()
-        base = consumed
-        decoded = (line.decode("utf-8", errors="replace") for line in data)
-        reader = csv.reader(decoded, strict=True)
+    split = data.read().decode("utf-8", errors="replace").split("\n")
+    if split[-1] == "":
+        split.pop()  # the last line's end, or no lines
+    row = pl.col("row")
+    rows = pl.DataFrame({"row": split}, schema={"row": pl.String}).select(
+        line=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
+        row=row.str.strip_suffix("\r"),  # as csv reads a CR LF line end
+    )
+    plain = rows.select(
+        (row != "")
+        & ~row.str.contains('"', literal=True)
+        & ~row.str.contains("\r", literal=True)
+        & (row.str.count_matches(",", literal=True) < width)
+        & (row.str.len_chars() <= csv.field_size_limit())
+    ).to_series()
+    kept = [_csv_line(header)]
+    as_they_are = rows.filter(plain)
+    lines: list[int] = as_they_are["line"].to_list()
+    if lines:
+        kept.append(as_they_are.select(row.str.join("\n")).item() + "\n")
+    refused: list[dict[str, Any]] = []
+    for line, value in rows.filter(~plain).iter_rows():
         try:
-            for record in reader:
-                first, consumed = consumed + 1, base + reader.line_num
-                if len(record) > width:
-                    refused.append(
-                        {
-                            "line": first,
-                            "field": None,
-                            "error": f"{len(record)} fields where the header has {width}",
-                        }
-                    )
-                else:
-                    lines.append(first)
-                    if consumed > first:
-                        spans.append(first)
-                    # a blank line stays one: a row of empty values, refused by its checks
-                    writer.writerow(record or [""] * max(width, 1))
-            break
+            record = next(csv.reader([value], strict=True), [])
         except csv.Error as exc:
-            first = consumed + 1
-            unclosed = "end of data" in str(exc) or "field limit" in str(exc)
-            error = "a quote opened on this line is never closed" if unclosed else exc
-            refused.append({"line": first, "field": None, "error": f"not CSV: {error}"})
-            data.seek(resume)
-            for _ in range(first - base):  # resume on the line after the broken record's first
-                data.readline()
-            consumed = first
-    return text.getvalue().encode("utf-8"), lines, spans, refused
+            error = _NOT_CLOSED if "end of data" in str(exc) else exc
+            refused.append({"line": line, "field": None, "error": f"not CSV: {error}"})
+            continue
+        if len(record) > width:
+            error = f"{len(record)} fields where the header has {width}"
+            refused.append({"line": line, "field": None, "error": error})
+            continue
+        # a blank line stays one: a row of empty values, refused by its checks
+        kept.append(_csv_line(record or [""] * max(width, 1)))
+        lines.append(line)
+    return "".join(kept).encode("utf-8"), lines, refused
+
+
+_NOT_CLOSED = "a quoted value does not close on its line"
+
+
+def _csv_line(record: list[str]) -> str:
+    """A record as one well-formed CSV line."""
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow(record)
+    return text.getvalue()
