@@ -207,6 +207,20 @@ def _written_forms(e164: str, region: str | None, national: str) -> list[str]:
     return forms
 
 
+def _count_parsed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The values the phone parser reads one by one, as they come (the others are read in
+    bulk)."""
+    parsed: list[str] = []
+    reader = numbers._read_numbers
+
+    def counted(values: pl.Series, region: str | None) -> pl.DataFrame:
+        parsed.extend(values.drop_nulls().to_list())
+        return reader(values, region)
+
+    monkeypatch.setattr(numbers, "_read_numbers", counted)
+    return parsed
+
+
 def test_every_region_reads_numbers_in_bulk_as_the_phone_parser(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -219,14 +233,7 @@ def test_every_region_reads_numbers_in_bulk_as_the_phone_parser(
             example = phonenumbers.example_number_for_type(home, kind)
             if example is not None:
                 examples.append((home, example))
-    parsed: list[str] = []
-    reader = numbers._read_numbers
-
-    def counted(values: pl.Series, region: str | None) -> pl.DataFrame:
-        parsed.extend(values.drop_nulls().to_list())
-        return reader(values, region)
-
-    monkeypatch.setattr(numbers, "_read_numbers", counted)
+    parsed = _count_parsed(monkeypatch)
     wrong = []
     written = 0
     for region in [None, *REGIONS]:
@@ -265,14 +272,7 @@ def test_common_forms_of_numbers_are_read_in_bulk(
 ) -> None:
     """MSISDNs without +, 00-prefixed numbers and numbers with separators are what switches
     write; read one at a time by the parser, 100,000 distinct took seconds."""
-    parsed: list[str] = []
-    reader = numbers._read_numbers
-
-    def counted(values: pl.Series, region: str | None) -> pl.DataFrame:
-        parsed.extend(values.drop_nulls().to_list())
-        return reader(values, region)
-
-    monkeypatch.setattr(numbers, "_read_numbers", counted)
+    parsed = _count_parsed(monkeypatch)
     callers = [
         "66812345678",
         "0066812345679",
