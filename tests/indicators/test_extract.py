@@ -552,6 +552,8 @@ def test_nothing_to_find(text: str, region: str | None) -> None:
         ("Office 16.0.4266.1001", "TH"),
         ("Windows 10.0.19041.1", "US"),
         ("Update Chrome 100.0.8687.76 now", "TH"),
+        ("build 10.0.19041", "TH"),
+        ("version 4.19.0 is out", "TH"),
         ("Edge 120.0.6099.109", "TH"),
     ],
 )
@@ -587,6 +589,8 @@ def test_numbers_and_addresses_beside_dates_and_versions_are_kept(
         ("1.800.555.0199", "US", "+18005550199"),
         ("66.81.234.5678", "TH", "+66812345678"),
         ("49.30.1234.56.78", "DE", "+493012345678"),
+        ("081.234.5678", "TH", "+66812345678"),  # three groups, no version word before them
+        ("415.555.0123", "US", "+14155550123"),
     ],
 )
 def test_a_number_written_with_dots_is_found(

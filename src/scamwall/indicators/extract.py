@@ -103,14 +103,14 @@ _AT_NAME = re.compile(
 # Dates and versions are digit runs a region's plan may read as numbers ("20261208" is a
 # Bangkok line, "10.0.19041" too): a date (YYYYMMDD, or YYYY-MM-DD with one separator) is
 # never a number found in text, nor is a run inside a version. Numbers are written with dots
-# too ("1.800.555.0199", "+66.81.234.5678", "06.12.34.56.78"), so a version is four dotted
-# groups or more, the first without a trunk 0 and no '+' before it, that follow a version word
-# or are shaped as no number is: a first group of 1-2 digits, and a last one of 1-2 digits
-# after one of 4 or more ("10.0.19041.1", where "49.30.1234.56.78" is a Berlin number), or a
-# number that is only a piece of the run. Given to parse_indicator, such values are still
-# read as an agency reports them.
+# too ("1.800.555.0199", "+66.81.234.5678", "06.12.34.56.78"), so a version is dotted groups,
+# the first without a trunk 0 and no '+' before them: three after a version word ("build
+# 10.0.19041"), or four or more that follow one or are shaped as no number is: a first group
+# of 1-2 digits, and a last one of 1-2 digits after one of 4 or more ("10.0.19041.1", where
+# "49.30.1234.56.78" is a Berlin number), or a number that is only a piece of the run. Given
+# to parse_indicator, such values are still read as an agency reports them.
 _DATE = re.compile(r"((?:19|20)\d\d)(?:(\d\d)(\d\d)|([-./ ])(\d{1,2})\4(\d{1,2}))")
-_VERSION = re.compile(r"(?:0|[1-9]\d*)(?:\.\d+){3,}")
+_VERSION = re.compile(r"(?:0|[1-9]\d*)(?:\.\d+){2,}")
 _DOTTED_DIGITS = frozenset("0123456789.")
 # No version is longer: the run around a number is read at most this far each way, so each of
 # a text's tries costs the same in a 64 KB run of digits and dots as in "10.0.19041.1".
@@ -440,9 +440,11 @@ def _dotted_run_is_version(text: str, at: int, begin: int, finish: int) -> bool:
     while end > start and text[end - 1] == ".":
         end -= 1
     run = text[start:end]
-    if run.count(".") < 3 or _VERSION.fullmatch(run) is None:
+    if run.count(".") < 2 or _VERSION.fullmatch(run) is None:
         return False
     groups = run.split(".")
+    if len(groups) == 3:  # "10.0.19041" after "build"; "081.234.5678" alone is a number
+        return _after_version_word(text, start)
     # a number is the whole run, never a piece ("16.0.4266.1001" holds a Thai one from "0" on,
     # a browser's "120.0.6099.109" another)
     piece = begin > start or finish < end
