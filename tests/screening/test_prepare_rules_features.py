@@ -294,6 +294,8 @@ def test_distinct_ngram_shares_tell_repetition_from_prose() -> None:
     assert shares[3] == 1.0
     assert shares[4] < 0.1
     assert distinct_ngram_shares([]).shape == (0,)
+    # different 4-grams of mixed scripts are told apart ("zzaก" and "zzii")
+    assert distinct_ngram_shares(["zzaก", "zzaกzzii"]).tolist() == [1.0, 1.0]
 
 
 def test_coverage_tells_an_unseen_script() -> None:

@@ -52,7 +52,9 @@ _SEPARATOR = 0  # code point between messages; cannot occur in a prepared messag
 _MIX_1, _MIX_2 = np.uint32(0x85EBCA6B), np.uint32(0xC2B2AE35)
 _PRIME = np.uint32(0x01000193)
 _WIDE_PRIME = np.uint64(0x100000001B3)
-_LOW_40 = np.uint64((1 << 40) - 1)  # an n-gram's hash beside its text's number in one key
+_SPLIT_1, _SPLIT_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+#: An n-gram's key holds its text's number in the top 24 bits and 40 bits of its hash below.
+_TEXT_BITS = 24
 
 
 def model_text(matching: str) -> str:
@@ -157,6 +159,8 @@ def distinct_ngram_shares(texts: Sequence[str], n: int = 4) -> npt.NDArray[np.fl
     count = len(texts)
     if not count:
         return np.zeros(0)
+    if count >= 1 << _TEXT_BITS:
+        raise ValueError(f"at most {(1 << _TEXT_BITS) - 1} texts a call, not {count}")
     codes, separator = joined_code_points(texts)
     codes, separator = _runs_cut(codes, separator, np.fromiter(map(len, texts), np.int64, count))
     wide = codes.astype(np.uint64)
@@ -169,13 +173,21 @@ def distinct_ngram_shares(texts: Sequence[str], n: int = 4) -> npt.NDArray[np.fl
         for offset in range(n):
             hashes = hashes * _WIDE_PRIME + wide[offset : offset + width]
             blocked |= separator[offset : offset + width]
+        # SplitMix64's finaliser: every bit of the n-gram reaches the top 40 kept below (the
+        # bare polynomial's top bits miss carries, and mixed scripts made 4-grams collide)
+        hashes ^= hashes >> np.uint64(30)
+        hashes *= _SPLIT_1
+        hashes ^= hashes >> np.uint64(27)
+        hashes *= _SPLIT_2
+        hashes ^= hashes >> np.uint64(31)
     # the text of each position: separators before it (each text ends with one)
     owners = np.concatenate(([0], np.cumsum(separator[:-1])))[:width][~blocked]
-    keys = (owners.astype(np.uint64) << np.uint64(40)) | (hashes[~blocked] & _LOW_40)
+    shift = np.uint64(64 - _TEXT_BITS)
+    keys = (owners.astype(np.uint64) << shift) | (hashes[~blocked] >> np.uint64(_TEXT_BITS))
     keys.sort()
     first = np.ones(len(keys), dtype=bool)
     first[1:] = keys[1:] != keys[:-1]
-    texts_of = (keys >> np.uint64(40)).astype(np.int64)
+    texts_of = (keys >> shift).astype(np.int64)
     distinct = np.bincount(texts_of[first], minlength=count)
     total = np.bincount(texts_of, minlength=count)
     shares = np.ones(count)
