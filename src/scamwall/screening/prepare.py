@@ -138,11 +138,17 @@ def prepare_messages(raws: Sequence[str | bytes]) -> list[Prepared]:
             folds[index] = folded
             continue
         # few texts: found for the whole batch in the folding's own pass
-        visible = _visible(checked[index], folded)  # type: ignore[arg-type]
+        item = checked[index]
+        assert isinstance(item, _Text)
+        visible = _visible(item.text, item.notes)
         if isinstance(visible, Prepared):
             checked[index] = visible
-        else:
-            checked[index], folds[index] = visible
+            continue
+        text, notes = visible
+        checked[index] = item._replace(text=text, notes=notes)
+        # the folding maps each invisible character to itself and nothing else to one: the
+        # folded form loses the same characters and stays aligned with the text
+        folds[index] = _IGNORABLE.sub("", folded)
     prepared = []
     for index, item in enumerate(checked):
         if isinstance(item, Prepared):
@@ -244,10 +250,10 @@ def _checked(raw: str | bytes) -> _Text | Prepared:
     if burmese and _IGNORABLE.search(text) is not None:
         # before the detector and the converter read it: zero-width spaces between Zawgyi
         # syllables hide the encoding from one and reorder the other's output
-        visible = _visible(_Text(text, False, False, tuple(mended), tuple(notes)), "")
+        visible = _visible(text, tuple(notes))
         if isinstance(visible, Prepared):
             return visible
-        text, notes = visible[0].text, list(visible[0].notes)
+        text, notes = visible[0], list(visible[1])
     if burmese and _detector().get_zawgyi_probability(text) >= _ZAWGYI_THRESHOLD:
         convert = zawgyi_converter()
         if convert is None:
@@ -259,17 +265,15 @@ def _checked(raw: str | bytes) -> _Text | Prepared:
     return _Text(text, zawgyi, unconverted, tuple(mended), tuple(notes))
 
 
-def _visible(item: _Text, folded: str) -> tuple[_Text, str] | Prepared:
-    """The text and its folded form without their invisible characters (the folding maps each
-    to itself and nothing else to one, so the two stay aligned), or the refusal of a text that
-    held nothing else."""
-    text = _IGNORABLE.sub("", item.text)
-    if not text.strip():
+def _visible(text: str, notes: tuple[str, ...]) -> tuple[str, tuple[str, ...]] | Prepared:
+    """The text without its invisible characters and the notes saying so, or the refusal of a
+    text that held nothing else."""
+    visible = _IGNORABLE.sub("", text)
+    if not visible.strip():
         return _refused("empty", "the message has no text besides invisible characters")
-    notes = item.notes
-    if inside := _inside_words(item.text):  # an emoji's joiners and variation selectors: no news
+    if inside := _inside_words(text):  # an emoji's joiners and variation selectors: no news
         notes = (*notes, f"{inside} invisible characters inside words left out")
-    return item._replace(text=text, notes=notes), _IGNORABLE.sub("", folded)
+    return visible, notes
 
 
 def _inside_words(text: str) -> int:
