@@ -368,3 +368,30 @@ def test_writes_and_reads_are_bounded(peer: Peer, monkeypatch: pytest.MonkeyPatc
     token = base64.urlsafe_b64encode(early.encode()).decode().rstrip("=")
     forged = requests.get(url, params={"next": token}, auth=auth, timeout=10)
     assert forged.status_code == 400
+
+
+def test_one_object_takes_the_version_filters(peer: Peer) -> None:
+    fact = _report(peer.store, "TH-CCIB", "+66 81 234 5678", Tlp.GREEN)
+    group = peer.collection(peer.chinese, GROUP)
+    sighting_id = f"sighting--{fact.id}"
+    url = f"{peer.url}/taxii2/scamwall/collections/{group.id}/objects/{sighting_id}/"
+    auth = ("any", peer.chinese)
+    stated = group.get_object(sighting_id)["objects"][0]["modified"]
+
+    def found(**params: str) -> list[str]:
+        answer = requests.get(url, params=params, auth=auth, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return [o["id"] for o in answer.json().get("objects", [])]
+
+    assert found(**{"match[version]": stated}) == [sighting_id]
+    assert found(**{"match[version]": "last"}) == [sighting_id]
+    assert found(**{"match[version]": "2020-01-01T00:00:00.000Z"}) == []
+    assert found(**{"match[spec_version]": "2.0"}) == []
+    assert found(**{"match[spec_version]": "2.1"}) == [sighting_id]
+    versions = requests.get(
+        url + "versions/", params={"match[spec_version]": "2.0"}, auth=auth, timeout=10
+    )
+    assert versions.json()["versions"] == []
+    wrong = requests.get(url, params={"match[version]": "yesterday"}, auth=auth, timeout=10)
+    assert wrong.status_code == 400
+    assert "match[version]" in wrong.json()["description"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -334,22 +334,40 @@ async def add_objects(request: Request, caller: CallerDep, collection_id: str) -
 
 
 async def _object(
-    request: Request, caller: Any, collection_id: str, object_id: str
+    request: Request,
+    caller: Any,
+    collection_id: str,
+    object_id: str,
+    match_version: str | None,
+    match_spec: str | None,
 ) -> list[dict[str, Any]]:
-    """The object with this id in the collection, as the caller may see it."""
+    """The object with this id in the collection, as the caller may see it, if it passes the
+    ``match[version]`` and ``match[spec_version]`` filters (none: an empty list)."""
     _check_accept(request)
+    keep = _filter(None, None, match_version, match_spec)  # a bad filter: 400 before a read
     store = request.app.state.store
     found = await run_in_threadpool(get_collection, store, caller, collection_id)
     legal = DefaultLegalBasis.from_settings(request.app.state.settings)
-    return await run_in_threadpool(lambda: get_object(store, caller, found, object_id, legal=legal))
+    stix = await run_in_threadpool(lambda: get_object(store, caller, found, object_id, legal=legal))
+    if keep is None:
+        return []
+    # what is found by id (sightings, identities, markings) states its version, so the time
+    # of adding, the version of observables alone, is never read
+    return [o for o in stix if keep.keeps(o, datetime.now(UTC))]
 
 
 @router.get(ROOT + "collections/{collection_id}/objects/{object_id}/", response_class=TaxiiResponse)
 async def one_object(
-    request: Request, caller: CallerDep, collection_id: str, object_id: str
+    request: Request,
+    caller: CallerDep,
+    collection_id: str,
+    object_id: str,
+    match_version: MatchVersion = None,
+    match_spec: MatchSpec = None,
 ) -> TaxiiResponse:
-    """One object by id, in an envelope (every object here has one version)."""
-    stix = await _object(request, caller, collection_id, object_id)
+    """One object by id, in an envelope (every object here has one version; the filters
+    ``match[version]`` and ``match[spec_version]`` may leave it out)."""
+    stix = await _object(request, caller, collection_id, object_id, match_version, match_spec)
     return TaxiiResponse({"more": False, "objects": stix})
 
 
@@ -358,10 +376,14 @@ async def one_object(
     response_class=TaxiiResponse,
 )
 async def versions(
-    request: Request, caller: CallerDep, collection_id: str, object_id: str
+    request: Request,
+    caller: CallerDep,
+    collection_id: str,
+    object_id: str,
+    match_spec: MatchSpec = None,
 ) -> TaxiiResponse:
     """The versions of one object: one, its ``modified`` (or ``created``) time."""
-    stix = await _object(request, caller, collection_id, object_id)
+    stix = await _object(request, caller, collection_id, object_id, None, match_spec)
     return TaxiiResponse(
         {"more": False, "versions": [o.get("modified") or o.get("created") for o in stix]}
     )
