@@ -214,6 +214,39 @@ def test_shipped_allowlist_covers_government_suffixes_banks_and_hotlines() -> No
     assert len(allow) > 1000
 
 
+@pytest.mark.parametrize(
+    ("host", "covered"),
+    [
+        ("www.google.com", True),
+        ("mail.google.com", True),
+        ("online.kasikornbank.com", True),
+        ("www.rd.go.th", True),  # a public suffix reaches every name below it
+        # a platform's customers: below a boundary of the suffix list's private part
+        ("evil.s3.amazonaws.com", False),
+        ("paypal-login.web.core.windows.net", False),
+        ("kbank-verify.blob.core.windows.net", False),
+        # platforms of user subdomains that the suffix list does not name
+        ("paypal-login-verify.weebly.com", False),
+        ("kbank-secure.wordpress.com", False),
+        ("scb-verify.sharepoint.com", False),
+        ("weebly.com", True),
+        ("www.wordpress.com", True),
+    ],
+)
+def test_an_allowlisted_name_covers_what_its_owner_runs_not_what_it_hands_out(
+    host: str, covered: bool
+) -> None:
+    allow = Allowlist(shipped_entries())
+    assert (allow.match(IndicatorKind.DOMAIN, host) is not None) is covered
+
+
+def test_an_operator_entry_below_a_platform_covers_its_own_subdomains() -> None:
+    entry = AllowEntry(IndicatorKind.DOMAIN, "ourbank.sharepoint.com", "our tenant", "operator")
+    allow = Allowlist([entry])
+    assert allow.match(IndicatorKind.DOMAIN, "files.ourbank.sharepoint.com") == entry
+    assert allow.match(IndicatorKind.DOMAIN, "other.sharepoint.com") is None
+
+
 def test_operator_allowlist_add_remove_and_networks(store: Store) -> None:
     entry = add_allowlist_entry(store, "203.0.113.0/24", reason="our resolvers", caller=OPERATOR)
     assert entry.kind is IndicatorKind.CIDR

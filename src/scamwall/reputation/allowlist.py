@@ -10,10 +10,16 @@ Three sources, all loaded into one :class:`Allowlist`:
 - ``operator`` — what this instance's operators add (``scamwall allow add``), kept in the store;
   a removal is recorded, never deleted.
 
-Matching: a domain entry covers its subdomains (``go.th`` covers every Thai government site); an
-IP entry covers the address, a CIDR entry every address in it; other kinds match exactly. A URL is
-*not* allowlisted by its host: a scam page on a shared host (``sites.google.com/...``) is judged by
-its own reports, while the host itself can never be blocked.
+Matching: a domain entry covers the subdomains its owner runs, not those it hands out. A public
+suffix covers everything below it (``go.th``: every Thai government site); a name covers its
+subdomains down to the next boundary of the public suffix list's private part, where a platform
+gives names to its users (``amazonaws.com`` does not cover ``evil.s3.amazonaws.com``, a
+customer's bucket); and a platform that gives its users subdomains without being in that list
+(``data/user_hosted.txt``: ``wordpress.com``, ``sharepoint.com``…) covers only itself and its
+``www``. An IP entry covers the address, a CIDR entry every address in it; other kinds match
+exactly. A URL is *not* allowlisted by its host: a scam page on a shared host
+(``sites.google.com/...``) is judged by its own reports, while the host itself can never be
+blocked.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from sqlalchemy import select
 from scamwall.errors import InvalidIndicator, InvalidInput, NotFound
 from scamwall.exchange.policy import Caller
 from scamwall.indicators import Indicator, IndicatorKind
-from scamwall.indicators.network import has_known_suffix
+from scamwall.indicators.network import has_known_suffix, registered_domain
 from scamwall.indicators.parse import parse_indicator, parse_kind
 from scamwall.store.audit import AuditLog
 from scamwall.store.repository import Store
@@ -99,11 +105,20 @@ class Allowlist:
     def __init__(self, entries: Iterable[AllowEntry]) -> None:
         self._exact: dict[tuple[IndicatorKind, str], AllowEntry] = {}
         self._domains: dict[str, AllowEntry] = {}
+        user_hosted = _user_hosted()
+        #: how far below itself each domain entry reaches (:meth:`_covers`)
+        self._reach: dict[str, str] = {}
         self._networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, AllowEntry]] = []
         for entry in entries:
             self._exact.setdefault((entry.kind, entry.value), entry)
             if entry.kind is IndicatorKind.DOMAIN:
                 self._domains.setdefault(entry.value, entry)
+                if entry.value in user_hosted:
+                    self._reach[entry.value] = "www"
+                elif registered_domain(entry.value) is None:  # a public suffix (go.th)
+                    self._reach[entry.value] = "all"
+                else:
+                    self._reach[entry.value] = "owner"
             if entry.kind is IndicatorKind.CIDR:
                 self._networks.append((ipaddress.ip_network(entry.value), entry))
 
@@ -123,16 +138,33 @@ class Allowlist:
         return self._match_network(value)
 
     def match_domain(self, name: str) -> AllowEntry | None:
-        """The entry protecting a domain name or one of its parents."""
+        """The entry protecting a domain name: its own, or a parent's that reaches it."""
         domains = self._domains
+        found = domains.get(name)
+        if found is not None:
+            return found
+        parent = name
         while True:
-            found = domains.get(name)
-            if found is not None:
-                return found
-            dot = name.find(".")
+            dot = parent.find(".")
             if dot < 0:
                 return None
-            name = name[dot + 1 :]
+            parent = parent[dot + 1 :]
+            found = domains.get(parent)
+            if found is not None and self._covers(parent, name):
+                return found
+
+    def _covers(self, entry: str, name: str) -> bool:
+        """Whether the entry ``entry`` reaches ``name``, one of its subdomains: a public
+        suffix reaches every name below it, a platform of user subdomains only its ``www``,
+        any other name what lies above the next boundary of the suffix list's private part
+        (the registrable name of ``name`` is ``entry`` or one of its parents)."""
+        reach = self._reach[entry]
+        if reach == "all":
+            return True
+        if reach == "www":
+            return name == "www." + entry
+        owner = registered_domain(name)
+        return owner is not None and (owner == entry or entry.endswith("." + owner))
 
     def _match_network(self, value: str) -> AllowEntry | None:
         if not self._networks:
@@ -152,6 +184,13 @@ def _data_lines(name: str) -> Iterator[str]:
     for line in text.splitlines():
         if line.strip() and not line.startswith("#"):
             yield line
+
+
+@lru_cache(maxsize=1)
+def _user_hosted() -> frozenset[str]:
+    """Platforms whose subdomains are their users' sites, which the public suffix list does
+    not name (``data/user_hosted.txt``)."""
+    return frozenset(line.strip() for line in _data_lines("user_hosted.txt"))
 
 
 @lru_cache(maxsize=1)
