@@ -104,6 +104,15 @@ def test_a_brand_name_on_a_cheap_domain_is_a_lookalike_even_bare() -> None:
     assert _lookalike("kasikornbank.co", Allowlist([])) is None  # possibly the bank's own
 
 
+@pytest.mark.parametrize(
+    "host",
+    ["kasikornbank.web.app", "paypal.netlify.app", "binance.vercel.app", "scbeasy.github.io"],
+)
+def test_a_brand_name_on_a_hosting_platform_is_a_lookalike_even_bare(host: str) -> None:
+    # anyone may take a name on a platform's suffix: it is no country site of the brand
+    assert _lookalike(host, Allowlist([])) is not None
+
+
 def test_official_allowlist_names_are_brands_and_so_is_the_data_file() -> None:
     brands = domain_brands()
     assert {"kasikornbank", "icbc", "kbzpay", "vietcombank"} <= brands  # official.tsv

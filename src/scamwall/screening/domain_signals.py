@@ -459,12 +459,14 @@ def _lookalike(host: str, registered: str, lexicon: _Lexicon) -> DomainSignal | 
             if brand is None:
                 continue
             # the brand's bare name on an ordinary suffix is most often the brand's own site in
-            # another country (shopee.vn, lazada.co.th): left to the allowlist and reputation
+            # another country (shopee.vn, lazada.co.th): left to the allowlist and reputation;
+            # not on a platform's suffix (kasikornbank.web.app), where anyone may take it
             if (
                 label == own_label
                 and label.replace("-", "") == brand
                 and not how
                 and not risky_suffix
+                and registered_domain(host, icann_only=True) == registered
             ):
                 continue
             return _signal("lookalike", f"{host} uses the name {brand!r}{how} but is not its site")
