@@ -11,6 +11,7 @@ from scamwall.screening.domain_signals import (
     DomainSignal,
     domain_brands,
     domain_signals,
+    is_popular,
 )
 
 
@@ -174,3 +175,28 @@ def test_an_official_name_with_a_hyphen_is_a_brand_without_it() -> None:
     assert "sfexpress" in domain_brands()
     assert "krungthaiaxa" in domain_brands()
     assert not any("-" in brand for brand in domain_brands())
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("microsoftonline.us", []),  # a brand inside it
+        ("www.arduino.cc", []),  # a risky TLD
+        ("nobelprize.org", []),  # a phishing word
+        ("bingoplus.com", ["gambling_words"]),  # what it says it is still counts
+        ("cutt.ly", ["shortener"]),
+        ("login.arduino.cc", ["risky_tld", "scam_words"]),  # other subdomains: judged
+    ],
+)
+def test_a_popular_site_is_not_judged_by_its_looks(
+    host: str, expected: list[str], shipped: Allowlist
+) -> None:
+    assert [s.name for s in domain_signals(host, shipped)] == expected
+
+
+def test_popular_sites_are_names_beyond_the_allowlist() -> None:
+    assert is_popular("tesla.com")
+    assert is_popular("www.tesla.com")
+    assert not is_popular("careers.tesla.com")
+    assert not is_popular("tesla.com.evil.example")
+    assert not is_popular("google.com")  # allowlisted instead

@@ -20,7 +20,13 @@ services of the region) and the brands scams imitate listed in ``data/brands.txt
 are ordinary syllables of other names, so how a token may match depends on its length (see the
 header of ``brands.txt``); vocabulary words follow the same idea. An allowlisted host gets no
 signal about its name at all: the allowlist vouches for it. Only ``shortener`` still fires there,
-because it says nothing against the shortener, only that the link hides where it leads.
+because it says nothing against the shortener, only that the link hides where it leads. A
+popular site (:func:`is_popular`: the names of ranks 1,001 to 10,000 of the Tranco list,
+``data/popular_sites.txt``, and their ``www``) is not allowlisted, and is blocked where it is
+reported, but its name is not taken for a scam's by its looks (a brand inside it, punycode, its
+TLD, phishing words: ``microsoftonline.us``, ``arduino.cc``, ``nobelprize.org``); what it says
+it is still counts: gambling words (``bingoplus.com``, ``betway.co.bw``: gambling is what such
+sites are, and popular ones too) and a shortener.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ __all__ = [
     "DomainSignal",
     "domain_brands",
     "domain_signals",
+    "is_popular",
 ]
 
 #: Every signal, in the order they are reported.
@@ -311,6 +318,18 @@ def _data_tokens(name: str) -> Iterator[str]:
 
 
 @lru_cache(maxsize=1)
+def _popular() -> frozenset[str]:
+    return frozenset(_data_tokens("popular_sites.txt"))
+
+
+def is_popular(host: str) -> bool:
+    """Whether a canonical host is a popular site or its ``www`` (module docstring); not its
+    other subdomains, which may be a platform's users' (``fc2.com`` hosts blogs)."""
+    popular = _popular()
+    return host in popular or (host.startswith("www.") and host[4:] in popular)
+
+
+@lru_cache(maxsize=1)
 def domain_brands() -> frozenset[str]:
     """Every protected brand token: the official allowlist's and ``data/brands.txt``'s."""
     return _official_brands() | frozenset(_data_tokens("brands.txt"))
@@ -504,15 +523,16 @@ def domain_signals(host: str, allowlist: Allowlist) -> list[DomainSignal]:
         signals.append(_signal("shortener", f"{registered} is a URL shortener: it hides the link"))
     if allowlist.match_domain(host) is not None:
         return signals
+    popular = is_popular(host)
     lexicon = _lexicon()
-    lookalike = _lookalike(host, registered, lexicon)
+    lookalike = None if popular else _lookalike(host, registered, lexicon)
     if lookalike is not None:
         signals.append(lookalike)
-    if "xn--" in host:
+    if "xn--" in host and not popular:
         shown = ".".join(_shown(label) or label for label in host.split("."))
         signals.append(_signal("punycode", f"{host} is written in punycode; it reads {shown!r}"))
     tld = host.rsplit(".", 1)[-1]
-    if tld in RISKY_TLDS:
+    if tld in RISKY_TLDS and not popular:
         signals.append(
             _signal("risky_tld", f"{host} ends in .{tld}, a top-level domain scam sites favour")
         )
@@ -521,7 +541,7 @@ def domain_signals(host: str, allowlist: Allowlist) -> list[DomainSignal]:
     if gambling:
         words = ", ".join(gambling)
         signals.append(_signal("gambling_words", f"{host} has gambling words in it: {words}"))
-    scam = _words_in(name, lexicon.scam)
+    scam = [] if popular else _words_in(name, lexicon.scam)
     if scam:
         words = ", ".join(scam)
         signals.append(_signal("scam_words", f"{host} has words phishing sites use: {words}"))
