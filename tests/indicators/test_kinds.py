@@ -419,6 +419,43 @@ def test_host_and_port_without_scheme_is_still_http() -> None:
     assert parsed("example.com:8080/x", "url").canonical == "http://example.com:8080/x"
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # a browser reads '\' as '/' before the query: these open scam-bank.com, not google.com
+        (
+            "http://scam-bank.com\\@accounts.google.com/",
+            "http://scam-bank.com/@accounts.google.com/",
+        ),
+        ("https://scam-bank.com\\.google.com/", "https://scam-bank.com/.google.com/"),
+        ("http://198.51.100.7\\.google.com/", "http://198.51.100.7/.google.com/"),
+        ("http://[2001:db8::7]\\.google.com/", "http://[2001:db8::7]/.google.com/"),
+        ("scam-bank.com\\.google.com/x", "http://scam-bank.com/.google.com/x"),
+        ("http://scam-bank.com\\x\\y?q=a\\b", "http://scam-bank.com/x/y?q=a%5Cb"),
+    ],
+)
+def test_backslash_ends_the_host_as_browsers_read_it(raw: str, expected: str) -> None:
+    indicator = parsed(raw, None)
+    assert (indicator.kind, indicator.canonical) == (IndicatorKind.URL, expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "expected"),
+    [
+        # a name whose every dot is escaped, as a regular expression writes it, is refanged
+        ("evil\\.example", "domain", "evil.example"),
+        ("pay\\.scam-bank\\.co\\.th", "domain", "pay.scam-bank.co.th"),
+        ("evil\\.example/pay", "url", "http://evil.example/pay"),
+        # a host with a dot of its own ends at the '\', as a linkified name does
+        ("scam-bank.com\\.google.com", "url", "http://scam-bank.com/.google.com"),
+    ],
+)
+def test_escaped_dots_are_refanged_only_where_they_end_no_host(
+    raw: str, kind: str, expected: str
+) -> None:
+    assert parsed(raw, kind).canonical == expected
+
+
 # --------------------------------------------------------------------------------------------
 # domain
 # --------------------------------------------------------------------------------------------

@@ -138,3 +138,17 @@ def test_a_label_in_front_or_a_user_page_on_a_platform_is_judged_by_the_register
     scores = screener.model.scores(names)
     assert scores[0] == scores[1] == scores[2]
     assert scores[3] == screener.model.scores(["wixsite.com"])[0]
+
+
+def test_a_backslash_ends_the_host_as_browsers_read_it(screener: WebScreener) -> None:
+    blocklist = _blocklist((IndicatorKind.DOMAIN, "scam-shop.example"))
+    verdicts = screener.screen(
+        [
+            "http://scam-shop.example\\@accounts.google.com/",
+            "https://scam-shop.example\\.google.com/",
+        ],
+        _snapshot(),
+        blocklist,
+    )
+    assert [v.verdict for v in verdicts] == ["block", "block"]
+    assert all(v.reasons[0]["entry"] == "scam-shop.example" for v in verdicts)

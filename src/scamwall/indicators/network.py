@@ -193,6 +193,20 @@ def _canonical_authority(parts: SplitResult) -> str:
     return host
 
 
+def _backslashes_as_slashes(url: str) -> str:
+    """A '\\' before the query is a '/' to browsers in http, https and ftp URLs (WHATWG URL
+    standard): ``http://scam.example\\@bank.example/`` opens scam.example. Read as RFC 3986
+    reads it, the link would be judged as the host it only shows."""
+    scheme, _, rest = url.partition("://")
+    end = len(rest)
+    for mark in "?#":
+        found = rest.find(mark, 0, end)
+        if found >= 0:
+            end = found
+    authority_and_path = rest[:end].replace("\\", "/")
+    return f"{scheme}://{authority_and_path}{rest[end:]}"
+
+
 def canonical_url(value: str) -> str:
     """RFC 3986 normal form: lower-case scheme and host, punycode, no default port or fragment,
     dot-segments resolved, percent-encoding normalised. A missing scheme means ``http``."""
@@ -208,6 +222,8 @@ def canonical_url(value: str) -> str:
                 "url", f"scheme {other.group(1).lower()!r} is not one of http, https, ftp"
             )
         text = "http:" + text if text.startswith("//") else "http://" + text
+    if "\\" in text:
+        text = _backslashes_as_slashes(text)
     if len(text) > MAX_URL_LENGTH:
         raise InvalidIndicator("url", f"longer than {MAX_URL_LENGTH} characters")
     try:

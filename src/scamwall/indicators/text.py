@@ -8,7 +8,9 @@ Three steps, in this order:
    One character in, one out, so offsets do not move.
 2. *strip* invisible characters (zero-width space and joiners, word joiner, BOM, soft hyphen).
 3. *refang* the defanging analysts and scammers use: ``hxxp`` -> ``http``, ``[.]``/``(.)``/
-   ``[dot]`` -> ``.``, ``[:]`` -> ``:``, ``[at]``/``[@]`` -> ``@``.
+   ``[dot]`` -> ``.``, ``[:]`` -> ``:``, ``[at]``/``[@]`` -> ``@``; and ``\\.`` -> ``.`` in a
+   name written as a regular expression writes it (``evil\\.example``), but not where the
+   backslash ends the host of a link, as browsers read it (:func:`_ends_a_host`).
 
 Steps 2 and 3 change lengths, so :class:`NormalizedText` keeps, for each character it holds, where
 it came from in the input; extraction reports spans in the caller's text, not ours.
@@ -46,6 +48,10 @@ _REWRITE = re.compile(
 _MAYBE_BRACKETED = re.compile(rf"[\[({{\\{_INVISIBLE}]")
 _BRACKETED = re.compile(rf"[\[({{][.:@dDaA]|\\\.|[{_INVISIBLE}]")
 _MAYBE_HXXP = re.compile(r"[hHfF][xX]")
+# A '.' not escaped by a backslash, and how far back a "\\." looks for the start of its link
+# (a longer link is refused by the URL parser anyway).
+_PLAIN_DOT = re.compile(r"(?<!\\)\.")
+_LINK_REACH = 2048
 _REPLACEMENT = {"invisible": "", "hxxp": "http", "fxp": "ftp", "dot": ".", "at": "@"}
 
 # Letters and punctuation outside these ranges are left alone: folding CJK, Thai or Burmese text
@@ -116,6 +122,20 @@ class NormalizedText:
         return self._starts[start], self._ends[end - 1]
 
 
+def _ends_a_host(text: str, begin: int) -> bool:
+    """Whether a '\\.' starting at ``begin`` ends the host of a link rather than escaping a dot
+    (``evil\\.example``, as a regular expression writes it): browsers read a '\\' in an http
+    link as '/', so ``http://198.51.100.7\\.bank.example/`` and a linkified
+    ``scam.example\\.bank.example`` open the address and scam.example, not bank.example. That
+    is the case when the run of non-space characters before it holds "//" (a link's scheme) or a
+    dot of its own, not escaped. A link is at most ``_LINK_REACH`` characters long."""
+    before = text[max(0, begin - _LINK_REACH) : begin]
+    if not before or before[-1].isspace():
+        return False
+    run = before.rsplit(maxsplit=1)[-1]
+    return "//" in run or _PLAIN_DOT.search(run) is not None
+
+
 def normalize_for_matching(text: str, *, folded: bool = False) -> NormalizedText:
     """Fold, strip and refang ``text`` (see the module docstring); ``folded``: it is folded
     already (:func:`fold_characters`)."""
@@ -134,6 +154,9 @@ def normalize_for_matching(text: str, *, folded: bool = False) -> NormalizedText
     match: re.Match[str] | None = first
     while match is not None:
         begin, finish = match.span()
+        if match.lastgroup == "dot" and "\\" in match.group() and _ends_a_host(plain, begin):
+            match = _REWRITE.search(plain, finish)  # left as written: the link reads it so
+            continue
         if begin > position:
             parts.append(plain[position:begin])
             starts.extend(range(position, begin))
