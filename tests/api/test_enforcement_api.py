@@ -282,6 +282,21 @@ def test_screen_url_gives_a_verdict_or_an_error_per_line(world: World) -> None:
     assert too_many.status_code == 413
 
 
+def test_one_input_that_is_not_valid_unicode_does_not_fail_the_batch(world: World) -> None:
+    # JSON escapes a lone surrogate as any other character; no UTF-8 answer can echo it back
+    body = b'{"inputs": ["\\ud800scam.com", "http://x.com/\\udfff", "google.com"]}'
+    response = world.client.post(
+        "/v1/screen/url", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    first, second, third = response.json()["results"]
+    assert first["input"] == "\ufffdscam.com"
+    assert "not valid Unicode: a lone surrogate at position 1" in first["error"]
+    assert second["input"] == "http://x.com/\ufffd"
+    assert "lone surrogate" in second["error"]
+    assert third["verdict"] == "allow"
+
+
 def test_screen_call_answers_one_call(world: World) -> None:
     _report(world, "+66812345678")
     world.client.post("/v1/reputation/refresh", headers=World.auth(world.admin))

@@ -1086,6 +1086,18 @@ def test_unusable_values(raw: str, kind: str | None, reason: str) -> None:
     assert_invalid(raw, kind, reason, named=None)
 
 
+@pytest.mark.parametrize(
+    ("raw", "position"),
+    [("\ud800scam.com", 1), ("http://x.com/\udfff", 14), ("a\udc80@scam.example", 2)],
+)
+@pytest.mark.parametrize("kind", [None, "url", "domain", "email", "phone", "handle", "ip"])
+def test_a_lone_surrogate_is_invalid_in_any_kind(raw: str, position: int, kind: str | None) -> None:
+    # regression: "http://x.com/\udfff" raised UnicodeEncodeError from the URL's escaping
+    assert_invalid(
+        raw, kind, f"not valid Unicode: a lone surrogate at position {position}", named=None
+    )
+
+
 def test_non_text_value_is_rejected() -> None:
     with pytest.raises(InvalidIndicator, match="expected text, got int"):
         parse_indicator(12345, "phone")  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -152,3 +153,16 @@ def test_a_backslash_ends_the_host_as_browsers_read_it(screener: WebScreener) ->
     )
     assert [v.verdict for v in verdicts] == ["block", "block"]
     assert all(v.reasons[0]["entry"] == "scam-shop.example" for v in verdicts)
+
+
+def test_a_lone_surrogate_is_an_error_line_the_answer_can_carry(screener: WebScreener) -> None:
+    verdicts = screener.screen(["\ud800scam.com", "http://x.com/\udfff", "ok.example"], _snapshot())
+    assert [v.as_dict().get("input") for v in verdicts] == [
+        "\ufffdscam.com",
+        "http://x.com/\ufffd",
+        "ok.example",
+    ]
+    assert "not valid Unicode: a lone surrogate at position 1" in str(verdicts[0].error)
+    assert "position 14" in str(verdicts[1].error)
+    assert verdicts[2].error is None
+    json.dumps([v.as_dict() for v in verdicts], ensure_ascii=False).encode("utf-8")

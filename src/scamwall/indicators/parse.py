@@ -44,6 +44,9 @@ _BANK_TRIPLE = re.compile(r"^[A-Z]{2}[:/][^:/]+[:/][^:/]+$", re.IGNORECASE)
 _DOMAINISH = re.compile(r"^[^\s/@:]+\.[^\s/@:.]+\.?$")
 _PHONEISH = re.compile(r"^(?:tel:)?\+?[\d\s().\-/]{5,}$", re.IGNORECASE)
 _SENDERISH = re.compile(r"^[\w.&-]{1,11}$")
+# A surrogate code point alone is no character: JSON's "\ud800" decodes to one, and no
+# library below takes it (UTF-8 cannot even encode it).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 # What a form or a spreadsheet holds where nothing was known. Guessed, most of them would be
 # short alphanumeric sender IDs; given with kind sms_sender, they are read as one.
 _PLACEHOLDERS = frozenset(
@@ -170,6 +173,11 @@ def parse_indicator(
         raise InvalidIndicator(None, f"longer than {MAX_VALUE_LENGTH} characters")
     if "\x00" in value:
         raise InvalidIndicator(None, "contains a NUL character")
+    surrogate = None if value.isascii() else _SURROGATE.search(value)
+    if surrogate is not None:
+        raise InvalidIndicator(
+            None, f"not valid Unicode: a lone surrogate at position {surrogate.start() + 1}"
+        )
     region = check_region(region)
     text = normalize_for_matching(value).text.strip()
     if not text:

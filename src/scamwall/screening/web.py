@@ -31,6 +31,7 @@ half below its own threshold, where it calls the name benign). The verdict:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,7 @@ REPORTED_WARN = 0.5
 #: Characters of one input line the screener reads; longer lines are refused.
 MAX_INPUT = 4096
 _SCREENED = (IndicatorKind.URL, IndicatorKind.DOMAIN, IndicatorKind.IP)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,16 +273,22 @@ def _reason_rank(reason: dict[str, Any]) -> int:
     return _RANK.get(str(reason.get("type")), 9)
 
 
+def _echoed(raw: str) -> str:
+    """The input as an answer can carry it: a lone surrogate (JSON's "\\ud800") has no UTF-8
+    form, and one would fail the answer of the whole batch; it is shown as U+FFFD."""
+    return raw if raw.isascii() else _SURROGATE.sub("\ufffd", raw)
+
+
 def _parse(raw: str) -> tuple[str, IndicatorKind, str, str] | WebVerdict:
     text = raw.strip()
     if not text:
         return WebVerdict(raw, error="empty line: give a URL, a domain name or an IP address")
     if len(text) > MAX_INPUT:
-        return WebVerdict(raw[:200], error=f"longer than {MAX_INPUT} characters")
+        return WebVerdict(_echoed(raw[:200]), error=f"longer than {MAX_INPUT} characters")
     try:
         indicator = parse_indicator(text)
     except InvalidIndicator as exc:
-        return WebVerdict(raw, error=f"not a URL, domain name or IP address: {exc.reason}")
+        return WebVerdict(_echoed(raw), error=f"not a URL, domain name or IP address: {exc.reason}")
     if indicator.kind not in _SCREENED:
         return WebVerdict(
             raw,
