@@ -166,3 +166,42 @@ def test_a_lone_surrogate_is_an_error_line_the_answer_can_carry(screener: WebScr
     assert "position 14" in str(verdicts[1].error)
     assert verdicts[2].error is None
     json.dumps([v.as_dict() for v in verdicts], ensure_ascii=False).encode("utf-8")
+
+
+def test_a_reported_page_is_found_however_its_link_is_written(screener: WebScreener) -> None:
+    reported = "https://scam-host.example/pay?id=1"
+    snapshot = _snapshot(
+        Reputation(IndicatorKind.URL, reported, 0.95, agencies=2, sightings=2),
+        Reputation(IndicatorKind.URL, "http://scam-host.example/login", 0.95, sightings=2),
+    )
+    same_page = [
+        "http://scam-host.example/pay?id=1",
+        "https://scam-host.example/pay/?id=1",
+        "http://scam-host.example/pay/?id=1#top",
+    ]
+    verdicts = screener.screen(
+        [
+            *same_page,
+            "https://scam-host.example/login/?next=%2F",
+            "https://scam-host.example/pay?id=2",
+        ],
+        snapshot,
+    )
+    for verdict in verdicts[:3]:
+        assert verdict.verdict == "block", verdict
+        assert verdict.reasons[0]["indicator"] == reported
+        assert verdict.reasons[0]["text"] == f"reported as {reported}"
+    assert verdicts[3].verdict == "block"  # a report of the page without a query covers any
+    assert verdicts[3].reasons[0]["covers"] == "https://scam-host.example/login/?next=%2F"
+    assert verdicts[4].verdict == "allow"  # another query may be another page
+
+
+def test_a_reported_page_written_another_way_on_an_allowlisted_host_is_blocked(
+    screener: WebScreener,
+) -> None:
+    page = "http://sites.google.com/view/kbank-refund"
+    snapshot = _snapshot(Reputation(IndicatorKind.URL, page, 0.97, agencies=2, sightings=2))
+    (verdict,) = screener.screen(["https://sites.google.com/view/kbank-refund/"], snapshot)
+    assert verdict.verdict == "block"
+    assert [r["type"] for r in verdict.reasons] == ["reported", "allowlisted_host"]
+    assert verdict.reasons[0]["text"] == f"reported as {page}"

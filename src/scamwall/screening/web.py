@@ -13,7 +13,9 @@ Reasons, strongest first:
                  its own reports (``allowlisted_host`` says the host stays unblocked)
 ``blocked``      it is on the enforcement feeds, itself or through a listed parent domain
                  (suffix matching) or a listed block (CIDR matching)
-``reported``     its reputation (or a parent's, or the URL's own) from agencies' sightings
+``reported``     its reputation (or a parent's, or the URL's own) from agencies' sightings; a
+                 URL is also found as reports write it with the other of http and https, with or
+                 without a '/' ending its path, or without its query ("reported as …")
 ``signal``       a lexical signal in the name (look-alike of a protected brand, punycode,
                  shortener, risky TLD, gambling or scam words)
 ``model``        the domain model's probability and category
@@ -56,6 +58,7 @@ REPORTED_WARN = 0.5
 MAX_INPUT = 4096
 _SCREENED = (IndicatorKind.URL, IndicatorKind.DOMAIN, IndicatorKind.IP)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_OTHER_WEB_SCHEME = {"http": "https", "https": "http"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,8 @@ def _reported_reason(found: Reputation, via: str | None) -> dict[str, Any]:
     }
     if via is not None:
         reason["covers"] = via
+        if found.kind is IndicatorKind.URL:  # the page, written another way
+            reason["text"] = f"reported as {found.canonical}"
     return reason
 
 
@@ -162,11 +167,12 @@ class WebScreener:
         reasons: list[dict[str, Any]] = []
         allowed = snapshot.allowlist.match(host_kind, host)
         reported = _reputations(snapshot, kind, canonical, host, is_address)
-        page = next((r for r, _ in reported if r.kind is IndicatorKind.URL), None)
+        pages = [(r, via) for r, via in reported if r.kind is IndicatorKind.URL]
+        page, page_via = max(pages, key=lambda item: item[0].score, default=(None, None))
         if allowed is not None and page is not None and page.score > 0:
             # a page reported on an allowlisted host (a shared host): judged by its own
             # reports, while the host itself stays unblocked
-            reasons.append(_reported_reason(page, None))
+            reasons.append(_reported_reason(page, page_via))
             reasons.append({"type": "allowlisted_host", **allowed.as_public_dict()})
             verdict = (
                 "block"
@@ -314,6 +320,10 @@ def _reputations(
         own = snapshot.lookup_value(IndicatorKind.URL, canonical)
         if own is not None and own.sightings:
             found.append((own, None))
+        for form in _page_forms(canonical):
+            other = snapshot.lookup_value(IndicatorKind.URL, form)
+            if other is not None and other.sightings:
+                found.append((other, canonical))
     if is_address:
         own = snapshot.lookup_value(IndicatorKind.IP, host)
         if own is not None and own.sightings:
@@ -332,3 +342,23 @@ def _reputations(
             break
         name = name[dot + 1 :]
     return found
+
+
+def _page_forms(canonical: str) -> list[str]:
+    """Other ways reports may write the page a canonical URL opens: with the other of http and
+    https, with or without a '/' at the end of its path, and without its query (a report of
+    ``/pay`` covers ``/pay?id=2``; one of ``/pay?id=1`` does not: a query may name another
+    page, as ``profile.php?id=`` does). Seven keys at most, each one dictionary look-up."""
+    scheme, _, rest = canonical.partition("://")
+    address, mark, query = rest.partition("?")
+    slash = address.find("/")
+    authority, path = address[:slash], address[slash:]
+    schemes = [scheme]
+    if scheme in _OTHER_WEB_SCHEME:
+        schemes.append(_OTHER_WEB_SCHEME[scheme])
+    paths = [path]
+    if path != "/":
+        paths.append(path[:-1] if path.endswith("/") else f"{path}/")
+    queries = [f"?{query}", ""] if mark else [""]
+    forms = [f"{s}://{authority}{p}{q}" for q in queries for p in paths for s in schemes]
+    return [form for form in forms if form != canonical]
