@@ -22,7 +22,7 @@ from scamwall.indicators import (
     parse_indicator,
     parse_kind,
 )
-from scamwall.indicators.network import url_host
+from scamwall.indicators.network import nat64_ipv4, url_host
 
 
 def parsed(value: str, kind: str | None, region: str | None = None) -> Indicator:
@@ -632,6 +632,50 @@ def test_url_on_an_ipv6_host_drops_the_zone_id(raw: str) -> None:
     indicator = parsed(raw, None)
     assert indicator == parsed("http://[2001:db8::5]/", "url")
     assert url_host(indicator.canonical) == "2001:db8::5"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "http://3325256711/",
+        "http://0xc6.0x33.0x64.0x07/",
+        "http://0XC6.0X33.0X64.0X07/",
+        "http://0306.063.0144.07/",
+        "http://198.51.25607/",
+        "http://198.0x336407/",
+        "http://198.51.100.7./",
+        "http://198.051.100.07/",  # 0-led parts are octal: 051 is 41, not 51
+    ],
+)
+def test_url_on_an_ipv4_host_in_another_notation_browsers_accept(raw: str) -> None:
+    indicator = parsed(raw, "url")
+    expected = "41" if "051" in raw else "51"
+    assert indicator.canonical == f"http://198.{expected}.100.7/"
+    assert indicator.registered_domain is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["http://1.2.3.256/", "http://1.2.65536/", "http://4294967296/", "http://1.2.3.4.5/",
+     "http://09.1.1.1/", "http://a.0x1f/", "http://example.123/", "http://1..1/"],
+)  # fmt: skip
+def test_url_host_ending_in_a_number_must_be_an_ipv4_address(raw: str) -> None:
+    assert_invalid(raw, "url", "ends in a number but is no IPv4 address")
+
+
+@pytest.mark.parametrize("raw", ["3325256711", "0xc6.0x33.0x64.0x07", "198.51.25607"])
+def test_bare_ip_addresses_are_only_read_in_dotted_notation(raw: str) -> None:
+    assert_invalid(raw, "ip", "is not an IPv4 or IPv6 address")
+
+
+def test_nat64_address_stays_itself_and_reaches_its_ipv4_address() -> None:
+    assert parsed("http://[64:FF9B::198.51.100.7]/", "url").canonical == (
+        "http://[64:ff9b::c633:6407]/"
+    )
+    assert parsed("64:ff9b::c633:6407", "ip").canonical == "64:ff9b::c633:6407"
+    assert nat64_ipv4("64:ff9b::c633:6407") == "198.51.100.7"
+    assert nat64_ipv4("64:ff9b:1::c633:6407") is None  # the local-use prefix is another's
+    assert nat64_ipv4("2001:db8::c633:6407") is None
 
 
 def test_url_host_drops_a_zone_id_stored_with_the_url() -> None:

@@ -205,3 +205,25 @@ def test_a_reported_page_written_another_way_on_an_allowlisted_host_is_blocked(
     assert verdict.verdict == "block"
     assert [r["type"] for r in verdict.reasons] == ["reported", "allowlisted_host"]
     assert verdict.reasons[0]["text"] == f"reported as {page}"
+
+
+def test_a_listed_address_is_found_in_every_notation_browsers_accept(
+    screener: WebScreener,
+) -> None:
+    blocklist = _blocklist((IndicatorKind.IP, "198.51.100.7"))
+    snapshot = _snapshot(Reputation(IndicatorKind.IP, "198.51.100.7", 0.95, sightings=2))
+    inputs = [
+        "http://3325256711/",
+        "http://0xc6.0x33.0x64.0x07/",
+        "http://0306.063.0144.07/",
+        "http://198.51.25607/",
+        "http://198.51.100.7./",
+        "http://[::ffff:198.51.100.7]/",
+        "http://[64:ff9b::c633:6407]/",
+        "64:ff9b::c633:6407",
+    ]
+    verdicts = screener.screen(inputs, snapshot, blocklist)
+    assert [v.verdict for v in verdicts] == ["block"] * len(inputs), verdicts
+    assert all(v.reasons[0]["entry"] == "198.51.100.7" for v in verdicts)
+    nat64 = verdicts[-1].reasons[1]
+    assert (nat64["indicator"], nat64["covers"]) == ("198.51.100.7", "64:ff9b::c633:6407")

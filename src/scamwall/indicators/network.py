@@ -27,6 +27,7 @@ __all__ = [
     "canonical_ip",
     "canonical_url",
     "has_known_suffix",
+    "nat64_ipv4",
     "registered_domain",
 ]
 
@@ -52,6 +53,8 @@ _ZONE_REASON = (
     "has a zone id (after '%'): it names a network interface of one machine, not a host on "
     "the internet; give the address without it"
 )
+_HEX_NUMBER = re.compile(r"0[xX][0-9a-fA-F]*")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _UNRESERVED_ESCAPE = re.compile(r"%(2[DdEe]|3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|5[Ff]|7[Ee])")
 
 
@@ -161,6 +164,65 @@ def canonical_cidr(value: str) -> tuple[str, bool]:
     return str(network), network.prefixlen == network.max_prefixlen
 
 
+def _whatwg_ipv4(host: str) -> str | None:
+    """The dotted address of a URL host browsers read as an IPv4 address (WHATWG URL standard):
+    one whose last label, a trailing dot aside, is a number. Then it has one to four parts,
+    each decimal, ``0x`` hex or ``0``-led octal, the last filling the bytes left:
+    ``3325256711``, ``0xc6.0x33.0x64.0x07``, ``0306.063.0144.07`` and ``198.51.25607`` are all
+    198.51.100.7. None for a host that does not end in a number (a name: the common case, told
+    from the last label alone); one that does but is no address is refused, as browsers refuse
+    it."""
+    name = host[:-1] if host.endswith(".") else host
+    label = name.rpartition(".")[2]
+    if not label.isascii() or not (
+        label.isdigit() or (label[:2] in ("0x", "0X") and _HEX_NUMBER.fullmatch(label))
+    ):
+        return None
+    *leading, last = [_whatwg_ipv4_number(part) for part in name.split(".")]
+    bytes_ = [number for number in leading if number is not None and number <= 255]
+    if (
+        len(leading) > 3
+        or len(bytes_) < len(leading)
+        or last is None
+        or last >= 256 ** (4 - len(leading))
+    ):
+        raise InvalidIndicator("url", f"host {host!r} ends in a number but is no IPv4 address")
+    return str(ipaddress.IPv4Address(last + sum(b << 8 * (3 - i) for i, b in enumerate(bytes_))))
+
+
+def _whatwg_ipv4_number(part: str) -> int | None:
+    """One part of a WHATWG IPv4 host: ``0x`` hex, ``0``-led octal or decimal; None if none."""
+    radix = 10
+    if part[:2] in ("0x", "0X"):
+        part, radix = part[2:], 16
+    elif len(part) > 1 and part[0] == "0":
+        part, radix = part[1:], 8
+    if not part:
+        return 0 if radix != 10 else None
+    if not part.isascii() or not part.isalnum():
+        return None
+    try:
+        return int(part, radix)
+    except ValueError:
+        return None
+
+
+def nat64_ipv4(address: str) -> str | None:
+    """The IPv4 address a NAT64 address (``64:ff9b::/96``, RFC 6052) reaches, for look-ups and
+    matching; None for any other address. Unlike an IPv4-mapped address, which is the IPv4
+    address written in IPv6 and so canonical as IPv4, a NAT64 address is the translator's own:
+    the value given stays canonical, and the IPv4 address behind it is matched too."""
+    if not address.startswith("64:ff9b::"):
+        return None
+    try:
+        found = ipaddress.IPv6Address(address)
+    except ValueError:
+        return None
+    if found not in _NAT64:
+        return None
+    return str(ipaddress.IPv4Address(int(found) & 0xFFFFFFFF))
+
+
 def _decode_unreserved(component: str) -> str:
     return _UNRESERVED_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), component)
 
@@ -179,12 +241,16 @@ def _canonical_authority(parts: SplitResult) -> str:
         # hide a link from screening; kept, it would make the same link a second URL that
         # misses the blocklist.
         hostname = hostname.partition("%")[0]
-    try:
-        host = canonical_ip(hostname)
-        if ":" in host:
-            host = f"[{host}]"
-    except InvalidIndicator:
-        host = canonical_domain(hostname, kind="url")
+    if ":" not in hostname:  # a name, or an IPv4 address in any notation browsers read
+        numeric = _whatwg_ipv4(hostname)
+        host = numeric if numeric is not None else canonical_domain(hostname, kind="url")
+    else:
+        try:
+            host = canonical_ip(hostname)
+            if ":" in host:
+                host = f"[{host}]"
+        except InvalidIndicator:
+            host = canonical_domain(hostname, kind="url")
     if port is not None and port != URL_SCHEMES[parts.scheme.lower()]:
         host = f"{host}:{port}"
     netloc = parts.netloc

@@ -12,7 +12,8 @@ Reasons, strongest first:
                  reported itself on an allowlisted host (a page on a shared host) is judged by
                  its own reports (``allowlisted_host`` says the host stays unblocked)
 ``blocked``      it is on the enforcement feeds, itself or through a listed parent domain
-                 (suffix matching) or a listed block (CIDR matching)
+                 (suffix matching) or a listed block (CIDR matching); a NAT64 address is matched
+                 as itself and as the IPv4 address it reaches, here and in the reports
 ``reported``     its reputation (or a parent's, or the URL's own) from agencies' sightings; a
                  URL is also found as reports write it with the other of http and https, with or
                  without a '/' ending its path, or without its query ("reported as …")
@@ -34,14 +35,14 @@ half below its own threshold, where it calls the name benign). The verdict:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from scamwall.enforcement.blocklist import Blocklist
 from scamwall.errors import InvalidIndicator
 from scamwall.indicators import IndicatorKind, parse_indicator
-from scamwall.indicators.network import is_ip_host, url_host
+from scamwall.indicators.network import is_ip_host, nat64_ipv4, url_host
 from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
 from scamwall.screening.domain_model import DomainModel
@@ -59,6 +60,7 @@ MAX_INPUT = 4096
 _SCREENED = (IndicatorKind.URL, IndicatorKind.DOMAIN, IndicatorKind.IP)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _OTHER_WEB_SCHEME = {"http": "https", "https": "http"}
+_Found = TypeVar("_Found")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +167,8 @@ class WebScreener:
         is_address = kind is IndicatorKind.IP or is_ip_host(host)
         host_kind = IndicatorKind.IP if is_address else IndicatorKind.DOMAIN
         reasons: list[dict[str, Any]] = []
-        allowed = snapshot.allowlist.match(host_kind, host)
+        matched_as = _matched_as(host, is_address)
+        allowed = _first(snapshot.allowlist.match, host_kind, matched_as)
         reported = _reputations(snapshot, kind, canonical, host, is_address)
         pages = [(r, via) for r, via in reported if r.kind is IndicatorKind.URL]
         page, page_via = max(pages, key=lambda item: item[0].score, default=(None, None))
@@ -186,7 +189,7 @@ class WebScreener:
         if allowed is not None:
             reasons.append({"type": "allowlisted", **allowed.as_public_dict()})
             strongest = max((r.sightings for r, _ in reported), default=0)
-            entry = blocklist.match(host_kind, host)
+            entry = _first(blocklist.match, host_kind, matched_as)
             if strongest or entry is not None:
                 reasons.append(
                     {
@@ -197,7 +200,7 @@ class WebScreener:
                 )
             return WebVerdict(raw, "allow", 0.0, None, reasons)
 
-        entry = blocklist.match(host_kind, host)
+        entry = _first(blocklist.match, host_kind, matched_as)
         if entry is not None:
             reasons.append(
                 {
@@ -306,6 +309,24 @@ def _parse(raw: str) -> tuple[str, IndicatorKind, str, str] | WebVerdict:
     return raw, indicator.kind, canonical, host
 
 
+def _matched_as(host: str, is_address: bool) -> tuple[str, ...]:
+    """The values a host is matched as: itself, and for a NAT64 address the IPv4 address it
+    reaches (an IPv4-mapped address is that IPv4 address already in its canonical form)."""
+    ipv4 = nat64_ipv4(host) if is_address else None
+    return (host,) if ipv4 is None else (host, ipv4)
+
+
+def _first(
+    match: Callable[[IndicatorKind, str], _Found | None], kind: IndicatorKind, values: Iterable[str]
+) -> _Found | None:
+    """The first match of any of the values, in their order."""
+    for value in values:
+        found = match(kind, value)
+        if found is not None:
+            return found
+    return None
+
+
 def _reputations(
     snapshot: ReputationSnapshot,
     kind: IndicatorKind,
@@ -325,12 +346,14 @@ def _reputations(
             if other is not None and other.sightings:
                 found.append((other, canonical))
     if is_address:
-        own = snapshot.lookup_value(IndicatorKind.IP, host)
-        if own is not None and own.sightings:
-            found.append((own, None if kind is IndicatorKind.IP else host))
-        block = snapshot.covering_block(host)
-        if block is not None and block.sightings:
-            found.append((block, host))
+        for address in _matched_as(host, is_address):
+            own = snapshot.lookup_value(IndicatorKind.IP, address)
+            if own is not None and own.sightings:
+                itself = kind is IndicatorKind.IP and address == host
+                found.append((own, None if itself else host))
+            block = snapshot.covering_block(address)
+            if block is not None and block.sightings:
+                found.append((block, host))
         return found
     name = host
     while True:
