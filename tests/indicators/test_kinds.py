@@ -440,6 +440,45 @@ def test_backslash_ends_the_host_as_browsers_read_it(raw: str, expected: str) ->
 
 
 @pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # browsers decode a host's escapes before reading it: these open scam-bank.com
+        ("http://scam%2Dbank.com/", "http://scam-bank.com/"),
+        ("http://scam-bank%2Ecom/x", "http://scam-bank.com/x"),
+        ("http://SCAM%2dBANK.com/", "http://scam-bank.com/"),
+        ("http://%E4%BE%8B%E5%AD%90.%E4%B8%AD%E5%9B%BD/", "http://xn--fsqu00a.xn--fiqs8s/"),
+        ("http://%31%39%38.51.100.7/", "http://198.51.100.7/"),
+        # underscores are in real hosts' labels, and browsers open them
+        ("http://x_y.scam-bank.com/", "http://x_y.scam-bank.com/"),
+        ("https://_dmarc.example.com/", "https://_dmarc.example.com/"),
+    ],
+)
+def test_url_hosts_as_browsers_read_them(raw: str, expected: str) -> None:
+    indicator = parsed(raw, "url")
+    assert indicator.canonical == expected
+    assert parsed(indicator.canonical, "url").canonical == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("http://a%2Fb.com/", "the host holds '/' once decoded"),
+        ("http://a%20b.com/", "the host holds ' ' once decoded"),
+        ("http://a%2540.com/", "the host holds '%' once decoded"),
+        ("http://%ff.com/", "the host's percent-escapes are not UTF-8"),
+        ("http://-x.com/", "label '-x' must be 1-63 letters, digits, '_' or inner hyphens"),
+    ],
+)
+def test_url_hosts_browsers_refuse(raw: str, reason: str) -> None:
+    assert_invalid(raw, "url", reason)
+
+
+def test_a_domain_indicator_keeps_to_host_name_rules() -> None:
+    # every feed format takes it: an underscore stays out of domain indicators
+    assert_invalid("x_y.scam-bank.com", "domain", "label 'x_y' must be")
+
+
+@pytest.mark.parametrize(
     ("raw", "kind", "expected"),
     [
         # a name whose every dot is escaped, as a regular expression writes it, is refanged

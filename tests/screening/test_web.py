@@ -227,3 +227,12 @@ def test_a_listed_address_is_found_in_every_notation_browsers_accept(
     assert all(v.reasons[0]["entry"] == "198.51.100.7" for v in verdicts)
     nat64 = verdicts[-1].reasons[1]
     assert (nat64["indicator"], nat64["covers"]) == ("198.51.100.7", "64:ff9b::c633:6407")
+
+
+def test_hosts_with_underscores_or_escapes_are_screened_as_browsers_open_them(
+    screener: WebScreener,
+) -> None:
+    blocklist = _blocklist((IndicatorKind.DOMAIN, "scam-shop.example"))
+    inputs = ["http://x_y.scam-shop.example/", "http://scam%2Dshop.example/"]
+    verdicts = screener.screen(inputs, _snapshot(), blocklist)
+    assert [v.verdict for v in verdicts] == ["block"] * 2, verdicts

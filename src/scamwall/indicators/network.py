@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import lru_cache
-from urllib.parse import SplitResult, quote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 import idna
 import rfc3986
@@ -36,6 +36,10 @@ URL_SCHEMES = {"http": 80, "https": 443, "ftp": 21}
 MAX_URL_LENGTH = 2048
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_URL_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+# What a host may not hold once its percent-escapes are decoded (WHATWG's forbidden host code
+# points): it would end the host, or make it another part of the URL.
+_FORBIDDEN_IN_HOST = re.compile(r"[\x00-\x20#%/:<>?@\[\\\]^|\x7f]")
 # An RFC 5322 dot-atom local part of ASCII letters, digits and common symbols, and a host name.
 _PLAIN_EMAIL = re.compile(
     r"^([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
@@ -105,8 +109,10 @@ def _host_to_ascii(host: str, kind: str) -> str:
         raise InvalidIndicator(kind, f"not a valid internationalised name ({exc})") from None
 
 
-def canonical_domain(value: str, kind: str = "domain") -> str:
-    """Lower-case ASCII (punycode) form of a domain name, without a trailing dot."""
+def canonical_domain(value: str, kind: str = "domain", *, underscores: bool = False) -> str:
+    """Lower-case ASCII (punycode) form of a domain name, without a trailing dot.
+    ``underscores``: labels may hold '_', as URL hosts may (browsers open ``x_y.example``, and
+    DNS serves it); a domain indicator keeps to host-name rules, which every feed format takes."""
     text = value.strip().rstrip(".")
     if not text:
         raise InvalidIndicator(kind, "empty name")
@@ -118,11 +124,14 @@ def canonical_domain(value: str, kind: str = "domain") -> str:
     labels = host.split(".")
     if len(labels) < 2:
         raise InvalidIndicator(kind, "needs at least two labels (name.tld)")
+    pattern, allowed = (
+        (_URL_LABEL, "letters, digits, '_' or inner hyphens")
+        if underscores
+        else (_LABEL, "letters, digits or inner hyphens")
+    )
     for label in labels:
-        if not _LABEL.match(label):
-            raise InvalidIndicator(
-                kind, f"label {label!r} must be 1-63 letters, digits or inner hyphens"
-            )
+        if not pattern.match(label):
+            raise InvalidIndicator(kind, f"label {label!r} must be 1-63 {allowed}")
     if not has_known_suffix(host):
         raise InvalidIndicator(kind, f"unknown top-level domain .{labels[-1]}")
     if registered_domain(host) is None:
@@ -162,6 +171,19 @@ def canonical_cidr(value: str) -> tuple[str, bool]:
         if mapped is not None:
             network = ipaddress.IPv4Network((mapped, network.prefixlen - 96))
     return str(network), network.prefixlen == network.max_prefixlen
+
+
+def _percent_decoded_host(hostname: str) -> str:
+    """A URL host with its percent-escapes decoded, as browsers decode them before reading it:
+    ``scam%2Dbank.com`` opens scam-bank.com, and must be judged as scam-bank.com."""
+    try:
+        decoded = unquote(hostname, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidIndicator("url", "the host's percent-escapes are not UTF-8") from None
+    forbidden = _FORBIDDEN_IN_HOST.search(decoded)
+    if forbidden is not None:
+        raise InvalidIndicator("url", f"the host holds {forbidden.group()!r} once decoded")
+    return decoded.lower()
 
 
 def _whatwg_ipv4(host: str) -> str | None:
@@ -242,8 +264,14 @@ def _canonical_authority(parts: SplitResult) -> str:
         # misses the blocklist.
         hostname = hostname.partition("%")[0]
     if ":" not in hostname:  # a name, or an IPv4 address in any notation browsers read
+        if "%" in hostname:
+            hostname = _percent_decoded_host(hostname)
         numeric = _whatwg_ipv4(hostname)
-        host = numeric if numeric is not None else canonical_domain(hostname, kind="url")
+        host = (
+            numeric
+            if numeric is not None
+            else canonical_domain(hostname, kind="url", underscores=True)
+        )
     else:
         try:
             host = canonical_ip(hostname)
