@@ -30,6 +30,7 @@ from scamwall.settings import Settings
 from scamwall.store import Agency, Sighting, Store
 from scamwall.store.access import Access
 from scamwall.store.audit import AuditLog
+from scamwall.store.sync_positions import load_position
 from scamwall.vocabulary import AgencyKind, SourceKind, Tlp
 from tests.serving import serving
 
@@ -238,6 +239,30 @@ def test_the_sync_command(pair: tuple[Instance, Instance], monkeypatch: pytest.M
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert json.loads(captured.out)["pulled_new"] == 1
+
+
+def test_the_peer_may_be_named_by_its_base_url(pair: tuple[Instance, Instance]) -> None:
+    """The URL `scamwall match psi` takes works for a sync too: its discovery is found under it,
+    and the sync goes on from where one given the discovery's URL stopped."""
+    chinese, thai = pair
+    chinese.report("CN-MPS", "+86 138 0013 8000", Tlp.GREEN)
+    first = sync_with_peer(
+        thai.store, chinese.url, chinese.token_for_peer, peer_agency_code="CN-MPS", push=False
+    )
+    assert first.pulled_new == 1
+    collection = first.collections[0]
+    assert load_position(thai.store, f"{chinese.url}/taxii2/", collection, "pull") is not None
+    assert load_position(thai.store, chinese.url, collection, "pull") is None
+
+
+def test_a_url_that_serves_no_taxii_is_refused_naming_what_was_tried(store: Store) -> None:
+    store.add_agency("CN-MPS", name="CN-MPS", country="CN", kind=AgencyKind.POLICE)
+    nothing = FastAPI()  # answers 404 everywhere: no discovery at the URL nor under it
+    with serving(nothing) as url, pytest.raises(PeerUnavailable) as refused:
+        sync_with_peer(store, url, "sw_x", peer_agency_code="CN-MPS")
+    assert f"{url}: HTTP 404" in refused.value.message
+    assert f"{url}/taxii2/: HTTP 404" in refused.value.message
+    assert refused.value.details["tried"] == [url, f"{url}/taxii2/"]
 
 
 PEER_ROOT = "/taxii2/root/"

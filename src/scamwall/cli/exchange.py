@@ -179,7 +179,12 @@ def misp_import(
 
 @app.command("sync")
 def sync(
-    peer: Annotated[str, typer.Option(help="The peer's TAXII discovery or API root URL.")],
+    peer: Annotated[
+        str,
+        typer.Option(
+            help="The peer instance's base URL (https://…), or its TAXII discovery or API root."
+        ),
+    ],
     token: Annotated[
         str,
         typer.Option(

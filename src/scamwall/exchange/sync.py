@@ -134,25 +134,69 @@ class SyncReport:
         }
 
 
+#: Answers that say a URL is not where the peer serves TAXII (rather than that the peer is down
+#: or refuses our token): a sync given an instance's base URL goes on to its discovery.
+NOT_SERVED_HERE = frozenset({404, 405, 406})
+
+
+class _NotTaxii(PeerUnavailable):
+    """The URL answers, but not as a TAXII discovery or API root."""
+
+
 class _Peer:
-    """The peer's TAXII API root, spoken to with our token."""
+    """The peer's TAXII API root, spoken to with our token. ``url`` is where it was found: the
+    URL given, or the discovery under it (the key of the sync's stored positions)."""
 
     def __init__(self, url: str, token: str, limits: SyncLimits) -> None:
         self.limits = limits
         self.session = requests.Session()
         self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": MEDIA_TAXII})
+        self.url = url
         self.root = self._root(url)
 
     def _root(self, url: str) -> str:
-        """The API root: the URL given when it is one, else the discovery's default."""
-        found = self.get(url)
+        """The API root: the URL given when it is one, else the discovery's default. A URL that
+        is neither, such as an instance's base URL (what ``scamwall match psi`` takes), is tried
+        as ``<URL>/taxii2/``, where scamwall serves its discovery; the error names both."""
+        try:
+            return self._root_at(url)
+        except _NotTaxii as first:
+            discovery = url.rstrip("/") + "/taxii2/"
+            if url.rstrip("/").endswith("/taxii2"):
+                raise PeerUnavailable(first.message, **first.details) from None
+            try:
+                root = self._root_at(discovery)
+            except PeerUnavailable as second:
+                raise PeerUnavailable(
+                    f"{first.message}; tried its discovery too: {second.message}; give the "
+                    "peer's base URL, or its TAXII discovery or API root URL",
+                    tried=[url, discovery],
+                    **second.details,
+                ) from None
+            self.url = discovery
+            return root
+
+    def _root_at(self, url: str) -> str:
+        """The API root ``url`` is or names; :class:`_NotTaxii` when it answers as neither."""
+        try:
+            body = self._body(self._request(url, None), url)
+        except PeerUnavailable as exc:
+            if exc.details.get("status") in NOT_SERVED_HERE:
+                raise _NotTaxii(exc.message, **exc.details) from None
+            raise
+        try:
+            found = wire.decode(body)
+        except ValueError:
+            raise _NotTaxii(f"{url}: the answer is not JSON") from None
+        if not isinstance(found, dict):
+            raise _NotTaxii(f"{url}: neither a TAXII discovery nor an API root")
         if "api_roots" in found or "default" in found:
             root = found.get("default") or (found.get("api_roots") or [None])[0]
             if not isinstance(root, str):
                 raise PeerUnavailable(f"{url}: the discovery names no API root")
             return urljoin(url, root)
         if "versions" not in found:
-            raise PeerUnavailable(f"{url}: neither a TAXII discovery nor an API root")
+            raise _NotTaxii(f"{url}: neither a TAXII discovery nor an API root")
         return url
 
     def _body(self, response: requests.Response, url: str) -> bytes:
@@ -677,8 +721,8 @@ def sync_with_peer(
     legal: DefaultLegalBasis | None = None,
     actor: Caller | None = None,
 ) -> SyncReport:
-    """Pull from and push to the peer at ``peer_url`` (its discovery or API root) with
-    ``token``; ``peer_agency_code`` is the local code of the peer's agency. With
+    """Pull from and push to the peer at ``peer_url`` (its base URL, TAXII discovery or API
+    root) with ``token``; ``peer_agency_code`` is the local code of the peer's agency. With
     ``collection_id`` only that collection of the peer is read and written; ``legal`` is the
     basis our sightings without one of their own leave under (the settings' by default);
     ``actor``: who the audit trail names for what the pull writes."""
@@ -688,7 +732,8 @@ def sync_with_peer(
     peer_agency = store.get_agency(peer_agency_code.upper())
     peer = _Peer(peer_url, token, bounds)
     report = SyncReport()
-    run = _Run(store, peer, peer_url, peer_agency, legal or DefaultLegalBasis(), report, actor)
+    # kept under the URL the peer was found at: its base URL and its discovery share positions
+    run = _Run(store, peer, peer.url, peer_agency, legal or DefaultLegalBasis(), report, actor)
     found = peer.collections()
     if collection_id is not None:
         found = [c for c in found if c["id"] == collection_id]
