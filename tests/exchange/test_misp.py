@@ -220,7 +220,6 @@ def test_realistic_event_with_objects_and_tags() -> None:
         ("cidr", "198.51.100.0/24"),
         ("handle", "telegram:usdt_support_vip"),
         ("file_hash", "c3fe61e6156e14753e4f4e06789c0f72a4f7c6fc2f244771c3a839d234fbe4ae"),
-        ("crypto_wallet", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"),
         ("phone", "+959421234568"),  # a local number, read with the agency's region
         ("bank_account", "TH:KASITHBK:1234567890"),  # country from the BIC
         ("crypto_wallet", "TQn9Y2khEsLJW1ChVWFMSMeRDow5KcbLSE"),
@@ -244,17 +243,17 @@ def test_realistic_event_with_objects_and_tags() -> None:
         facts[("file_hash", "c3fe61e6156e14753e4f4e06789c0f72a4f7c6fc2f244771c3a839d234fbe4ae")].tlp
         is Tlp.CLEAR
     )
-    assert facts[("crypto_wallet", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa")].tlp is Tlp.RED
     assert facts[("bank_account", "TH:KASITHBK:1234567890")].tlp is Tlp.AMBER_STRICT
     assert facts[("phone", "+959421234568")].observed_at == datetime(2026, 10, 14, 2, tzinfo=UTC)
     # the event's confidence tag, unless the attribute has its own
     assert phone.confidence == 75
     assert facts[("cidr", "198.51.100.0/24")].confidence == 68
-    # to_ids false still imports (phone numbers, handles, this wallet)
-    assert ("crypto_wallet", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa") in facts
+    # to_ids false still imports (phone numbers, handles)
+    assert ("handle", "telegram:usdt_support_vip") in facts
 
     assert sorted((r.place, r.field) for r in result.rejects) == [
         ("Attribute[6]", "category"),  # a link to the analysis report
+        ("Attribute[7]", "Tag"),  # TLP:RED, and this import names no recipient
         ("Attribute[8]", "type"),  # campaign-name
     ]
     assert result.events == 1
@@ -313,6 +312,8 @@ def test_amber_facts_carry_the_groups_red_ones_the_recipients() -> None:
     for fact in result.facts:
         assert fact.groups == (frozenset({4}) if fact.tlp is Tlp.AMBER else frozenset())
         assert fact.recipients == (frozenset({9}) if fact.tlp is Tlp.RED else frozenset())
+    red = [f for f in result.facts if f.tlp is Tlp.RED]
+    assert [f.indicator.canonical for f in red] == ["1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"]
 
 
 # ---------------------------------------------------------------------------------- bad input
@@ -353,6 +354,12 @@ BAD_ATTRIBUTES = [
     ),
     pytest.param(
         _attribute(2, "domain", "b.example.org", Tag="tlp:red"), "Tag", "list", id="tag-shape"
+    ),
+    pytest.param(
+        _attribute(2, "domain", "b.example.org", Tag=[{"name": "tlp:red"}]),
+        "Tag",
+        "names nobody",
+        id="red-for-nobody",
     ),
     pytest.param(
         _attribute(2, "domain", "b.example.org", Tag=[{"name": 'misp:confidence-level="sure"'}]),

@@ -326,10 +326,13 @@ def test_defaults_come_from_the_options_and_the_agency_country(
     source = tmp_path / "local.csv"
     source.write_text("value\n081-234-5678\n", encoding="utf-8")
     report = ingest_file(
-        store, source, agency, IntakeOptions(reject_dir=tmp_path, tlp=Tlp.RED, confidence=33)
+        store,
+        source,
+        agency,
+        IntakeOptions(reject_dir=tmp_path, tlp=Tlp.AMBER_STRICT, confidence=33),
     )
     assert report.accepted == 1  # a local Thai number, read with the agency's country
-    assert store.counts().sightings_by_tlp == {"red": 1}
+    assert store.counts().sightings_by_tlp == {Tlp.AMBER_STRICT.value: 1}
 
 
 def test_unknown_format_asks_for_one(store: Store, agency: Agency, tmp_path: Path) -> None:
@@ -470,6 +473,32 @@ def test_csv_can_share_amber_rows_with_groups(
     )
     view = lookup(store, li, parse_indicator("+66925550101"))
     assert [s.groups for s in view.sightings] == [("Mekong joint operation",)]
+
+
+def test_a_red_row_of_a_file_must_name_who_may_read_it(
+    store: Store, agency: Agency, mekong: Access, tmp_path: Path
+) -> None:
+    """RED is for the users it names: a file row naming nobody could never be read by anyone
+    (a file import has no submitter), so it is refused with what to do; one naming a user is
+    that user's to read."""
+    access = mekong
+    li_token = access.issue_token_for(agency_code="CN-MPS", role=Role.ANALYST, user_name="li")
+    source = tmp_path / "red.csv"
+    source.write_text(
+        "value,tlp,recipients\n+66 92 555 0105,red,\n+66 92 555 0106,red,li\n",
+        encoding="utf-8",
+    )
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.rejected) == (1, 1)
+    reject = json.loads(report.reject_path.read_text(encoding="utf-8").splitlines()[0])
+    assert reject["line"] == 2
+    assert reject["field"] == "recipients"
+    assert "names nobody" in reject["error"]
+    assert "AMBER+STRICT" in reject["error"]
+    li = access.authenticate(li_token.secret)
+    assert [s.tlp for s in lookup(store, li, parse_indicator("+66925550106")).sightings] == [
+        Tlp.RED
+    ]
 
 
 def test_a_fact_reported_twice_in_a_file_keeps_its_first_report(

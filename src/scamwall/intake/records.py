@@ -23,7 +23,8 @@ legal_instrument no        legal basis: the law, treaty, request or order the si
 retain_until     no        legal basis: ISO 8601 time a recipient must delete the sighting by
                            (naive times are UTC; not before ``observed_at``); needs the other two
 groups           no        AMBER only: sharing groups to share with (names; in CSV, comma-separated)
-recipients       no        RED only: user names to share with
+recipients       no        RED only: user names to share with (in CSV, comma-separated);
+                           required for RED where no submitter is named (a file import)
 ================ ========= ====================================================================
 
 A record without a legal basis is shared with peers under the operator's default
@@ -241,6 +242,13 @@ def with_markings(
         user_ids = frozenset(access.get_user(name).id for name in recipients)
     except NotFound as exc:
         raise InvalidRecord(exc.message, field="recipients") from None
+    if fact.tlp is Tlp.RED and not user_ids and submitted_by is None:
+        # RED is for the people it names; with no one named, no one could ever read it
+        raise InvalidRecord(
+            "a RED sighting is seen only by the users it names, and this one names nobody: "
+            "list their user names in recipients, or mark it AMBER+STRICT (your agency only)",
+            field="recipients",
+        )
     try:
         group_ids = access.group_ids_by_name(groups) if groups else frozenset()
     except InvalidInput as exc:

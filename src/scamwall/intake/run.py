@@ -265,7 +265,8 @@ def _parse_chunk(  # noqa: PLR0917 - called through a process pool, positionally
                 _reject_entry(location_name, record.location, exc.field, exc.reason, record.fields)
             )
             continue
-        if record.fields.get("groups") or record.fields.get("recipients"):
+        marked = record.fields.get("groups") or record.fields.get("recipients")
+        if marked or sighting.tlp is Tlp.RED:  # RED: for the users it names, or refused
             chunk.marked.append((sighting, record.location, record.fields))
         else:
             plain.append(sighting)

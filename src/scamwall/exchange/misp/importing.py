@@ -326,6 +326,14 @@ class _Importer:
             level = event.distribution if level is None else level
             widest = Tlp.CLEAR if level is None else DISTRIBUTION_TLP[level]
             tlp = most_restricted([self.options.default_tlp, widest])
+        if tlp is Tlp.RED and not self.options.recipients:
+            # RED is for the people it names; with no one named, no one could ever read it
+            raise RejectedField(
+                "Tag",
+                "TLP:RED is seen only by the users it names, and this import names nobody, so "
+                "no one could read it here: not imported (ask the sender to share it as "
+                "AMBER+STRICT)",
+            )
         note = read_text(raw.get("comment"), "comment")
         try:
             note = clean_text(note, field="comment", max_length=MAX_NOTE) if note else None
