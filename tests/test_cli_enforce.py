@@ -189,3 +189,13 @@ def test_domain_model_train_and_eval_commands(cli: Cli, tmp_path: Path) -> None:
     code, _, err = cli("model", "eval-domains", "--data", str(tmp_path / "missing"))
     assert code != 0
     assert "no folder" in err
+
+
+def test_domain_model_train_refuses_out_dash_before_training(cli: Cli, tmp_path: Path) -> None:
+    """A model and its card are files: `--out -` is refused at once, not written as `-.md`."""
+    lists = _write_lists(tmp_path / "lists")
+    code, _, err = cli("model", "train-domains", "--data", str(lists), "--out", "-")
+    assert code == 64
+    assert "not '-'" in err
+    assert "training" not in err
+    assert not list(tmp_path.glob("-*"))

@@ -153,3 +153,26 @@ def test_stix_export_for_a_peer_then_import_on_another_instance(
     assert "indicator--broken" in flat
     code, _, err = cli("stix", "import", str(bundle), "--peer", "TH-CCIB")
     assert "0 sightings stored (2 already known)" in " ".join(err.split())
+
+
+def test_stix_and_misp_export_write_to_stdout_for_out_dash(cli: Cli, tmp_path: Path) -> None:
+    """`--out -` is standard output, as for `scamwall export`: no file named `-` appears."""
+    assert cli("init")[0] == 0
+    for code, country in (("TH-CCIB", "TH"), ("CN-MPS", "CN")):
+        assert cli("agency", "add", code, "--country", country, "--kind", "police")[0] == 0
+    source = tmp_path / "th.csv"
+    source.write_text("value,tlp\nscam-bank.example,clear\n", encoding="utf-8")
+    assert cli("ingest", str(source), "--agency", "TH-CCIB")[0] == 0
+
+    code, out, err = cli("stix", "export", "--for", "CN-MPS", "--out", "-")
+    assert code == 0, err
+    bundle = json.loads(out)
+    assert [o["type"] for o in bundle["objects"]].count("sighting") == 1
+    assert "1 sightings exported for CN-MPS to standard output" in " ".join(err.split())
+
+    code, out, err = cli("misp", "export", "--for", "CN-MPS", "--from", "TH-CCIB", "--out", "-")
+    assert code == 0, err
+    event = json.loads(out)
+    assert "scam-bank.example" in {a["value"] for a in event["Event"]["Attribute"]}
+    assert "to standard output" in " ".join(err.split())
+    assert not (tmp_path / "-").exists()

@@ -397,7 +397,9 @@ def model_train_domains(
     data: Annotated[
         Path, typer.Option("--data", help="Folder of the domain lists (scam, phishing, …).")
     ],
-    out_file: Annotated[Path, typer.Option("--out", help="Model file to write (.npz).")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Model file to write (.npz; not '-': a file).")
+    ],
     as_json: JsonFlag = False,
 ) -> None:
     """Train the domain model (split by a hash of the registered domain) and write it with its
@@ -407,6 +409,8 @@ def model_train_domains(
         train_domain_model,
     )
 
+    if str(out_file) == "-":  # before a minute of training: a model and its card are files
+        raise UsageError("--out names the model file to write (its card goes beside it), not '-'")
     if not data.is_dir():
         raise NotFound(f"no folder {data}")
     err.print("training the domain model (about a minute)…")

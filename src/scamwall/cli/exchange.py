@@ -3,10 +3,12 @@ receiving agency see, never RED or AMBER+STRICT)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 
@@ -53,6 +55,26 @@ AddedAfterOption = Annotated[
 ]
 
 
+def _is_stdout(out_file: Path) -> bool:
+    """``--out -`` is standard output, as for ``scamwall export``."""
+    return str(out_file) == "-"
+
+
+def _where(out_file: Path) -> str:
+    return "standard output" if _is_stdout(out_file) else str(out_file)
+
+
+@contextmanager
+def _written(out_file: Path) -> Iterator[TextIO]:
+    """The file ``--out`` names to write, or standard output for ``-`` (left open)."""
+    if _is_stdout(out_file):
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with out_file.open("w", encoding="utf-8") as stream:
+        yield stream
+
+
 def sightings_for(
     store: Store, agency_code: str, added_after: datetime | None, **narrowing: Any
 ) -> Iterator[Sighting]:
@@ -84,7 +106,9 @@ def misp_export(
     source_agency: Annotated[
         str, typer.Option("--from", help="Code of the agency the event comes from (its creator).")
     ],
-    out_file: Annotated[Path, typer.Option("--out", help="File to write the event (JSON) to.")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="File to write the event (JSON) to; '-' for stdout.")
+    ],
     info: Annotated[str, typer.Option(help="The event's title.")] = "scamwall fraud indicators",
     added_after: AddedAfterOption = None,
 ) -> None:
@@ -108,9 +132,10 @@ def misp_export(
             )
         )
     exported = export_misp_event(sightings, info=info, agency=creator)
-    out_file.write_text(exported.to_json(indent=2), encoding="utf-8")
+    with _written(out_file) as stream:
+        stream.write(exported.to_json(indent=2))
     err.print(
-        f"{len(exported.exported)} sightings exported for {recipient.code} to {out_file}"
+        f"{len(exported.exported)} sightings exported for {recipient.code} to {_where(out_file)}"
         f" (of {creator.country}'s agencies; not {recipient.code}'s own)"
         + (f" ({len(exported.refused)} refused by their marking)" if exported.refused else "")
         + (
@@ -235,7 +260,9 @@ def sync(
 @stix_app.command("export")
 def stix_export(
     for_agency: ForOption,
-    out_file: Annotated[Path, typer.Option("--out", help="File to write the bundle (JSON) to.")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="File to write the bundle (JSON) to; '-' for stdout.")
+    ],
     added_after: AddedAfterOption = None,
 ) -> None:
     """Write a STIX 2.1 bundle with the sightings the receiving agency may see (never RED or
@@ -250,11 +277,11 @@ def stix_export(
             count += 1
             yield sighting
 
-    with opened_store() as store, out_file.open("w", encoding="utf-8") as out:
+    with opened_store() as store, _written(out_file) as out:
         sightings = counted(sightings_for(store, for_agency.upper(), added_after))
         for chunk in iter_bundle_json(sightings, legal_basis=lambda s: s.legal_basis):
             out.write(chunk)
-    err.print(f"{count} sightings exported for {for_agency.upper()} to {out_file}")
+    err.print(f"{count} sightings exported for {for_agency.upper()} to {_where(out_file)}")
 
 
 @stix_app.command("import")
