@@ -356,7 +356,7 @@ def test_url_registered_domain(raw: str, registered: str | None) -> None:
     [
         ("http://example.com/a b", "contains whitespace"),
         ("gopher://example.com/", "scheme 'gopher' is not one of http, https, ftp"),
-        ("http:///path", "has no host"),
+        ("http:///", "has no host"),
         ("http://example.com:99999/", "bad host or port"),
         ("http://[::1", "Invalid IPv6 URL"),
         ("http://example.zzzz/", "unknown top-level domain .zzzz"),
@@ -437,6 +437,23 @@ def test_host_and_port_without_scheme_is_still_http() -> None:
 def test_backslash_ends_the_host_as_browsers_read_it(raw: str, expected: str) -> None:
     indicator = parsed(raw, None)
     assert (indicator.kind, indicator.canonical) == (IndicatorKind.URL, expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # after http:, https: or ftp: any run of '/' and '\' leads to the host, as browsers read it
+        ("http:scam-bank.com", "http://scam-bank.com/"),
+        ("http:/scam-bank.com/x", "http://scam-bank.com/x"),
+        ("http:///scam-bank.com/", "http://scam-bank.com/"),
+        ("HTTPS:\\\\scam-bank.com\\x", "https://scam-bank.com/x"),
+        ("ftp:\\/files.example/a", "ftp://files.example/a"),
+        # a "://" in the query is not a scheme of the link's own
+        ("evil.example/r?u=http://x.example", "http://evil.example/r?u=http://x.example"),
+    ],
+)
+def test_scheme_written_as_browsers_still_read_it(raw: str, expected: str) -> None:
+    assert parsed(raw, "url").canonical == expected
 
 
 @pytest.mark.parametrize(
@@ -1125,6 +1142,10 @@ def test_invalid_file_hashes(raw: str, reason: str) -> None:
         ("+66 81 234 5678", IndicatorKind.PHONE),
         ("https://example.com/x", IndicatorKind.URL),
         ("bit.ly/3abcDEF", IndicatorKind.URL),
+        ("http:scam-bank.co.th", IndicatorKind.URL),
+        ("//scam-bank.co.th/x", IndicatorKind.URL),
+        ("scam-bank.co.th:8080", IndicatorKind.URL),
+        ("203.0.113.7:8080", IndicatorKind.URL),
         ("scam-bank.co.th", IndicatorKind.DOMAIN),
         ("203.0.113.7", IndicatorKind.IP),
         ("2001:db8::1", IndicatorKind.IP),

@@ -47,6 +47,10 @@ _PLAIN_EMAIL = re.compile(
 )
 _SAFE_IN_PATH = "/:@!$&'()*+,;=-._~%"
 _WHITESPACE = re.compile(r"\s")
+# After a scheme browsers treat as special, any run of '/' and '\' leads to the host (WHATWG);
+# any other scheme is followed by "//" in the URLs read here.
+_SPECIAL_SCHEME = re.compile(r"^(https?|ftp|wss?):([/\\]*)", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 # "mailto:x", "tel:+66…", "javascript:…": a scheme without "//" (a port would be digits)
 _OTHER_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):(?![0-9/])", re.IGNORECASE)
 # A path or query made of these is already in RFC 3986 normal form (nothing to decode or encode).
@@ -303,13 +307,19 @@ def _backslashes_as_slashes(url: str) -> str:
 
 def canonical_url(value: str) -> str:
     """RFC 3986 normal form: lower-case scheme and host, punycode, no default port or fragment,
-    dot-segments resolved, percent-encoding normalised. A missing scheme means ``http``."""
+    dot-segments resolved, percent-encoding normalised. A missing scheme means ``http``. What
+    browsers open is read as they read it (WHATWG URL standard): slashes after the scheme, a
+    backslash, a host in another IPv4 notation or with percent-escapes."""
     text = value.strip()
     if not text:
         raise InvalidIndicator("url", "empty")
     if _WHITESPACE.search(text):
         raise InvalidIndicator("url", "contains whitespace")
-    if "://" not in text:
+    special = _SPECIAL_SCHEME.match(text)
+    if special is not None:
+        if special.group(2) != "//":  # http:x, http:/x, http:///x, http:\\x all open x
+            text = f"{special.group(1)}://{text[special.end() :]}"
+    elif _SCHEME.match(text) is None:  # "x.example/?u=http://y" has no scheme of its own
         other = _OTHER_SCHEME.match(text)
         if other is not None:
             raise InvalidIndicator(

@@ -31,7 +31,10 @@ __all__ = ["guess_kind", "parse_indicator", "parse_kind"]
 
 MAX_VALUE_LENGTH = 4096
 
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+# A link: "http:x" and "http:/x" open x as "http://x" does (the URL parser reads them so), and
+# "//x/y" (scheme-relative) and "x.example:8080" (a host and port) are links too.
+_SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|(?:https?|ftp):|//)", re.IGNORECASE)
+_HOST_PORT = re.compile(r"^[^\s/:@]+\.[^\s/:@]+:\d{1,5}(?:[/?#]|$)")
 _IPV4ISH = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?$")
 _IPV6ISH = re.compile(r"^\[?[0-9a-f:.]*:[0-9a-f:.]*\]?(?:/\d{1,3})?$", re.IGNORECASE)
 _WALLET = re.compile(
@@ -83,7 +86,7 @@ def _guess_normalized(text: str) -> IndicatorKind:
         return IndicatorKind.HANDLE
     if handle_from_link(text) is not None:
         return IndicatorKind.HANDLE
-    if _SCHEME.match(text):
+    if _SCHEME.match(text) or _HOST_PORT.match(text):
         return IndicatorKind.URL
     if _IPV4ISH.match(text) or (text.count(":") >= 2 and _IPV6ISH.match(text)):
         return IndicatorKind.CIDR if "/" in text else IndicatorKind.IP
