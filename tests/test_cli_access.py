@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+
+from scamwall.store import Store
 
 
 @pytest.fixture
@@ -81,6 +84,28 @@ def test_audit_verify_and_head(cli) -> None:  # type: ignore[no-untyped-def]
     assert len(digest) == 64
     assert cli("audit", "verify", "--anchor", out.strip())[0] == 0
     assert cli("audit", "verify", "--anchor", "nonsense")[0] == 64
+
+
+def test_audit_verify_json_says_intact_or_lists_each_break(cli, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    """One JSON line either way: an intact trail is an answer too, not an empty output."""
+    seq, digest = cli("audit", "head")[1].strip().split(":")
+    code, out, _ = cli("audit", "verify", "--json")
+    assert code == 0
+    assert _json(out) == [{"ok": True, "entries": int(seq), "head": digest, "anchor": None}]
+    code, out, _ = cli("audit", "verify", "--json", "--anchor", f"{seq}:{digest}")
+    assert (code, _json(out)[0]["anchor"]) == (0, f"{seq}:{digest}")
+
+    store = Store.open(database_url)
+    with store.engine.begin() as connection:  # a tamperer with database rights
+        if connection.dialect.name == "sqlite":
+            connection.execute(text("DROP TRIGGER audit_log_append_only_update"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_log_append_only ON audit_log"))
+        connection.execute(text("UPDATE audit_log SET target = 'agency:X' WHERE seq = 2"))
+    store.close()
+    code, out, _ = cli("audit", "verify", "--json")
+    assert code == 65
+    assert [(line["seq"], "edited" in str(line["problem"])) for line in _json(out)] == [(2, True)]
 
 
 def test_disabling_a_user_refuses_their_tokens(cli) -> None:  # type: ignore[no-untyped-def]

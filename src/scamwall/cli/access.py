@@ -242,7 +242,9 @@ def audit_verify(
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Check the chain: report every edited or deleted entry; exit 65 if any."""
+    """Check the chain: report every edited or deleted entry; exit 65 if any. With --json, a
+    line per break, or one line saying the trail is intact (a script reads an answer either
+    way)."""
     expected = None
     if anchor is not None:
         seq, _, digest = anchor.partition(":")
@@ -259,7 +261,9 @@ def audit_verify(
             err.print(f"[red]entry {problem.seq}:[/red] {problem.problem}")
     if problems:
         sys.exit(65)
-    if not as_json:
+    if as_json:
+        emit({"ok": True, "entries": head[0], "head": head[1], "anchor": anchor})
+    else:
         out.print(f"audit trail intact: {head[0]} entries, head {head[1]}")
 
 
