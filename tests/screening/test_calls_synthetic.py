@@ -3,7 +3,7 @@ its signature, ordinary subscribers looking ordinary, and files that read back w
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import polars as pl
@@ -13,8 +13,10 @@ from scamwall.errors import UsageError
 from scamwall.screening.calls.cdr import CDR_SCHEMA, read_cdrs
 from scamwall.screening.calls.synthetic import (
     FRAUD_PATTERNS,
+    HOME_COUNTRIES,
     SyntheticTraffic,
     generate_traffic,
+    recent_start,
     write_traffic,
 )
 
@@ -68,6 +70,36 @@ def test_default_window_starts_at_local_midnight() -> None:
     assert isinstance(first, datetime)
     assert first >= datetime(2026, 3, 1, 17, tzinfo=UTC)  # 2 March 00:00 in Bangkok
     assert first < datetime(2026, 3, 1, 18, tzinfo=UTC)
+
+
+def test_a_start_day_is_local_midnight_and_moves_the_same_traffic() -> None:
+    default = generate_traffic(subscribers=200, days=1, seed=7)
+    later = generate_traffic(subscribers=200, days=1, seed=7, start=date(2026, 11, 30))
+    shift = datetime(2026, 11, 30) - datetime(2026, 3, 2)
+    assert later.records.equals(default.records.with_columns(pl.col("start") + shift))
+    instant = datetime(2026, 3, 2, 9, tzinfo=timezone(timedelta(hours=7)))
+    first = generate_traffic(subscribers=200, days=1, start=instant).records["start"].min()
+    assert instant <= first < instant + timedelta(hours=1)
+
+
+def test_recent_start_ends_the_traffic_at_the_last_local_midnight() -> None:
+    # 8 December 2026 at 01:30 in Bangkok, still the 7th in UTC
+    now = datetime(2026, 12, 7, 18, 30, tzinfo=UTC)
+    assert recent_start(2, "TH", now=now) == date(2026, 12, 6)
+    assert recent_start(1, "VN", now=now) == date(2026, 12, 7)
+    traffic = generate_traffic(subscribers=200, days=2, start=recent_start(2, "TH", now=now))
+    last = traffic.records["start"].max()
+    assert isinstance(last, datetime)
+    assert datetime(2026, 12, 7, 12, tzinfo=UTC) < last < datetime(2026, 12, 7, 17, tzinfo=UTC)
+
+
+def test_every_home_country_generates_traffic() -> None:
+    assert HOME_COUNTRIES == ("TH", "MY", "PH", "VN")
+    for country in HOME_COUNTRIES:
+        traffic = generate_traffic(subscribers=50, days=1, home_country=country)
+        assert set(traffic.records.filter(pl.col("direction") == "out")["origin_country"]) == {
+            country
+        }
 
 
 def test_every_pattern_is_planted_once_per_number(traffic: SyntheticTraffic) -> None:
@@ -244,6 +276,13 @@ def test_no_fraud_rate_plants_nothing() -> None:
 def test_unusable_arguments_are_refused(arguments: dict[str, object]) -> None:
     with pytest.raises(UsageError):
         generate_traffic(**arguments)  # type: ignore[arg-type]
+
+
+def test_an_unknown_home_country_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(UsageError, match="no numbering plan for 'CN'; use one of TH, MY, PH, VN"):
+        generate_traffic(home_country="CN")
+    with pytest.raises(UsageError, match="'CN'"):
+        recent_start(2, "CN")
 
 
 def test_unknown_file_form_is_refused(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -175,26 +175,67 @@ def _ingest(source: str, results: list[dict[str, Any]], agency_code: str, region
     )
 
 
+def _start(text: str) -> date | datetime:
+    """A day or an instant, as ISO 8601 writes them."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is neither an ISO 8601 date nor time, such as 2026-03-02 or "
+            "2026-03-02T09:00:00+07:00",
+            param_hint="--start",
+        ) from None
+
+
 @calls_app.command("generate")
 def calls_generate(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write into.")],
     subscribers: Annotated[int, typer.Option(help="Ordinary subscribers.")] = 10_000,
     days: Annotated[int, typer.Option(help="Days of traffic.")] = 2,
     fraud_rate: Annotated[float, typer.Option(help="Share of numbers that are fraud.")] = 0.01,
-    seed: Annotated[int, typer.Option(help="Seed: the same seed, the same traffic.")] = 0,
-    region: RegionOption = None,
+    seed: Annotated[
+        int, typer.Option(help="Seed: the same seed and --start, the same traffic.")
+    ] = 0,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            "-r",
+            help="Home country of the operator, one the generator knows: TH, MY, PH or VN "
+            "(default: SCAMWALL_CALLS_HOME_COUNTRY).",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help="First day (ISO 8601 date: from its local midnight) or instant (ISO 8601 "
+            "time, UTC without an offset) of the traffic. Default: the last --days whole days, "
+            "ending at the last local midnight.",
+            show_default=False,
+        ),
+    ] = None,
     parquet: Annotated[bool, typer.Option(help="Write Parquet instead of CSV.")] = False,
 ) -> None:
     """Write synthetic CDRs (SYNTHETIC, not real traffic) with the ground truth of the fraud
     patterns planted in them (truth.csv) and the reported victims (victims.txt)."""
-    from scamwall.screening.calls.synthetic import generate_traffic, write_traffic  # noqa: PLC0415
+    from scamwall.screening.calls.synthetic import (  # noqa: PLC0415 - NumPy loads here only
+        generate_traffic,
+        recent_start,
+        write_traffic,
+    )
 
+    home = (region or get_settings().calls_home_country).upper()
     traffic = generate_traffic(
         subscribers=subscribers,
         days=days,
         fraud_rate=fraud_rate,
         seed=seed,
-        home_country=(region or get_settings().calls_home_country).upper(),
+        home_country=home,
+        start=recent_start(days, home) if start is None else _start(start),
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     written = write_traffic(traffic, out_dir, form="parquet" if parquet else "csv")

@@ -61,7 +61,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -71,7 +71,14 @@ import polars as pl
 from scamwall.errors import UsageError
 from scamwall.screening.calls.cdr import CDR_SCHEMA
 
-__all__ = ["FRAUD_PATTERNS", "SyntheticTraffic", "generate_traffic", "write_traffic"]
+__all__ = [
+    "FRAUD_PATTERNS",
+    "HOME_COUNTRIES",
+    "SyntheticTraffic",
+    "generate_traffic",
+    "recent_start",
+    "write_traffic",
+]
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +134,8 @@ _HOME_COUNTRIES = {
                      (24 * 10**8, 25 * 10**8)),
     )
 }  # fmt: skip
+#: The home countries whose numbering plans the generator knows (``home_country``).
+HOME_COUNTRIES = tuple(_HOME_COUNTRIES)
 
 # Where subscribers' relatives and friends abroad live: neighbours, migrant workers' home
 # countries and common destinations.
@@ -434,13 +443,31 @@ def _check(subscribers: int, days: int, fraud_rate: float, home_country: str) ->
             f"fraud_rate is {fraud_rate}; give a share from 0 up to (not including) 1",
             field="fraud_rate",
         )
-    home = _HOME_COUNTRIES.get(home_country.upper())
+    return _home_country(home_country)
+
+
+def _home_country(code: str) -> _HomeCountry:
+    """The home country of that ISO code, or an error naming the ones known."""
+    home = _HOME_COUNTRIES.get(code.upper())
     if home is None:
-        known = ", ".join(_HOME_COUNTRIES)
+        known = ", ".join(HOME_COUNTRIES)
         raise UsageError(
-            f"no numbering plan for {home_country!r}; use one of {known}", field="home_country"
+            f"the generator has no numbering plan for {code!r}; use one of {known}",
+            field="home_country",
         )
     return home
+
+
+def recent_start(days: int, home_country: str = "TH", *, now: datetime | None = None) -> date:
+    """The day ``days`` days before today (``now``, aware; by the home country's clock):
+    traffic of ``days`` days from it ends at the last local midnight, so what is flagged in it
+    is current for reputation and the feeds."""
+    if days < 1:
+        raise UsageError(f"days is {days}; give at least 1", field="days")
+    home = _home_country(home_country)
+    moment = datetime.now(UTC) if now is None else now.astimezone(UTC)
+    today = (moment + timedelta(hours=home.utc_offset_h)).date()
+    return today - timedelta(days=days)
 
 
 def generate_traffic(
@@ -450,18 +477,23 @@ def generate_traffic(
     fraud_rate: float = 0.01,
     seed: int = 0,
     home_country: str = "TH",
-    start: datetime | None = None,
+    start: datetime | date | None = None,
 ) -> SyntheticTraffic:
     """Invent ``days`` days of one operator's CDRs for ``subscribers`` subscribers, with
     planted fraud numbers and their truth; the same arguments give the same traffic.
 
-    ``home_country`` is one of TH, MY, PH and VN. ``start`` (UTC when naive) defaults to local
-    midnight of 2 March 2026 in the home country.
+    ``home_country`` is one of :data:`HOME_COUNTRIES` (TH, MY, PH, VN). ``start`` is an
+    instant (UTC when naive) or a day (its local midnight in the home country); it defaults to
+    2 March 2026, fixed so that tests and benchmarks see the same traffic on any day. Reports
+    made from traffic that old have decayed: :func:`recent_start` gives the start that ends
+    the traffic at the last local midnight.
     """
     home = _check(subscribers, days, fraud_rate, home_country)
     local = timedelta(hours=home.utc_offset_h)
     if start is None:
-        start = datetime(2026, 3, 2, tzinfo=UTC) - local
+        start = date(2026, 3, 2)
+    if not isinstance(start, datetime):  # a day: from its midnight in the home country
+        start = datetime(start.year, start.month, start.day, tzinfo=UTC) - local
     elif start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
     start_us = (start - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
