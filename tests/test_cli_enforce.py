@@ -152,6 +152,24 @@ def test_receipts_and_an_appeal_through_the_command_line(reported: Cli, tmp_path
     assert "already accepted" in err
 
 
+def test_appeal_list_takes_a_limit_and_says_what_it_leaves_out(reported: Cli) -> None:
+    assert reported("feeds", "publish")[0] == 0
+    for value in ("www.scam-shop.example", "shop.scam-shop.example", "203.0.113.7"):
+        code, _, err = reported("appeal", "submit", value, "--evidence", "my registered shop")
+        assert code == 0, err
+    code, out, err = reported("appeal", "list", "--limit", "2", "--json")
+    assert code == 0, err
+    shown = [json.loads(line)["value"] for line in out.splitlines()]
+    assert shown == ["www.scam-shop.example", "shop.scam-shop.example"]  # the oldest
+    assert "2 of 3 appeals shown" in " ".join(err.split())  # on stderr: stdout stays JSON
+    code, out, err = reported("appeal", "list", "--status", "pending", "--limit", "1")
+    assert (code, out.count("pending")) == (0, 1)  # the table holds one appeal
+    assert "1 of 3 pending appeals shown" in " ".join(err.split())
+    code, out, err = reported("appeal", "list", "--json")
+    assert (len(out.splitlines()), err) == (3, "")
+    assert reported("appeal", "list", "--limit", "0")[0] == 2
+
+
 def test_screen_url_answers_every_line(reported: Cli, tmp_path: Path) -> None:
     assert reported("feeds", "publish")[0] == 0
     source = tmp_path / "urls.txt"

@@ -12,7 +12,7 @@ from typing import IO, Annotated, Any, NamedTuple
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from scamwall.cli.common import (
     JsonFlag,
@@ -34,7 +34,8 @@ from scamwall.enforcement.receipts import record_receipts
 from scamwall.errors import InvalidInput, NotFound, UsageError
 from scamwall.reputation import snapshot_for
 from scamwall.settings import get_settings
-from scamwall.store.schema import feed_serials
+from scamwall.store import Store
+from scamwall.store.schema import appeals, feed_serials
 
 feeds_app = typer.Typer(
     help="The enforcement feeds: publish, status, receipts.", no_args_is_help=True
@@ -278,23 +279,41 @@ def appeal_list(
     status: Annotated[
         str | None, typer.Option(help="pending, accepted or rejected (default: all).")
     ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Appeals to show, oldest first.")] = 100,
     as_json: JsonFlag = False,
 ) -> None:
-    """Appeals, oldest first."""
+    """Appeals, oldest first; when more exist than --limit shows, stderr says how many (the
+    newest are the ones left out)."""
     with opened_store() as store:
-        found = list_appeals(store, status=status)
+        found = list_appeals(store, status=status, limit=limit)
+        total = len(found) if len(found) < limit else _appeal_count(store, status)
     if as_json:
         for appeal in found:
             emit(appeal.as_dict())
-        return
-    table = Table(title="appeals")
-    for column in ("id", "status", "kind", "value", "submitted_at", "evidence"):
-        table.add_column(column, overflow="fold")
-    for a in found:
-        table.add_row(
-            str(a.id), a.status, a.kind.value, a.value, a.submitted_at.isoformat(), a.evidence
+    else:
+        table = Table(title="appeals")
+        for column in ("id", "status", "kind", "value", "submitted_at", "evidence"):
+            table.add_column(column, overflow="fold")
+        for a in found:
+            table.add_row(
+                str(a.id), a.status, a.kind.value, a.value, a.submitted_at.isoformat(), a.evidence
+            )
+        out.print(table)
+    if total > len(found):
+        which = f"{status} appeals" if status else "appeals"
+        err.print(
+            f"{len(found)} of {total} {which} shown, the oldest; use --limit {total} to see all"
+            + ("" if status else ", or --status pending")
         )
-    out.print(table)
+
+
+def _appeal_count(store: Store, status: str | None) -> int:
+    """How many appeals there are (of ``status``), to say what a limited list leaves out."""
+    query = select(func.count()).select_from(appeals)
+    if status is not None:
+        query = query.where(appeals.c.status == status)
+    with store.reading() as connection:
+        return int(connection.execute(query).scalar_one())
 
 
 @appeal_app.command("decide")
