@@ -236,3 +236,71 @@ def test_hosts_with_underscores_or_escapes_are_screened_as_browsers_open_them(
     inputs = ["http://x_y.scam-shop.example/", "http://scam%2Dshop.example/"]
     verdicts = screener.screen(inputs, _snapshot(), blocklist)
     assert [v.verdict for v in verdicts] == ["block"] * 2, verdicts
+
+
+def test_a_chat_link_is_judged_by_its_account_reports_on_its_host(screener: WebScreener) -> None:
+    snapshot = _snapshot(
+        Reputation(IndicatorKind.HANDLE, "telegram:job_abroad_hr", 0.95, agencies=2, sightings=2)
+    )
+    reported, other, bare, handle = screener.screen(
+        ["https://t.me/job_abroad_hr", "wa.me/66812345678", "t.me/job_abroad_hr", "line:kbank"],
+        snapshot,
+    )
+    assert (reported.verdict, reported.category) == ("block", "fraud")
+    assert [r["type"] for r in reported.reasons] == ["reported", "allowlisted_host", "note"]
+    assert reported.reasons[0]["indicator"] == "telegram:job_abroad_hr"
+    assert reported.reasons[0]["covers"] == "https://t.me/job_abroad_hr"
+    assert (other.verdict, [r["type"] for r in other.reasons]) == ("allow", ["allowlisted", "note"])
+    assert "whatsapp:+66812345678" in other.reasons[1]["text"]
+    assert bare.verdict == "block"
+    assert "handle" in str(handle.error)  # an account, not a link: nothing a browser opens
+
+
+def test_a_link_padded_past_the_url_limit_is_judged_by_its_host(screener: WebScreener) -> None:
+    blocklist = _blocklist((IndicatorKind.DOMAIN, "scam-shop.example"))
+    padded = [
+        "http://scam-shop.example/?q=" + "a" * 2040,
+        "https://" + "a" * 2040 + "@scam-shop.example/",
+        "scam-shop.example/" + "a" * 3000,
+    ]
+    verdicts = screener.screen(padded, _snapshot(), blocklist)
+    for verdict in verdicts:
+        assert verdict.verdict == "block", verdict.error
+        assert verdict.reasons[-1] == {
+            "type": "note",
+            "text": "the link is longer than 2048 characters: judged by its host "
+            "scam-shop.example alone",
+        }
+
+
+def test_every_way_of_writing_a_link_browsers_open_is_screened(screener: WebScreener) -> None:
+    blocklist = _blocklist(
+        (IndicatorKind.DOMAIN, "scam-shop.example"), (IndicatorKind.IP, "198.51.100.7")
+    )
+    inputs = [
+        "http:scam-shop.example",
+        "http:/scam-shop.example/x",
+        "//scam-shop.example/x",
+        "scam-shop.example:8080",
+        "198.51.100.7:8080",
+        "scam%2dshop.example",
+        "x_y.scam-shop.example",
+    ]
+    verdicts = screener.screen(inputs, _snapshot(), blocklist)
+    assert [v.verdict for v in verdicts] == ["block"] * len(inputs), verdicts
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("javascript:alert(1)", "scheme 'javascript' is not one of http, https, ftp"),
+        ("data:text/html,x", "scheme 'data' is not one of http, https, ftp"),
+        ("not a host!", "contains whitespace"),
+        ("!!!", "needs at least two labels (name.tld)"),
+    ],
+)
+def test_a_line_of_no_kind_says_why_it_is_no_link_and_asks_for_no_kind(
+    screener: WebScreener, line: str, reason: str
+) -> None:
+    (verdict,) = screener.screen([line], _snapshot())
+    assert verdict.error == f"not a URL, domain name or IP address: {reason}"

@@ -20,6 +20,8 @@ Reasons, strongest first:
 ``signal``       a lexical signal in the name (look-alike of a protected brand, punycode,
                  shortener, risky TLD, gambling or scam words)
 ``model``        the domain model's probability and category
+``note``         how the line was read: the chat account a link opens, a link too long to read
+                 whole judged by its host
 
 The score combines reputation, signals and model by noisy-or (the model's probability counts
 half below its own threshold, where it calls the name benign). The verdict:
@@ -36,13 +38,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple, TypeVar
 
 from scamwall.enforcement.blocklist import Blocklist
 from scamwall.errors import InvalidIndicator
-from scamwall.indicators import IndicatorKind, parse_indicator
-from scamwall.indicators.network import is_ip_host, nat64_ipv4, url_host
+from scamwall.indicators import Indicator, IndicatorKind, parse_indicator
+from scamwall.indicators.accounts import handle_from_link
+from scamwall.indicators.network import MAX_URL_LENGTH, is_ip_host, nat64_ipv4, url_host
+from scamwall.indicators.text import normalize_for_matching
 from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
 from scamwall.screening.domain_model import DomainModel
@@ -60,6 +64,10 @@ MAX_INPUT = 4096
 _SCREENED = (IndicatorKind.URL, IndicatorKind.DOMAIN, IndicatorKind.IP)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _OTHER_WEB_SCHEME = {"http": "https", "https": "http"}
+#: The kinds whose reports are a link's own: the page's, or the chat account's it opens.
+_OWN_KINDS = (IndicatorKind.URL, IndicatorKind.HANDLE)
+#: A link's scheme (if it is one read here) and authority: up to a '/', '?', '#' or '\\'.
+_HEAD = re.compile(r"^(?:(https?|ftp):)?[/\\]*([^/?#\\]*)", re.IGNORECASE)
 _Found = TypeVar("_Found")
 
 
@@ -126,31 +134,30 @@ class WebScreener:
         """A verdict per input, in input order; a line that is no URL, domain or IP address
         gets an ``error`` and the others are screened."""
         blocklist = blocklist if blocklist is not None else Blocklist(0)
-        parsed: list[tuple[str, IndicatorKind, str, str] | WebVerdict] = []
+        parsed: list[_Line | WebVerdict] = []
         for raw in inputs:
             parsed.append(_parse(raw))
-        hosts = [
-            p[3] for p in parsed if not isinstance(p, WebVerdict) and p[1] is not IndicatorKind.IP
-        ]
+        hosts = [p.host for p in parsed if isinstance(p, _Line) and p.kind is not IndicatorKind.IP]
         predictions = iter(self.model.predict(hosts)) if hosts else iter(())
         verdicts: list[WebVerdict] = []
         for item in parsed:
             if isinstance(item, WebVerdict):
                 verdicts.append(item)
                 continue
-            raw, kind, canonical, host = item
-            prediction = next(predictions) if kind is not IndicatorKind.IP else None
-            verdicts.append(
-                self._judge(
-                    raw,
-                    kind=kind,
-                    canonical=canonical,
-                    host=host,
-                    prediction=prediction,
-                    snapshot=snapshot,
-                    blocklist=blocklist,
-                )
+            prediction = next(predictions) if item.kind is not IndicatorKind.IP else None
+            verdict = self._judge(
+                item.raw,
+                kind=item.kind,
+                canonical=item.canonical,
+                host=item.host,
+                handle=item.handle,
+                prediction=prediction,
+                snapshot=snapshot,
+                blocklist=blocklist,
             )
+            if item.notes:
+                verdict = replace(verdict, reasons=[*verdict.reasons, *item.notes])
+            verdicts.append(verdict)
         return verdicts
 
     def _judge(
@@ -160,6 +167,7 @@ class WebScreener:
         kind: IndicatorKind,
         canonical: str,
         host: str,
+        handle: str | None,
         prediction: Any,
         snapshot: ReputationSnapshot,
         blocklist: Blocklist,
@@ -170,7 +178,11 @@ class WebScreener:
         matched_as = _matched_as(host, is_address)
         allowed = _first(snapshot.allowlist.match, host_kind, matched_as)
         reported = _reputations(snapshot, kind, canonical, host, is_address)
-        pages = [(r, via) for r, via in reported if r.kind is IndicatorKind.URL]
+        if handle is not None:  # a chat link's account: the link's own reports
+            account = snapshot.lookup_value(IndicatorKind.HANDLE, handle)
+            if account is not None and account.sightings:
+                reported.insert(0, (account, canonical))
+        pages = [(r, via) for r, via in reported if r.kind in _OWN_KINDS]
         page, page_via = max(pages, key=lambda item: item[0].score, default=(None, None))
         if allowed is not None and page is not None and page.score > 0:
             # a page reported on an allowlisted host (a shared host): judged by its own
@@ -275,6 +287,7 @@ _RANK = {
     "allowlisted_host": 4,
     "signal": 5,
     "model": 6,
+    "note": 7,
 }
 
 
@@ -288,14 +301,27 @@ def _echoed(raw: str) -> str:
     return raw if raw.isascii() else _SURROGATE.sub("\ufffd", raw)
 
 
-def _parse(raw: str) -> tuple[str, IndicatorKind, str, str] | WebVerdict:
+class _Line(NamedTuple):
+    """One input line, read for screening."""
+
+    raw: str
+    kind: IndicatorKind
+    canonical: str
+    host: str
+    #: the chat account a t.me, wa.me or line.me link names: its reports are the link's own
+    handle: str | None = None
+    #: what the reasons should say about how the line was read
+    notes: tuple[dict[str, Any], ...] = ()
+
+
+def _parse(raw: str) -> _Line | WebVerdict:
     text = raw.strip()
     if not text:
         return WebVerdict(raw, error="empty line: give a URL, a domain name or an IP address")
     if len(text) > MAX_INPUT:
         return WebVerdict(_echoed(raw[:200]), error=f"longer than {MAX_INPUT} characters")
     try:
-        indicator = parse_indicator(text)
+        indicator, handle, notes = _read(text)
     except InvalidIndicator as exc:
         return WebVerdict(_echoed(raw), error=f"not a URL, domain name or IP address: {exc.reason}")
     if indicator.kind not in _SCREENED:
@@ -306,7 +332,55 @@ def _parse(raw: str) -> tuple[str, IndicatorKind, str, str] | WebVerdict:
         )
     canonical = indicator.canonical
     host = url_host(canonical) if indicator.kind is IndicatorKind.URL else canonical
-    return raw, indicator.kind, canonical, host
+    return _Line(raw, indicator.kind, canonical, host, handle, notes)
+
+
+def _read(text: str) -> tuple[Indicator, str | None, tuple[dict[str, Any], ...]]:
+    """The indicator a line is screened as, the chat account it links to, and notes on how it
+    was read. Where the kind guessed is none screened here, the line is read as a browser opens
+    it: a chat link (``t.me/name``) as a link to its host, whose own reports are the account's
+    (text screening finds the account in such a link); a name that may be a URL's host but not
+    a domain indicator (``x_y.example``, ``scam%2Dbank.com``) as a URL; a line of no kind at all
+    as a URL, whose parser says why it is none (no kind can be given here); and a link too long
+    to be kept whole by its host alone."""
+    try:
+        indicator = parse_indicator(text)
+    except InvalidIndicator as exc:
+        if exc.kind == "url" and len(text) > MAX_URL_LENGTH:
+            return _by_host(text)
+        if exc.kind not in (None, "domain"):
+            raise
+        try:
+            return parse_indicator(text, IndicatorKind.URL), None, ()
+        except InvalidIndicator as as_url:
+            if exc.kind == "domain" or as_url.kind is None:  # a NUL, a surrogate: as said
+                raise exc from None
+            raise
+    if indicator.kind is IndicatorKind.HANDLE and _is_chat_link(text):
+        link = parse_indicator(text, IndicatorKind.URL)
+        note = {"type": "note", "text": f"a link to the chat account {indicator.canonical}"}
+        return link, indicator.canonical, (note,)
+    return indicator, None, ()
+
+
+def _is_chat_link(text: str) -> bool:
+    """Whether a line guessed as a handle is a link to one (``t.me/name``), not ``line:name``."""
+    return handle_from_link(normalize_for_matching(text).text.strip()) is not None
+
+
+def _by_host(text: str) -> tuple[Indicator, str | None, tuple[dict[str, Any], ...]]:
+    """A link longer than a URL indicator may be, read by its scheme and host: padding a link
+    must not take it past the blocklist."""
+    head = _HEAD.match(normalize_for_matching(text).text.strip())
+    scheme, authority = head.groups(default="") if head is not None else ("", "")
+    host = authority.rpartition("@")[2]  # the userinfo is no part of where it leads
+    link = parse_indicator(f"{scheme or 'http'}://{host}/", IndicatorKind.URL)
+    note = {
+        "type": "note",
+        "text": f"the link is longer than {MAX_URL_LENGTH} characters: judged by its host "
+        f"{url_host(link.canonical)} alone",
+    }
+    return link, None, (note,)
 
 
 def _matched_as(host: str, is_address: bool) -> tuple[str, ...]:
