@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -117,6 +119,26 @@ def test_demo_runs_twice_and_the_second_run_adds_nothing(cli) -> None:  # type: 
     assert first == second
     assert first["agencies"] == 5
     assert int(first["sightings"]) > 20  # type: ignore[call-overload]
+
+
+def test_demo_shows_what_was_rejected_and_why_and_keeps_one_set_of_reject_files(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path
+) -> None:
+    left_in_temp = set(Path(tempfile.gettempdir()).glob("scamwall-demo-rejects*"))
+    for _ in range(2):
+        code, out, _ = cli("demo")
+        assert code == 0
+        assert "Rejected rows (4)" in out
+        assert re.search(r"line 16\s*│\s*value\s*│\s*not a valid bank_account: IBAN", out)
+        assert re.search(r"line 13\s*│\s*confidence\s*│\s*must be a whole number", out)
+    # where `scamwall ingest` writes them (SCAMWALL_REJECT_DIR: the current folder), replaced
+    assert sorted(p.name for p in tmp_path.glob("*.rejects.jsonl")) == [
+        "cn-mps.ndjson.rejects.jsonl",
+        "th-ccib.csv.rejects.jsonl",
+    ]
+    assert len((tmp_path / "th-ccib.csv.rejects.jsonl").read_text("utf-8").splitlines()) == 2
+    assert str(tmp_path / "th-ccib.csv.rejects.jsonl") in out
+    assert set(Path(tempfile.gettempdir()).glob("scamwall-demo-rejects*")) == left_in_temp
 
 
 def test_console_script_runs(tmp_path: Path) -> None:

@@ -7,17 +7,18 @@ for documentation by RFC 2606). ``scripts/make_demo_data.py`` writes these files
 
 from __future__ import annotations
 
-import tempfile
+import json
 from importlib.resources import as_file, files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from scamwall.errors import NotFound
 from scamwall.indicators import extract_indicators
-from scamwall.intake import IntakeOptions, ingest_file
+from scamwall.intake import IntakeOptions, IntakeReport, ingest_file
 from scamwall.store import Agency, Store
 from scamwall.store.access import Access
 from scamwall.vocabulary import AgencyKind
@@ -78,6 +79,42 @@ def _publish_feeds(console: Console, store: Store) -> None:
     console.print("\n".join(zone[:9] + (["…"] if len(zone) > 9 else [])), markup=False)
 
 
+#: Rejected rows printed with their reasons (all are counted, and all are in the reject files).
+REJECTS_SHOWN = 8
+
+
+def _show_rejects(console: Console, reports: list[IntakeReport]) -> None:
+    """The rows of the sample refused, each with its place, field and reason (the sample holds
+    some on purpose), and where the reject files are: the folder ``scamwall ingest`` writes them
+    to, each file replaced by the next run."""
+    rejected = [r for r in reports if r.rejected]
+    total = sum(r.rejected for r in rejected)
+    if not total:
+        console.print("no row was rejected")
+        return
+    table = Table("file", "where", "field", "reason", title=f"Rejected rows ({total}) and why")
+    shown = 0
+    for report in rejected:
+        with report.reject_path.open(encoding="utf-8") as lines:
+            for line in lines:
+                if shown == REJECTS_SHOWN:
+                    break
+                entry = json.loads(line)
+                where = f"line {entry['line']}" if "line" in entry else f"item {entry['position']}"
+                reason = Text(entry["error"])  # a reason may quote brackets: not markup
+                table.add_row(report.path.name, where, entry["field"] or "-", reason)
+                shown += 1
+    console.print(table)
+    if total > shown:
+        console.print(f"… and {total - shown} more")
+    listed = ", ".join(str(r.reject_path.resolve()) for r in rejected)
+    console.print(
+        f"every rejected row, with the record as read: {listed} (replaced at each run)",
+        soft_wrap=True,
+        markup=False,
+    )
+
+
 DEMO_AGENCIES = (
     ("CN-MPS", "Anti-fraud centre, Ministry of Public Security (demo)", "CN", AgencyKind.POLICE),
     ("TH-CCIB", "Cyber Crime Investigation Bureau (demo)", "TH", AgencyKind.POLICE),
@@ -97,7 +134,10 @@ def _agency(store: Store, code: str, name: str, country: str, kind: AgencyKind) 
 
 
 def run_demo(store: Store, console: Console) -> None:
-    """Initialise ``store``, load the demo sample into it and print what was loaded."""
+    """Initialise ``store``, load the demo sample into it and print what was loaded, and what
+    was rejected and why (the reject files go where ``scamwall ingest`` writes them)."""
+    from scamwall.settings import get_settings  # noqa: PLC0415 - as the demo's other steps
+
     store.initialise()
     agencies = {row[0]: _agency(store, *row) for row in DEMO_AGENCIES}
     Access(store).add_group(
@@ -106,17 +146,19 @@ def run_demo(store: Store, console: Console) -> None:
         description="demo: the agencies of the joint operation share AMBER sightings",
     )
     demo = files("scamwall.demo")
-    reject_dir = Path(tempfile.mkdtemp(prefix="scamwall-demo-rejects-"))
+    options = IntakeOptions(reject_dir=Path(get_settings().reject_dir))
 
     loaded = Table("file", "agency", "accepted", "duplicates", "rejected", title="Demo sample")
+    reports = []
     for name, code in DEMO_FILES:
         with as_file(demo / name) as path:
-            report = ingest_file(store, path, agencies[code], IntakeOptions(reject_dir=reject_dir))
+            report = ingest_file(store, path, agencies[code], options)
+        reports.append(report)
         loaded.add_row(
             name, code, str(report.accepted), str(report.duplicates), str(report.rejected)
         )
     console.print(loaded)
-    console.print(f"rejected rows and their reasons: {reject_dir}/")
+    _show_rejects(console, reports)
 
     counts = store.counts()
     totals = Table("indicator kind", "indicators", title="In the database")
