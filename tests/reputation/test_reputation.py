@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -10,6 +12,7 @@ from sqlalchemy.engine import make_url
 from scamwall.errors import InvalidIndicator, InvalidInput, NotFound
 from scamwall.exchange.policy import Caller, Role
 from scamwall.indicators import IndicatorKind, parse_indicator
+from scamwall.reputation import snapshot as snapshot_module
 from scamwall.reputation.allowlist import (
     AllowEntry,
     Allowlist,
@@ -275,6 +278,37 @@ def test_bad_allowlist_entries_are_refused(
 ) -> None:
     with pytest.raises(error):
         add_allowlist_entry(store, value, reason=reason, caller=OPERATOR)
+
+
+def test_a_build_ignores_what_is_written_between_its_scans(
+    agencies: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Indicators are read, then sightings, each statement at its own moment: a sighting of a
+    new indicator (or a new agency) written in between is left to the next build, where it
+    had failed the build with a KeyError while intake ran."""
+    _report(agencies, "0812345678", "TH-POLICE")
+    scans = 0
+    original = snapshot_module.stream_rows
+
+    def scan_then_write(connection: Any, query: Any) -> Iterator[Any]:
+        nonlocal scans
+        scans += 1
+        yield from original(connection, query)
+        if scans == 1:  # after the names, before the sightings
+            agencies.add_agency("LA-MPS", name="Lao police", country="LA", kind=AgencyKind.POLICE)
+            _report(agencies, "0898765432", "TH-POLICE")
+            _report(agencies, "0812345678", "LA-MPS")
+
+    monkeypatch.setattr(snapshot_module, "stream_rows", scan_then_write)
+    snapshot = build_snapshot(agencies, now=NOW, allowlist=NOTHING_SHIPPED)
+    assert scans == 2
+    assert snapshot.lookup(parse_indicator("0898765432", region="TH")) is None
+    found = snapshot.lookup(parse_indicator("0812345678", region="TH"))
+    assert found is not None
+    assert found.agencies == 1
+    monkeypatch.undo()
+    later = build_snapshot(agencies, now=NOW, allowlist=NOTHING_SHIPPED)
+    assert later.lookup(parse_indicator("0898765432", region="TH")) is not None
 
 
 def test_snapshot_version_names_its_inputs(agencies: Store) -> None:

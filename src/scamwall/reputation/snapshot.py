@@ -316,6 +316,8 @@ def _false_positive_weights(
     voices: dict[tuple[str, str], dict[int, float]] = {}
     with store.reading() as connection:
         for row in connection.execute(query):
+            if row.agency_id not in known:
+                continue  # an agency added since they were read: the next build counts it
             code, agency_kind = known[row.agency_id]
             age = (now - row.reported_at).total_seconds()
             weight = rules.trust(code, agency_kind) * rules.decay(IndicatorKind(row.kind), age)
@@ -415,15 +417,21 @@ def _build(
         for ref, sid, agency_id, observed, age, source, confidence, tlp in rows:
             if disputed_ids and sid in disputed_ids:
                 continue
+            try:
+                life = half_life[ref]
+                # ScoringRules.sighting_weight, inline (a call per row costs seconds over
+                # millions; a test holds the two equal)
+                weight = trust[agency_id] * confidence * 0.01 * source_weight[source]
+            except KeyError:
+                # its indicator or agency was written after the scan of those began (each
+                # statement reads its own moment): the next build counts it
+                continue
+            if age > 0:
+                weight *= 0.5 ** (age / life)
             group = groups.get(ref)  # by the stored id: cheaper to hash than (kind, value)
             if group is None:
                 group = groups[ref] = [{}, 0, None]
             total += 1
-            # ScoringRules.sighting_weight, inline (a call per row costs seconds over millions;
-            # a test holds the two equal)
-            weight = trust[agency_id] * confidence * 0.01 * source_weight[source]
-            if age > 0:
-                weight *= 0.5 ** (age / half_life[ref])
             group[1] += 1
             # the newest report that weighs anything: an entry on the feeds expires after it
             # (a receipt, our own verdict echoed back, must not keep it alive)
