@@ -304,3 +304,40 @@ def test_a_line_of_no_kind_says_why_it_is_no_link_and_asks_for_no_kind(
 ) -> None:
     (verdict,) = screener.screen([line], _snapshot())
     assert verdict.error == f"not a URL, domain name or IP address: {reason}"
+
+
+def test_a_host_name_shown_before_an_at_sign_is_a_signal(screener: WebScreener) -> None:
+    shown, both, credentials = screener.screen(
+        [
+            "http://www.kasikornbank.com@evil.example/",
+            "http://paypal.com@198.51.100.99/",
+            "ftp://user:secret@files.example/",
+        ],
+        _snapshot(),
+    )
+    assert (shown.verdict, shown.category) == ("warn", "phishing")
+    signal = next(r for r in shown.reasons if r.get("signal") == "userinfo_host")
+    assert (
+        signal["text"] == "the link shows www.kasikornbank.com before an @ but goes to evil.example"
+    )
+    assert (both.verdict, both.category) == ("warn", "phishing")
+    assert {r.get("signal") for r in both.reasons} >= {"userinfo_host", "ip_host"}
+    assert all(r.get("signal") != "userinfo_host" for r in credentials.reasons)
+
+
+def test_a_link_to_a_bare_address_is_a_signal_as_in_text_screening(
+    screener: WebScreener,
+) -> None:
+    link, address = screener.screen(
+        ["http://198.51.100.99/paypal/login", "198.51.100.99"], _snapshot()
+    )
+    assert link.reasons == [
+        {
+            "type": "signal",
+            "signal": "ip_host",
+            "weight": 0.4,
+            "text": "a link to the bare address 198.51.100.99",
+        }
+    ]
+    assert (link.verdict, link.score) == ("allow", 0.4)
+    assert (address.score, address.reasons) == (0.0, [])  # judged by the feeds and reports

@@ -18,7 +18,10 @@ Reasons, strongest first:
                  URL is also found as reports write it with the other of http and https, with or
                  without a '/' ending its path, or without its query ("reported as …")
 ``signal``       a lexical signal in the name (look-alike of a protected brand, punycode,
-                 shortener, risky TLD, gambling or scam words)
+                 shortener, risky TLD, gambling or scam words); in a link, a host name shown
+                 before an '@' that the link does not go to (``userinfo_host``, enough for a
+                 warning), or an address for a host (``ip_host``, as text screening's
+                 ``ip_link``)
 ``model``        the domain model's probability and category
 ``note``         how the line was read: the chat account a link opens, a link too long to read
                  whole judged by its host
@@ -40,17 +43,26 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeVar
+from urllib.parse import unquote
 
 from scamwall.enforcement.blocklist import Blocklist
 from scamwall.errors import InvalidIndicator
 from scamwall.indicators import Indicator, IndicatorKind, parse_indicator
 from scamwall.indicators.accounts import handle_from_link
-from scamwall.indicators.network import MAX_URL_LENGTH, is_ip_host, nat64_ipv4, url_host
+from scamwall.indicators.network import (
+    MAX_URL_LENGTH,
+    canonical_domain,
+    canonical_ip,
+    is_ip_host,
+    nat64_ipv4,
+    url_host,
+)
 from scamwall.indicators.text import normalize_for_matching
 from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
 from scamwall.screening.domain_model import DomainModel
-from scamwall.screening.domain_signals import domain_signals
+from scamwall.screening.domain_signals import DomainSignal, domain_signals
+from scamwall.screening.signals import SIGNAL_WEIGHT
 
 __all__ = ["WebScreener", "WebVerdict"]
 
@@ -229,32 +241,33 @@ class WebScreener:
             reasons.append(_reported_reason(found, via))
         lexical = 1.0  # doubt left by what the name itself shows
         flagged = False
-        signals: list[Any] = []
+        signals = [] if is_address else list(domain_signals(host, snapshot.allowlist))
+        if kind is IndicatorKind.URL:
+            signals.extend(_link_signals(canonical, host, is_address))
+        for signal in signals:
+            lexical *= 1.0 - signal.weight
+            reasons.append(signal.as_reason())
         model_category: str | None = None
-        if not is_address:
-            signals = domain_signals(host, snapshot.allowlist)
-            for signal in signals:
-                lexical *= 1.0 - signal.weight
-                reasons.append(signal.as_reason())
-            if prediction is not None:
-                flagged = prediction.score >= self.model.threshold
-                # below its own threshold the model calls the name benign: weak evidence only
-                lexical *= 1.0 - (prediction.score if flagged else prediction.score / 2)
-                model_category = prediction.category if flagged else None
-                reasons.append(
-                    {
-                        "type": "model",
-                        "model": self.model.version,
-                        "score": round(prediction.score, 4),
-                        "category": prediction.category,
-                        "flagged": flagged,
-                    }
-                )
+        if not is_address and prediction is not None:
+            flagged = prediction.score >= self.model.threshold
+            # below its own threshold the model calls the name benign: weak evidence only
+            lexical *= 1.0 - (prediction.score if flagged else prediction.score / 2)
+            model_category = prediction.category if flagged else None
+            reasons.append(
+                {
+                    "type": "model",
+                    "model": self.model.version,
+                    "score": round(prediction.score, 4),
+                    "category": prediction.category,
+                    "flagged": flagged,
+                }
+            )
         signal_strength = noisy_or(signal.weight for signal in signals)
         score = 1.0 - (1.0 - reputation) * lexical
         if entry is not None:
             score = max(score, entry.score)
-        lookalike = any(s.name == "lookalike" for s in signals)
+        # a look-alike name, or a link showing another host's name: it poses as another site
+        lookalike = any(s.name in ("lookalike", "userinfo_host") for s in signals)
         # the name alone blocks only when the model and a look-alike agree; reports block
         # from the block threshold, listed values always
         if entry is not None or reputation >= self.block_threshold or (flagged and lookalike):
@@ -381,6 +394,42 @@ def _by_host(text: str) -> tuple[Indicator, str | None, tuple[dict[str, Any], ..
         f"{url_host(link.canonical)} alone",
     }
     return link, None, (note,)
+
+
+def _link_signals(canonical: str, host: str, is_address: bool) -> list[DomainSignal]:
+    """What a link shows beyond its host's name: a host name written before an '@', which the
+    link does not go to (``http://www.kasikornbank.com@evil.example/``), and an address for a
+    host, which text screening counts in a message's link (``ip_link``) as well. A bare
+    address given alone is judged by the feeds and the reports only."""
+    found: list[DomainSignal] = []
+    authority = canonical.partition("://")[2].partition("/")[0]
+    if "@" in authority:
+        shown = unquote(authority.rpartition("@")[0]).partition(":")[0]
+        if _is_host_name(shown):
+            found.append(
+                DomainSignal(
+                    "userinfo_host",
+                    STRONG_SIGNALS,
+                    f"the link shows {shown} before an @ but goes to {host}",
+                )
+            )
+    if is_address:
+        found.append(
+            DomainSignal("ip_host", SIGNAL_WEIGHT["ip_link"], f"a link to the bare address {host}")
+        )
+    return found
+
+
+def _is_host_name(text: str) -> bool:
+    """Whether a link's user name reads as a host (a name with a known suffix, an address)."""
+    try:
+        canonical_domain(text)
+    except InvalidIndicator:
+        try:
+            canonical_ip(text)
+        except InvalidIndicator:
+            return False
+    return True
 
 
 def _matched_as(host: str, is_address: bool) -> tuple[str, ...]:
