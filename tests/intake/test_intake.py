@@ -10,10 +10,12 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from scamwall.errors import UsageError
 from scamwall.exchange.policy import Caller, Role
@@ -399,6 +401,43 @@ def test_a_run_stopped_half_way_counts_its_rejects_once_when_resumed(
     report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
     assert report.rejected == 1
     assert _imports(store)[0][::2] == (1, 1)
+
+
+def test_two_runs_starting_one_file_at_once_share_its_import(store: Store, agency: Agency) -> None:
+    """The other run's row lands between this run's look for it and its insert: this run
+    takes that import, where it had failed on the unique constraint."""
+    digest = "ab" * 32
+    raced = False
+
+    def other_run_first(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        nonlocal raced
+        if not raced and statement.lstrip().upper().startswith("INSERT INTO IMPORTS"):
+            raced = True
+            with store.engine.begin() as other:
+                other.execute(
+                    imports.insert().values(
+                        agency_id=agency.id,
+                        file_name="reports.csv",
+                        file_sha256=digest,
+                        format="csv",
+                        started_at=datetime.now(UTC),
+                        accepted=0,
+                        duplicates=0,
+                        rejected=0,
+                    )
+                )
+
+    event.listen(store.engine, "before_cursor_execute", other_run_first)
+    try:
+        started = store.start_import(
+            agency, file_name="reports.csv", file_sha256=digest, file_format="csv"
+        )
+    finally:
+        event.remove(store.engine, "before_cursor_execute", other_run_first)
+    assert raced
+    assert [row[0] for row in _imports(store)] == [0]
+    with store.reading() as connection:
+        assert connection.execute(select(imports.c.id)).scalar_one() == started.id
 
 
 def _count_sightings(database_url: str) -> int:

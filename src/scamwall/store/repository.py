@@ -405,7 +405,17 @@ class Store:
     def start_import(
         self, agency: Agency, *, file_name: str, file_sha256: str, file_format: str
     ) -> ImportRecord:
-        """The import of this file by this agency, created on first sight, found again after."""
+        """The import of this file by this agency, created on first sight, found again after.
+        Two runs starting on one file at once: the one whose row lands second takes the
+        first's (facts dedupe; each run counts its own rejects)."""
+        try:
+            return self._start_import(agency, file_name, file_sha256, file_format)
+        except IntegrityError:  # the other run's row landed between our look and our insert
+            return self._start_import(agency, file_name, file_sha256, file_format)
+
+    def _start_import(
+        self, agency: Agency, file_name: str, file_sha256: str, file_format: str
+    ) -> ImportRecord:
         query = select(imports.c.id, imports.c.started_at, imports.c.finished_at).where(
             imports.c.file_sha256 == file_sha256, imports.c.agency_id == agency.id
         )
