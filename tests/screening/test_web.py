@@ -341,3 +341,20 @@ def test_a_link_to_a_bare_address_is_a_signal_as_in_text_screening(
     ]
     assert (link.verdict, link.score) == ("allow", 0.4)
     assert (address.score, address.reasons) == (0.0, [])  # judged by the feeds and reports
+
+
+def test_an_allowlisted_shortener_still_says_it_hides_the_link(screener: WebScreener) -> None:
+    page = "https://bit.ly/3scam"
+    snapshot = _snapshot(Reputation(IndicatorKind.URL, page, 0.97, agencies=2, sightings=2))
+    link, reported = screener.screen(["https://bit.ly/abc", page], snapshot)
+    assert (link.verdict, link.score) == ("allow", 0.0)
+    assert [(r["type"], r.get("signal")) for r in link.reasons] == [
+        ("allowlisted", None),
+        ("signal", "shortener"),
+    ]
+    assert reported.verdict == "block"
+    assert [r.get("signal", r["type"]) for r in reported.reasons] == [
+        "reported",
+        "allowlisted_host",
+        "shortener",
+    ]

@@ -8,9 +8,10 @@ A pure function of the inputs, the reputation snapshot and the blocklist (the fe
 Reasons, strongest first:
 
 ``allowlisted``  the allowlist protects the name or address: the verdict is ``allow``, whatever
-                 else was found; if it was reported too, a ``conflict`` reason says so. A URL
-                 reported itself on an allowlisted host (a page on a shared host) is judged by
-                 its own reports (``allowlisted_host`` says the host stays unblocked)
+                 else was found; if it was reported too, a ``conflict`` reason says so, and a
+                 shortener's ``signal`` is still shown. A URL reported itself on an allowlisted
+                 host (a page on a shared host) is judged by its own reports
+                 (``allowlisted_host`` says the host stays unblocked)
 ``blocked``      it is on the enforcement feeds, itself or through a listed parent domain
                  (suffix matching) or a listed block (CIDR matching); a NAT64 address is matched
                  as itself and as the IPv4 address it reaches, here and in the reports
@@ -201,6 +202,7 @@ class WebScreener:
             # reports, while the host itself stays unblocked
             reasons.append(_reported_reason(page, page_via))
             reasons.append({"type": "allowlisted_host", **allowed.as_public_dict()})
+            reasons.extend(_allowlisted_host_signals(host, is_address, snapshot))
             verdict = (
                 "block"
                 if page.score >= self.block_threshold
@@ -222,6 +224,7 @@ class WebScreener:
                         "exported, and an analyst should settle which is right",
                     }
                 )
+            reasons.extend(_allowlisted_host_signals(host, is_address, snapshot))
             return WebVerdict(raw, "allow", 0.0, None, reasons)
 
         entry = _first(blocklist.match, host_kind, matched_as)
@@ -394,6 +397,17 @@ def _by_host(text: str) -> tuple[Indicator, str | None, tuple[dict[str, Any], ..
         f"{url_host(link.canonical)} alone",
     }
     return link, None, (note,)
+
+
+def _allowlisted_host_signals(
+    host: str, is_address: bool, snapshot: ReputationSnapshot
+) -> list[dict[str, Any]]:
+    """The signals an allowlisted name still gives, as reasons that leave its verdict alone: a
+    shortener's, which says nothing against the shortener, only that the link hides where it
+    leads (``domain_signals`` gives no other for an allowlisted name)."""
+    if is_address:
+        return []
+    return [signal.as_reason() for signal in domain_signals(host, snapshot.allowlist)]
 
 
 def _link_signals(canonical: str, host: str, is_address: bool) -> list[DomainSignal]:
