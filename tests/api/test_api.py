@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from scamwall.api import create_app
+from scamwall.api.auth import AnonymousRateLimit
+from scamwall.errors import TooManyRequests
 from scamwall.settings import Settings
 from scamwall.store.access import Access
 from scamwall.store.audit import AuditLog
@@ -300,6 +303,38 @@ def test_request_size_and_batch_limits(world: World, database_url: str) -> None:
         _assert_error(many, 413, "payload_too_large")
 
 
+def _admitted(limit: AnonymousRateLimit, moments: list[float]) -> list[float]:
+    let_through = []
+    for moment in moments:
+        try:
+            limit.take("198.51.100.7", now=moment)
+        except TooManyRequests:
+            continue
+        let_through.append(moment)
+    return let_through
+
+
+def test_the_anonymous_limit_holds_in_any_minute() -> None:
+    """SCAMWALL_API_ANONYMOUS_PER_MINUTE=60 is 60 in any 60 seconds: not a full bucket at once
+    and its refill on top (70 rapid requests let 62 through)."""
+    rapid = _admitted(AnonymousRateLimit(60), [1000 + n * 2 / 70 for n in range(70)])
+    assert len(rapid) == 60
+    steady = _admitted(AnonymousRateLimit(60), [1000 + n / 2 for n in range(600)])  # 2 a second
+    assert max(sum(1 for t in steady if s <= t < s + 60) for s in steady) == 60
+    assert len(steady) == 5 * 60  # and every minute its 60 again
+
+
+def test_the_anonymous_limit_says_the_wait_it_sends_rounded_up() -> None:
+    limit = AnonymousRateLimit(60)
+    _admitted(limit, [1000.0] * 60)
+    for moment, wait in ((1000.0, 60), (1030.0, 30), (1059.6, 1)):
+        with pytest.raises(TooManyRequests) as refused:
+            limit.take("198.51.100.7", now=moment)
+        assert refused.value.details["retry_after"] == wait
+        assert f"try again in {wait} s" in refused.value.message
+    limit.take("198.51.100.7", now=1060.0)  # waiting what it was told is enough
+
+
 def test_anonymous_callers_are_rate_limited(world: World, database_url: str) -> None:
     settings = Settings(database_url=database_url, api_anonymous_per_minute=3)
     with TestClient(create_app(settings, store=world.store)) as client:
@@ -311,6 +346,8 @@ def test_anonymous_callers_are_rate_limited(world: World, database_url: str) -> 
         limited = client.get("/v1/indicators/lookup", params={"value": "scam.example"})
         assert int(limited.headers["retry-after"]) >= 1
         _assert_error(limited, 429, "too_many_requests")
+        said = limited.json()["error"]["message"]
+        assert f"try again in {limited.headers['retry-after']} s" in said  # the same wait
         # a token is not rate limited
         authed = client.get(
             "/v1/indicators/lookup",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -20,31 +21,49 @@ __all__ = ["AnonymousRateLimit", "CallerDep", "client_address", "current_caller"
 
 
 class AnonymousRateLimit:
-    """A token bucket per client address: ``per_minute`` requests, refilled continuously."""
+    """At most ``per_minute`` requests per client address in any 60 seconds: a sliding window of
+    the times of the requests let through. (A token bucket of ``per_minute`` lets a full bucket
+    through at once and refills meanwhile: up to twice the limit in a minute.) A client quiet
+    for a minute is forgotten, so what is kept is bounded by the requests of the last minute."""
+
+    WINDOW_S = 60.0
 
     def __init__(self, per_minute: int, *, max_clients: int = 100_000) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
+        self.per_minute = per_minute
         self.max_clients = max_clients
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        #: per client, the times of the requests let through; the least recently seen first
+        self._windows: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def take(self, client: str, *, now: float | None = None) -> None:
         """Spend one request of ``client``'s allowance or raise :class:`TooManyRequests`."""
         moment = time.monotonic() if now is None else now
+        start = moment - self.WINDOW_S
         with self._lock:
-            tokens, last = self._buckets.pop(client, (self.capacity, moment))
-            tokens = min(self.capacity, tokens + (moment - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[client] = (tokens, moment)
-                wait = (1.0 - tokens) / self.rate
+            self._forget_quiet(start)
+            window = self._windows.pop(client, None) or deque()
+            while window and window[0] <= start:
+                window.popleft()
+            self._windows[client] = window
+            if len(window) >= self.per_minute:
+                # whole seconds, rounded up, in the message as in Retry-After: a client that
+                # waits what it is told is let through
+                wait = max(1, math.ceil(window[0] - start))
                 raise TooManyRequests(
-                    f"too many requests without a token; try again in {wait:.0f} s or use a token",
-                    retry_after=max(1, round(wait)),
+                    f"too many requests without a token; try again in {wait} s or use a token",
+                    retry_after=wait,
                 )
-            self._buckets[client] = (tokens - 1.0, moment)
-            while len(self._buckets) > self.max_clients:
-                self._buckets.popitem(last=False)
+            window.append(moment)
+            while len(self._windows) > self.max_clients:
+                self._windows.popitem(last=False)
+
+    def _forget_quiet(self, start: float) -> None:
+        """Drop the least recently seen clients with no request let through since ``start``."""
+        while self._windows:
+            oldest = next(iter(self._windows.values()))
+            if oldest and oldest[-1] > start:
+                return
+            self._windows.popitem(last=False)
 
 
 def client_address(request: Request) -> str:
