@@ -528,7 +528,7 @@ def test_one_fact_per_agency_that_sighted_it() -> None:
     [
         ([], [], Tlp.AMBER),  # no marking: the caller's default
         (["marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"], [], Tlp.CLEAR),  # WHITE
-        ([TLP_MARKING_IDS[Tlp.GREEN], TLP_MARKING_IDS[Tlp.RED]], [], Tlp.RED),
+        ([TLP_MARKING_IDS[Tlp.GREEN], TLP_MARKING_IDS[Tlp.AMBER]], [], Tlp.AMBER),
         ([TLP_MARKING_IDS[Tlp.CLEAR]], [TLP_MARKING_IDS[Tlp.AMBER_STRICT]], Tlp.AMBER_STRICT),
         (["marking-definition--00000000-0000-4000-8000-0000000000aa"], [], Tlp.GREEN),
     ],
@@ -541,6 +541,19 @@ def test_tlp_is_the_strictest_marking_of_the_fact(
     extra = {"marking-definition--00000000-0000-4000-8000-0000000000aa": Tlp.GREEN}
     result = import_bundle(_bundle(stix_indicator, sighting), _options(extra_markings=extra))
     assert [f.tlp for f in result.facts] == [expected]
+
+
+def test_a_red_fact_is_refused_for_no_one_could_read_it() -> None:
+    stix_indicator = _indicator("[domain-name:value = 'a.example']")
+    sighting = _stix_sighting(
+        stix_indicator["id"], markings=[TLP_MARKING_IDS[Tlp.GREEN], TLP_MARKING_IDS[Tlp.RED]]
+    )
+    result = import_bundle(_bundle(stix_indicator, sighting), _options())
+    assert result.facts == ()
+    assert [(r.stix_id, r.field) for r in result.rejects] == [
+        (sighting["id"], "object_marking_refs")
+    ]
+    assert "AMBER+STRICT" in result.rejects[0].reason
 
 
 def test_lone_indicator_is_a_fact_of_its_author() -> None:

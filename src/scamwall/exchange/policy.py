@@ -10,7 +10,7 @@ GREEN          every user of every member agency (not the public)
 AMBER          the reporting agency's users, and users of agencies in the sharing
                groups named on the sighting
 AMBER+STRICT   the reporting agency's users only
-RED            only the users named on the sighting (the submitter is always named)
+RED            only the users named on the sighting (through the API, the submitter always is)
 ============== ====================================================================
 
 Roles narrow this further: ``feed`` clients (enforcement machines) read feeds, never sightings;

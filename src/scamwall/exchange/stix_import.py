@@ -507,6 +507,15 @@ class _Reader:
         confidence: int | None,
     ) -> None:
         """One fact per local agency the identities ``refs`` map to."""
+        if tlp is Tlp.RED:
+            # RED is for the people it names, and an import names nobody: stored, it could
+            # never be read by anyone here
+            raise InvalidRecord(
+                "TLP:RED is seen only by the users it names, and an import names nobody, so "
+                "no one could read it here: not imported (ask the sender to share it as "
+                "AMBER+STRICT)",
+                field="object_marking_refs",
+            )
         source_kind, note, evidence_ref, legal_basis = self._details(stix_object)
         for agency_code in dict.fromkeys(self._agency(ref) for ref in refs):
             fact = ImportedFact(
