@@ -358,3 +358,24 @@ def test_an_allowlisted_shortener_still_says_it_hides_the_link(screener: WebScre
         "allowlisted_host",
         "shortener",
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "called"),
+    [
+        ("a@scam-shop.example", "an e-mail address"),
+        ("mailto:a@scam-shop.example", "an e-mail address"),
+        ("KBank", "an SMS sender ID"),
+        ("+66812345678", "a phone number"),
+        ("203.0.113.0/24", "an address block (CIDR)"),
+        ("line:kbank", "a chat handle"),
+        ("TH:KBANK:1234567890", "a bank account"),
+        ("TPcDNYz4AxCaLCY2Xx4i95jGYwCjUrxg5r", "a crypto-currency wallet"),
+        ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "a file hash"),
+    ],
+)
+def test_a_line_of_another_kind_is_named_with_its_article(
+    screener: WebScreener, line: str, called: str
+) -> None:
+    (verdict,) = screener.screen([line], _snapshot())
+    assert verdict.error == f"this is {called}, not a URL, domain name or IP address"

@@ -77,6 +77,17 @@ MAX_INPUT = 4096
 _SCREENED = (IndicatorKind.URL, IndicatorKind.DOMAIN, IndicatorKind.IP)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _OTHER_WEB_SCHEME = {"http": "https", "https": "http"}
+#: What each kind not screened here is called in an error, with its article.
+_KIND_NAMES = {
+    IndicatorKind.PHONE: "a phone number",
+    IndicatorKind.SMS_SENDER: "an SMS sender ID",
+    IndicatorKind.EMAIL: "an e-mail address",
+    IndicatorKind.CIDR: "an address block (CIDR)",
+    IndicatorKind.BANK_ACCOUNT: "a bank account",
+    IndicatorKind.CRYPTO_WALLET: "a crypto-currency wallet",
+    IndicatorKind.HANDLE: "a chat handle",
+    IndicatorKind.FILE_HASH: "a file hash",
+}
 #: The kinds whose reports are a link's own: the page's, or the chat account's it opens.
 _OWN_KINDS = (IndicatorKind.URL, IndicatorKind.HANDLE)
 #: A link's scheme (if it is one read here) and authority: up to a '/', '?', '#' or '\\'.
@@ -343,8 +354,7 @@ def _parse(raw: str) -> _Line | WebVerdict:
     if indicator.kind not in _SCREENED:
         return WebVerdict(
             raw,
-            error=f"this is a {indicator.kind.value.replace('_', ' ')}, not a URL, domain name "
-            "or IP address",
+            error=f"this is {_KIND_NAMES[indicator.kind]}, not a URL, domain name or IP address",
         )
     canonical = indicator.canonical
     host = url_host(canonical) if indicator.kind is IndicatorKind.URL else canonical
