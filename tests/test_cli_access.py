@@ -108,6 +108,24 @@ def test_audit_verify_json_says_intact_or_lists_each_break(cli, database_url: st
     assert [(line["seq"], "edited" in str(line["problem"])) for line in _json(out)] == [(2, True)]
 
 
+def test_group_add_says_when_the_group_was_there_under_another_case(cli) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = cli("group", "add", "Mekong joint operation", "--member", "TH-CCIB")
+    assert (code, "created group 'Mekong joint operation': TH-CCIB" in err) == (0, True)
+    code, _, err = cli("group", "add", "MEKONG Joint Operation", "--member", "CN-MPS")
+    assert code == 0
+    flat = " ".join(err.split())
+    assert "added to the existing group 'Mekong joint operation': CN-MPS, TH-CCIB" in flat
+    code, out, _ = cli("group", "add", "mekong joint operation", "-m", "LA-MPS", "--json")
+    assert _json(out) == [
+        {
+            "name": "Mekong joint operation",
+            "members": ["CN-MPS", "LA-MPS", "TH-CCIB"],
+            "created": False,
+        }
+    ]
+    assert len(_json(cli("group", "list", "--json")[1])) == 1
+
+
 def test_disabling_a_user_refuses_their_tokens(cli) -> None:  # type: ignore[no-untyped-def]
     _, out, _ = cli(
         "token", "create", "--agency", "TH-CCIB", "--role", "analyst", "--user", "somchai", "--json"

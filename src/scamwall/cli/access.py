@@ -140,9 +140,12 @@ def group_add(
     description: Annotated[str | None, typer.Option(help="What the group is for.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Create a sharing group, or add member agencies to it."""
+    """Create a sharing group, or add member agencies to it. A name that differs from a
+    group's only in case (or spacing) is that group: the output says it was there already."""
     with opened_store() as store:
-        group = Access(store).add_group(name, members=member, description=description)
+        access = Access(store)
+        existing = {g.id for g in access.list_groups()}
+        group = access.add_group(name, members=member, description=description)
         AuditLog(store).record(
             local_operator(),
             "group_add",
@@ -150,10 +153,16 @@ def group_add(
             detail={"members": list(member)},
             origin="cli",
         )
+    created = group.id not in existing
     if as_json:
-        emit({"name": group.name, "members": list(group.members)})
+        emit({"name": group.name, "members": list(group.members), "created": created})
+    elif created:
+        err.print(f"created group '{group.name}': {', '.join(group.members)}", markup=False)
     else:
-        err.print(f"group {group.name}: {', '.join(group.members)}")
+        err.print(
+            f"added to the existing group '{group.name}': {', '.join(group.members)}",
+            markup=False,
+        )
 
 
 @group_app.command("list")
