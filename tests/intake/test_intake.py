@@ -213,6 +213,30 @@ def test_json_array_may_start_with_a_byte_order_mark(
     assert (report.accepted, report.rejected) == (2, 0)
 
 
+def test_text_that_is_not_unicode_is_refused_by_its_record_not_the_run(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    """JSON may escape a lone surrogate, which UTF-8 cannot hold: that record is refused (its
+    reject written with the escape) and the rest goes in; a file name that is not UTF-8 is
+    kept with U+FFFD in the import's record and the audit trail."""
+    source = tmp_path / os.fsdecode(b"rapport_f\xe9vrier.ndjson")
+    source.write_text(
+        '{"value": "+66 81 000 0001", "note": "bad \\ud800 surrogate"}\n'
+        '{"value": "+66 81 000 0002"}\n',
+        encoding="utf-8",
+    )
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.rejected) == (1, 1)
+    reject = _rejects(report.reject_path)[0]
+    assert reject["line"] == 1
+    assert reject["field"] == "note"
+    assert reject["record"]["note"] == "bad \ud800 surrogate"
+    with store.reading() as connection:
+        assert connection.execute(select(imports.c.file_name)).scalar_one() == (
+            "rapport_f\ufffdvrier.ndjson"
+        )
+
+
 def test_cut_json_array_keeps_what_came_before(
     store: Store, agency: Agency, tmp_path: Path
 ) -> None:

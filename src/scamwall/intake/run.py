@@ -107,6 +107,12 @@ def reject_path_for(path: Path, reject_dir: Path) -> Path:
     return reject_dir / f"{path.name}.rejects.jsonl"
 
 
+def _shown_name(path: Path) -> str:
+    """The file's name as text the database and the audit trail can hold: bytes of a name that
+    are not UTF-8 (``rapport_f\xe9vrier.csv``) are shown as U+FFFD."""
+    return path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _location_name(file_format: str) -> str:
     """What a record's location is called in a reject: a JSON array's lines say nothing of it."""
     return "position" if file_format == "json" else "line"
@@ -155,7 +161,11 @@ class _Batcher:
             # Opening truncates the reject file of the run before: only a run that has
             # rejects of its own replaces them.
             self.report.reject_path.parent.mkdir(parents=True, exist_ok=True)
-            self._rejects = self.report.reject_path.open("w", encoding="utf-8")
+            # a record's text may hold lone surrogates (JSON can escape them; UTF-8 cannot
+            # encode them): written as the JSON escapes they were, never a failed run
+            self._rejects = self.report.reject_path.open(
+                "w", encoding="utf-8", errors="backslashreplace"
+            )
         self._rejects.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.rejected_here += 1
 
@@ -184,7 +194,7 @@ class _Batcher:
                     "ingest",
                     target=f"import:{self.import_id}",
                     detail={
-                        "file": self.report.path.name,
+                        "file": _shown_name(self.report.path),
                         "accepted": result.inserted,
                         "duplicates": result.duplicates,
                         "rejected": rejected,
@@ -320,7 +330,7 @@ def ingest_file(
     except InvalidIndicator as exc:
         raise UsageError(f"--region: {exc.reason}") from None
     imported = store.start_import(
-        agency, file_name=path.name, file_sha256=_sha256(path), file_format=file_format
+        agency, file_name=_shown_name(path), file_sha256=_sha256(path), file_format=file_format
     )
     defaults = RecordDefaults(
         observed_at=imported.started_at,
