@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from scamwall import errors
-from scamwall.errors import InvalidIndicator, ScamwallError
+from scamwall.cli import main
+from scamwall.errors import InvalidIndicator, InvalidInput, ScamwallError
 
 
 def _error_classes() -> list[type[ScamwallError]]:
@@ -49,3 +52,17 @@ def test_error_shape() -> None:
             "details": {"kind": "bank_account", "reason": "IBAN checksum fails"},
         }
     }
+
+
+@pytest.mark.parametrize("code", ["[/x]AB", "[bold]AB"])
+def test_an_error_prints_what_was_given_as_it_was_given(
+    code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """User data in a message is text, not console markup: "[/x]" had crashed the command
+    and "[bold]" had been dropped from what it said."""
+    monkeypatch.setenv("SCAMWALL_DATABASE_URL", f"sqlite:///{tmp_path}/m.db")
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    status = main(["agency", "add", code, "--name", "x", "--country", "TH", "--kind", "police"])
+    assert status == InvalidInput.exit_code
+    assert f"agency code {code!r} must be" in " ".join(capsys.readouterr().err.split())

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.logging import RichHandler
+from rich.text import Text
 
 from scamwall import __version__
 from scamwall.cli import (  # noqa: F401 - they register commands
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         _configure_logging(get_settings())
         app(args=argv, prog_name="scamwall")
     except ScamwallError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+        err.print(Text("error:", style="red"), exc.message, soft_wrap=True)
         return exc.exit_code
     except SystemExit as exc:  # how the command-line parser ends, with usage errors too
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

@@ -47,8 +47,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# no console markup: what is printed holds user data ("[/x]" in an agency code or a note),
+# which Rich would read as markup, fail on, or silently drop; colour only where asked for
+out = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="One JSON object per line on stdout.")]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from scamwall.cli.common import JsonFlag, app, emit, err, local_operator, opened_store
 from scamwall.errors import InvalidInput, NotFound
@@ -125,8 +126,9 @@ def match_psi(
         return
     if sent_in_clear(endpoint):
         err.print(
-            "[yellow]warning:[/yellow] plain HTTP to another host: the token and the blinded "
-            "set cross unencrypted; use https between instances"
+            Text("warning:", style="yellow"),
+            "plain HTTP to another host: the token and the blinded set cross unencrypted; use "
+            "https between instances",
         )
     session = psi_with_peer(peer, token, kind, own, timeout=timeout)
     result = session.result
