@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from scamwall.cli.common import (
     JsonFlag,
@@ -267,7 +268,7 @@ def audit_verify(
         if as_json:
             emit({"seq": problem.seq, "problem": problem.problem})
         else:
-            err.print(f"[red]entry {problem.seq}:[/red] {problem.problem}")
+            err.print(Text(f"entry {problem.seq}:", style="red"), problem.problem)
     if problems:
         sys.exit(65)
     if as_json:

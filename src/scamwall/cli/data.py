@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from scamwall.cli.common import (
     JsonFlag,
@@ -124,7 +125,7 @@ def parse(
             if as_json:
                 emit({"input": value, "error": exc.message})
             else:
-                table.add_row(value, "", "", f"[red]{exc.message}[/red]")
+                table.add_row(value, "", "", Text(exc.message, style="red"))
             continue
         if as_json:
             emit({"input": value, **indicator.as_dict()})
