@@ -7,11 +7,15 @@ import re
 import subprocess
 import sys
 import tempfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 
+from scamwall.demo import DEMO_AGENCIES, DEMO_FILES
 from scamwall.indicators import indicator_id
+from scamwall.store import Store
+from scamwall.store.audit import AuditLog
 
 
 def _lines(out: str) -> list[dict[str, object]]:
@@ -119,6 +123,79 @@ def test_demo_runs_twice_and_the_second_run_adds_nothing(cli) -> None:  # type: 
     assert first == second
     assert first["agencies"] == 5
     assert int(first["sightings"]) > 20  # type: ignore[call-overload]
+
+
+def test_demo_refuses_a_database_holding_other_agencies_and_changes_nothing(  # type: ignore[no-untyped-def]
+    cli, database_url: str
+) -> None:
+    cli("init")
+    cli("agency", "add", "VN-A05", "--country", "VN", "--kind", "police")
+    cli("agency", "add", "KH-NPA", "--country", "KH", "--kind", "police")
+    # a group of the same name as the demo's: its members must not grow
+    cli("group", "add", "Mekong joint operation", "-m", "VN-A05", "-m", "KH-NPA")
+    before = _lines(cli("stats", "--json")[1])[0]
+    with closing(Store.open(database_url)) as store:
+        entries = len(AuditLog(store).entries())
+
+    code, out, err = cli("demo")
+
+    assert code == 64
+    assert "Demo sample" not in out
+    assert "agency VN-A05" in err
+    assert "SCAMWALL_DATABASE_URL" in err
+    assert "new file" in err
+    assert _lines(cli("stats", "--json")[1])[0] == before
+    _, out, _ = cli("group", "list", "--json")
+    assert [g["members"] for g in _lines(out)] == [["KH-NPA", "VN-A05"]]
+    with closing(Store.open(database_url)) as store:
+        assert len(AuditLog(store).entries()) == entries
+
+
+def test_demo_refuses_a_database_holding_an_agency_with_a_demo_code_of_its_own(  # type: ignore[no-untyped-def]
+    cli,
+) -> None:
+    cli("init")
+    cli("agency", "add", "TH-CCIB", "--country", "TH", "--kind", "police")
+    code, _, err = cli("demo")
+    assert code == 64
+    assert "agency TH-CCIB" in err
+    assert _lines(cli("stats", "--json")[1])[0]["agencies"] == 1
+
+
+def test_demo_refuses_an_earlier_versions_database_without_upgrading_it(  # type: ignore[no-untyped-def]
+    cli, database_url: str
+) -> None:
+    from alembic import command
+
+    from scamwall.store.database import _alembic_config, current_revision
+
+    with closing(Store.open(database_url, require_schema=False)) as store:
+        command.upgrade(_alembic_config(store.engine), "0001")
+    code, out, err = cli("demo")
+    assert code == 64
+    assert "earlier version" in err
+    assert "SCAMWALL_DATABASE_URL" in err
+    assert "Demo sample" not in out
+    with closing(Store.open(database_url, require_schema=False)) as store:
+        assert current_revision(store.engine) == "0001"
+
+
+def test_demo_puts_what_it_does_on_the_audit_trail_once(cli, database_url: str) -> None:  # type: ignore[no-untyped-def]
+    assert cli("demo")[0] == 0
+    with closing(Store.open(database_url)) as store:
+        first = [(e.action, e.target, e.origin) for e in AuditLog(store).entries()]
+    added = [target for action, target, _ in first if action == "agency_add"]
+    assert sorted(added) == sorted(f"agency:{code}" for code, *_ in DEMO_AGENCIES)
+    assert ("group_add", "group:Mekong joint operation", "demo") in first
+    assert sum(action == "ingest" for action, _, _ in first) == len(DEMO_FILES)
+    assert sum(action == "feeds_publish" for action, _, _ in first) == 1
+
+    assert cli("demo")[0] == 0  # its own database: accepted, and nothing added again
+    with closing(Store.open(database_url)) as store:
+        second = [(e.action, e.target, e.origin) for e in AuditLog(store).entries()]
+        assert not AuditLog(store).verify()
+    assert second[: len(first)] == first
+    assert [action for action, _, _ in second[len(first) :]] == ["feeds_publish"]
 
 
 def test_demo_shows_what_was_rejected_and_why_and_keeps_one_set_of_reject_files(  # type: ignore[no-untyped-def]

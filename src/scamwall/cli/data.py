@@ -248,6 +248,7 @@ def stats(as_json: JsonFlag = False) -> None:
 
 @app.command()
 def demo() -> None:
-    """Load the demo sample (synthetic, written for scamwall) and show what to try next."""
+    """Load the demo sample (synthetic, written for scamwall) into a new database and show what
+    to try next; refused on a database holding other data."""
     with opened_store(require_schema=False) as store:
-        run_demo(store, out)
+        run_demo(store, out, actor=local_operator())

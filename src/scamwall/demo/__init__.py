@@ -15,15 +15,23 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import distinct, func, select
 
-from scamwall.errors import NotFound
+from scamwall.errors import NotFound, UsageError
+from scamwall.exchange.policy import Caller
 from scamwall.indicators import extract_indicators
 from scamwall.intake import IntakeOptions, IntakeReport, ingest_file
 from scamwall.store import Agency, Store
 from scamwall.store.access import Access
+from scamwall.store.audit import AuditLog
+from scamwall.store.database import current_revision, head_revision
+from scamwall.store.schema import allowlist_entries, sync_positions
 from scamwall.vocabulary import AgencyKind
 
-__all__ = ["DEMO_AGENCIES", "DEMO_FILES", "run_demo"]
+__all__ = ["DEMO_AGENCIES", "DEMO_FILES", "DEMO_GROUP", "run_demo"]
+
+#: Where the demo's audit entries say they came from.
+ORIGIN = "demo"
 
 
 def _screen_messages(console: Console, store: Store, messages: Traversable) -> None:
@@ -62,13 +70,13 @@ def _screen_messages(console: Console, store: Store, messages: Traversable) -> N
     console.print(table)
 
 
-def _publish_feeds(console: Console, store: Store) -> None:
+def _publish_feeds(console: Console, store: Store, actor: Caller) -> None:
     """Publish the enforcement feeds from what was loaded and show the start of the RPZ zone."""
     from scamwall.enforcement.configured import publish_feeds, render_feed  # noqa: PLC0415
     from scamwall.settings import get_settings  # noqa: PLC0415
 
     settings = get_settings()
-    publication = publish_feeds(store, settings)
+    publication = publish_feeds(store, settings, caller=actor, origin=ORIGIN)
     removed = sum(publication.removed.values())
     console.print(
         f"Enforcement feeds: serial {publication.serial}, {publication.added} added, "
@@ -124,27 +132,107 @@ DEMO_AGENCIES = (
 )
 #: Which agency reports which file; one file per format.
 DEMO_FILES = (("th-ccib.csv", "TH-CCIB"), ("cn-mps.ndjson", "CN-MPS"), ("mm-police.json", "MM-MPF"))
+#: The sharing group of every demo agency.
+DEMO_GROUP = "Mekong joint operation"
+#: What the refusal lists of a database's own data, at most.
+FOREIGN_SHOWN = 5
 
 
-def _agency(store: Store, code: str, name: str, country: str, kind: AgencyKind) -> Agency:
+def _foreign_data(store: Store) -> list[str]:
+    """What the database holds that the demo does not put there: agencies other than the
+    demo's own (as the demo registers them: an agency's sightings, users and imports are its
+    own), other sharing groups, allowlist entries and peers synchronised with."""
+    demo_agencies = {code: (name, country, kind) for code, name, country, kind in DEMO_AGENCIES}
+    found = [
+        f"agency {agency.code}"
+        for agency in store.list_agencies()
+        if demo_agencies.get(agency.code) != (agency.name, agency.country, agency.kind)
+    ]
+    found += [f"group '{g.name}'" for g in Access(store).list_groups() if g.name != DEMO_GROUP]
+    with store.reading() as connection:
+        allowlisted = connection.execute(
+            select(func.count()).select_from(allowlist_entries)
+        ).scalar_one()
+        peers = connection.execute(select(func.count(distinct(sync_positions.c.peer)))).scalar_one()
+    if allowlisted:
+        found.append(f"{allowlisted} allowlist entries")
+    if peers:
+        found.append(f"{peers} peers synchronised with")
+    return found
+
+
+def _refuse_unless_new(store: Store) -> None:
+    """Raise :class:`UsageError` unless the database is new or holds only what the demo put in:
+    the demo registers agencies, widens a sharing group and publishes feeds, which an instance
+    in use must not get."""
+    where = store.engine.url.render_as_string(hide_password=True)
+    fix = (
+        "the demo is for a new install: point SCAMWALL_DATABASE_URL at a new file, e.g. "
+        "SCAMWALL_DATABASE_URL=sqlite:///scamwall-demo.db scamwall demo"
+    )
+    revision = current_revision(store.engine)
+    if revision is None:
+        return
+    if revision != head_revision():  # an install of an earlier version: not changed at all
+        raise UsageError(
+            f"the database {where} is a scamwall database of an earlier version "
+            f"(migration {revision}); {fix}",
+            database=where,
+        )
+    found = _foreign_data(store)
+    if found:
+        listed = ", ".join(found[:FOREIGN_SHOWN]) + (" …" if len(found) > FOREIGN_SHOWN else "")
+        raise UsageError(
+            f"the database {where} holds data the demo did not put there ({listed}); {fix}",
+            database=where,
+        )
+
+
+def _agency(store: Store, actor: Caller, row: tuple[str, str, str, AgencyKind]) -> Agency:
+    """A demo agency, registered (and audited) unless it is there already."""
+    code, name, country, kind = row
     try:
         return store.get_agency(code)
     except NotFound:
-        return store.add_agency(code, name=name, country=country, kind=kind)
+        agency = store.add_agency(code, name=name, country=country, kind=kind)
+    AuditLog(store).record(actor, "agency_add", target=f"agency:{agency.code}", origin=ORIGIN)
+    return agency
 
 
-def run_demo(store: Store, console: Console) -> None:
-    """Initialise ``store``, load the demo sample into it and print what was loaded, and what
-    was rejected and why (the reject files go where ``scamwall ingest`` writes them)."""
-    from scamwall.settings import get_settings  # noqa: PLC0415 - as the demo's other steps
-
-    store.initialise()
-    agencies = {row[0]: _agency(store, *row) for row in DEMO_AGENCIES}
-    Access(store).add_group(
-        "Mekong joint operation",
-        members=[code for code, *_ in DEMO_AGENCIES],
+def _demo_group(store: Store, actor: Caller) -> None:
+    """Share the demo agencies' AMBER sightings in the demo group, audited when it changes."""
+    access = Access(store)
+    members = [code for code, *_ in DEMO_AGENCIES]
+    present = next((g for g in access.list_groups() if g.name == DEMO_GROUP), None)
+    if present is not None and set(members) <= set(present.members):
+        return
+    group = access.add_group(
+        DEMO_GROUP,
+        members=members,
         description="demo: the agencies of the joint operation share AMBER sightings",
     )
+    AuditLog(store).record(
+        actor,
+        "group_add",
+        target=f"group:{group.name}",
+        detail={"members": members},
+        origin=ORIGIN,
+    )
+
+
+def run_demo(store: Store, console: Console, *, actor: Caller) -> None:
+    """Initialise ``store``, load the demo sample into it and print what was loaded, and what
+    was rejected and why (the reject files go where ``scamwall ingest`` writes them).
+
+    Refused (:class:`UsageError`) on a database holding anything but the demo's own data; every
+    write is on the audit trail as ``actor``'s.
+    """
+    from scamwall.settings import get_settings  # noqa: PLC0415 - as the demo's other steps
+
+    _refuse_unless_new(store)
+    store.initialise()
+    agencies = {row[0]: _agency(store, actor, row) for row in DEMO_AGENCIES}
+    _demo_group(store, actor)
     demo = files("scamwall.demo")
     options = IntakeOptions(reject_dir=Path(get_settings().reject_dir))
 
@@ -152,7 +240,7 @@ def run_demo(store: Store, console: Console) -> None:
     reports = []
     for name, code in DEMO_FILES:
         with as_file(demo / name) as path:
-            report = ingest_file(store, path, agencies[code], options)
+            report = ingest_file(store, path, agencies[code], options, actor=actor)
         reports.append(report)
         loaded.add_row(
             name, code, str(report.accepted), str(report.duplicates), str(report.rejected)
@@ -176,7 +264,7 @@ def run_demo(store: Store, console: Console) -> None:
         found.add_row(region, text[:70] + ("…" if len(text) > 70 else ""), listed or "-")
     console.print(found)
     _screen_messages(console, store, demo / "messages.tsv")
-    _publish_feeds(console, store)
+    _publish_feeds(console, store, actor)
     console.print(
         "Try next:\n"
         "  scamwall parse '０８１-２３４-５６７８' 'hxxps://Pay.Example[.]com:443/a/../b' -r TH\n"
