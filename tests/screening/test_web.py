@@ -379,3 +379,23 @@ def test_a_line_of_another_kind_is_named_with_its_article(
 ) -> None:
     (verdict,) = screener.screen([line], _snapshot())
     assert verdict.error == f"this is {called}, not a URL, domain name or IP address"
+
+
+def test_a_popular_site_is_judged_by_reports_and_signals_not_the_model(
+    screener: WebScreener,
+) -> None:
+    """tesla.com (ranks 1,001-10,000) read to the model as a scam name; its subdomains too,
+    since the model reads the registrable name. A report still blocks it, and a subdomain's
+    own look-alike label still warns."""
+    names = ["tesla.com", "careers.tesla.com", "kasikornbank-verify.fc2.com"]
+    allowed, careers, lookalike = screener.screen(names, _snapshot(), _blocklist())
+    for verdict in (allowed, careers):
+        assert verdict.verdict == "allow"
+        assert verdict.score == 0.0
+        assert [r["type"] for r in verdict.reasons] == ["note"]
+        assert "tesla.com is among the 10,000 most visited" in verdict.reasons[0]["text"]
+    assert lookalike.verdict == "warn"
+    assert lookalike.category == "phishing"
+    reported = Reputation(IndicatorKind.DOMAIN, "tesla.com", 0.95, agencies=2, sightings=2)
+    (blocked,) = screener.screen(["tesla.com"], _snapshot(reported), _blocklist())
+    assert blocked.verdict == "block"

@@ -23,7 +23,8 @@ Reasons, strongest first:
                  before an '@' that the link does not go to (``userinfo_host``, enough for a
                  warning), or an address for a host (``ip_host``, as text screening's
                  ``ip_link``)
-``model``        the domain model's probability and category
+``model``        the domain model's probability and category (not for a popular site:
+                 ranks 1,001 to 10,000 of the Tranco list, see ``domain_signals.is_popular``)
 ``note``         how the line was read: the chat account a link opens, a link too long to read
                  whole judged by its host
 
@@ -56,13 +57,14 @@ from scamwall.indicators.network import (
     canonical_ip,
     is_ip_host,
     nat64_ipv4,
+    registered_domain,
     url_host,
 )
 from scamwall.indicators.text import normalize_for_matching
 from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
 from scamwall.screening.domain_model import DomainModel
-from scamwall.screening.domain_signals import DomainSignal, domain_signals
+from scamwall.screening.domain_signals import DomainSignal, domain_signals, is_popular
 from scamwall.screening.signals import SIGNAL_WEIGHT
 
 __all__ = ["WebScreener", "WebVerdict"]
@@ -262,7 +264,18 @@ class WebScreener:
             lexical *= 1.0 - signal.weight
             reasons.append(signal.as_reason())
         model_category: str | None = None
-        if not is_address and prediction is not None:
+        # the model reads a name by its registrable part: a popular site's subdomains too
+        # (their own labels still give signals: domain_signals)
+        site = None if is_address else (registered_domain(host) or host)
+        if site is not None and is_popular(site):
+            reasons.append(
+                {
+                    "type": "note",
+                    "text": f"{site} is among the 10,000 most visited sites: judged by reports "
+                    "and signals, not by the model's reading of its name",
+                }
+            )
+        elif not is_address and prediction is not None:
             flagged = prediction.score >= self.model.threshold
             # below its own threshold the model calls the name benign: weak evidence only
             lexical *= 1.0 - (prediction.score if flagged else prediction.score / 2)
