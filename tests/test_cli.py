@@ -208,13 +208,15 @@ def test_demo_shows_what_was_rejected_and_why_and_keeps_one_set_of_reject_files(
         assert "Rejected rows (4)" in out
         assert re.search(r"line 16\s*│\s*value\s*│\s*not a valid bank_account: IBAN", out)
         assert re.search(r"line 13\s*│\s*confidence\s*│\s*must be a whole number", out)
-    # where `scamwall ingest` writes them (SCAMWALL_REJECT_DIR: the current folder), replaced
-    assert sorted(p.name for p in tmp_path.glob("*.rejects.jsonl")) == [
-        "cn-mps.ndjson.rejects.jsonl",
-        "th-ccib.csv.rejects.jsonl",
+    # where `scamwall ingest` writes them (SCAMWALL_REJECT_DIR: the current folder), named after
+    # each file and its import, replaced
+    written = sorted(tmp_path.glob("*.rejects.jsonl"))
+    assert [re.sub(r"\.\d+\.", ".N.", p.name) for p in written] == [
+        "cn-mps.ndjson.N.rejects.jsonl",
+        "th-ccib.csv.N.rejects.jsonl",
     ]
-    assert len((tmp_path / "th-ccib.csv.rejects.jsonl").read_text("utf-8").splitlines()) == 2
-    assert str(tmp_path / "th-ccib.csv.rejects.jsonl") in out
+    assert len(written[1].read_text("utf-8").splitlines()) == 2
+    assert str(written[1]) in out
     assert set(Path(tempfile.gettempdir()).glob("scamwall-demo-rejects*")) == left_in_temp
 
 

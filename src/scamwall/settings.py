@@ -85,7 +85,10 @@ class Settings(BaseSettings):
     )
     reject_dir: str = Field(
         default=".",
-        description="Folder where bulk intake writes its reject files (`<input>.rejects.jsonl`).",
+        description=(
+            "Folder where bulk intake writes its reject files, one per import (a file's content "
+            "reported by one agency): `<file name>.<import id>.rejects.jsonl`."
+        ),
     )
     api_host: str = Field(default="127.0.0.1", description="Address `scamwall serve` listens on.")
     api_port: int = Field(

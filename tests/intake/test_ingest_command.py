@@ -50,4 +50,21 @@ def test_an_unknown_region_is_a_usage_error_naming_the_option(mps: Cli, tmp_path
     assert code == 2  # a usage error from the option's parser, before anything is read
     assert "--region" in err
     assert "'XX'" in err
-    assert not (tmp_path / "cn.csv.rejects.jsonl").exists()
+    assert not list(tmp_path.glob("*.rejects.jsonl"))
+
+
+def test_a_rejects_folder_that_cannot_be_created_is_a_usage_error_naming_the_option(
+    mps: Cli, tmp_path: Path
+) -> None:
+    source = tmp_path / "cn.csv"
+    source.write_text("value\n13900139000\n12\n", encoding="utf-8")
+    (tmp_path / "plain-file").write_text("", encoding="utf-8")
+    for folder in ("/proc/nope", str(tmp_path / "plain-file" / "rejects")):
+        code, out, err = mps("ingest", str(source), "--agency", "CN-MPS", "--rejects", folder)
+        assert code == 64
+        assert err.startswith("error: --rejects: ")
+        assert folder in err
+        assert "Traceback" not in err
+        assert out == ""
+    _, out, _ = mps("stats", "--json")
+    assert json.loads(out)["sightings"] == 0  # stopped before the file was read

@@ -21,7 +21,7 @@ from scamwall.errors import UsageError
 from scamwall.exchange.policy import Caller, Role
 from scamwall.exchange.reads import lookup
 from scamwall.indicators import parse_indicator
-from scamwall.intake import IntakeOptions, ingest_file
+from scamwall.intake import IntakeOptions, ingest_file, reject_path_for
 from scamwall.intake.readers import MAX_LINE_BYTES
 from scamwall.store import Agency, Store
 from scamwall.store.access import Access
@@ -375,6 +375,11 @@ def _imports(store: Store) -> list[tuple[int, int, int]]:
         return [tuple(row) for row in connection.execute(query.order_by(imports.c.id))]
 
 
+def _import_ids(store: Store) -> list[int]:
+    with store.reading() as connection:
+        return list(connection.execute(select(imports.c.id).order_by(imports.c.id)).scalars())
+
+
 @pytest.mark.parametrize(
     ("options", "named"),
     [
@@ -388,13 +393,78 @@ def test_bad_options_stop_the_run_before_it_starts(
 ) -> None:
     source = tmp_path / "local.csv"
     source.write_text("value\n081-234-5678\n12\n", encoding="utf-8")
-    earlier = tmp_path / "local.csv.rejects.jsonl"
-    earlier.write_text('{"line": 3}\n', encoding="utf-8")
+    earlier = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    kept = earlier.reject_path.read_text(encoding="utf-8")
     with pytest.raises(UsageError, match=named):
         ingest_file(store, source, agency, dataclasses.replace(options, reject_dir=tmp_path))
-    assert earlier.read_text(encoding="utf-8") == '{"line": 3}\n'  # the last run's rejects stay
+    assert earlier.reject_path.read_text(encoding="utf-8") == kept  # the last run's rejects stay
+    assert _imports(store) == [(1, 0, 1)]
+    assert store.counts().sightings == 1
+
+
+def test_files_of_one_name_keep_their_own_reject_files_and_a_rerun_replaces_its_own(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    other = store.add_agency("CN-MPS", name="MPS", country="CN", kind=AgencyKind.POLICE)
+    options = IntakeOptions(reject_dir=tmp_path / "rejects")
+    for folder, rows in (("a", "value\n081-234-5678\n12\n"), ("b", "value\n081-234-5679\n")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "reports.csv").write_text(rows, encoding="utf-8")
+    first = ingest_file(store, tmp_path / "a" / "reports.csv", agency, options)
+    kept = first.reject_path.read_text(encoding="utf-8")
+    assert first.reject_path.name == f"reports.csv.{_import_ids(store)[0]}.rejects.jsonl"
+
+    clean = ingest_file(store, tmp_path / "b" / "reports.csv", agency, options)
+    assert clean.rejected == 0
+    assert first.reject_path.read_text(encoding="utf-8") == kept  # not removed by another file
+    (tmp_path / "b" / "reports.csv").write_text("value\n13\n14\n", encoding="utf-8")
+    for by in (agency, other):  # other content, then the same file from another agency
+        with_rejects = ingest_file(store, tmp_path / "b" / "reports.csv", by, options)
+        assert with_rejects.rejected == 2
+        assert with_rejects.reject_path != first.reject_path
+        assert first.reject_path.read_text(encoding="utf-8") == kept  # nor overwritten
+    assert len(set((tmp_path / "rejects").glob("reports.csv.*.rejects.jsonl"))) == 3
+
+    first.reject_path.write_text("stale\n", encoding="utf-8")
+    again = ingest_file(store, tmp_path / "a" / "reports.csv", agency, options)
+    assert again.reject_path == first.reject_path  # the same file by the same agency: replaced
+    assert again.reject_path.read_text(encoding="utf-8") == kept
+
+
+def test_a_reject_folder_that_cannot_be_created_stops_the_run_before_it_starts(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    source = tmp_path / "local.csv"
+    source.write_text("value\n081-234-5678\n12\n", encoding="utf-8")
+    (tmp_path / "plain-file").write_text("", encoding="utf-8")
+    options = IntakeOptions(reject_dir=tmp_path / "plain-file" / "rejects")
+    with pytest.raises(UsageError, match="--rejects") as raised:
+        ingest_file(store, source, agency, options)
+    assert str(tmp_path / "plain-file" / "rejects") in raised.value.message
     assert _imports(store) == []
     assert store.counts().sightings == 0
+
+
+def test_a_reject_file_that_cannot_be_written_stops_the_run_and_keeps_what_went_in(
+    store: Store, agency: Agency, tmp_path: Path
+) -> None:
+    source = tmp_path / "local.csv"
+    source.write_text("value\n081-234-5678\n12\n081-234-5679\n", encoding="utf-8")
+    started = store.start_import(
+        agency,
+        file_name=source.name,
+        file_sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
+        file_format="csv",
+    )
+    in_the_way = reject_path_for(source, tmp_path, started.id)
+    in_the_way.mkdir()  # in the reject file's place: it cannot be opened
+    with pytest.raises(UsageError, match="--rejects") as raised:
+        ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path, batch_size=1))
+    assert str(in_the_way) in raised.value.message
+    assert store.counts().sightings == 1  # the batch before the reject; the next run goes on
+    in_the_way.rmdir()
+    report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
+    assert (report.accepted, report.duplicates, report.rejected) == (1, 1, 1)
 
 
 def test_rerunning_a_file_counts_its_rejects_once(

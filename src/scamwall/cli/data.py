@@ -175,7 +175,10 @@ def ingest(
     ] = None,
     region: RegionOption = None,
     rejects: Annotated[
-        Path | None, typer.Option(help="Folder for the reject file [default: setting].")
+        Path | None,
+        typer.Option(
+            help="Folder for the reject file (named after file and import) [default: setting]."
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

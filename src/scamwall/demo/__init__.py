@@ -94,7 +94,7 @@ REJECTS_SHOWN = 8
 def _show_rejects(console: Console, reports: list[IntakeReport]) -> None:
     """The rows of the sample refused, each with its place, field and reason (the sample holds
     some on purpose), and where the reject files are: the folder ``scamwall ingest`` writes them
-    to, each file replaced by the next run."""
+    to, named after each file and its import, each replaced by the next run of its file."""
     rejected = [r for r in reports if r.rejected]
     total = sum(r.rejected for r in rejected)
     if not total:

@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -97,14 +98,38 @@ class IntakeReport:
         }
 
 
-def reject_path_for(path: Path, reject_dir: Path) -> Path:
-    """Where the rejects of ``path`` go: ``<reject_dir>/<file name>.rejects.jsonl``.
+def reject_path_for(path: Path, reject_dir: Path, import_id: int) -> Path:
+    """Where the rejects of ``path``, read as import ``import_id``, go:
+    ``<reject_dir>/<file name>.<import id>.rejects.jsonl``.
+
+    An import is one file's content reported by one agency: files of other content or of other
+    agencies never share a reject file, even in one folder under one name, while a re-run of the
+    same file by the same agency replaces its own.
 
     One JSON object a line: ``line`` (of a CSV or NDJSON file; for a JSON array, ``position``,
     the record's place in the array from 1), ``field`` (null when no one field is to blame),
     ``error`` and ``record`` (the fields as read, null when the record could not be read).
     """
-    return reject_dir / f"{path.name}.rejects.jsonl"
+    return reject_dir / f"{path.name}.{import_id}.rejects.jsonl"
+
+
+def _make_reject_dir(reject_dir: Path) -> None:
+    """Create the reject folder now, so that one that cannot be written stops the run before
+    the file is read, rather than at its first reject."""
+    try:
+        reject_dir.mkdir(parents=True, exist_ok=True)
+        writable = os.access(reject_dir, os.W_OK | os.X_OK)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+    else:
+        if writable:
+            return
+        reason = "not writable"
+    raise UsageError(
+        f"--rejects: cannot write reject files in {reject_dir} ({reason}); name a folder that "
+        "can be created and written, with --rejects or SCAMWALL_REJECT_DIR",
+        field="rejects",
+    )
 
 
 def _shown_name(path: Path) -> str:
@@ -160,12 +185,20 @@ class _Batcher:
         if self._rejects is None:
             # Opening truncates the reject file of the run before: only a run that has
             # rejects of its own replaces them.
-            self.report.reject_path.parent.mkdir(parents=True, exist_ok=True)
-            # a record's text may hold lone surrogates (JSON can escape them; UTF-8 cannot
-            # encode them): written as the JSON escapes they were, never a failed run
-            self._rejects = self.report.reject_path.open(
-                "w", encoding="utf-8", errors="backslashreplace"
-            )
+            try:
+                self.report.reject_path.parent.mkdir(parents=True, exist_ok=True)
+                # a record's text may hold lone surrogates (JSON can escape them; UTF-8 cannot
+                # encode them): written as the JSON escapes they were, never a failed run
+                self._rejects = self.report.reject_path.open(
+                    "w", encoding="utf-8", errors="backslashreplace"
+                )
+            except OSError as exc:  # the folder went, or refuses even a writer checked before
+                raise UsageError(
+                    f"--rejects: cannot write {self.report.reject_path} "
+                    f"({exc.strerror or type(exc).__name__}); run again with a folder that "
+                    "can be written: the rows stored so far are kept",
+                    field="rejects",
+                ) from None
         self._rejects.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         self.rejected_here += 1
 
@@ -329,6 +362,7 @@ def ingest_file(
         check_region(options.region)
     except InvalidIndicator as exc:
         raise UsageError(f"--region: {exc.reason}") from None
+    _make_reject_dir(options.reject_dir)
     imported = store.start_import(
         agency, file_name=_shown_name(path), file_sha256=_sha256(path), file_format=file_format
     )
@@ -340,7 +374,7 @@ def ingest_file(
         region=options.region,
         fallback_region=options.fallback_region,
     )
-    report = IntakeReport(path, reject_path_for(path, options.reject_dir))
+    report = IntakeReport(path, reject_path_for(path, options.reject_dir, imported.id))
     location_name = _location_name(file_format)
     total = path.stat().st_size
     access = Access(store)
