@@ -88,6 +88,13 @@ def test_publish_status_and_changes_since(reported: Cli, tmp_path: Path) -> None
     code, _, err = reported("export", "rpz", "--out", "-", "--since", "5", "--no-publish")
     assert code != 0
     assert "serial" in err
+    # a serial not published is not found (66), as an unknown appeal is
+    code, out, err = reported("export", "rpz", "--out", "-", "--serial", "99")
+    assert (code, out) == (66, "")
+    assert "no serial 99: the feeds are at serial 2" in err
+    code, _, err = reported("export", "rpz", "--out", "-", "--serial", "99", "--since", "1")
+    assert code == 66
+    assert "no serial 99" in err
     code, _, err = reported("export", "rpz", "--out", str(tmp_path / "none" / "x.rpz"))
     assert code == 66
     assert "no folder" in err

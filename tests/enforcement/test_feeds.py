@@ -101,8 +101,11 @@ def test_entries_leave_with_a_reason_and_old_serials_stay_readable(police: Store
     assert _values(police, serial=1) == {"scam.test", "other.test"}
     assert _values(police, serial=2) == {"scam.test"}
     assert _values(police) == set()
-    with pytest.raises(InvalidInput, match="no serial 9"):
+    with pytest.raises(NotFound, match="no serial 9: the feeds are at serial 3") as missing:
         feed_state(police, serial=9)
+    assert missing.value.details == {"serial": 9, "latest": 3}
+    with pytest.raises(InvalidInput, match="serial -1 is not a serial"):
+        feed_state(police, serial=-1)
 
 
 def test_entry_expires_after_its_newest_report(police: Store) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, or_, select
 
-from scamwall.errors import InvalidInput
+from scamwall.errors import InvalidInput, NotFound
 from scamwall.indicators import IndicatorKind
 from scamwall.reputation.allowlist import AllowEntry, Allowlist
 from scamwall.reputation.snapshot import Listed, ReputationSnapshot
@@ -434,12 +434,19 @@ def _stored_time(connection: Connection) -> Callable[[datetime], object]:
 
 
 def _check_serial(connection: Connection, serial: int | None) -> tuple[int, datetime | None]:
+    """``serial`` (the newest when None) and when it was published: a negative number is no
+    serial at all (:class:`InvalidInput`), one not published yet is not found (:class:`NotFound`,
+    as an unknown appeal is)."""
     newest = latest_serial(connection)
     if serial is None:
         serial = newest
-    if serial < 0 or serial > newest:
+    if serial < 0:
         raise InvalidInput(
-            f"no serial {serial}: the feeds are at serial {newest}", field="serial", latest=newest
+            f"serial {serial} is not a serial: serials are whole numbers from 0", field="serial"
+        )
+    if serial > newest:
+        raise NotFound(
+            f"no serial {serial}: the feeds are at serial {newest}", serial=serial, latest=newest
         )
     published = connection.execute(
         select(feed_serials.c.published_at).where(feed_serials.c.serial == serial)
