@@ -93,6 +93,17 @@ def test_model_train_then_eval_and_screen_with_it(cli, labelled: Path, tmp_path:
     assert json.loads(out)["trace"]["model"] == trained["version"]
 
 
+def test_model_train_refuses_out_dash_before_training(cli, labelled: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A model and its card are files: `--out -` is refused at once, not written as `-.md`."""
+    code, out, err = cli("model", "train", "--data", str(labelled), "--out", "-")
+    assert code == 64
+    assert "--out" in err
+    assert "not '-'" in err
+    assert "training" not in err
+    assert out == ""
+    assert not list(tmp_path.glob("-*"))
+
+
 def test_model_eval_names_bad_lines_and_uses_the_rest(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "hello", "label": "maybe"}\n', encoding="utf-8")

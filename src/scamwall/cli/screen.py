@@ -27,7 +27,7 @@ from scamwall.cli.common import (
     out,
     store_if_present,
 )
-from scamwall.errors import NotFound
+from scamwall.errors import NotFound, UsageError
 from scamwall.exchange.policy import Caller, Role
 from scamwall.indicators import parse_indicator
 from scamwall.reputation import snapshot_for
@@ -218,7 +218,9 @@ def model_train(
     data: Annotated[
         list[Path], typer.Option("--data", help="Labelled JSON-lines files or folders of them.")
     ],
-    out_file: Annotated[Path, typer.Option("--out", help="Model file to write (.npz).")],
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Model file to write (.npz; not '-': a file).")
+    ],
     rules: RulesOption = None,
     encoder_sample: Annotated[
         int,
@@ -230,6 +232,8 @@ def model_train(
     as_json: JsonFlag = False,
 ) -> None:
     """Train the text model (fixed split by text hash) and write it with its model card."""
+    if str(out_file) == "-":  # before reading and training: a model and its card are files
+        raise UsageError("--out names the model file to write (its card goes beside it), not '-'")
     examples = _labelled(data)
     err.print(f"{len(examples)} labelled messages; training…")
     trained, report = train_model(examples, load_rules(rules), encoder_sample=encoder_sample)
