@@ -112,8 +112,9 @@ class Settings(BaseSettings):
         default=60,
         ge=1,
         description=(
-            "Requests per minute one address may make without a token (public look-ups); "
-            "429 with Retry-After beyond."
+            "Requests one address may make without a token (public look-ups) in any 60 "
+            "seconds; 429 beyond, with Retry-After: the seconds until the oldest leaves "
+            "the window (up to 60)."
         ),
     )
     reputation_max_tlp: Literal["clear", "green", "amber"] = Field(
