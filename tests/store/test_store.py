@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from scamwall.errors import AlreadyExists, InvalidInput, InvalidRecord, NotFound, StoreUnavailable
@@ -285,6 +291,77 @@ def test_uninitialised_database_is_reported(database_url: str) -> None:
 def test_initialise_is_idempotent_and_at_head(store: Store) -> None:
     store.initialise()
     assert current_revision(store.engine) == head_revision()
+
+
+def _database_nobody_can_open(kind: str, tmp_path: Path) -> str:
+    if kind == "sqlite folder":
+        return f"sqlite:///{tmp_path}"  # a folder, not a database file
+    base = os.environ.get("SCAMWALL_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("PostgreSQL not configured: set SCAMWALL_TEST_POSTGRES_URL to run this case")
+    if kind == "postgresql role":
+        return make_url(base).set(username="no_such_scamwall_role").render_as_string(False)
+    return make_url(base).set(database="no_such_scamwall_db").render_as_string(False)
+
+
+@pytest.mark.parametrize("kind", ["sqlite folder", "postgresql role", "postgresql database"])
+def test_init_says_why_the_database_cannot_be_opened(
+    kind: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from scamwall.cli import main
+
+    monkeypatch.setenv("SCAMWALL_DATABASE_URL", _database_nobody_can_open(kind, tmp_path))
+    code = main(["init"])
+    err = capsys.readouterr().err
+    assert code == 69, err
+    assert "error: cannot open the database" in err
+    assert "Traceback" not in err
+
+
+_INIT_AT_A_SIGNAL = """
+import os, sys, time
+from scamwall.cli import main
+open(sys.argv[2], "w").close()
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.001)
+sys.exit(main(["init"]))
+"""
+
+
+def test_two_inits_at_once_on_a_new_database_both_succeed(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The second waits for the first's migration, then finds nothing to do."""
+    signal = tmp_path / "go"
+    ready = [tmp_path / f"ready-{n}" for n in range(2)]
+    environment = {**os.environ, "SCAMWALL_DATABASE_URL": database_url}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _INIT_AT_A_SIGNAL, str(signal), str(flag)],
+            env=environment,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for flag in ready
+    ]
+    try:
+        deadline = datetime.now(UTC) + timedelta(seconds=60)
+        while not all(flag.exists() for flag in ready) and datetime.now(UTC) < deadline:
+            time.sleep(0.01)
+        signal.touch()  # both loaded: they migrate together
+        errors = [run.communicate(timeout=120)[1] for run in runs]
+    finally:
+        for run in runs:
+            run.kill()
+    assert [run.returncode for run in runs] == [0, 0], errors
+    store = Store.open(database_url)
+    try:
+        assert current_revision(store.engine) == head_revision()
+    finally:
+        store.close()
 
 
 def test_migrations_produce_exactly_the_declared_schema(store: Store) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -11,9 +14,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from scamwall.errors import ConfigurationError, StoreUnavailable
 
@@ -22,15 +26,20 @@ __all__ = ["connect", "current_revision", "head_revision", "migrate", "require_c
 log = logging.getLogger(__name__)
 
 SUPPORTED = ("sqlite", "postgresql")
+#: The PostgreSQL advisory lock a migration holds: a key of scamwall's and one of the schema
+#: (coalesce: the strict hashtext would give NULL for a schema that does not exist, and no lock).
+_MIGRATION_LOCK = 0x5C4_3A11
+_SCHEMA_KEY = "hashtext(coalesce(current_schema(), ''))"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # first: switching a new file to WAL takes a lock another process may hold for a moment
+    cursor.execute("PRAGMA busy_timeout=10000")
     # WAL lets readers work while intake writes; NORMAL sync is durable across process crashes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     # 64 MiB of page cache: indexes keyed by random ids stay in memory as the store grows
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
@@ -63,7 +72,14 @@ def connect(database_url: str, **engine_options: Any) -> Engine:
     if backend == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we ship with
     if backend == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailable(
+                f"cannot open the database {url.render_as_string(hide_password=True)}: cannot "
+                f"create the folder {folder} ({exc.strerror}); check SCAMWALL_DATABASE_URL"
+            ) from None
     try:
         engine = create_engine(url, **engine_options)
     except ImportError as exc:
@@ -93,6 +109,10 @@ def head_revision() -> str:
     return head
 
 
+def _where(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or None when it was never initialised."""
     try:
@@ -100,15 +120,90 @@ def current_revision(engine: Engine) -> str | None:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
         raise StoreUnavailable(
-            f"cannot open the database {engine.url.render_as_string(hide_password=True)}: "
-            f"{exc.orig}; check SCAMWALL_DATABASE_URL"
+            f"cannot open the database {_where(engine)}: {exc.orig}; check SCAMWALL_DATABASE_URL"
         ) from None
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest migration (idempotent)."""
-    log.info("migrating %s", engine.url.render_as_string(hide_password=True))
-    command.upgrade(_alembic_config(engine), "head")
+    """Bring the schema up to the newest migration (idempotent). Migrations of one database
+    run one at a time: a second ``scamwall init`` waits for the first, then finds nothing to
+    do. A migration that fails leaves the database as it was (one transaction)."""
+    before = current_revision(engine)  # a database that cannot be opened says so here
+    log.info("migrating %s from %s", _where(engine), before or "empty")
+    try:
+        with _migrating(engine) as migration_engine:
+            command.upgrade(_alembic_config(migration_engine), "head")
+    except DBAPIError as exc:
+        raise StoreUnavailable(
+            f"cannot upgrade the database {_where(engine)} to migration {head_revision()}: "
+            f"{exc.orig}; the upgrade was rolled back"
+        ) from None
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Engine]:
+    """The engine to migrate with, while no other process migrates the same database.
+    PostgreSQL: an advisory lock of the schema, held on a connection of its own. SQLite: a
+    migration engine whose transactions are ``BEGIN EXCLUSIVE`` (pysqlite on its own would run
+    DDL outside any transaction, each statement committed by itself)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as holder:
+            holder.execution_options(isolation_level="AUTOCOMMIT")
+            _advisory_lock(holder, _where(engine))
+            try:
+                yield engine
+            finally:
+                try:
+                    holder.execute(
+                        text(f"SELECT pg_advisory_unlock(:key, {_SCHEMA_KEY})"),
+                        {"key": _MIGRATION_LOCK},
+                    )
+                except DBAPIError:
+                    holder.invalidate()  # closed, so the server lets the lock go
+        return
+    if engine.url.database in (None, "", ":memory:"):
+        yield engine  # a database no other process can open
+        return
+    migration_engine = create_engine(engine.url, poolclass=NullPool)
+    event.listen(migration_engine, "connect", _sqlite_pragmas)
+    event.listen(migration_engine, "connect", _sqlite_explicit_transactions)
+    event.listen(migration_engine, "begin", _sqlite_begin_exclusive)
+    try:
+        yield migration_engine
+    finally:
+        migration_engine.dispose()
+
+
+def _advisory_lock(holder: Connection, where: str) -> None:
+    """Take the migration lock of the connection's schema, waiting for its holder if any."""
+    key = {"key": _MIGRATION_LOCK}
+    if not holder.execute(text(f"SELECT pg_try_advisory_lock(:key, {_SCHEMA_KEY})"), key).scalar():
+        log.warning("waiting for another migration of %s to finish", where)
+        holder.execute(text(f"SELECT pg_advisory_lock(:key, {_SCHEMA_KEY})"), key)
+
+
+def _sqlite_explicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # the "begin" event below starts transactions
+
+
+def _sqlite_begin_exclusive(connection: Connection) -> None:
+    """Start the migration's transaction with the database's write lock, waiting as long as
+    another process holds it (another migration, a long write)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    waited = False
+    while True:
+        try:
+            driver.execute("BEGIN EXCLUSIVE")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorname != "SQLITE_BUSY":
+                raise StoreUnavailable(
+                    f"cannot lock the database {connection.engine.url} to migrate it: {exc}"
+                ) from None
+            if not waited:
+                log.warning("waiting for another process writing to the database to finish")
+                waited = True
 
 
 def require_current_schema(engine: Engine) -> None:
