@@ -379,6 +379,39 @@ def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def test_a_new_sqlite_database_is_private_to_its_owner(tmp_path: Path) -> None:
+    """It holds RED notes and token hashes: 0600 for the file, its -wal and -shm, whatever
+    the umask."""
+    umask = os.umask(0o022)
+    try:
+        store = Store.open(f"sqlite:///{tmp_path / 'private.db'}", require_schema=False)
+        store.initialise()
+        with store.engine.connect() as connection:  # open: the -wal and -shm files exist
+            connection.execute(text("SELECT count(*) FROM agencies"))
+            modes = {f.name: f.stat().st_mode & 0o777 for f in tmp_path.glob("private.db*")}
+        store.close()
+    finally:
+        os.umask(umask)
+    assert modes == {"private.db": 0o600, "private.db-wal": 0o600, "private.db-shm": 0o600}
+
+
+def test_an_existing_database_keeps_its_mode_and_init_warns_when_others_may_read_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    shared = tmp_path / "shared.db"
+    shared.touch()
+    shared.chmod(0o644)
+    store = Store.open(f"sqlite:///{shared}", require_schema=False)
+    try:
+        with caplog.at_level("WARNING", logger="scamwall.store.database"):
+            store.initialise()
+    finally:
+        store.close()
+    assert shared.stat().st_mode & 0o777 == 0o644
+    assert "chmod 600" in caplog.text
+    assert "mode 644" in caplog.text
+
+
 def test_upgrade_keeps_data_and_guards(database_url: str) -> None:
     from alembic import command
 

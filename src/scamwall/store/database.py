@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -80,6 +82,8 @@ def connect(database_url: str, **engine_options: Any) -> Engine:
                 f"cannot open the database {url.render_as_string(hide_password=True)}: cannot "
                 f"create the folder {folder} ({exc.strerror}); check SCAMWALL_DATABASE_URL"
             ) from None
+        if not url.query.get("uri"):
+            _create_private_file(Path(url.database))
     try:
         engine = create_engine(url, **engine_options)
     except ImportError as exc:
@@ -92,6 +96,40 @@ def connect(database_url: str, **engine_options: Any) -> Engine:
     else:
         event.listen(engine, "connect", _postgresql_session)
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create a new SQLite database file readable and writable by its owner only, whatever the
+    umask: it holds RED notes and token hashes. SQLite gives the -wal and -shm files it makes
+    beside it the same mode. An existing file keeps its mode (see :func:`migrate`)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # SQLite will fail to open it too, and say why
+    os.close(descriptor)  # an empty file is an empty SQLite database
+
+
+def _warn_if_others_may_read(engine: Engine) -> None:
+    """Warn when an existing SQLite database file is open to the owner's group or to everyone
+    (made by an older scamwall, or copied): the operator decides, so its mode is left alone."""
+    name = engine.url.database
+    if engine.dialect.name != "sqlite" or not name or name == ":memory:":
+        return
+    try:
+        mode = stat.S_IMODE(Path(name).stat().st_mode)
+    except OSError:
+        return
+    if mode & 0o077:
+        log.warning(
+            "the database file %s can be read or written by users other than its owner "
+            "(mode %03o) and holds RED notes and token hashes; `chmod 600 %s` (and its -wal "
+            "and -shm files) unless that is meant",
+            name,
+            mode,
+            name,
+        )
 
 
 def _alembic_config(engine: Engine | None = None) -> Config:
@@ -129,6 +167,7 @@ def migrate(engine: Engine) -> None:
     run one at a time: a second ``scamwall init`` waits for the first, then finds nothing to
     do. A migration that fails leaves the database as it was (one transaction)."""
     before = current_revision(engine)  # a database that cannot be opened says so here
+    _warn_if_others_may_read(engine)
     log.info("migrating %s from %s", _where(engine), before or "empty")
     try:
         with _migrating(engine) as migration_engine:
