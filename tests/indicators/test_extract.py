@@ -908,6 +908,8 @@ def test_text_folded_by_the_caller_gives_the_same_finds() -> None:
         ("evil(Dot)example", "evil.example"),
         ("evil{dot}example", "evil.example"),
         ("evil\\.example", "evil.example"),
+        ("hxxps://pay\\.scam-bank\\.example/verify", "https://pay.scam-bank.example/verify"),
+        ("http://x.example\\.y.example", "http://x.example\\.y.example"),  # the host ends
         ("http[:]//x", "http://x"),
         ("http[://]x", "http://x"),
         ("a [at] b", "a@b"),

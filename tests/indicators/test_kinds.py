@@ -504,6 +504,11 @@ def test_a_domain_indicator_keeps_to_host_name_rules() -> None:
         ("evil\\.example/pay", "url", "http://evil.example/pay"),
         # a host with a dot of its own ends at the '\', as a linkified name does
         ("scam-bank.com\\.google.com", "url", "http://scam-bank.com/.google.com"),
+        # an analyst's defanged link is no browser's: its escaped dots are dots
+        ("hxxp://evil\\.example/login", "url", "http://evil.example/login"),
+        ("hxxps://www\\.evil\\.example/", "url", "https://www.evil.example/"),
+        ("hxxp[:]//evil\\.example", "url", "http://evil.example/"),
+        ("evil[.]example\\.com", "domain", "evil.example.com"),
     ],
 )
 def test_escaped_dots_are_refanged_only_where_they_end_no_host(
