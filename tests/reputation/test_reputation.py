@@ -234,6 +234,11 @@ def test_shipped_allowlist_covers_government_suffixes_banks_and_hotlines() -> No
         ("scb-verify.sharepoint.com", False),
         ("weebly.com", True),
         ("www.wordpress.com", True),
+        ("ourblog.files.wordpress.com", True),  # a label the platform runs itself
+        # platforms whose subdomains are their own services stay covered whole
+        ("hooks.slack.com", True),
+        ("lh3.googleusercontent.com", True),
+        ("sts.amazonaws.com", True),
     ],
 )
 def test_an_allowlisted_name_covers_what_its_owner_runs_not_what_it_hands_out(
@@ -241,6 +246,15 @@ def test_an_allowlisted_name_covers_what_its_owner_runs_not_what_it_hands_out(
 ) -> None:
     allow = Allowlist(shipped_entries())
     assert (allow.match(IndicatorKind.DOMAIN, host) is not None) is covered
+
+
+def test_an_entry_of_a_platforms_suffix_covers_no_user_site() -> None:
+    """github.io is a suffix of the list's private part: an entry of it is the platform's own
+    name, not its users' sites, as go.th (ICANN) is every Thai government site."""
+    entry = AllowEntry(IndicatorKind.DOMAIN, "github.io", "the platform", "operator")
+    allow = Allowlist([entry])
+    assert allow.match(IndicatorKind.DOMAIN, "github.io") == entry
+    assert allow.match(IndicatorKind.DOMAIN, "kbank-login.b.github.io") is None
 
 
 def test_an_operator_entry_below_a_platform_covers_its_own_subdomains() -> None:

@@ -11,15 +11,17 @@ Three sources, all loaded into one :class:`Allowlist`:
   a removal is recorded, never deleted.
 
 Matching: a domain entry covers the subdomains its owner runs, not those it hands out. A public
-suffix covers everything below it (``go.th``: every Thai government site); a name covers its
-subdomains down to the next boundary of the public suffix list's private part, where a platform
-gives names to its users (``amazonaws.com`` does not cover ``evil.s3.amazonaws.com``, a
-customer's bucket); and a platform that gives its users subdomains without being in that list
-(``data/user_hosted.txt``: ``wordpress.com``, ``sharepoint.com``…) covers only itself and its
-``www``. An IP entry covers the address, a CIDR entry every address in it; other kinds match
-exactly. A URL is *not* allowlisted by its host: a scam page on a shared host
-(``sites.google.com/...``) is judged by its own reports, while the host itself can never be
-blocked.
+suffix of the ICANN part of the list covers everything below it (``go.th``: every Thai
+government site); a name covers its subdomains down to the next boundary of the public suffix
+list's private part, where a platform gives names to its users (``amazonaws.com`` does not
+cover ``evil.s3.amazonaws.com``, a customer's bucket; an entry ``github.io`` covers no user's
+site). A platform that gives its users the label right below its name without being in that
+list (``data/user_hosted.txt``: ``wordpress.com``, ``sharepoint.com``…) covers itself, its
+``www`` and the labels it runs itself as the file lists them (``files.wordpress.com``), not its
+users' (``kbank-secure.wordpress.com``). An IP entry covers the address, a CIDR entry every
+address in it; other kinds match exactly. A URL is *not* allowlisted by its host: a scam page on
+a shared host (``sites.google.com/...``) is judged by its own reports, while the host itself can
+never be blocked.
 """
 
 from __future__ import annotations
@@ -114,10 +116,10 @@ class Allowlist:
             if entry.kind is IndicatorKind.DOMAIN:
                 self._domains.setdefault(entry.value, entry)
                 if entry.value in user_hosted:
-                    self._reach[entry.value] = "www"
-                elif registered_domain(entry.value) is None:  # a public suffix (go.th)
+                    self._reach[entry.value] = "own labels"
+                elif registered_domain(entry.value, icann_only=True) is None:  # go.th
                     self._reach[entry.value] = "all"
-                else:
+                else:  # a name, or a platform's suffix of the private part (github.io)
                     self._reach[entry.value] = "owner"
             if entry.kind is IndicatorKind.CIDR:
                 self._networks.append((ipaddress.ip_network(entry.value), entry))
@@ -154,15 +156,17 @@ class Allowlist:
                 return found
 
     def _covers(self, entry: str, name: str) -> bool:
-        """Whether the entry ``entry`` reaches ``name``, one of its subdomains: a public
-        suffix reaches every name below it, a platform of user subdomains only its ``www``,
-        any other name what lies above the next boundary of the suffix list's private part
-        (the registrable name of ``name`` is ``entry`` or one of its parents)."""
+        """Whether the entry ``entry`` reaches ``name``, one of its subdomains: an ICANN
+        public suffix reaches every name below it, a platform of user subdomains the names
+        under its own labels (``www`` and those of ``data/user_hosted.txt``), any other name
+        what lies above the next boundary of the suffix list's private part (the registrable
+        name of ``name`` is ``entry`` or one of its parents)."""
         reach = self._reach[entry]
         if reach == "all":
             return True
-        if reach == "www":
-            return name == "www." + entry
+        if reach == "own labels":
+            label = name[: len(name) - len(entry) - 1].rsplit(".", 1)[-1]
+            return label in _user_hosted()[entry]
         owner = registered_domain(name)
         return owner is not None and (owner == entry or entry.endswith("." + owner))
 
@@ -187,10 +191,15 @@ def _data_lines(name: str) -> Iterator[str]:
 
 
 @lru_cache(maxsize=1)
-def _user_hosted() -> frozenset[str]:
+def _user_hosted() -> dict[str, frozenset[str]]:
     """Platforms whose subdomains are their users' sites, which the public suffix list does
-    not name (``data/user_hosted.txt``)."""
-    return frozenset(line.strip() for line in _data_lines("user_hosted.txt"))
+    not name, and the labels below each that the platform runs itself, ``www`` among them
+    (``data/user_hosted.txt``)."""
+    platforms: dict[str, frozenset[str]] = {}
+    for line in _data_lines("user_hosted.txt"):
+        name, *own = line.split()
+        platforms[name] = frozenset(["www", *own])
+    return platforms
 
 
 @lru_cache(maxsize=1)
