@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -362,6 +364,34 @@ def test_two_inits_at_once_on_a_new_database_both_succeed(
         assert current_revision(store.engine) == head_revision()
     finally:
         store.close()
+
+
+def test_screening_refuses_an_outdated_schema_alike_on_every_backend(
+    cli: Callable[..., tuple[int, str, str]], database_url: str, tmp_path: Path
+) -> None:
+    """It holds reports that screening on text alone would miss; an empty database holds none."""
+    from alembic import command
+
+    from scamwall.store.database import _alembic_config
+
+    message = tmp_path / "m.txt"
+    message.write_text("hello\n", encoding="utf-8")
+    Store.open(database_url, require_schema=False).close()  # there, never initialised
+    code, out, err = cli("screen", "text", str(message))
+    assert (code, "screening without reputation" in err) == (0, True), err
+    assert json.loads(out)["verdict"] == "allow"
+
+    assert cli("init")[0] == 0
+    store = Store.open(database_url)
+    try:
+        command.downgrade(_alembic_config(store.engine), "0005")
+    finally:
+        store.close()
+    code, out, err = cli("screen", "text", str(message))
+    assert (code, out) == (69, "")
+    assert "at migration 0005" in err
+    assert "run `scamwall init`" in err
+    assert "without reputation" not in err
 
 
 def test_migrations_produce_exactly_the_declared_schema(store: Store) -> None:

@@ -121,17 +121,17 @@ def record_audited(
 
 def store_if_present() -> Store | None:
     """The configured store when it exists and is initialised; screening works without (a
-    first run, a gateway's own machine: nothing reported to miss), and says so. A database
-    server that does not answer, or holds an older schema, is an error: it was set up to be
-    used, and screening on text alone would pass its reported numbers and links unnoticed."""
+    first run, a gateway's own machine: nothing reported to miss), and says so. A database that
+    cannot be opened, or holds an older schema, is an error on every backend: it was set up to
+    be used, and screening on text alone would pass its reported numbers and links unnoticed."""
     url = make_url(get_settings().database_url)
     if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
         err.print(f"note: screening without reputation (no database at {url.database})")
         return None
     try:
         return Store.open(get_settings().database_url)
-    except (StoreUnavailable, NotFound) as exc:
-        if url.get_backend_name() != "sqlite" and not exc.details.get("empty"):
+    except StoreUnavailable as exc:
+        if not exc.details.get("empty"):  # never initialised: it holds no report to miss
             raise
         err.print(f"note: screening without reputation ({exc.message})", soft_wrap=True)
         return None
