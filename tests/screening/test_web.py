@@ -262,6 +262,7 @@ def test_a_link_padded_past_the_url_limit_is_judged_by_its_host(screener: WebScr
         "http://scam-shop.example/?q=" + "a" * 2040,
         "https://" + "a" * 2040 + "@scam-shop.example/",
         "scam-shop.example/" + "a" * 3000,
+        "scam-shop.example?x=" + "a" * 2100,  # no scheme, no path: read as a name before
     ]
     verdicts = screener.screen(padded, _snapshot(), blocklist)
     for verdict in verdicts:
@@ -271,6 +272,17 @@ def test_a_link_padded_past_the_url_limit_is_judged_by_its_host(screener: WebScr
             "text": "the link is longer than 2048 characters: judged by its host "
             "scam-shop.example alone",
         }
+
+
+def test_a_padded_chat_link_keeps_its_account(screener: WebScreener) -> None:
+    reported = Reputation(
+        IndicatorKind.HANDLE, "telegram:scammer_th", 0.95, agencies=2, sightings=2
+    )
+    (verdict,) = screener.screen(
+        ["https://t.me/scammer_th?x=" + "a" * 2100], _snapshot(reported), _blocklist()
+    )
+    assert verdict.verdict == "block", verdict.error
+    assert verdict.reasons[-1]["text"].startswith("the link is longer than 2048 characters")
 
 
 def test_every_way_of_writing_a_link_browsers_open_is_screened(screener: WebScreener) -> None:

@@ -383,11 +383,11 @@ def _read(text: str) -> tuple[Indicator, str | None, tuple[dict[str, Any], ...]]
     a domain indicator (``x_y.example``, ``scam%2Dbank.com``) as a URL; a line of no kind at all
     as a URL, whose parser says why it is none (no kind can be given here); and a link too long
     to be kept whole by its host alone."""
+    if len(text) > MAX_URL_LENGTH:  # whatever its kind would be: padding must not hide it
+        return _by_host(text)
     try:
         indicator = parse_indicator(text)
     except InvalidIndicator as exc:
-        if exc.kind == "url" and len(text) > MAX_URL_LENGTH:
-            return _by_host(text)
         if exc.kind not in (None, "domain"):
             raise
         try:
@@ -420,7 +420,12 @@ def _by_host(text: str) -> tuple[Indicator, str | None, tuple[dict[str, Any], ..
         "text": f"the link is longer than {MAX_URL_LENGTH} characters: judged by its host "
         f"{url_host(link.canonical)} alone",
     }
-    return link, None, (note,)
+    # a chat link's account is in its path, before the padding of a query or fragment
+    path = text.strip().partition("#")[0].partition("?")[0]
+    account = None
+    if len(path) <= MAX_URL_LENGTH and _is_chat_link(path):
+        account = parse_indicator(path, IndicatorKind.HANDLE).canonical
+    return link, account, (note,)
 
 
 def _allowlisted_host_signals(
