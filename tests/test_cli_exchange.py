@@ -176,3 +176,42 @@ def test_stix_and_misp_export_write_to_stdout_for_out_dash(cli: Cli, tmp_path: P
     assert "scam-bank.example" in {a["value"] for a in event["Event"]["Attribute"]}
     assert "to standard output" in " ".join(err.split())
     assert not (tmp_path / "-").exists()
+
+
+def test_stix_and_misp_exports_are_audited_as_the_operator_with_counts_by_tlp(
+    cli: Cli, tmp_path: Path, database_url: str
+) -> None:
+    assert cli("init")[0] == 0
+    for code, country in (("TH-CCIB", "TH"), ("CN-MPS", "CN")):
+        assert cli("agency", "add", code, "--country", country, "--kind", "police")[0] == 0
+    assert cli("group", "add", "mekong", "--member", "TH-CCIB", "--member", "CN-MPS")[0] == 0
+    source = tmp_path / "th.csv"
+    source.write_text(
+        "value,tlp,groups\n"
+        "+66 81 234 5678,green,\n"
+        "scam-bank.example,clear,\n"
+        "pay-scam.example,clear,\n"
+        "wallet-scam.example,amber,mekong\n"
+        "+66 81 999 0000,red,\n",
+        encoding="utf-8",
+    )
+    assert cli("ingest", str(source), "--agency", "TH-CCIB")[0] == 0
+    bundle = tmp_path / "bundle.json"
+    assert cli("stix", "export", "--for", "cn-mps", "--out", str(bundle))[0] == 0
+    code, _, err = cli("misp", "export", "--for", "CN-MPS", "--from", "TH-CCIB", "--out", "-")
+    assert code == 0, err
+
+    store = Store.open(database_url)
+    try:
+        exports = [e for e in AuditLog(store).entries() if e.action.endswith("_export")]
+    finally:
+        store.close()
+    assert [(e.action, e.target, e.origin) for e in exports] == [
+        ("stix_export", "agency:CN-MPS", "cli"),
+        ("misp_export", "agency:CN-MPS", "cli"),
+    ]
+    assert all(e.actor.startswith("cli:") for e in exports)
+    stix, misp = (e.detail or {} for e in exports)
+    counts = {"sightings": 4, "by_tlp": {"clear": 2, "green": 1, "amber": 1}}
+    assert stix == {"file": str(bundle), **counts}
+    assert misp == {"file": "stdout", "creator": "TH-CCIB", "refused": 0, "receipts": 0, **counts}

@@ -4,6 +4,7 @@ receiving agency see, never RED or AMBER+STRICT)."""
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -28,6 +29,7 @@ from scamwall.exchange.reads import MAX_PAGE, shared_sightings
 from scamwall.settings import get_settings
 from scamwall.store import Sighting, Store
 from scamwall.store.access import Access
+from scamwall.store.audit import AuditLog
 from scamwall.vocabulary import Tlp
 
 stix_app = typer.Typer(
@@ -73,6 +75,31 @@ def _written(out_file: Path) -> Iterator[TextIO]:
         return
     with out_file.open("w", encoding="utf-8") as stream:
         yield stream
+
+
+def _audit_export(
+    store: Store,
+    action: str,
+    recipient: str,
+    out_file: Path,
+    by_tlp: Counter[Tlp],
+    **detail: Any,
+) -> None:
+    """One audit entry for an export, by the server's operator: for whom, where it was
+    written, and how many sightings of each TLP left (the AMBER ones are audited one by one as
+    they are read for the recipient)."""
+    AuditLog(store).record(
+        local_operator(),
+        action,
+        target=f"agency:{recipient}",
+        detail={
+            "file": "stdout" if _is_stdout(out_file) else str(out_file),
+            "sightings": by_tlp.total(),
+            "by_tlp": {tlp.value: by_tlp[tlp] for tlp in Tlp if by_tlp[tlp]},
+            **detail,
+        },
+        origin="cli",
+    )
 
 
 def sightings_for(
@@ -131,9 +158,20 @@ def misp_export(
                 not_agencies=[recipient.id],
             )
         )
-    exported = export_misp_event(sightings, info=info, agency=creator)
-    with _written(out_file) as stream:
-        stream.write(exported.to_json(indent=2))
+        exported = export_misp_event(sightings, info=info, agency=creator)
+        with _written(out_file) as stream:
+            stream.write(exported.to_json(indent=2))
+        sent = set(exported.exported)
+        _audit_export(
+            store,
+            "misp_export",
+            recipient.code,
+            out_file,
+            Counter(s.tlp for s in sightings if s.id in sent),
+            creator=creator.code,
+            refused=len(exported.refused),
+            receipts=len(exported.receipts),
+        )
     err.print(
         f"{len(exported.exported)} sightings exported for {recipient.code} to {_where(out_file)}"
         f" (of {creator.country}'s agencies; not {recipient.code}'s own)"
@@ -269,19 +307,22 @@ def stix_export(
     AMBER+STRICT), each with its legal basis; streamed, so any size fits in memory."""
     from scamwall.exchange.stix_export import iter_bundle_json  # noqa: PLC0415
 
-    count = 0
+    by_tlp: Counter[Tlp] = Counter()
 
     def counted(sightings: Iterator[Sighting]) -> Iterator[Sighting]:
-        nonlocal count
         for sighting in sightings:
-            count += 1
+            by_tlp[sighting.tlp] += 1
             yield sighting
 
-    with opened_store() as store, _written(out_file) as out:
-        sightings = counted(sightings_for(store, for_agency.upper(), added_after))
-        for chunk in iter_bundle_json(sightings, legal_basis=lambda s: s.legal_basis):
-            out.write(chunk)
-    err.print(f"{count} sightings exported for {for_agency.upper()} to {_where(out_file)}")
+    with opened_store() as store:
+        recipient = store.get_agency(for_agency.upper())
+        with _written(out_file) as out:
+            sightings = counted(sightings_for(store, recipient.code, added_after))
+            for chunk in iter_bundle_json(sightings, legal_basis=lambda s: s.legal_basis):
+                out.write(chunk)
+        _audit_export(store, "stix_export", recipient.code, out_file, by_tlp)
+    count = by_tlp.total()
+    err.print(f"{count} sightings exported for {recipient.code} to {_where(out_file)}")
 
 
 @stix_app.command("import")
