@@ -9,8 +9,9 @@ Three steps, in this order:
 2. *strip* invisible characters (zero-width space and joiners, word joiner, BOM, soft hyphen).
 3. *refang* the defanging analysts and scammers use: ``hxxp`` -> ``http``, ``[.]``/``(.)``/
    ``[dot]`` -> ``.``, ``[:]`` -> ``:``, ``[at]``/``[@]`` -> ``@``; and ``\\.`` -> ``.`` in a
-   name written as a regular expression writes it (``evil\\.example``), but not where the
-   backslash ends the host of a link, as browsers read it (:func:`_ends_a_host`).
+   name written as a regular expression writes it (``evil\\.example``, ``hxxp://evil\\.example``),
+   but not where the backslash ends the host of a live link, as browsers read it
+   (:class:`_HostEnds`).
 
 Steps 2 and 3 change lengths, so :class:`NormalizedText` keeps, for each character it holds, where
 it came from in the input; extraction reports spans in the caller's text, not ours.
@@ -18,6 +19,7 @@ it came from in the input; extraction reports spans in the caller's text, not ou
 
 from __future__ import annotations
 
+import bisect
 import re
 import sys
 import unicodedata
@@ -48,10 +50,12 @@ _REWRITE = re.compile(
 _MAYBE_BRACKETED = re.compile(rf"[\[({{\\{_INVISIBLE}]")
 _BRACKETED = re.compile(rf"[\[({{][.:@dDaA]|\\\.|[{_INVISIBLE}]")
 _MAYBE_HXXP = re.compile(r"[hHfF][xX]")
-# A '.' not escaped by a backslash, and how far back a "\\." looks for the start of its link
-# (a longer link is refused by the URL parser anyway).
-_PLAIN_DOT = re.compile(r"(?<!\\)\.")
-_LINK_REACH = 2048
+# A '.' not escaped by a backslash; a link's live scheme (not defanged) and its "//"; the
+# defanging only analysts write; a run of non-space characters.
+_PLAIN_DOT = re.compile(r"(?<![\\\[({])\.")
+_LIVE_SCHEME = re.compile(r"(?<![A-Za-z0-9])(?:https?|ftp|wss?)://", re.IGNORECASE)
+_DEFANGED = re.compile(r"h[xX]{2}p|f[xX]p|[\[({](?:\.|dot|:|at|@)", re.IGNORECASE)
+_RUN = re.compile(r"\S+")
 _REPLACEMENT = {"invisible": "", "hxxp": "http", "fxp": "ftp", "dot": ".", "at": "@"}
 
 # Letters and punctuation outside these ranges are left alone: folding CJK, Thai or Burmese text
@@ -122,18 +126,52 @@ class NormalizedText:
         return self._starts[start], self._ends[end - 1]
 
 
-def _ends_a_host(text: str, begin: int) -> bool:
-    """Whether a '\\.' starting at ``begin`` ends the host of a link rather than escaping a dot
-    (``evil\\.example``, as a regular expression writes it): browsers read a '\\' in an http
-    link as '/', so ``http://198.51.100.7\\.bank.example/`` and a linkified
-    ``scam.example\\.bank.example`` open the address and scam.example, not bank.example. That
-    is the case when the run of non-space characters before it holds "//" (a link's scheme) or a
-    dot of its own, not escaped. A link is at most ``_LINK_REACH`` characters long."""
-    before = text[max(0, begin - _LINK_REACH) : begin]
-    if not before or before[-1].isspace():
-        return False
-    run = before.rsplit(maxsplit=1)[-1]
-    return "//" in run or _PLAIN_DOT.search(run) is not None
+class _HostEnds:
+    """Where a '\\.' ends the host of a link rather than escaping a dot (``evil\\.example``,
+    as a regular expression writes it): browsers read a '\\' in an http link as '/', so
+    ``http://198.51.100.7\\.bank.example/`` and a linkified ``scam.example\\.bank.example``
+    open the address and scam.example, not bank.example. That is the case when the run of
+    non-space characters before it holds a live scheme's "//" or a dot of its own, not
+    escaped, and no defanging: ``hxxp://evil\\.example`` and ``evil[.]example\\.com`` are an
+    analyst's, which no browser opens. Each run is read once, whatever the number of '\\.' in
+    it (a text of them had been read again for each)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        #: per run of non-space characters: (start, end, first position from which a
+        #: '\\.' ends a host, or None for a defanged run)
+        self._runs: list[tuple[int, int, int | None]] = []
+        self._starts: list[int] = []
+
+    def __call__(self, begin: int) -> bool:
+        if not self._runs:
+            self._read()
+        index = bisect.bisect_right(self._starts, begin) - 1
+        if index < 0:
+            return False
+        _, end, from_here = self._runs[index]
+        return begin < end and from_here is not None and from_here < begin
+
+    def _read(self) -> None:
+        text = self._text
+        for run in _RUN.finditer(text):
+            start, end = run.span()
+            if _DEFANGED.search(text, start, end) is not None:
+                self._runs.append((start, end, None))
+            else:
+                marks = [
+                    m.start()
+                    for m in (
+                        _LIVE_SCHEME.search(text, start, end),
+                        _PLAIN_DOT.search(text, start, end),
+                    )
+                    if m is not None
+                ]
+                self._runs.append((start, end, min(marks) if marks else None))
+            self._starts.append(start)
+        if not self._runs:
+            self._runs.append((0, 0, None))
+            self._starts.append(0)
 
 
 def normalize_for_matching(text: str, *, folded: bool = False) -> NormalizedText:
@@ -152,9 +190,10 @@ def normalize_for_matching(text: str, *, folded: bool = False) -> NormalizedText
     ends: list[int] = []
     position = 0
     match: re.Match[str] | None = first
+    host_ends = _HostEnds(plain)
     while match is not None:
         begin, finish = match.span()
-        if match.lastgroup == "dot" and "\\" in match.group() and _ends_a_host(plain, begin):
+        if match.lastgroup == "dot" and "\\" in match.group() and host_ends(begin):
             match = _REWRITE.search(plain, finish)  # left as written: the link reads it so
             continue
         if begin > position:
