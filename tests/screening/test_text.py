@@ -19,7 +19,7 @@ from scamwall.reputation.allowlist import (
     load_allowlist,
     shipped_entries,
 )
-from scamwall.reputation.snapshot import ReputationSnapshot, build_snapshot
+from scamwall.reputation.snapshot import Reputation, ReputationSnapshot, build_snapshot
 from scamwall.screening import text as text_module
 from scamwall.screening.model import default_model
 from scamwall.screening.rules import load_rules
@@ -169,6 +169,28 @@ def test_a_reported_link_blocks_and_the_verdict_traces_its_sightings(
     restricted = [e for e in reason["sightings"] if e.get("restricted")]
     assert restricted == [{"restricted": True, "weight": restricted[0]["weight"]}]
     assert verdict.trace["snapshot"] == snapshot.version
+
+
+def test_a_reported_page_or_address_is_found_however_the_message_writes_its_link(
+    screener: TextScreener,
+) -> None:
+    """As the web screener looks: a report of http://…/pay covers https://…/pay, and a report
+    of an address covers a link to it, whatever notation the link writes it in."""
+    reports = [
+        Reputation(IndicatorKind.URL, "http://evil.example/pay", 0.95, agencies=2, sightings=2),
+        Reputation(IndicatorKind.IP, "198.51.100.7", 0.95, agencies=2, sightings=2),
+    ]
+    snapshot = ReputationSnapshot.of("t", reports, Allowlist(shipped_entries()))
+    verdicts = screener.screen(
+        [
+            Message("page", "hello see https://evil.example/pay"),
+            Message("address", "hello, see http://3325256711/x"),
+        ],
+        snapshot,
+    )
+    for verdict, value in zip(verdicts, ("http://evil.example/pay", "198.51.100.7"), strict=True):
+        assert verdict.verdict == "block"
+        assert [r["value"] for r in verdict.reasons if r["type"] == "indicator"] == [value]
 
 
 def test_every_reported_indicator_is_listed_the_strongest_as_evidence(

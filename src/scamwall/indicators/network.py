@@ -29,6 +29,7 @@ __all__ = [
     "has_known_suffix",
     "nat64_ipv4",
     "registered_domain",
+    "url_page_forms",
 ]
 
 RESERVED_TLDS = frozenset({"example", "test", "invalid"})
@@ -360,6 +361,29 @@ def canonical_url(value: str) -> str:
 def is_ip_host(host: str) -> bool:
     """Whether a host as :func:`url_host` gives it is an IPv4 or IPv6 address, not a name."""
     return ":" in host or host.replace(".", "").isdigit()
+
+
+_OTHER_WEB_SCHEME = {"http": "https", "https": "http"}
+
+
+def url_page_forms(canonical: str) -> list[str]:
+    """Other ways reports may write the page a canonical URL opens: with the other of http and
+    https, with or without a '/' at the end of its path, and without its query (a report of
+    ``/pay`` covers ``/pay?id=2``; one of ``/pay?id=1`` does not: a query may name another
+    page, as ``profile.php?id=`` does). Seven keys at most, each one dictionary look-up."""
+    scheme, _, rest = canonical.partition("://")
+    address, mark, query = rest.partition("?")
+    slash = address.find("/")
+    authority, path = address[:slash], address[slash:]
+    schemes = [scheme]
+    if scheme in _OTHER_WEB_SCHEME:
+        schemes.append(_OTHER_WEB_SCHEME[scheme])
+    paths = [path]
+    if path != "/":
+        paths.append(path[:-1] if path.endswith("/") else f"{path}/")
+    queries = [f"?{query}", ""] if mark else [""]
+    forms = [f"{s}://{authority}{p}{q}" for q in queries for p in paths for s in schemes]
+    return [form for form in forms if form != canonical]
 
 
 def url_host(canonical: str) -> str:

@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.indicators.extract import FoundIndicator, ParseMemo, extract_indicators
-from scamwall.indicators.network import url_host
+from scamwall.indicators.network import is_ip_host, url_host, url_page_forms
 from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
 from scamwall.screening.features import distinct_ngram_shares, model_text
@@ -493,10 +493,16 @@ def _sender_indicators(sender: str | None, region: str | None, memo: ParseMemo) 
 
 
 def _lookup_keys(indicator: Indicator) -> list[tuple[IndicatorKind, str]]:
+    """Where reports of an indicator may be: a link also under the other ways its page is
+    written (http or https, a '/' ending the path, no query: as the web screener looks), its
+    host, as a name or an address, and its registered domain."""
     keys = [(indicator.kind, indicator.canonical)]
     if indicator.kind is IndicatorKind.URL:
+        keys.extend((IndicatorKind.URL, form) for form in url_page_forms(indicator.canonical))
         host = url_host(indicator.canonical)
-        if host:
+        if host and is_ip_host(host):
+            keys.append((IndicatorKind.IP, host))
+        elif host:
             keys.append((IndicatorKind.DOMAIN, host))
             if indicator.registered_domain and indicator.registered_domain != host:
                 keys.append((IndicatorKind.DOMAIN, indicator.registered_domain))

@@ -60,6 +60,7 @@ from scamwall.indicators.network import (
     nat64_ipv4,
     registered_domain,
     url_host,
+    url_page_forms,
 )
 from scamwall.indicators.text import normalize_for_matching
 from scamwall.reputation.scoring import noisy_or
@@ -79,7 +80,6 @@ REPORTED_WARN = 0.5
 MAX_INPUT = 4096
 _SCREENED = (IndicatorKind.URL, IndicatorKind.DOMAIN, IndicatorKind.IP)
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_OTHER_WEB_SCHEME = {"http": "https", "https": "http"}
 #: What each kind not screened here is called in an error, with its article.
 _KIND_NAMES = {
     IndicatorKind.PHONE: "a phone number",
@@ -507,7 +507,7 @@ def _reputations(
         own = snapshot.lookup_value(IndicatorKind.URL, canonical)
         if own is not None and own.sightings:
             found.append((own, None))
-        for form in _page_forms(canonical):
+        for form in url_page_forms(canonical):
             other = snapshot.lookup_value(IndicatorKind.URL, form)
             if other is not None and other.sightings:
                 found.append((other, canonical))
@@ -531,23 +531,3 @@ def _reputations(
             break
         name = name[dot + 1 :]
     return found
-
-
-def _page_forms(canonical: str) -> list[str]:
-    """Other ways reports may write the page a canonical URL opens: with the other of http and
-    https, with or without a '/' at the end of its path, and without its query (a report of
-    ``/pay`` covers ``/pay?id=2``; one of ``/pay?id=1`` does not: a query may name another
-    page, as ``profile.php?id=`` does). Seven keys at most, each one dictionary look-up."""
-    scheme, _, rest = canonical.partition("://")
-    address, mark, query = rest.partition("?")
-    slash = address.find("/")
-    authority, path = address[:slash], address[slash:]
-    schemes = [scheme]
-    if scheme in _OTHER_WEB_SCHEME:
-        schemes.append(_OTHER_WEB_SCHEME[scheme])
-    paths = [path]
-    if path != "/":
-        paths.append(path[:-1] if path.endswith("/") else f"{path}/")
-    queries = [f"?{query}", ""] if mark else [""]
-    forms = [f"{s}://{authority}{p}{q}" for q in queries for p in paths for s in schemes]
-    return [form for form in forms if form != canonical]
