@@ -411,3 +411,14 @@ def test_a_popular_site_is_judged_by_reports_and_signals_not_the_model(
     reported = Reputation(IndicatorKind.DOMAIN, "tesla.com", 0.95, agencies=2, sightings=2)
     (blocked,) = screener.screen(["tesla.com"], _snapshot(reported), _blocklist())
     assert blocked.verdict == "block"
+
+
+def test_a_popular_name_the_model_reads_as_a_gambling_site_is_judged_so(
+    screener: WebScreener,
+) -> None:
+    """A popular gambling site is a gambling site, which the region's law forbids all the
+    same: the model's reading of it as one still counts."""
+    (verdict,) = screener.screen(["supersportbet.com"], _snapshot(), _blocklist())
+    assert verdict.verdict == "warn"
+    assert verdict.category == "gambling"
+    assert [r["type"] for r in verdict.reasons] == ["model"]

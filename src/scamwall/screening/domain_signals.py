@@ -25,8 +25,9 @@ popular site (:func:`is_popular`: the names of ranks 1,001 to 10,000 of the Tran
 ``data/popular_sites.txt``, and their ``www``) is not allowlisted, and is blocked where it is
 reported, but its name is not taken for a scam's by its looks (a brand inside it, punycode, its
 TLD, phishing words: ``microsoftonline.us``, ``arduino.cc``, ``nobelprize.org``); what it says
-it is still counts: gambling words (``bingoplus.com``, ``betway.co.bw``: gambling is what such
-sites are, and popular ones too) and a shortener.
+it is still shows: gambling words (``bingoplus.com``, ``betway.co.bw``: gambling is what such
+sites are, and popular ones too; the web screener also keeps the domain model's reading of such
+a name as a gambling site's) and a shortener.
 """
 
 from __future__ import annotations

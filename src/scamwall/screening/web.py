@@ -23,8 +23,9 @@ Reasons, strongest first:
                  before an '@' that the link does not go to (``userinfo_host``, enough for a
                  warning), or an address for a host (``ip_host``, as text screening's
                  ``ip_link``)
-``model``        the domain model's probability and category (not for a popular site:
-                 ranks 1,001 to 10,000 of the Tranco list, see ``domain_signals.is_popular``)
+``model``        the domain model's probability and category (not for a popular site,
+                 ranks 1,001 to 10,000 of the Tranco list (``domain_signals.is_popular``),
+                 unless it reads the name as a gambling site's)
 ``note``         how the line was read: the chat account a link opens, a link too long to read
                  whole judged by its host
 
@@ -266,9 +267,15 @@ class WebScreener:
             reasons.append(signal.as_reason())
         model_category: str | None = None
         # the model reads a name by its registrable part: a popular site's subdomains too
-        # (their own labels still give signals: domain_signals)
+        # (their own labels still give signals: domain_signals). Its taking a popular name for
+        # a scam or phishing site is no evidence; for a gambling site it is (popular gambling
+        # sites are gambling sites, which the region's law forbids all the same)
         site = None if is_address else (registered_domain(host) or host)
-        if site is not None and is_popular(site):
+        if (
+            site is not None
+            and is_popular(site)
+            and (prediction is None or prediction.category != "gambling")
+        ):
             reasons.append(
                 {
                     "type": "note",
