@@ -256,6 +256,23 @@ def test_a_chat_link_is_judged_by_its_account_reports_on_its_host(screener: WebS
     assert "handle" in str(handle.error)  # an account, not a link: nothing a browser opens
 
 
+def test_a_whatsapp_link_carries_its_numbers_reports(screener: WebScreener) -> None:
+    """A WhatsApp account is a phone number: the number's reports are the link's; a report
+    that weighs nothing is no conflict with the host's allowlist entry."""
+    reported = Reputation(IndicatorKind.PHONE, "+66812345678", 0.95, agencies=2, sightings=2)
+    weightless = Reputation(
+        IndicatorKind.HANDLE, "whatsapp:+66899999999", 0.0, agencies=1, sightings=1
+    )
+    blocked, quiet = screener.screen(
+        ["https://wa.me/66812345678", "https://wa.me/66899999999"],
+        _snapshot(reported, weightless),
+    )
+    assert blocked.verdict == "block"
+    assert blocked.reasons[0]["indicator"] == "+66812345678"
+    assert quiet.verdict == "allow"
+    assert "conflict" not in [r["type"] for r in quiet.reasons]
+
+
 def test_a_link_padded_past_the_url_limit_is_judged_by_its_host(screener: WebScreener) -> None:
     blocklist = _blocklist((IndicatorKind.DOMAIN, "scam-shop.example"))
     padded = [

@@ -93,7 +93,7 @@ _KIND_NAMES = {
     IndicatorKind.FILE_HASH: "a file hash",
 }
 #: The kinds whose reports are a link's own: the page's, or the chat account's it opens.
-_OWN_KINDS = (IndicatorKind.URL, IndicatorKind.HANDLE)
+_OWN_KINDS = (IndicatorKind.URL, IndicatorKind.HANDLE, IndicatorKind.PHONE)
 #: A link's scheme (if it is one read here) and authority: up to a '/', '?', '#' or '\\'.
 _HEAD = re.compile(r"^(?:(https?|ftp):)?[/\\]*([^/?#\\]*)", re.IGNORECASE)
 _Found = TypeVar("_Found")
@@ -210,6 +210,11 @@ class WebScreener:
             account = snapshot.lookup_value(IndicatorKind.HANDLE, handle)
             if account is not None and account.sightings:
                 reported.insert(0, (account, canonical))
+            platform, _, number = handle.partition(":")
+            if platform == "whatsapp":  # a WhatsApp account is its phone number's
+                phone = snapshot.lookup_value(IndicatorKind.PHONE, number)
+                if phone is not None and phone.sightings:
+                    reported.insert(0, (phone, canonical))
         pages = [(r, via) for r, via in reported if r.kind in _OWN_KINDS]
         page, page_via = max(pages, key=lambda item: item[0].score, default=(None, None))
         if allowed is not None and page is not None and page.score > 0:
@@ -229,7 +234,10 @@ class WebScreener:
             return WebVerdict(raw, verdict, page.score, category, reasons)
         if allowed is not None:
             reasons.append({"type": "allowlisted", **allowed.as_public_dict()})
-            strongest = max((r.sightings for r, _ in reported), default=0)
+            # the host's own reports: a page's or an account's are no conflict with its entry
+            strongest = max(
+                (r.sightings for r, _ in reported if r.kind not in _OWN_KINDS), default=0
+            )
             entry = _first(blocklist.match, host_kind, matched_as)
             if strongest or entry is not None:
                 reasons.append(
