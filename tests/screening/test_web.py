@@ -354,6 +354,22 @@ def test_a_host_name_shown_before_an_at_sign_is_a_signal(screener: WebScreener) 
     assert all(r.get("signal") != "userinfo_host" for r in credentials.reasons)
 
 
+def test_only_a_trusted_name_shown_before_an_at_sign_is_a_signal(screener: WebScreener) -> None:
+    """A user name that reads as a host is common (mark.me@); posing as a trusted site is the
+    trick: an allowlisted name or a protected brand, however its end is escaped."""
+    plain, escaped, schemed = screener.screen(
+        [
+            "http://mark.me@shop.example/",
+            "http://kasikornbank.com%2F@evil.example/",
+            "http://https%3A%2F%2Fwww.kasikornbank.com@evil.example/",
+        ],
+        _snapshot(),
+    )
+    assert all(r.get("signal") != "userinfo_host" for r in plain.reasons)
+    for verdict in (escaped, schemed):
+        assert "userinfo_host" in [r.get("signal") for r in verdict.reasons], verdict.error
+
+
 def test_a_link_to_a_bare_address_is_a_signal_as_in_text_screening(
     screener: WebScreener,
 ) -> None:

@@ -56,7 +56,6 @@ from scamwall.indicators.accounts import handle_from_link
 from scamwall.indicators.network import (
     MAX_URL_LENGTH,
     canonical_domain,
-    canonical_ip,
     is_ip_host,
     nat64_ipv4,
     registered_domain,
@@ -269,7 +268,7 @@ class WebScreener:
         flagged = False
         signals = [] if is_address else list(domain_signals(host, snapshot.allowlist))
         if kind is IndicatorKind.URL:
-            signals.extend(_link_signals(canonical, host, is_address))
+            signals.extend(_link_signals(canonical, host, is_address, snapshot))
         for signal in signals:
             lexical *= 1.0 - signal.weight
             reasons.append(signal.as_reason())
@@ -454,16 +453,21 @@ def _allowlisted_host_signals(
     return [signal.as_reason() for signal in domain_signals(host, snapshot.allowlist)]
 
 
-def _link_signals(canonical: str, host: str, is_address: bool) -> list[DomainSignal]:
-    """What a link shows beyond its host's name: a host name written before an '@', which the
-    link does not go to (``http://www.kasikornbank.com@evil.example/``), and an address for a
-    host, which text screening counts in a message's link (``ip_link``) as well. A bare
-    address given alone is judged by the feeds and the reports only."""
+def _link_signals(
+    canonical: str, host: str, is_address: bool, snapshot: ReputationSnapshot
+) -> list[DomainSignal]:
+    """What a link shows beyond its host's name: a trusted site's name written before an '@',
+    which the link does not go to (``http://www.kasikornbank.com@evil.example/``; an
+    allowlisted name, or one holding a protected brand: ``mark.me@`` is a user's name), and an
+    address for a host, which text screening counts in a message's link (``ip_link``) as well.
+    A bare address given alone is judged by the feeds and the reports only."""
     found: list[DomainSignal] = []
     authority = canonical.partition("://")[2].partition("/")[0]
     if "@" in authority:
-        shown = unquote(authority.rpartition("@")[0]).partition(":")[0]
-        if _is_host_name(shown):
+        shown = unquote(authority.rpartition("@")[0])
+        shown = shown.partition("://")[2] or shown  # "https%3A%2F%2Fbank.example@"
+        shown = re.split(r"[:/\\?#]", shown, maxsplit=1)[0]  # "bank.example%2F@": the name
+        if _poses_as_trusted(shown, snapshot):
             found.append(
                 DomainSignal(
                     "userinfo_host",
@@ -478,16 +482,16 @@ def _link_signals(canonical: str, host: str, is_address: bool) -> list[DomainSig
     return found
 
 
-def _is_host_name(text: str) -> bool:
-    """Whether a link's user name reads as a host (a name with a known suffix, an address)."""
+def _poses_as_trusted(text: str, snapshot: ReputationSnapshot) -> bool:
+    """Whether a link's user name reads as a trusted site's name: allowlisted, or holding a
+    protected brand (which the look-alike signal names)."""
     try:
-        canonical_domain(text)
+        name = canonical_domain(text)
     except InvalidIndicator:
-        try:
-            canonical_ip(text)
-        except InvalidIndicator:
-            return False
-    return True
+        return False
+    if snapshot.allowlist.match_domain(name) is not None:
+        return True
+    return any(s.name == "lookalike" for s in domain_signals(name, snapshot.allowlist))
 
 
 def _matched_as(host: str, is_address: bool) -> tuple[str, ...]:
