@@ -36,8 +36,8 @@ half below its own threshold, where it calls the name benign). The verdict:
   model flags the name *and* it imitates a protected brand (the name alone, no reports);
 - ``warn``: the model flags the name, or its signals together reach ``STRONG_SIGNALS``, or its
   reputation reaches ``REPORTED_WARN``;
-- ``allow`` otherwise. On the shared lists' test split this warns on 0.89% and blocks 0.01% of
-  the benign top sites (1.02% of those past the shipped lists; 0.93% with a label in front of
+- ``allow`` otherwise. On the shared lists' test split this warns on 0.93% and blocks 0.01% of
+  the benign top sites (1.02% of those past the shipped lists; 0.97% with a label in front of
   each: BENCHMARKS.md).
 """
 
