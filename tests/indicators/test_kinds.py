@@ -1169,6 +1169,13 @@ def test_guess_kind(raw: str, kind: IndicatorKind) -> None:
     assert parsed(raw, None).kind is kind
 
 
+@pytest.mark.parametrize("raw", ["12.30:45", "1.2.3:80", "3.14:15"])
+def test_a_time_or_a_score_is_no_host_and_port(raw: str) -> None:
+    # "12.30" would be read as the address 12.0.0.30 in a URL: not guessed as one
+    with pytest.raises(InvalidIndicator):
+        guess_kind(raw)
+
+
 @pytest.mark.parametrize("name", ["PHONE", " url ", "Crypto_Wallet", IndicatorKind.EMAIL])
 def test_parse_kind_accepts_any_case(name: str) -> None:
     assert parse_kind(name).value == str(name).strip().lower()

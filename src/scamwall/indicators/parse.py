@@ -34,7 +34,11 @@ MAX_VALUE_LENGTH = 4096
 # A link: "http:x" and "http:/x" open x as "http://x" does (the URL parser reads them so), and
 # "//x/y" (scheme-relative) and "x.example:8080" (a host and port) are links too.
 _SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|(?:https?|ftp):|//)", re.IGNORECASE)
-_HOST_PORT = re.compile(r"^[^\s/:@]+\.[^\s/:@]+:\d{1,5}(?:[/?#]|$)")
+# a name whose last label holds a letter, or a dotted-quad address, then a port: not a time
+# or a score such as 12.30:45
+_HOST_PORT = re.compile(
+    r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[^\s/:@]+\.[^\s/:@.]*[A-Za-z][^\s/:@.]*):\d{1,5}(?:[/?#]|$)"
+)
 _IPV4ISH = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?$")
 _IPV6ISH = re.compile(r"^\[?[0-9a-f:.]*:[0-9a-f:.]*\]?(?:/\d{1,3})?$", re.IGNORECASE)
 _WALLET = re.compile(
