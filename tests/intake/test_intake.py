@@ -616,18 +616,19 @@ def test_a_red_row_of_a_file_must_name_who_may_read_it(
     that user's to read."""
     access = mekong
     li_token = access.issue_token_for(agency_code="CN-MPS", role=Role.ANALYST, user_name="li")
+    access.issue_token_for(agency_code="CN-MPS", role=Role.FEED, user_name="resolver")
     source = tmp_path / "red.csv"
     source.write_text(
-        "value,tlp,recipients\n+66 92 555 0105,red,\n+66 92 555 0106,red,li\n",
+        "value,tlp,recipients\n+66 92 555 0105,red,\n+66 92 555 0106,red,li\n"
+        "+66 92 555 0107,red,resolver\n",
         encoding="utf-8",
     )
     report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
-    assert (report.accepted, report.rejected) == (1, 1)
-    reject = json.loads(report.reject_path.read_text(encoding="utf-8").splitlines()[0])
-    assert reject["line"] == 2
-    assert reject["field"] == "recipients"
-    assert "names nobody" in reject["error"]
-    assert "AMBER+STRICT" in reject["error"]
+    assert (report.accepted, report.rejected) == (1, 2)
+    rejects = [json.loads(line) for line in report.reject_path.read_text("utf-8").splitlines()]
+    assert [(r["line"], r["field"]) for r in rejects] == [(2, "recipients"), (4, "recipients")]
+    assert all("names nobody" in r["error"] for r in rejects)
+    assert "AMBER+STRICT" in rejects[0]["error"]
     li = access.authenticate(li_token.secret)
     assert [s.tlp for s in lookup(store, li, parse_indicator("+66925550106")).sightings] == [
         Tlp.RED

@@ -39,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scamwall.errors import InvalidIndicator, InvalidInput, InvalidRecord, NotFound
+from scamwall.exchange.policy import OUTSIDERS, READERS
 from scamwall.indicators import parse_indicator
 from scamwall.indicators.phone import check_region
 from scamwall.store import Agency, LegalBasis, Sighting
@@ -239,14 +240,17 @@ def with_markings(
     if recipients and fact.tlp is not Tlp.RED:
         raise InvalidRecord("recipients apply to RED sightings only", field="recipients")
     try:
-        user_ids = frozenset(access.get_user(name).id for name in recipients)
+        named = [access.get_user(name) for name in recipients]
     except NotFound as exc:
         raise InvalidRecord(exc.message, field="recipients") from None
-    if fact.tlp is Tlp.RED and not user_ids and submitted_by is None:
+    user_ids = frozenset(user.id for user in named)
+    readers = [user for user in named if user.role in READERS and user.role not in OUTSIDERS]
+    if fact.tlp is Tlp.RED and not readers and submitted_by is None:
         # RED is for the people it names; with no one named, no one could ever read it
         raise InvalidRecord(
-            "a RED sighting is seen only by the users it names, and this one names nobody: "
-            "list their user names in recipients, or mark it AMBER+STRICT (your agency only)",
+            "a RED sighting is seen only by the users it names, and this one names nobody "
+            "who may read sightings (feed and public users may not): list their user names in "
+            "recipients, or mark it AMBER+STRICT (your agency only)",
             field="recipients",
         )
     try:
