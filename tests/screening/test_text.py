@@ -193,6 +193,21 @@ def test_a_reported_page_or_address_is_found_however_the_message_writes_its_link
         assert [r["value"] for r in verdict.reasons if r["type"] == "indicator"] == [value]
 
 
+def test_a_platforms_entry_is_no_note_on_a_users_site(screener: TextScreener) -> None:
+    """wordpress.com is allowlisted, kbank-app.wordpress.com (a user's site) is not: its
+    verdict carries no "allowlisted" note for the platform; a link to the platform's own name
+    does."""
+    user_site, platform = screener.screen(
+        [
+            Message("user", "verify your account at https://kbank-app.wordpress.com/login"),
+            Message("own", "our blog moved to https://www.wordpress.com/blog"),
+        ],
+        _empty(),
+    )
+    assert "allowlisted" not in [r["type"] for r in user_site.reasons]
+    assert "allowlisted" in [r["type"] for r in platform.reasons]
+
+
 def test_every_reported_indicator_is_listed_the_strongest_as_evidence(
     store: Store, screener: TextScreener
 ) -> None:

@@ -299,6 +299,12 @@ class TextScreener:
                 if found is None:
                     continue
                 if found.allowlisted is not None:
+                    # a parent's entry that does not reach the link's host (a platform's
+                    # user's site) says nothing of the link
+                    if value == indicator.registered_domain and value != url_host(
+                        indicator.canonical
+                    ):
+                        continue
                     item.notes.append(_allowlisted_reason(found))
                     continue
                 if found.score <= 0:
