@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from scamwall.store import Store
+from scamwall.store.access import Access
+from scamwall.store.audit import AuditLog
 
 
 @pytest.fixture
@@ -145,3 +147,52 @@ def test_user_names_are_ascii_so_none_passes_for_another(cli) -> None:  # type: 
     assert code == 65
     assert "ASCII" in err
     assert cli("token", "create", "--agency", "TH-CCIB", "--role", "peer", "--user", "cn_a")[0] == 0
+
+
+def test_token_ids_past_the_column_are_refused_with_the_range(cli) -> None:  # type: ignore[no-untyped-def]
+    for too_large in ("3000000000", "99999999999999999999"):
+        code, _, err = cli("token", "revoke", too_large)
+        assert code == 2, err
+        assert "Invalid value for 'token_id'" in err
+        assert "2147483647" in err
+    code, _, err = cli("token", "revoke", "2147483647")
+    assert (code, "no token with id 2147483647" in err) == (66, True)
+
+
+def test_a_token_lifetime_too_long_is_refused_before_anything_is_written(
+    cli,  # type: ignore[no-untyped-def]
+    database_url: str,
+) -> None:
+    code, _, err = cli(
+        "token", "create", "--agency", "TH-CCIB", "--role", "analyst", "--user", "x3",
+        "--expires-days", "3000000",
+    )  # fmt: skip
+    assert code == 2, err
+    assert "Invalid value for '--expires-days'" in err
+    assert "3650" in err
+    store = Store.open(database_url)
+    try:
+        assert not Access(store).user_exists("x3")
+        assert not [e for e in AuditLog(store).entries() if e.action == "token_issue"]
+    finally:
+        store.close()
+
+
+def test_a_new_user_its_token_and_their_audit_entry_are_written_together(
+    cli,  # type: ignore[no-untyped-def]
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def audit_fails(*_: object, **__: object) -> str:
+        raise RuntimeError("the audit trail is unavailable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(AuditLog, "record", audit_fails)
+        with pytest.raises(RuntimeError, match="audit trail"):
+            cli("token", "create", "--agency", "TH-CCIB", "--role", "analyst", "--user", "x4")
+    store = Store.open(database_url)
+    try:
+        assert not Access(store).user_exists("x4")
+        assert Access(store).list_tokens() == []
+    finally:
+        store.close()

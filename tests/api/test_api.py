@@ -441,6 +441,15 @@ def test_odd_values_are_refused_per_record_never_a_server_error(world: World) ->
     _assert_error(huge, 422, "invalid_request")
 
 
+def test_a_token_id_past_the_column_is_refused_not_a_server_error(world: World) -> None:
+    """tokens.id is a 32-bit integer on PostgreSQL: a larger id had ended in a 500 there."""
+    for too_large in (2**31, 3_000_000_000, 2**62):
+        refused = world.client.delete(f"/v1/tokens/{too_large}", headers=world.auth(world.admin))
+        _assert_error(refused, 422, "invalid_request")
+    largest = world.client.delete(f"/v1/tokens/{2**31 - 1}", headers=world.auth(world.admin))
+    _assert_error(largest, 404, "not_found")
+
+
 def test_a_re_report_in_the_same_batch_never_widens_a_fact(world: World) -> None:
     fact = {"value": "+66 92 555 0177", "observed_at": "2026-11-01T00:00:00Z"}
     result = _submit(

@@ -16,7 +16,7 @@ from scamwall.exchange.reads import list_indicators, lookup
 from scamwall.indicators import IndicatorKind, parse_indicator
 from scamwall.intake.submit import submit_sightings
 from scamwall.store import Store
-from scamwall.store.access import Access
+from scamwall.store.access import MAX_TOKEN_DAYS, MAX_TOKEN_ID, Access
 from scamwall.store.audit import AuditLog
 from scamwall.vocabulary import AgencyKind, Tlp
 
@@ -220,7 +220,7 @@ class NewToken(BaseModel):
     agency: str = Field(min_length=2, max_length=32)
     role: Role
     user: str | None = Field(default=None, max_length=64)
-    expires_days: int = Field(default=90, ge=1, le=3650)
+    expires_days: int = Field(default=90, ge=1, le=MAX_TOKEN_DAYS)
     note: str | None = Field(default=None, max_length=200)
 
 
@@ -250,20 +250,24 @@ def post_token(
             "with `scamwall token create`",
             user=body.user,
         )
-    issued = Access(_store(request)).issue_token_for(
-        agency_code=body.agency,
-        role=body.role,
-        user_name=body.user,
-        expires_in=timedelta(days=body.expires_days),
-        note=body.note,
-    )
-    AuditLog(_store(request)).record(
-        caller,
-        "token_issue",
-        target=f"token:{issued.id}",
-        detail={"user": issued.user.name, "role": issued.user.role.value},
-        origin=client_address(request),
-    )
+    store = _store(request)
+    with store.transaction() as connection:  # the user, its token and their audit entry
+        issued = Access(store).issue_token_for(
+            agency_code=body.agency,
+            role=body.role,
+            user_name=body.user,
+            expires_in=timedelta(days=body.expires_days),
+            note=body.note,
+            connection=connection,
+        )
+        AuditLog(store).record(
+            caller,
+            "token_issue",
+            target=f"token:{issued.id}",
+            detail={"user": issued.user.name, "role": issued.user.role.value},
+            origin=client_address(request),
+            connection=connection,
+        )
     return {
         "id": issued.id,
         "token": issued.secret,
@@ -295,7 +299,7 @@ def get_tokens(request: Request, caller: CallerDep) -> list[dict[str, Any]]:
 
 @router.delete("/tokens/{token_id}", status_code=204, responses=ERRORS, tags=["admin"])
 def delete_token(
-    request: Request, caller: CallerDep, token_id: Annotated[int, Path(ge=1, le=2**62)]
+    request: Request, caller: CallerDep, token_id: Annotated[int, Path(ge=1, le=MAX_TOKEN_ID)]
 ) -> None:
     """Revoke a token at once (admin)."""
     require_role(caller, ADMINS, "revoke tokens")

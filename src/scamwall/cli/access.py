@@ -25,7 +25,7 @@ from scamwall.exchange.policy import Caller, Role
 from scamwall.exchange.reads import lookup as lookup_indicator
 from scamwall.indicators import parse_indicator
 from scamwall.settings import get_settings
-from scamwall.store.access import Access
+from scamwall.store.access import MAX_TOKEN_DAYS, MAX_TOKEN_ID, Access
 from scamwall.store.audit import AuditLog
 
 token_app = typer.Typer(help="API tokens of users and machine clients.", no_args_is_help=True)
@@ -57,19 +57,26 @@ def token_create(
         str | None, typer.Option(help="User name; created if new, generated if absent.")
     ] = None,
     expires_days: Annotated[
-        int, typer.Option(min=0, help="Days until it expires; 0 for never.")
+        int,
+        typer.Option(
+            min=0,
+            max=MAX_TOKEN_DAYS,
+            help=f"Days until it expires (1-{MAX_TOKEN_DAYS}); 0 for never.",
+        ),
     ] = 90,
     note: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Issue a token. Its secret is printed once and stored only as a hash."""
-    with opened_store() as store:
+    # the user, its token and the audit entry: all written, or none
+    with opened_store() as store, store.transaction() as connection:
         issued = Access(store).issue_token_for(
             agency_code=agency,
             role=role,
             user_name=user,
             expires_in=timedelta(days=expires_days) if expires_days else None,
             note=note,
+            connection=connection,
         )
         AuditLog(store).record(
             local_operator(),
@@ -77,6 +84,7 @@ def token_create(
             target=f"token:{issued.id}",
             detail={"user": issued.user.name, "role": role.value},
             origin="cli",
+            connection=connection,
         )
     expires = issued.expires_at.isoformat() if issued.expires_at else None
     if as_json:
@@ -122,7 +130,11 @@ def token_list(as_json: JsonFlag = False) -> None:
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")]) -> None:
+def token_revoke(
+    token_id: Annotated[
+        int, typer.Argument(min=1, max=MAX_TOKEN_ID, help="The token's id (`token list`).")
+    ],
+) -> None:
     """Revoke a token at once."""
     with opened_store() as store:
         Access(store).revoke_token(token_id)

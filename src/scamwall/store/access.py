@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from scamwall.errors import AlreadyExists, InvalidInput, NotAuthenticated, NotFound
 from scamwall.exchange.policy import Caller, Role
+from scamwall.store.records import Agency
 from scamwall.store.repository import Store
 from scamwall.store.schema import (
     agencies,
@@ -29,9 +31,22 @@ from scamwall.store.schema import (
 )
 from scamwall.validation import clean_text
 
-__all__ = ["TOKEN_PREFIX", "Access", "IssuedToken", "SharingGroup", "TokenInfo", "User"]
+__all__ = [
+    "MAX_TOKEN_DAYS",
+    "MAX_TOKEN_ID",
+    "TOKEN_PREFIX",
+    "Access",
+    "IssuedToken",
+    "SharingGroup",
+    "TokenInfo",
+    "User",
+]
 
 TOKEN_PREFIX = "sw_"  # noqa: S105 - a prefix, not a secret
+#: The largest token id: ``tokens.id`` is a 32-bit INTEGER on PostgreSQL.
+MAX_TOKEN_ID = 2**31 - 1
+#: The longest a token may live, in days (ten years).
+MAX_TOKEN_DAYS = 3650
 
 # Built once: authentication runs on every request.
 _TOKEN_HOLDER = (
@@ -54,6 +69,33 @@ _TOKEN_HOLDER = (
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _user_name(name: str) -> str:
+    """A new user's name, lower-cased, or :class:`InvalidInput` saying what a name may be."""
+    clean = name.strip().lower()
+    # ASCII only: a name in look-alike letters of another script (Cyrillic "а" for Latin
+    # "a") would be a second user that reads, on a RED sighting, like the first
+    if not 2 <= len(clean) <= 64 or not all(
+        ch.isascii() and (ch.isalnum() or ch in "-_.@") for ch in clean
+    ):
+        raise InvalidInput(
+            f"user name {name!r} must be 2-64 ASCII letters, digits or -_.@", field="name"
+        )
+    return clean
+
+
+def _expiry(expires_in: timedelta | None, now: datetime) -> datetime | None:
+    """When a token issued ``now`` expires, or :class:`InvalidInput` for a lifetime too long."""
+    if expires_in is None:
+        return None
+    if abs(expires_in) > timedelta(days=MAX_TOKEN_DAYS):
+        raise InvalidInput(
+            f"a token lives {MAX_TOKEN_DAYS} days at most; give fewer days, or none for a token "
+            "that never expires",
+            field="expires_days",
+        )
+    return now + expires_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,45 +153,43 @@ class Access:
     def add_user(self, name: str, *, agency_code: str, role: Role) -> User:
         """Register a user (or machine client) of an agency."""
         agency = self.store.get_agency(agency_code)
-        clean = name.strip().lower()
-        # ASCII only: a name in look-alike letters of another script (Cyrillic "а" for Latin
-        # "a") would be a second user that reads, on a RED sighting, like the first
-        if not 2 <= len(clean) <= 64 or not all(
-            ch.isascii() and (ch.isalnum() or ch in "-_.@") for ch in clean
-        ):
-            raise InvalidInput(
-                f"user name {name!r} must be 2-64 ASCII letters, digits or -_.@", field="name"
-            )
+        clean = _user_name(name)
+        with self.store.transaction() as connection:
+            return self._insert_user(connection, clean, agency, role)
+
+    @staticmethod
+    def _insert_user(connection: Connection, name: str, agency: Agency, role: Role) -> User:
         try:
-            with self.store.transaction() as connection:
-                result = connection.execute(
-                    insert(users).values(
-                        agency_id=agency.id,
-                        name=clean,
-                        role=role.value,
-                        created_at=datetime.now(UTC),
-                    )
+            result = connection.execute(
+                insert(users).values(
+                    agency_id=agency.id, name=name, role=role.value, created_at=datetime.now(UTC)
                 )
-        except IntegrityError:
-            raise AlreadyExists(f"user {clean} exists already", name=clean) from None
+            )
+        except IntegrityError:  # the transaction is lost with it: the caller's ends here
+            raise AlreadyExists(f"user {name} exists already", name=name) from None
         assert result.inserted_primary_key is not None
-        return User(result.inserted_primary_key[0], clean, role, agency.code)
+        return User(result.inserted_primary_key[0], name, role, agency.code)
 
     def get_user(self, name: str) -> User:
         """The user with this name."""
         clean = name.strip().lower()
         if not clean or not all(ch.isalnum() or ch in "-_.@" for ch in clean):
             raise NotFound(f"no user named {name!r}")
+        with self.store.reading() as connection:
+            user = self._find_user(connection, clean)
+        if user is None:
+            raise NotFound(f"no user named {name!r}")
+        return user
+
+    @staticmethod
+    def _find_user(connection: Connection, name: str) -> User | None:
         query = (
             select(users.c.id, users.c.name, users.c.role, agencies.c.code)
             .join(agencies, agencies.c.id == users.c.agency_id)
-            .where(users.c.name == clean)
+            .where(users.c.name == name)
         )
-        with self.store.reading() as connection:
-            row = connection.execute(query).one_or_none()
-        if row is None:
-            raise NotFound(f"no user named {name!r}")
-        return User(row.id, row.name, Role(row.role), row.code)
+        row = connection.execute(query).one_or_none()
+        return None if row is None else User(row.id, row.name, Role(row.role), row.code)
 
     def disable_user(self, name: str) -> User:
         """Disable a user at once: every token of theirs is refused from the next request."""
@@ -176,19 +216,29 @@ class Access:
         """A new token for ``user``; its secret is in the result and nowhere else."""
         if note is not None:
             note = clean_text(note, field="note", max_length=200)
-        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         now = datetime.now(UTC)
-        expires = now + expires_in if expires_in is not None else None
+        expires = _expiry(expires_in, now)
         with self.store.transaction() as connection:
-            result = connection.execute(
-                insert(tokens).values(
-                    user_id=user.id,
-                    secret_sha256=_digest(secret),
-                    created_at=now,
-                    expires_at=expires,
-                    note=note,
-                )
+            return self._insert_token(connection, user, expires, note, now)
+
+    @staticmethod
+    def _insert_token(
+        connection: Connection,
+        user: User,
+        expires: datetime | None,
+        note: str | None,
+        now: datetime,
+    ) -> IssuedToken:
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        result = connection.execute(
+            insert(tokens).values(
+                user_id=user.id,
+                secret_sha256=_digest(secret),
+                created_at=now,
+                expires_at=expires,
+                note=note,
             )
+        )
         assert result.inserted_primary_key is not None
         return IssuedToken(result.inserted_primary_key[0], secret, user, expires)
 
@@ -200,25 +250,37 @@ class Access:
         user_name: str | None = None,
         expires_in: timedelta | None = None,
         note: str | None = None,
+        connection: Connection | None = None,
     ) -> IssuedToken:
         """A token for the named user, created with ``role`` when new (a machine client gets a
-        generated name). An existing user keeps its role: asking for another one is an error."""
+        generated name). An existing user keeps its role: asking for another one is an error.
+        Everything is checked before anything is written, and the user and its token are
+        written in one transaction: ``connection``'s when given (an audit entry can join it),
+        else one of their own."""
+        if note is not None:
+            note = clean_text(note, field="note", max_length=200)
+        now = datetime.now(UTC)
+        expires = _expiry(expires_in, now)
+        agency = self.store.get_agency(agency_code)
         if user_name is None:
-            user_name = f"{agency_code.lower()}-{role.value}-{secrets.token_hex(3)}"
-        try:
-            user = self.get_user(user_name)
-        except NotFound:
-            user = self.add_user(user_name, agency_code=agency_code, role=role)
-        if user.role is not role or user.agency_code != agency_code.strip().upper():
-            raise InvalidInput(
-                f"user {user.name} is {user.role.value} of {user.agency_code}; "
-                "give another user name for another role or agency",
-                field="user",
+            user_name = f"{agency.code.lower()}-{role.value}-{secrets.token_hex(3)}"
+        writing = self.store.transaction() if connection is None else nullcontext(connection)
+        with writing as writer:
+            user = self._find_user(writer, user_name.strip().lower()) or self._insert_user(
+                writer, _user_name(user_name), agency, role
             )
-        return self.issue_token(user, expires_in=expires_in, note=note)
+            if user.role is not role or user.agency_code != agency.code:
+                raise InvalidInput(
+                    f"user {user.name} is {user.role.value} of {user.agency_code}; "
+                    "give another user name for another role or agency",
+                    field="user",
+                )
+            return self._insert_token(writer, user, expires, note, now)
 
     def revoke_token(self, token_id: int) -> None:
         """Revoke a token at once; revoking twice is harmless."""
+        if not 1 <= token_id <= MAX_TOKEN_ID:
+            raise NotFound(f"no token with id {token_id}: token ids are 1-{MAX_TOKEN_ID}")
         with self.store.transaction() as connection:
             done = connection.execute(
                 update(tokens)
