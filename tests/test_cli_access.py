@@ -196,3 +196,27 @@ def test_a_new_user_its_token_and_their_audit_entry_are_written_together(
         assert Access(store).list_tokens() == []
     finally:
         store.close()
+
+
+def test_a_disabled_user_gets_no_token_from_the_command_line(cli) -> None:  # type: ignore[no-untyped-def]
+    create = ("token", "create", "--agency", "LA-MPS", "--role", "analyst", "--user", "kham")
+    assert cli(*create)[0] == 0
+    assert cli("user", "disable", "kham")[0] == 0
+    code, out, err = cli(*create)
+    assert (code, out) == (65, "")
+    assert "kham is disabled" in err
+    _, listed, _ = cli("token", "list", "--json")
+    assert len(listed.splitlines()) == 1
+
+
+def test_a_token_given_with_a_line_end_is_the_token(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A token read from a file may keep its line end (a Windows file's CR) or spaces."""
+    _, out, _ = cli(
+        "token", "create", "--agency", "TH-CCIB", "--role", "analyst", "--user", "a1", "--json"
+    )
+    secret = str(_json(out)[0]["token"])
+    code, _, err = cli("lookup", "+66925550101", "--as", f"{secret}\n")
+    assert code == 0, err
+    monkeypatch.setenv("SCAMWALL_TOKEN", f" {secret}\r\n")
+    code, _, err = cli("lookup", "+66925550101")
+    assert code == 0, err

@@ -40,3 +40,21 @@ def test_a_token_id_past_the_column_is_not_found(access: Access) -> None:
     for too_large in (2**31, 3_000_000_000, 10**20):  # tokens.id is 32-bit on PostgreSQL
         with pytest.raises(NotFound, match="no token with id"):
             access.revoke_token(too_large)
+
+
+def test_a_disabled_user_gets_no_token(access: Access) -> None:
+    issued = access.issue_token_for(agency_code="TH-CCIB", role=Role.ANALYST, user_name="kham")
+    access.disable_user("kham")
+    with pytest.raises(InvalidInput, match="kham is disabled"):
+        access.issue_token_for(agency_code="TH-CCIB", role=Role.ANALYST, user_name="kham")
+    with pytest.raises(InvalidInput, match="kham is disabled"):
+        access.issue_token(issued.user)
+    assert [t.id for t in access.list_tokens()] == [issued.id]
+
+
+def test_a_token_is_read_without_the_spaces_and_line_end_around_it(access: Access) -> None:
+    secret = access.issue_token_for(
+        agency_code="TH-CCIB", role=Role.ANALYST, user_name="somchai"
+    ).secret
+    for written in (f"{secret}\n", f"  {secret}\r\n", f"\t{secret} "):
+        assert access.authenticate(written).name == "somchai"

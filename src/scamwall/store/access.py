@@ -229,6 +229,18 @@ class Access:
         note: str | None,
         now: datetime,
     ) -> IssuedToken:
+        # read in the transaction that writes the token: a user disabled meanwhile gets none
+        holder = connection.execute(
+            select(users.c.disabled_at).where(users.c.id == user.id)
+        ).one_or_none()
+        if holder is None:
+            raise NotFound(f"no user named {user.name!r}")
+        if holder.disabled_at is not None:
+            raise InvalidInput(
+                f"user {user.name} is disabled: every token of theirs is refused, so none is "
+                "issued; give another user name",
+                field="user",
+            )
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         result = connection.execute(
             insert(tokens).values(
@@ -312,7 +324,9 @@ class Access:
         ]
 
     def authenticate(self, secret: str, *, now: datetime | None = None) -> Caller:
-        """The caller a token stands for, or :class:`NotAuthenticated` saying why not."""
+        """The caller a token stands for, or :class:`NotAuthenticated` saying why not. Spaces
+        and line ends around it are not part of it (a token read from a file ends in one)."""
+        secret = secret.strip()
         if not secret.startswith(TOKEN_PREFIX):
             raise NotAuthenticated("malformed token: scamwall tokens start with 'sw_'")
         with self.store.reading() as connection:
