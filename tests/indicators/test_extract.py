@@ -910,6 +910,13 @@ def test_text_folded_by_the_caller_gives_the_same_finds() -> None:
         ("evil\\.example", "evil.example"),
         ("hxxps://pay\\.scam-bank\\.example/verify", "https://pay.scam-bank.example/verify"),
         ("http://x.example\\.y.example", "http://x.example\\.y.example"),  # the host ends
+        # what the sender writes after a live link's host does not reopen it
+        ("https://k.example\\.bank.example/x?r=(at)", "https://k.example\\.bank.example/x?r=@"),
+        # an escaped dot is never spaced out: the two runs stay apart
+        (
+            "pay at https://k.example \\.bank.example/x",
+            "pay at https://k.example \\.bank.example/x",
+        ),
         ("http[:]//x", "http://x"),
         ("http[://]x", "http://x"),
         ("a [at] b", "a@b"),

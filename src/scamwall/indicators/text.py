@@ -131,46 +131,46 @@ class _HostEnds:
     as a regular expression writes it): browsers read a '\\' in an http link as '/', so
     ``http://198.51.100.7\\.bank.example/`` and a linkified ``scam.example\\.bank.example``
     open the address and scam.example, not bank.example. That is the case when the run of
-    non-space characters before it holds a live scheme's "//" or a dot of its own, not
-    escaped, and no defanging: ``hxxp://evil\\.example`` and ``evil[.]example\\.com`` are an
-    analyst's, which no browser opens. Each run is read once, whatever the number of '\\.' in
-    it (a text of them had been read again for each)."""
+    non-space characters before it holds a live scheme's "//" (whatever else the run holds:
+    what follows is the sender's to write), or a dot of its own, not escaped, with no
+    defanging before it: ``hxxp://evil\\.example`` and ``evil[.]example\\.com`` are an
+    analyst's, which no browser opens. Each run is read once, whatever the number of '\\.'
+    in it (a text of them had been read again for each)."""
 
     def __init__(self, text: str) -> None:
         self._text = text
-        #: per run of non-space characters: (start, end, first position from which a
-        #: '\\.' ends a host, or None for a defanged run)
-        self._runs: list[tuple[int, int, int | None]] = []
+        #: per run of non-space characters: its start and end, and where in it a live scheme,
+        #: a plain dot and defanging are first found (the run's end where none is)
+        self._runs: list[tuple[int, int, int, int, int]] = []
         self._starts: list[int] = []
 
-    def __call__(self, begin: int) -> bool:
+    def __call__(self, backslash: int) -> bool:
         if not self._runs:
             self._read()
-        index = bisect.bisect_right(self._starts, begin) - 1
+        index = bisect.bisect_right(self._starts, backslash) - 1
         if index < 0:
             return False
-        _, end, from_here = self._runs[index]
-        return begin < end and from_here is not None and from_here < begin
+        _, end, live, dot, defanged = self._runs[index]
+        if backslash >= end:
+            return False
+        return live < backslash or (dot < backslash and not defanged < backslash)
 
     def _read(self) -> None:
         text = self._text
         for run in _RUN.finditer(text):
             start, end = run.span()
-            if _DEFANGED.search(text, start, end) is not None:
-                self._runs.append((start, end, None))
-            else:
-                marks = [
-                    m.start()
-                    for m in (
-                        _LIVE_SCHEME.search(text, start, end),
-                        _PLAIN_DOT.search(text, start, end),
-                    )
-                    if m is not None
-                ]
-                self._runs.append((start, end, min(marks) if marks else None))
+            first = [
+                end if found is None else found.start()
+                for found in (
+                    _LIVE_SCHEME.search(text, start, end),
+                    _PLAIN_DOT.search(text, start, end),
+                    _DEFANGED.search(text, start, end),
+                )
+            ]
+            self._runs.append((start, end, first[0], first[1], first[2]))
             self._starts.append(start)
         if not self._runs:
-            self._runs.append((0, 0, None))
+            self._runs.append((0, 0, 0, 0, 0))
             self._starts.append(0)
 
 
@@ -193,8 +193,15 @@ def normalize_for_matching(text: str, *, folded: bool = False) -> NormalizedText
     host_ends = _HostEnds(plain)
     while match is not None:
         begin, finish = match.span()
-        if match.lastgroup == "dot" and "\\" in match.group() and host_ends(begin):
-            match = _REWRITE.search(plain, finish)  # left as written: the link reads it so
+        said = match.group()
+        if (
+            match.lastgroup == "dot"
+            and "\\" in said
+            and (said != said.strip() or host_ends(begin + said.index("\\")))
+        ):
+            # left as written: the link reads it so; and an escaped dot is a regular
+            # expression's, never spaced out as analysts space "[.]"
+            match = _REWRITE.search(plain, finish)
             continue
         if begin > position:
             parts.append(plain[position:begin])
