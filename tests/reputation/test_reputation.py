@@ -235,6 +235,13 @@ def test_shipped_allowlist_covers_government_suffixes_banks_and_hotlines() -> No
         ("weebly.com", True),
         ("www.wordpress.com", True),
         ("ourblog.files.wordpress.com", True),  # a label the platform runs itself
+        ("kbank-refund.tumblr.com", False),
+        ("64.media.tumblr.com", True),
+        ("kbank-login.typeform.com", False),
+        ("form.typeform.com", True),
+        ("kbank.squarespace.com", False),
+        ("static1.squarespace.com", True),
+        ("kbank-th.medium.com", False),
         # platforms whose subdomains are their own services stay covered whole
         ("hooks.slack.com", True),
         ("lh3.googleusercontent.com", True),
