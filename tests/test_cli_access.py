@@ -220,3 +220,18 @@ def test_a_token_given_with_a_line_end_is_the_token(cli, monkeypatch: pytest.Mon
     monkeypatch.setenv("SCAMWALL_TOKEN", f" {secret}\r\n")
     code, _, err = cli("lookup", "+66925550101")
     assert code == 0, err
+
+
+def test_a_group_added_to_in_another_case_is_the_group_an_ingest_names(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("group", "add", "Straße Ops", "--member", "TH-CCIB")[0] == 0
+    code, out, _ = cli("group", "add", "STRASSE OPS", "--member", "CN-MPS", "--json")
+    assert code == 0
+    group = {"name": "Straße Ops", "members": ["CN-MPS", "TH-CCIB"], "created": False}
+    assert _json(out) == [group]
+    source = tmp_path / "ops.csv"
+    source.write_text("value,tlp,groups\n+66 92 555 0199,amber,STRASSE OPS\n", encoding="utf-8")
+    code, out, err = cli(
+        "ingest", str(source), "--agency", "TH-CCIB", "--rejects", str(tmp_path), "--json"
+    )
+    assert code == 0, err
+    assert _json(out)[0]["accepted"] == 1

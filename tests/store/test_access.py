@@ -3,9 +3,13 @@ is written."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from scamwall.errors import InvalidInput, NotFound
 from scamwall.exchange.policy import Role
@@ -58,3 +62,94 @@ def test_a_token_is_read_without_the_spaces_and_line_end_around_it(access: Acces
     ).secret
     for written in (f"{secret}\n", f"  {secret}\r\n", f"\t{secret} "):
         assert access.authenticate(written).name == "somchai"
+
+
+def test_a_group_is_one_name_however_it_is_written(access: Access) -> None:
+    """Created, added to and named by a sighting with one folding (casefold): "Straße" is
+    "STRASSE", which lower() had kept apart."""
+    access.store.add_agency("CN-MPS", name="MPS", country="CN", kind=AgencyKind.POLICE)
+    created = access.add_group("Straße Ops", members=["TH-CCIB"])
+    joined = access.add_group("STRASSE  OPS", members=["CN-MPS"])
+    assert (joined.id, joined.name) == (created.id, "Straße Ops")
+    assert joined.members == ("CN-MPS", "TH-CCIB")
+    for written in ("STRASSE OPS", "strasse ops", "Straße Ops", "ＳＴＲＡＳＳＥ ＯＰＳ"):
+        assert access.group_ids_by_name([written]) == {created.id}
+        assert access.get_group(written).id == created.id
+    with pytest.raises(InvalidInput, match="unknown sharing group"):
+        access.group_ids_by_name(["Strasse Ops 2"])
+    assert len(access.list_groups()) == 1
+
+
+def _at_once(work: Callable[[str], object], *arguments: str) -> list[BaseException]:
+    """``work`` of each argument in threads started together; what they raised."""
+    start = threading.Barrier(len(arguments))
+    failures: list[BaseException] = []
+
+    def run(argument: str) -> None:
+        start.wait()
+        try:
+            work(argument)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
+
+
+def test_two_creations_at_once_of_one_name_in_two_cases_make_one_group(access: Access) -> None:
+    for trial in range(10):
+        name = f"ops{trial}x"
+        failures = _at_once(
+            lambda written: access.add_group(written, members=["TH-CCIB"]), name, name.upper()
+        )
+        assert failures == []
+        assert [g.name.casefold() for g in access.list_groups()].count(name) == 1
+
+
+def test_the_upgrade_keeps_groups_whose_names_differ_only_in_case_apart(database_url: str) -> None:
+    """Made by a race before names were unique whatever their case: renamed, never merged
+    (a merge would show each group's AMBER sightings to the other's members)."""
+    from alembic import command
+
+    from scamwall.store.database import _alembic_config
+
+    store = Store.open(database_url, require_schema=False)
+    try:
+        command.upgrade(_alembic_config(store.engine), "0007")
+        store.add_agency("TH-CCIB", name="CCIB", country="TH", kind=AgencyKind.POLICE)
+        store.add_agency("CN-MPS", name="MPS", country="CN", kind=AgencyKind.POLICE)
+        with store.transaction() as connection:
+            for group_id, name, agency in ((1, "Ops", "TH-CCIB"), (2, "OPS", "CN-MPS")):
+                connection.execute(
+                    text(
+                        "INSERT INTO sharing_groups (id, name, created_at) "
+                        "VALUES (:id, :name, CURRENT_TIMESTAMP)"
+                    ),
+                    {"id": group_id, "name": name},
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO group_members (group_id, agency_id) "
+                        "SELECT :id, id FROM agencies WHERE code = :code"
+                    ),
+                    {"id": group_id, "code": agency},
+                )
+        store.initialise()
+        access = Access(store)
+        groups = {g.id: (g.name, g.members) for g in access.list_groups()}
+        assert groups == {1: ("Ops", ("TH-CCIB",)), 2: ("OPS (2)", ("CN-MPS",))}
+        assert access.group_ids_by_name(["ops"]) == {1}
+        assert access.group_ids_by_name(["ops (2)"]) == {2}
+        with pytest.raises(IntegrityError), store.transaction() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO sharing_groups (name, name_folded, created_at) "
+                    "VALUES ('oPs', 'ops', CURRENT_TIMESTAMP)"
+                )
+            )
+    finally:
+        store.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,9 +41,14 @@ __all__ = [
     "SharingGroup",
     "TokenInfo",
     "User",
+    "group_key",
 ]
 
 TOKEN_PREFIX = "sw_"  # noqa: S105 - a prefix, not a secret
+#: Tries of a group's creation that lost a race to another creation of the same name.
+_GROUP_ATTEMPTS = 3
+#: The longest :func:`group_key` (``sharing_groups.name_folded``).
+_GROUP_KEY_LENGTH = 300
 #: The largest token id: ``tokens.id`` is a 32-bit INTEGER on PostgreSQL.
 MAX_TOKEN_ID = 2**31 - 1
 #: The longest a token may live, in days (ten years).
@@ -69,6 +75,14 @@ _TOKEN_HOLDER = (
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def group_key(name: str) -> str:
+    """A sharing group's name as names are compared: spacing collapsed, compatibility forms
+    unified (NFKC: a full-width "ＯＰＳ" is "OPS") and case folded (casefold: "Straße" is
+    "STRASSE", which lower() would keep apart). Stored as ``sharing_groups.name_folded``, so
+    changing it needs a migration that recomputes the column."""
+    return unicodedata.normalize("NFKC", " ".join(name.split())).casefold()
 
 
 def _user_name(name: str) -> str:
@@ -375,54 +389,80 @@ class Access:
     def add_group(
         self, name: str, *, members: list[str], description: str | None = None
     ) -> SharingGroup:
-        """Create a sharing group, or add members to it when it exists."""
+        """Create a sharing group, or add members to it when it exists under this name in any
+        case, spacing or Unicode form (:func:`group_key`)."""
         clean = " ".join(clean_text(name, field="name", max_length=100).split())
         if not clean:
             raise InvalidInput("a group needs a name", field="name")
         if description is not None:
             description = clean_text(description, field="description", max_length=2000)
         member_agencies = [self.store.get_agency(code) for code in members]
-        with self.store.transaction() as connection:
-            # one group per name, whatever its case; compared in Python, which folds every
-            # script's case (SQLite's lower() folds ASCII only), over a table of a few rows
-            wanted = clean.casefold()
-            group_id = next(
-                (
-                    row.id
-                    for row in connection.execute(
-                        select(sharing_groups.c.id, sharing_groups.c.name)
-                    )
-                    if row.name.casefold() == wanted
-                ),
-                None,
+        key = group_key(clean)
+        if len(key) > _GROUP_KEY_LENGTH:  # a few letters unfold into many ("ﷺ": 18)
+            raise InvalidInput(
+                f"group name {clean!r} is too long once compared: {len(key)} characters with "
+                f"its case folded, of {_GROUP_KEY_LENGTH} at most; shorten it",
+                field="name",
             )
-            if group_id is None:
-                group_id = connection.execute(
-                    insert(sharing_groups).values(
-                        name=clean, description=description, created_at=datetime.now(UTC)
-                    )
-                ).inserted_primary_key[0]  # type: ignore[index]
-            present = set(
-                connection.execute(
-                    select(group_members.c.agency_id).where(group_members.c.group_id == group_id)
-                ).scalars()
-            )
-            new_rows = [
-                {"group_id": group_id, "agency_id": a.id}
-                for a in member_agencies
-                if a.id not in present
-            ]
-            if new_rows:
-                connection.execute(insert(group_members), new_rows)
+        for attempt in range(_GROUP_ATTEMPTS):
+            try:
+                with self.store.transaction() as connection:
+                    self._add_members(connection, clean, key, description, member_agencies)
+                break
+            except IntegrityError:
+                # another creation of this group (in any case), or of one of its members,
+                # landed between our look and our insert: the next try finds and joins it
+                if attempt == _GROUP_ATTEMPTS - 1:
+                    raise
         return self.get_group(clean)
 
+    @staticmethod
+    def _add_members(
+        connection: Connection,
+        name: str,
+        key: str,
+        description: str | None,
+        member_agencies: list[Agency],
+    ) -> None:
+        group_id = connection.execute(
+            select(sharing_groups.c.id).where(sharing_groups.c.name_folded == key)
+        ).scalar_one_or_none()
+        if group_id is None:
+            group_id = connection.execute(
+                insert(sharing_groups).values(
+                    name=name,
+                    name_folded=key,
+                    description=description,
+                    created_at=datetime.now(UTC),
+                )
+            ).inserted_primary_key[0]  # type: ignore[index]
+        present = set(
+            connection.execute(
+                select(group_members.c.agency_id).where(group_members.c.group_id == group_id)
+            ).scalars()
+        )
+        new_rows = [
+            {"group_id": group_id, "agency_id": a.id}
+            for a in member_agencies
+            if a.id not in present
+        ]
+        if new_rows:
+            connection.execute(insert(group_members), new_rows)
+
     def get_group(self, name: str) -> SharingGroup:
-        """The group with this name and its member agencies."""
-        wanted = " ".join(name.split()).casefold()
-        groups = [g for g in self.list_groups() if g.name.casefold() == wanted]
-        if not groups:
+        """The group with this name (in any case, spacing or Unicode form) and its members."""
+        group_id = self._group_ids().get(group_key(name))
+        group = next((g for g in self.list_groups() if g.id == group_id), None)
+        if group is None:
             raise NotFound(f"no sharing group named {name!r}; create it with `scamwall group add`")
-        return groups[0]
+        return group
+
+    def _group_ids(self) -> dict[str, int]:
+        """Every group's id by its folded name. Matched in Python, not in a query: a name asked
+        for may be any text (a lone surrogate no database driver takes), over a few rows."""
+        query = select(sharing_groups.c.name_folded, sharing_groups.c.id)
+        with self.store.reading() as connection:
+            return {row.name_folded: row.id for row in connection.execute(query)}
 
     def list_groups(self) -> list[SharingGroup]:
         """Every sharing group with its members, by name."""
@@ -442,9 +482,10 @@ class Access:
         return list(grouped.values())
 
     def group_ids_by_name(self, names: list[str]) -> frozenset[int]:
-        """Ids of the named groups; an unknown name is an error that names it."""
-        known = {g.name.lower(): g.id for g in self.list_groups()}
-        missing = [n for n in names if " ".join(n.split()).lower() not in known]
+        """Ids of the named groups, matched as :meth:`add_group` matches them (any case,
+        spacing or Unicode form); an unknown name is an error that names it."""
+        known = self._group_ids()
+        missing = [n for n in names if group_key(n) not in known]
         if missing:
             raise InvalidInput(f"unknown sharing group(s): {', '.join(missing)}", field="groups")
-        return frozenset(known[" ".join(n.split()).lower()] for n in names)
+        return frozenset(known[group_key(n)] for n in names)

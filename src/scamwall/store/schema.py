@@ -173,6 +173,10 @@ sharing_groups = Table(
     Column("name", String(100), nullable=False, unique=True),
     Column("description", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # the name as compared (access.group_key; case folding can triple a name's length): one
+    # group per name whatever its case, even for two creations at once
+    Column("name_folded", String(300), nullable=False),
+    Index("uq_sharing_groups_name_folded", "name_folded", unique=True),
 )
 
 group_members = Table(
