@@ -193,19 +193,47 @@ def test_a_reported_page_or_address_is_found_however_the_message_writes_its_link
         assert [r["value"] for r in verdict.reasons if r["type"] == "indicator"] == [value]
 
 
+@pytest.mark.parametrize(
+    ("text", "reported"),
+    [
+        ("chat with us https://wa.me/66925550199", "+66925550199"),  # the account's number
+        ("see http://198.51.100.9/x", "198.51.100.0/24"),  # a block holding the address
+        ("see https://a.shop.evil-th.com/", "shop.evil-th.com"),  # a parent of the host
+        ("see http://[64:ff9b::c633:6407]/x", "198.51.100.7"),  # the IPv4 a NAT64 one reaches
+    ],
+)
+def test_a_link_finds_the_reports_the_web_screener_finds(
+    screener: TextScreener, text: str, reported: str
+) -> None:
+    reports = [
+        Reputation(IndicatorKind.PHONE, "+66925550199", 0.95, agencies=2, sightings=2),
+        Reputation(IndicatorKind.CIDR, "198.51.100.0/24", 0.95, agencies=2, sightings=2),
+        Reputation(IndicatorKind.DOMAIN, "shop.evil-th.com", 0.95, agencies=2, sightings=2),
+        Reputation(IndicatorKind.IP, "198.51.100.7", 0.95, agencies=2, sightings=2),
+    ]
+    snapshot = ReputationSnapshot.of("t", reports, Allowlist(shipped_entries()))
+    [verdict] = screener.screen([Message("m", text)], snapshot)
+    assert verdict.verdict == "block"
+    assert [r["value"] for r in verdict.reasons if r["type"] == "indicator"] == [reported]
+
+
 def test_a_platforms_entry_is_no_note_on_a_users_site(screener: TextScreener) -> None:
     """wordpress.com is allowlisted, kbank-app.wordpress.com (a user's site) is not: its
     verdict carries no "allowlisted" note for the platform; a link to the platform's own name
     does."""
-    user_site, platform = screener.screen(
+    user_site, bare_user_site, platform, bare = screener.screen(
         [
             Message("user", "verify your account at https://kbank-app.wordpress.com/login"),
+            Message("bare user", "verify your account at kbank-app.wordpress.com"),
             Message("own", "our blog moved to https://www.wordpress.com/blog"),
+            Message("bare", "see kasikornbank.com for details"),
         ],
         _empty(),
     )
-    assert "allowlisted" not in [r["type"] for r in user_site.reasons]
-    assert "allowlisted" in [r["type"] for r in platform.reasons]
+    for verdict in (user_site, bare_user_site):
+        assert "allowlisted" not in [r["type"] for r in verdict.reasons]
+    for verdict in (platform, bare):
+        assert "allowlisted" in [r["type"] for r in verdict.reasons]
 
 
 def test_every_reported_indicator_is_listed_the_strongest_as_evidence(

@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from scamwall.indicators import Indicator, IndicatorKind
 from scamwall.indicators.extract import FoundIndicator, ParseMemo, extract_indicators
-from scamwall.indicators.network import is_ip_host, url_host, url_page_forms
+from scamwall.indicators.network import is_ip_host, nat64_ipv4, url_host, url_page_forms
 from scamwall.reputation.scoring import noisy_or
 from scamwall.reputation.snapshot import Reputation, ReputationSnapshot
 from scamwall.screening.features import distinct_ngram_shares, model_text
@@ -296,14 +296,14 @@ class TextScreener:
                     continue
                 looked.add((kind, value))
                 found = snapshot.lookup_value(kind, value)
+                if found is None and kind is IndicatorKind.IP:
+                    found = snapshot.covering_block(value)  # a reported block holding it
                 if found is None:
                     continue
                 if found.allowlisted is not None:
-                    # a parent's entry that does not reach the link's host (a platform's
-                    # user's site) says nothing of the link
-                    if value == indicator.registered_domain and value != url_host(
-                        indicator.canonical
-                    ):
+                    # a parent's entry: where it reaches the name, the name's own key says so;
+                    # where it does not (a platform's user's site), it says nothing of it
+                    if kind is IndicatorKind.DOMAIN and value != _own_host(indicator):
                         continue
                     item.notes.append(_allowlisted_reason(found))
                     continue
@@ -499,26 +499,51 @@ def _sender_indicators(sender: str | None, region: str | None, memo: ParseMemo) 
 
 
 def _lookup_keys(indicator: Indicator) -> list[tuple[IndicatorKind, str]]:
-    """Where reports of an indicator may be: a link also under the other ways its page is
-    written (http or https, a '/' ending the path, no query: as the web screener looks), its
-    host, as a name or an address, and its registered domain."""
+    """Where reports of an indicator may be, as the web screener looks: a link also under the
+    other ways its page is written (http or https, a '/' ending the path, no query) and by its
+    host; a name also by each parent down to its registered domain; an address also as the
+    IPv4 address a NAT64 one reaches (and, in :meth:`TextScreener._look_up`, by a reported
+    block holding it); a WhatsApp account also as its phone number."""
     keys = [(indicator.kind, indicator.canonical)]
-    if indicator.kind is IndicatorKind.URL:
+    kind = indicator.kind
+    if kind is IndicatorKind.URL:
         keys.extend((IndicatorKind.URL, form) for form in url_page_forms(indicator.canonical))
         host = url_host(indicator.canonical)
         if host and is_ip_host(host):
-            keys.append((IndicatorKind.IP, host))
+            keys.extend(_address_keys(host))
         elif host:
-            keys.append((IndicatorKind.DOMAIN, host))
-            if indicator.registered_domain and indicator.registered_domain != host:
-                keys.append((IndicatorKind.DOMAIN, indicator.registered_domain))
-    elif (
-        indicator.kind is IndicatorKind.DOMAIN
-        and indicator.registered_domain
-        and indicator.registered_domain != indicator.canonical
-    ):
-        keys.append((IndicatorKind.DOMAIN, indicator.registered_domain))
+            keys.extend(_name_keys(host, indicator.registered_domain))
+    elif kind is IndicatorKind.DOMAIN:
+        keys.extend(_name_keys(indicator.canonical, indicator.registered_domain)[1:])
+    elif kind is IndicatorKind.IP:
+        keys.extend(_address_keys(indicator.canonical)[1:])
+    elif kind is IndicatorKind.HANDLE and indicator.canonical.startswith("whatsapp:+"):
+        keys.append((IndicatorKind.PHONE, indicator.canonical.partition(":")[2]))
     return keys
+
+
+def _own_host(indicator: Indicator) -> str | None:
+    """The host name a link or a name stands for."""
+    if indicator.kind is IndicatorKind.URL:
+        return url_host(indicator.canonical)
+    return indicator.canonical if indicator.kind is IndicatorKind.DOMAIN else None
+
+
+def _name_keys(host: str, registered: str | None) -> list[tuple[IndicatorKind, str]]:
+    """A host name and each parent of it down to its registered domain."""
+    keys = [(IndicatorKind.DOMAIN, host)]
+    name = host
+    while registered and name != registered and "." in name:
+        name = name.partition(".")[2]
+        keys.append((IndicatorKind.DOMAIN, name))
+    return keys
+
+
+def _address_keys(address: str) -> list[tuple[IndicatorKind, str]]:
+    """An address, and the IPv4 address a NAT64 one reaches."""
+    ipv4 = nat64_ipv4(address)
+    keys = [(IndicatorKind.IP, address)]
+    return keys if ipv4 is None else [*keys, (IndicatorKind.IP, ipv4)]
 
 
 def _indicator_reason(found: Reputation, is_sender: bool) -> dict[str, Any]:
