@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from scamwall.enforcement.appeals import decide_appeal
+from scamwall.errors import NotFound
+from scamwall.exchange.policy import Caller, Role
 from scamwall.store import Store
 from scamwall.store.audit import AuditLog
 from tests.screening.test_domain_model import _write_lists
@@ -175,6 +179,21 @@ def test_appeal_list_takes_a_limit_and_says_what_it_leaves_out(reported: Cli) ->
     code, out, err = reported("appeal", "list", "--json")
     assert (len(out.splitlines()), err) == (3, "")
     assert reported("appeal", "list", "--limit", "0")[0] == 2
+
+
+def test_an_appeal_id_past_the_column_is_no_appeal(reported: Cli) -> None:
+    """PostgreSQL's integer column cannot hold it: a usage error naming the range from the
+    command line, "no appeal" from the library, never a traceback."""
+    code, _, err = reported("appeal", "decide", "3000000000", "--accept", "--note", "ok")
+    assert code == 2
+    assert "2147483647" in err
+    store = Store.open(os.environ["SCAMWALL_DATABASE_URL"])
+    operator = Caller(name="cli:ops", role=Role.ADMIN)
+    try:
+        with pytest.raises(NotFound, match="no appeal 3000000000"):
+            decide_appeal(store, 3_000_000_000, accept=True, note="ok", caller=operator)
+    finally:
+        store.close()
 
 
 def test_screen_url_answers_every_line(reported: Cli, tmp_path: Path) -> None:

@@ -318,7 +318,7 @@ def _appeal_count(store: Store, status: str | None) -> int:
 
 @appeal_app.command("decide")
 def appeal_decide(
-    appeal_id: Annotated[int, typer.Argument(help="The appeal's id.")],
+    appeal_id: Annotated[int, typer.Argument(min=1, max=2**31 - 1, help="The appeal's id.")],
     note: Annotated[str, typer.Option(help="Why.")],
     accept: Annotated[
         bool, typer.Option("--accept", help="Accept: the entries come off every feed.")

@@ -276,6 +276,8 @@ def decide_appeal(
     origin: str | None = None,
 ) -> Appeal:
     """Accept or reject a pending appeal (see the module docstring); audited."""
+    if not 1 <= appeal_id <= 2**31 - 1:  # past the column's range: none such, on any backend
+        raise NotFound(f"no appeal {appeal_id}")
     why = clean_text(note, field="note", max_length=2000)
     if not why:
         raise InvalidInput("say why the appeal is accepted or rejected", field="note")
