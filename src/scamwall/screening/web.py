@@ -434,11 +434,16 @@ def _by_host(text: str) -> tuple[Indicator, str | None, tuple[dict[str, Any], ..
         "text": f"the link is longer than {MAX_URL_LENGTH} characters: judged by its host "
         f"{url_host(link.canonical)} alone",
     }
-    # a chat link's account is in its path, before the padding of a query or fragment
-    path = text.strip().partition("#")[0].partition("?")[0]
+    # a chat link's account is in its path (t.me/name), or in its query's first fields
+    # (api.whatsapp.com/send?phone=), before the padding that follows
     account = None
-    if len(path) <= MAX_URL_LENGTH and _is_chat_link(path):
-        account = parse_indicator(path, IndicatorKind.HANDLE).canonical
+    for head in (text.strip().partition("#")[0].partition("?")[0], text.strip()[:MAX_URL_LENGTH]):
+        if _is_chat_link(head):
+            try:
+                account = parse_indicator(head, IndicatorKind.HANDLE).canonical
+            except InvalidIndicator:
+                continue
+            break
     return link, account, (note,)
 
 
