@@ -292,14 +292,18 @@ def test_a_link_padded_past_the_url_limit_is_judged_by_its_host(screener: WebScr
 
 
 def test_a_padded_chat_link_keeps_its_account(screener: WebScreener) -> None:
-    reported = Reputation(
-        IndicatorKind.HANDLE, "telegram:scammer_th", 0.95, agencies=2, sightings=2
-    )
-    (verdict,) = screener.screen(
-        ["https://t.me/scammer_th?x=" + "a" * 2100], _snapshot(reported), _blocklist()
-    )
-    assert verdict.verdict == "block", verdict.error
-    assert verdict.reasons[-1]["text"].startswith("the link is longer than 2048 characters")
+    reported = [
+        Reputation(IndicatorKind.HANDLE, "telegram:scammer_th", 0.95, agencies=2, sightings=2),
+        Reputation(IndicatorKind.PHONE, "+66925550199", 0.95, agencies=2, sightings=2),
+    ]
+    padded = [
+        "https://t.me/scammer_th?x=" + "a" * 2100,
+        # the account in the query, the padding in the prefilled text after it
+        "https://api.whatsapp.com/send?phone=66925550199&text=" + "a" * 2100,
+    ]
+    for verdict in screener.screen(padded, _snapshot(*reported), _blocklist()):
+        assert verdict.verdict == "block", verdict.error
+        assert verdict.reasons[-1]["text"].startswith("the link is longer than 2048 characters")
 
 
 def test_every_way_of_writing_a_link_browsers_open_is_screened(screener: WebScreener) -> None:

@@ -437,10 +437,10 @@ def _by_host(text: str) -> tuple[Indicator, str | None, tuple[dict[str, Any], ..
     # a chat link's account is in its path (t.me/name), or in its query's first fields
     # (api.whatsapp.com/send?phone=), before the padding that follows
     account = None
-    for head in (text.strip().partition("#")[0].partition("?")[0], text.strip()[:MAX_URL_LENGTH]):
-        if _is_chat_link(head):
+    for part in (text.strip().partition("#")[0].partition("?")[0], text.strip()[:MAX_URL_LENGTH]):
+        if _is_chat_link(part):
             try:
-                account = parse_indicator(head, IndicatorKind.HANDLE).canonical
+                account = parse_indicator(part, IndicatorKind.HANDLE).canonical
             except InvalidIndicator:
                 continue
             break
