@@ -227,6 +227,7 @@ def test_text_that_is_not_unicode_is_refused_by_its_record_not_the_run(
     )
     report = ingest_file(store, source, agency, IntakeOptions(reject_dir=tmp_path))
     assert (report.accepted, report.rejected) == (1, 1)
+    assert report.reject_path.stat().st_mode & 0o777 == 0o600  # reports: the owner's only
     reject = _rejects(report.reject_path)[0]
     assert reject["line"] == 1
     assert reject["field"] == "note"

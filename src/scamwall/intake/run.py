@@ -188,9 +188,15 @@ class _Batcher:
             try:
                 self.report.reject_path.parent.mkdir(parents=True, exist_ok=True)
                 # a record's text may hold lone surrogates (JSON can escape them; UTF-8 cannot
-                # encode them): written as the JSON escapes they were, never a failed run
-                self._rejects = self.report.reject_path.open(
-                    "w", encoding="utf-8", errors="backslashreplace"
+                # encode them): written as the JSON escapes they were, never a failed run. The
+                # records are agencies' reports, RED ones too: for the owner only, as the
+                # database is
+                descriptor = os.open(
+                    self.report.reject_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600
+                )
+                os.fchmod(descriptor, 0o600)  # a file of an earlier run keeps no wider mode
+                self._rejects = open(  # noqa: SIM115 - closed with the batcher
+                    descriptor, "w", encoding="utf-8", errors="backslashreplace"
                 )
             except OSError as exc:  # the folder went, or refuses even a writer checked before
                 raise UsageError(
