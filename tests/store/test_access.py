@@ -112,7 +112,8 @@ def test_two_creations_at_once_of_one_name_in_two_cases_make_one_group(access: A
 
 def test_the_upgrade_keeps_groups_whose_names_differ_only_in_case_apart(database_url: str) -> None:
     """Made by a race before names were unique whatever their case: renamed, never merged
-    (a merge would show each group's AMBER sightings to the other's members)."""
+    (a merge would show each group's AMBER sightings to the other's members), and each of
+    them, so that an import still naming an old name fails rather than finding the other."""
     from alembic import command
 
     from scamwall.store.database import _alembic_config
@@ -141,14 +142,17 @@ def test_the_upgrade_keeps_groups_whose_names_differ_only_in_case_apart(database
         store.initialise()
         access = Access(store)
         groups = {g.id: (g.name, g.members) for g in access.list_groups()}
-        assert groups == {1: ("Ops", ("TH-CCIB",)), 2: ("OPS (2)", ("CN-MPS",))}
-        assert access.group_ids_by_name(["ops"]) == {1}
+        assert groups == {1: ("Ops (1)", ("TH-CCIB",)), 2: ("OPS (2)", ("CN-MPS",))}
+        for old_name in ("Ops", "OPS"):
+            with pytest.raises(InvalidInput, match="unknown sharing group"):
+                access.group_ids_by_name([old_name])
+        assert access.group_ids_by_name(["ops (1)"]) == {1}
         assert access.group_ids_by_name(["ops (2)"]) == {2}
         with pytest.raises(IntegrityError), store.transaction() as connection:
             connection.execute(
                 text(
                     "INSERT INTO sharing_groups (name, name_folded, created_at) "
-                    "VALUES ('oPs', 'ops', CURRENT_TIMESTAMP)"
+                    "VALUES ('oPs (1)', 'ops (1)', CURRENT_TIMESTAMP)"
                 )
             )
     finally:

@@ -9,9 +9,12 @@ A group name is one name whatever its case, spacing or Unicode form ("Straße Op
 case could both find nothing and both insert; ``name_folded`` holds the name as compared, and
 its unique index lets only one in.
 
-Existing groups whose names fold alike (made by such a race) are kept apart, never merged:
-merging would show each one's AMBER sightings to the other's members. The later one is renamed
-``"<name> (<id>)"``, with a warning naming both, for the operator to sort out.
+Existing groups whose names fold alike (made by such a race, or full-width forms) are kept
+apart, never merged: merging would show each one's AMBER sightings to the other's members. All
+of them are renamed ``"<name> (<id>)"``, the first too, with a warning naming them: an import
+that still names one of the old names then fails as naming an unknown group, where, had one of
+them kept its name, it would have found that group whichever it meant and shared new AMBER
+sightings with its members.
 
 SQLite cannot make an added column NOT NULL without a default or drop a default without
 copying the table, so there the column keeps an empty default; scamwall always writes it.
@@ -54,30 +57,37 @@ def upgrade() -> None:
     )
     connection = op.get_bind()
     rows = connection.execute(sa.select(_groups.c.id, _groups.c.name).order_by(_groups.c.id)).all()
-    names = {row.name for row in rows}
-    first: dict[str, str] = {}  # a folded name: the stored name of the group that has it
+    folds: dict[str, list[tuple[int, str]]] = {}
     for group_id, name in rows:
-        stored, folded = name, _folded(name)
-        attempt = 0
-        while folded in first or (stored != name and stored in names):
-            attempt += 1
-            suffix = f" ({group_id})" if attempt == 1 else f" ({group_id}.{attempt})"
-            stored = name[: 100 - len(suffix)] + suffix
-            folded = _folded(stored)
-        if stored != name:
-            log.warning(
-                "sharing groups %r and %r have one name whatever the case; the second is "
-                "renamed %r (not merged: each keeps its members and its sightings)",
-                first[_folded(name)],
-                name,
-                stored,
+        folds.setdefault(_folded(name), []).append((group_id, name))
+    taken = {name for _, name in rows}
+    used: set[str] = set()
+    renamed: list[tuple[str, str]] = []
+    for groups in folds.values():
+        for group_id, name in groups:
+            stored = name
+            if len(groups) > 1:  # each of them: no old name is left to find the wrong one
+                attempt = 0
+                while stored == name or stored in taken or _folded(stored) in used | set(folds):
+                    attempt += 1
+                    suffix = f" ({group_id})" if attempt == 1 else f" ({group_id}.{attempt})"
+                    stored = name[: 100 - len(suffix)] + suffix
+                taken.add(stored)
+                renamed.append((name, stored))
+            used.add(_folded(stored))
+            connection.execute(
+                sa.update(_groups)
+                .where(_groups.c.id == group_id)
+                .values(name=stored, name_folded=_folded(stored))
             )
-            names.add(stored)
-        first[folded] = stored
-        connection.execute(
-            sa.update(_groups)
-            .where(_groups.c.id == group_id)
-            .values(name=stored, name_folded=folded)
+    for name, stored in renamed:
+        log.warning(
+            "sharing group %r is renamed %r: another group has the same name whatever its "
+            "case or form, and neither is merged into the other (each keeps its members and "
+            "its sightings); imports naming %r fail until they name one of the new names",
+            name,
+            stored,
+            name,
         )
     if connection.dialect.name == "postgresql":
         op.alter_column("sharing_groups", "name_folded", server_default=None)
