@@ -187,6 +187,9 @@ def test_an_appeal_id_past_the_column_is_no_appeal(reported: Cli) -> None:
     code, _, err = reported("appeal", "decide", "3000000000", "--accept", "--note", "ok")
     assert code == 2
     assert "2147483647" in err
+    for command in (("appeal", "list"), ("feeds", "status")):  # limits, as bounded
+        for limit in ("-1", "99999999999999999999"):
+            assert reported(*command, "--limit", limit)[0] == 2, (command, limit)
     store = Store.open(os.environ["SCAMWALL_DATABASE_URL"])
     operator = Caller(name="cli:ops", role=Role.ADMIN)
     try:

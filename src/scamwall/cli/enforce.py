@@ -135,7 +135,9 @@ def feeds_publish(as_json: JsonFlag = False) -> None:
 
 @feeds_app.command("status")
 def feeds_status(
-    limit: Annotated[int, typer.Option(help="Serials to show, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Serials to show, newest first.")
+    ] = 20,
     as_json: JsonFlag = False,
 ) -> None:
     """The newest serials: when, from which snapshot, what changed."""
@@ -279,7 +281,9 @@ def appeal_list(
     status: Annotated[
         str | None, typer.Option(help="pending, accepted or rejected (default: all).")
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="Appeals to show, oldest first.")] = 100,
+    limit: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Appeals to show, oldest first.")
+    ] = 100,
     as_json: JsonFlag = False,
 ) -> None:
     """Appeals, oldest first; when more exist than --limit shows, stderr says how many (the
