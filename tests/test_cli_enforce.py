@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,6 +199,23 @@ def test_an_appeal_id_past_the_column_is_no_appeal(reported: Cli) -> None:
             decide_appeal(store, 3_000_000_000, accept=True, note="ok", caller=operator)
     finally:
         store.close()
+
+
+def test_export_to_a_pipe_writes_into_it_and_leaves_it_a_pipe(
+    reported: Cli, tmp_path: Path
+) -> None:
+    """A device or a FIFO (/dev/null, a pipe a resolver reads) is written in place: renaming
+    the written file over it, as a file is replaced, had replaced /dev/null with a file."""
+    pipe = tmp_path / "feed.pipe"
+    os.mkfifo(pipe)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_bytes()), daemon=True)
+    reader.start()
+    code, _, err = reported("export", "rpz", "--out", str(pipe))
+    reader.join(timeout=30)
+    assert code == 0, err
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert b"SOA" in received[0]
 
 
 def test_screen_url_answers_every_line(reported: Cli, tmp_path: Path) -> None:

@@ -92,6 +92,15 @@ def export(
         rendered = render_feed(store, name, settings, since=since, serial=serial)
     if str(out_file) == "-":
         sys.stdout.buffer.write(rendered.body)
+    elif out_file.exists() and not out_file.is_file():
+        # a device or a pipe (/dev/null, a FIFO a resolver reads): written in place; renaming a
+        # file over it would replace the device itself
+        try:
+            with out_file.open("wb") as written:
+                written.write(rendered.body)
+        except OSError as exc:
+            raise UsageError(f"cannot write {out_file}: {exc.strerror}") from None
+        err.print(f"wrote {out_file}: {rendered.format} at serial {rendered.serial}")
     else:
         # written beside and renamed: a consumer reading the file never sees half of it
         partial_file = out_file.with_name(f".{out_file.name}.partial")
